@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the build and the test suite need, only those
+# that are missing, so a second run costs a second. Used by `make deps`
+# (and so by `make run`, `make test` and CI).
+set -euo pipefail
+
+# Build: cpal's ALSA back end and Opus (found by pkg-config).
+build_packages=(pkg-config libasound2-dev libopus-dev)
+# Tests: GUI under a virtual display, a real sound server with a null sink,
+# synthetic speech, and the network-namespace lab (real NAT, coturn STUN).
+test_packages=(
+  xvfb xauth x11-utils xdotool imagemagick
+  pulseaudio pulseaudio-utils libasound2-plugins sox espeak-ng
+  iproute2 nftables iptables conntrack coturn
+)
+
+case "${1:-all}" in
+  build) wanted=("${build_packages[@]}") ;;
+  all) wanted=("${build_packages[@]}" "${test_packages[@]}") ;;
+  *) echo "usage: $0 [build|all]" >&2; exit 2 ;;
+esac
+
+missing=()
+for package in "${wanted[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$package")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "Installing missing Debian packages: ${missing[*]}"
+sudo=()
+[ "$(id -u)" -eq 0 ] || sudo=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -q
+"${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
