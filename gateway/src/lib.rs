@@ -1,2 +1,6 @@
 //! The company side of Device@Home: an OpenScape Business emulator.
+pub mod clock;
+pub mod config;
+pub mod gateway;
+pub mod hfa;
 pub mod lockout;

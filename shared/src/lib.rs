@@ -11,3 +11,8 @@
 //! engine.poll_event()               // what happened, for the owner
 //! engine.poll_timeout()             // when to call handle_timeout next
 //! ```
+
+pub mod hfa;
+pub mod hfa_engine;
+pub mod secret;
+pub mod version;

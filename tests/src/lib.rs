@@ -1,1 +1,211 @@
-//! Support for the end-to-end tests of the home-to-company path.
+//! Support for the end-to-end tests of the home-to-company path: an office
+//! configuration with known passwords, a gateway on loopback, phones, and
+//! waiting for events (never sleeping).
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use gateway::clock::Clock;
+use gateway::config::{self, ValidatedConfig};
+use gateway::gateway::{Gateway, StartOptions};
+use shared::hfa_engine::phone::{PhoneEvent, PhoneState, PhoneTimers};
+use shared::hfa_engine::system::SystemTimers;
+use shared::secret::Secret;
+use softphone::hfa::{GatewayAddress, HfaAccount, HfaClient};
+use tokio::sync::mpsc::UnboundedReceiver;
+
+/// The company LAN of the test office is 127.0.0.0/24; a phone bound to
+/// this address registers "over the internet".
+pub const HOME_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 1, 20));
+/// A phone bound to this address registers from the company LAN.
+pub const LAN_IP: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+/// The clients of the test office and their passwords.
+pub const ANNA: (&str, &str) = ("201", "Anna-2024#home");
+pub const BEN: (&str, &str) = ("202", "Ben!desk-4711");
+pub const CLARA: (&str, &str) = ("203", "Clara?noLicense9");
+pub const DAN: (&str, &str) = ("210", "Dan*portal-0815");
+
+/// A small office: 201 Anna may register over the internet; 202 Ben only
+/// from the LAN; 203 Clara has no IP user license; 210 Dan is a myPortal to
+/// go client.
+pub fn office_config() -> ValidatedConfig {
+    let text = format!(
+        r#"
+[system]
+model = "X3"
+lan_interface = "LAN2"
+
+[network]
+listen_address = "127.0.0.1"
+public_address = "127.0.0.1"
+company_lan = ["127.0.0.0/24"]
+
+[internet]
+upstream_kbps = 1000
+
+[stun]
+server = "127.0.0.1:3478"
+
+[[clients]]
+number = "{anna}"
+name = "Anna"
+kind = {{ hfa = "OpenStage 60" }}
+ip_user_license = true
+internet_registration = true
+password = "{anna_pw}"
+
+[[clients]]
+number = "{ben}"
+name = "Ben"
+kind = {{ hfa = "OpenStage 40" }}
+ip_user_license = true
+password = "{ben_pw}"
+
+[[clients]]
+number = "{clara}"
+name = "Clara"
+kind = {{ hfa = "OpenStage 20" }}
+password = "{clara_pw}"
+
+[[clients]]
+number = "{dan}"
+name = "Dan"
+kind = "myportal_to_go"
+ip_user_license = true
+password = "{dan_pw}"
+"#,
+        anna = ANNA.0,
+        anna_pw = ANNA.1,
+        ben = BEN.0,
+        ben_pw = BEN.1,
+        clara = CLARA.0,
+        clara_pw = CLARA.1,
+        dan = DAN.0,
+        dan_pw = DAN.1,
+    );
+    match config::from_toml_str(&text, "test office") {
+        Ok(config) => config,
+        Err(errors) => panic!("the test office config is invalid:\n{errors}"),
+    }
+}
+
+/// Short keepalive timers, so dead peers are found within a second.
+pub fn fast_system_timers() -> SystemTimers {
+    SystemTimers {
+        alive_interval: Duration::from_millis(100),
+        reply_timeout: Duration::from_millis(300),
+        ..SystemTimers::default()
+    }
+}
+
+pub fn fast_phone_timers() -> PhoneTimers {
+    PhoneTimers {
+        alive_interval: Duration::from_millis(100),
+        reply_timeout: Duration::from_millis(300),
+        reconnect_min: Duration::from_millis(20),
+        reconnect_max: Duration::from_millis(200),
+    }
+}
+
+/// The test office's gateway on an ephemeral loopback port.
+pub async fn start_gateway(clock: Clock, timers: SystemTimers) -> Gateway {
+    start_gateway_on(SocketAddr::new(LAN_IP, 0), clock, timers).await
+}
+
+pub async fn start_gateway_on(listen: SocketAddr, clock: Clock, timers: SystemTimers) -> Gateway {
+    let options = StartOptions {
+        hfa_listen: Some(listen),
+        timers,
+        clock,
+    };
+    match Gateway::start(office_config(), options).await {
+        Ok(gateway) => gateway,
+        Err(error) => panic!("gateway failed to start on {listen}: {error}"),
+    }
+}
+
+/// An HFA account for `(number, password)` connecting from `from`.
+pub fn account(gateway: SocketAddr, (number, password): (&str, &str), from: IpAddr) -> HfaAccount {
+    let address = GatewayAddress {
+        host: gateway.ip().to_string(),
+        port: gateway.port(),
+    };
+    let mut account = match HfaAccount::new(address, number, Secret::new(password)) {
+        Ok(account) => account,
+        Err(error) => panic!("bad test account: {error}"),
+    };
+    account.bind_address = Some(from);
+    account
+}
+
+/// A phone's event stream, with a bounded wait for the next match.
+pub struct Events(pub UnboundedReceiver<PhoneEvent>);
+
+/// Long enough for anything on loopback; only reached when a test fails.
+pub const PATIENCE: Duration = Duration::from_secs(10);
+
+impl Events {
+    /// The first event that `wanted` accepts; panics with what came instead
+    /// when none does within [`PATIENCE`].
+    pub async fn until(
+        &mut self,
+        what: &str,
+        mut wanted: impl FnMut(&PhoneEvent) -> bool,
+    ) -> PhoneEvent {
+        let mut seen = Vec::new();
+        let found = tokio::time::timeout(PATIENCE, async {
+            while let Some(event) = self.0.recv().await {
+                if wanted(&event) {
+                    return Some(event);
+                }
+                seen.push(event);
+            }
+            None
+        })
+        .await;
+        match found {
+            Ok(Some(event)) => event,
+            _ => panic!("waited for {what}; saw {seen:#?}"),
+        }
+    }
+
+    /// Waits for the phone to reach `state`.
+    pub async fn state(&mut self, state: PhoneState) {
+        let what = format!("state {state}");
+        self.until(&what, |event| {
+            event == &PhoneEvent::StateChanged(state.clone())
+        })
+        .await;
+    }
+
+    /// Waits for a registration; returns the states passed on the way.
+    pub async fn registered(&mut self) {
+        self.until("registration", |event| {
+            matches!(event, PhoneEvent::Registered { .. })
+        })
+        .await;
+    }
+
+    /// Waits for the registration to be declined; returns the phone's state.
+    pub async fn declined(&mut self) -> PhoneState {
+        let event = self
+            .until("a decline", |event| {
+                matches!(event, PhoneEvent::StateChanged(PhoneState::Declined { .. }))
+            })
+            .await;
+        match event {
+            PhoneEvent::StateChanged(state) => state,
+            _ => unreachable!("filtered above"),
+        }
+    }
+}
+
+/// Starts a phone; returns it with its events.
+pub fn phone(account: HfaAccount, timers: PhoneTimers) -> (HfaClient, Events) {
+    let (client, events) = HfaClient::spawn(account, timers);
+    (client, Events(events))
+}
+
+pub mod raw;
+pub mod relay;

@@ -1,0 +1,41 @@
+//! The command line of the `gateway` binary.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// The company side of Device@Home: an OpenScape Business emulator.
+#[derive(Debug, Parser)]
+#[command(name = "gateway", version)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate a configuration file: print its summary and warnings, or
+    /// every error (one per line) and exit with status 1.
+    CheckConfig {
+        /// The configuration file (TOML).
+        file: PathBuf,
+    },
+    /// Write a commented example configuration with fresh random passwords
+    /// to FILE (mode 0600). The passwords are never printed.
+    Init {
+        /// Where to write it.
+        file: PathBuf,
+        /// Overwrite FILE if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Start the gateway.
+    Run {
+        /// The configuration file; without it, the built-in demo
+        /// configuration (loopback only) with generated passwords.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}

@@ -1,0 +1,122 @@
+//! The overview printed by `check-config` and at start: what the guide's
+//! rules derived from the file, so an administrator sees the consequences
+//! (channels, ports to forward, calls, STUN source) at a glance.
+
+use std::fmt;
+
+use super::calls::CallsSource;
+use super::validated::ValidatedConfig;
+
+/// Displays a [`ValidatedConfig`]; made by [`ValidatedConfig::summary`].
+/// Shows no password: only `Secret`-free fields are printed.
+pub struct Summary<'a>(pub(super) &'a ValidatedConfig);
+
+impl fmt::Display for Summary<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let config = self.0;
+        let raw = config.config();
+        let booster = match (raw.system.model.is_x(), raw.system.booster) {
+            (true, true) => " with booster",
+            (true, false) => " without booster",
+            (false, _) => "",
+        };
+        writeln!(
+            f,
+            "system: OpenScape Business {}{booster}, Device@Home on {}",
+            raw.system.model, raw.system.lan_interface
+        )?;
+        writeln!(f, "RTP proxy channels: {}", config.rtp_proxy_channels())?;
+        writeln!(
+            f,
+            "listens: HFA TCP {}, HTTPS (myPortal to go) TCP {}",
+            config.hfa_addr(),
+            config.https_addr()
+        )?;
+        writeln!(
+            f,
+            "RTP ports: UDP {} (the company router must forward this range 1:1, guide 3.1)",
+            config.rtp_ports()
+        )?;
+        writeln!(f, "public address: {}", config.public_address())?;
+        let lan: Vec<String> = raw
+            .network
+            .company_lan
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        writeln!(f, "company LAN: {}", lan.join(", "))?;
+        write_calls(f, config)?;
+        writeln!(f, "STUN: {}", config.effective_stun())?;
+        let lockout = config.lockout();
+        writeln!(
+            f,
+            "lockout: after {} failed attempts, first lockout {} s",
+            lockout.max_failed_attempts,
+            lockout.base_lockout.as_secs()
+        )?;
+        let min = config.min_versions();
+        writeln!(
+            f,
+            "minimum versions: OpenStage HFA {}, DeskPhone IP HFA {}, myPortal to go (Android) {}",
+            min.openstage_hfa, min.deskphone_ip_hfa, min.myportal_to_go_android
+        )?;
+        write_clients(f, config)?;
+        writeln!(f, "warnings: {}", config.warnings().len())?;
+        for warning in config.warnings() {
+            writeln!(f, "  - {warning}")?;
+        }
+        Ok(())
+    }
+}
+
+fn write_calls(f: &mut fmt::Formatter<'_>, config: &ValidatedConfig) -> fmt::Result {
+    let calls = config.internet_calls();
+    let origin = match calls.source {
+        CallsSource::Direct {
+            ignored_upstream_kbps: Some(_),
+        } => format!("{calls}"),
+        CallsSource::Direct { .. } => "set directly by internet.simultaneous_calls".to_owned(),
+        CallsSource::Upstream { .. } | CallsSource::NotConfigured => format!("from {calls}"),
+    };
+    let zero = if calls.calls == 0 {
+        " -- no Device@Home call can be made"
+    } else {
+        ""
+    };
+    writeln!(
+        f,
+        "simultaneous internet calls: {}{zero}; {origin}",
+        calls.calls
+    )
+}
+
+fn write_clients(f: &mut fmt::Formatter<'_>, config: &ValidatedConfig) -> fmt::Result {
+    let clients = config.clients();
+    let internet = clients.iter().filter(|c| c.internet_registration).count();
+    writeln!(
+        f,
+        "clients: {} ({internet} enabled for internet registration, marked *)",
+        clients.len()
+    )?;
+    for client in clients {
+        let mark = if client.internet_registration {
+            '*'
+        } else {
+            ' '
+        };
+        let premium = if client.allow_premium {
+            ", premium allowed"
+        } else {
+            ""
+        };
+        writeln!(
+            f,
+            "  {mark} {} {}: {}, class of service {}{premium}",
+            client.number,
+            client.name,
+            client.kind,
+            client.class_of_service.as_str()
+        )?;
+    }
+    Ok(())
+}

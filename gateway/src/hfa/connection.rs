@@ -1,0 +1,166 @@
+//! The task that drives one phone's TCP connection: bytes between the socket
+//! and its [`SystemConnection`] engine, the engine's events to the registrar
+//! and the registry, and commands from the rest of the gateway to the phone.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use shared::hfa::{DeclineCause, RegisterResponse};
+use shared::hfa_engine::system::{RegistrationRequest, SystemConnection, SystemEvent};
+use std::time::Instant;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::sync::{mpsc, watch};
+use tracing::{debug, info, warn};
+
+use super::HfaState;
+use super::registrar::Decision;
+use super::registry::{ConnectionCommand, ConnectionId, RegisteredPhone};
+use crate::clock::Clock;
+
+/// The version the gateway reports in Register Response (OpenScape Business V2R1).
+const SYSTEM_MAJOR: u8 = 2;
+const SYSTEM_MINOR: u8 = 1;
+
+/// Serves one connection until it closes, the phone is declined or
+/// replaced, or the gateway shuts down. Never panics on what the phone sends.
+pub(super) async fn serve(
+    stream: TcpStream,
+    peer: SocketAddr,
+    id: ConnectionId,
+    state: Arc<HfaState>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let (mut reader, mut writer) = stream.into_split();
+    let (commands, mut command_rx) = mpsc::unbounded_channel();
+    let mut engine = SystemConnection::new(state.clock.now(), state.issuer.clone(), state.timers);
+    let mut registered_as: Option<String> = None;
+    let mut buffer = vec![0u8; 4096];
+    debug!(%peer, "HFA connection opened");
+
+    'connection: loop {
+        loop {
+            if flush(&mut engine, &mut writer).await.is_err() {
+                break 'connection;
+            }
+            let Some(event) = engine.poll_event() else {
+                break;
+            };
+            match event {
+                SystemEvent::RegisterRequest(request) => {
+                    if let Some(number) =
+                        register(&state, &mut engine, peer, id, &commands, &request)
+                    {
+                        registered_as = Some(number);
+                    }
+                }
+                SystemEvent::ChallengeRefused {
+                    subscriber,
+                    challenge,
+                } => warn!(
+                    %peer, subscriber = subscriber.as_str(), challenge = challenge.0,
+                    "HFA Register with an unknown, expired or reused challenge refused (possible replay)"
+                ),
+                SystemEvent::Received(message) => {
+                    debug!(%peer, ?message, "HFA message from a registered phone");
+                }
+                SystemEvent::Close(reason) => {
+                    let _ = flush(&mut engine, &mut writer).await;
+                    info!(%peer, subscriber = registered_as.as_deref(), "HFA connection closed: {reason}");
+                    break 'connection;
+                }
+            }
+        }
+        let deadline = engine.poll_timeout();
+        tokio::select! {
+            read = reader.read(&mut buffer) => match read {
+                Ok(0) | Err(_) => {
+                    info!(%peer, subscriber = registered_as.as_deref(), "HFA connection closed by the phone");
+                    break;
+                }
+                Ok(n) => engine.handle_input(state.clock.now(), buffer.get(..n).unwrap_or_default()),
+            },
+            Some(command) = command_rx.recv() => match command {
+                ConnectionCommand::Send(message) => {
+                    if let Err(error) = engine.send_message(message) {
+                        warn!(%peer, "message to the phone dropped: {error}");
+                    }
+                }
+                ConnectionCommand::Terminate(cause) => engine.terminate(cause),
+            },
+            () = sleep_until(&state.clock, deadline) => engine.handle_timeout(state.clock.now()),
+            // Like a real system going down: the connection just ends, and
+            // the phone reconnects when the system is back.
+            _ = shutdown.changed() => break,
+        }
+    }
+    if let Some(number) = registered_as {
+        state.registry().remove(&number, id);
+    }
+}
+
+/// Applies the registrar's decision; returns the number registered.
+fn register(
+    state: &HfaState,
+    engine: &mut SystemConnection,
+    peer: SocketAddr,
+    id: ConnectionId,
+    commands: &mpsc::UnboundedSender<ConnectionCommand>,
+    request: &RegistrationRequest,
+) -> Option<String> {
+    let number = request.subscriber.as_str().to_owned();
+    let (decision, lockouts) =
+        state
+            .registrar()
+            .decide(&state.config, state.clock.now(), peer.ip(), request);
+    for lockout in lockouts {
+        warn!(%peer, "{lockout} (possible password guessing)");
+    }
+    if let Decision::Decline { cause, detail } = decision {
+        warn!(%peer, subscriber = number, cause = cause.describe(), "HFA registration declined: {detail}");
+        let _ = engine.decline(cause);
+        return None;
+    }
+    let mut registry = state.registry();
+    let Some(session) = registry.allocate_session() else {
+        warn!(%peer, subscriber = number, "HFA registration declined: no session id left");
+        let _ = engine.decline(DeclineCause::SYSTEM_BUSY);
+        return None;
+    };
+    let response = RegisterResponse::openscape_business(SYSTEM_MAJOR, SYSTEM_MINOR);
+    if engine.accept(state.clock.now(), session, response).is_err() {
+        return None;
+    }
+    let phone = RegisteredPhone {
+        connection: id,
+        session,
+        source: peer,
+        commands: commands.clone(),
+    };
+    if let Some(old) = registry.insert(&number, phone) {
+        info!(subscriber = number, old = %old.source, new = %peer, "HFA registration replaces the previous one");
+        let _ = old
+            .commands
+            .send(ConnectionCommand::Terminate(DeclineCause::REPLACED));
+    }
+    info!(
+        %peer, subscriber = number, session = session.0, version = request.software_version,
+        lan = state.config.is_company_lan(peer.ip()), "HFA phone registered"
+    );
+    Some(number)
+}
+
+async fn flush(engine: &mut SystemConnection, writer: &mut OwnedWriteHalf) -> std::io::Result<()> {
+    while let Some(bytes) = engine.poll_transmit() {
+        writer.write_all(&bytes).await?;
+    }
+    Ok(())
+}
+
+async fn sleep_until(clock: &Clock, deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep(clock.until(deadline)).await,
+        None => std::future::pending().await,
+    }
+}

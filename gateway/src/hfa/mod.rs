@@ -1,0 +1,120 @@
+//! The HFA server: OpenStage / DeskPhone IP phones register here over TCP
+//! (4060 by default, reached from the internet through the company router's
+//! 4070 forward, guide 3.1), one task per connection.
+
+mod connection;
+pub mod registrar;
+pub mod registry;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use shared::hfa_engine::ChallengeIssuer;
+use shared::hfa_engine::system::SystemTimers;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tracing::{info, warn};
+
+use crate::clock::Clock;
+use crate::config::ValidatedConfig;
+use registrar::Registrar;
+use registry::{ConnectionId, Registry};
+
+/// After a failed accept (e.g. out of file descriptors), wait this long
+/// before the next, instead of spinning.
+const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
+
+/// What all connection tasks share.
+#[derive(Debug)]
+pub struct HfaState {
+    config: ValidatedConfig,
+    timers: SystemTimers,
+    clock: Clock,
+    issuer: Arc<ChallengeIssuer>,
+    registrar: Mutex<Registrar>,
+    registry: Mutex<Registry>,
+}
+
+impl HfaState {
+    pub fn new(config: ValidatedConfig, timers: SystemTimers, clock: Clock) -> Self {
+        let now = clock.now();
+        let epoch_seconds = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |since| since.as_secs() as u32);
+        Self {
+            registrar: Mutex::new(Registrar::new(&config)),
+            config,
+            timers,
+            clock,
+            issuer: Arc::new(ChallengeIssuer::new(now, epoch_seconds)),
+            registry: Mutex::new(Registry::default()),
+        }
+    }
+
+    /// The registered phones. A panic elsewhere while holding the lock
+    /// leaves the map consistent (every update is a single insert or
+    /// remove), so a poisoned lock is taken over, not propagated.
+    pub fn registry(&self) -> MutexGuard<'_, Registry> {
+        self.registry.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn registrar(&self) -> MutexGuard<'_, Registrar> {
+        self.registrar
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A bound HFA listener, not yet serving.
+#[derive(Debug)]
+pub struct HfaServer {
+    listener: TcpListener,
+    state: Arc<HfaState>,
+}
+
+impl HfaServer {
+    pub async fn bind(addr: SocketAddr, state: Arc<HfaState>) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(addr).await?;
+        Ok(Self { listener, state })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Accepts phones until `shutdown` turns true, then tells every
+    /// connected phone the system is going down and waits for the tasks.
+    pub async fn serve(self, mut shutdown: watch::Receiver<bool>) {
+        let mut connections = JoinSet::new();
+        let mut next_id = 0u64;
+        loop {
+            tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok((stream, peer)) => {
+                        next_id += 1;
+                        let _ = stream.set_nodelay(true);
+                        let task = connection::serve(
+                            stream, peer, ConnectionId(next_id), self.state.clone(), shutdown.clone(),
+                        );
+                        connections.spawn(task);
+                    }
+                    // Out of file descriptors and the like: keep serving the
+                    // phones already connected.
+                    Err(error) => {
+                        warn!("HFA accept failed: {error}");
+                        tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
+                    }
+                },
+                Some(_) = connections.join_next() => {}
+                _ = shutdown.changed() => break,
+            }
+        }
+        info!(
+            "HFA server stopping: closing {} connections",
+            connections.len()
+        );
+        while connections.join_next().await.is_some() {}
+    }
+}

@@ -1,0 +1,174 @@
+//! The `gateway` binary's config commands, and the built-in default of
+//! `gateway run`: files with passwords are 0600, passwords never reach the
+//! terminal, and what `init` writes passes `check-config`.
+
+mod config_support;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use config_support::{TempDir, assert_no_secret, base_toml};
+use gateway::config::{self, ConfigError, embedded};
+
+fn gateway(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gateway"))
+        .args(args)
+        .env("RUST_LOG", "off")
+        .output()
+        .expect("run gateway")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn mode(path: &Path) -> u32 {
+    fs::metadata(path).expect("metadata").permissions().mode() & 0o777
+}
+
+/// The passwords written into a config file.
+fn passwords_in(path: &Path) -> Vec<String> {
+    let loaded = config::load_file(path).expect("valid config");
+    loaded
+        .clients()
+        .iter()
+        .filter_map(|c| c.password.as_ref().map(|p| p.expose().to_owned()))
+        .collect()
+}
+
+#[test]
+fn init_writes_a_private_commented_config_that_passes_check_config() {
+    let dir = TempDir::new("init");
+    let file = dir.path().join("gateway.toml");
+    let path = file.to_str().expect("utf-8 path");
+
+    let out = gateway(&["init", path]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), format!("{path}\n"));
+    assert_eq!(mode(&file), 0o600);
+    let written = fs::read_to_string(&file).expect("read");
+    assert!(written.contains("# ") && written.contains("guide 1.3.1"));
+
+    let passwords = passwords_in(&file);
+    assert_eq!(passwords.len(), 4);
+    let check = gateway(&["check-config", path]);
+    assert_eq!(check.status.code(), Some(0), "{}", text(&check.stderr));
+    let summary = text(&check.stdout);
+    assert!(summary.contains("* 201 Anna"), "{summary}");
+    assert!(summary.contains("warnings: 0"), "{summary}");
+    let secrets: Vec<&str> = passwords.iter().map(String::as_str).collect();
+    for output in [&out.stdout, &out.stderr, &check.stdout, &check.stderr] {
+        assert_no_secret(&text(output), &secrets);
+    }
+}
+
+#[test]
+fn init_refuses_to_overwrite_unless_forced() {
+    let dir = TempDir::new("overwrite");
+    let file = dir.path().join("gateway.toml");
+    let path = file.to_str().expect("utf-8 path");
+    fs::write(&file, "keep me").expect("write");
+    fs::set_permissions(&file, fs::Permissions::from_mode(0o644)).expect("chmod");
+
+    let out = gateway(&["init", path]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("already exists"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(fs::read_to_string(&file).expect("read"), "keep me");
+    assert!(matches!(
+        config::init::write_example(&file, false),
+        Err(ConfigError::AlreadyExists { .. })
+    ));
+
+    let out = gateway(&["init", "--force", path]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(mode(&file), 0o600);
+    assert_eq!(passwords_in(&file).len(), 4);
+}
+
+#[test]
+fn check_config_exits_non_zero_with_one_error_per_line() {
+    let dir = TempDir::new("check");
+    let file = dir.path().join("bad.toml");
+    let bad = base_toml()
+        .replace("\"LAN2\"", "\"LAN1\"")
+        .replace("number = \"203\"", "number = \"201\"");
+    fs::write(&file, bad).expect("write");
+
+    let out = gateway(&["check-config", file.to_str().expect("utf-8 path")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let stderr = text(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{stderr}");
+    assert!(
+        lines[0].starts_with("system.lan_interface = \"LAN1\""),
+        "{stderr}"
+    );
+    assert!(
+        lines[1].starts_with("clients[2].number = \"201\""),
+        "{stderr}"
+    );
+    assert_no_secret(&stderr, &[]);
+
+    let missing = gateway(&["check-config", "/nonexistent/gateway.toml"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(text(&missing.stderr).contains("cannot read"));
+
+    let run = gateway(&["run", "--config", file.to_str().expect("utf-8 path")]);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(text(&run.stderr).contains("system.lan_interface"));
+}
+
+#[test]
+fn the_embedded_default_validates_with_stable_generated_passwords() {
+    let dir = TempDir::new("embedded");
+    let data_dir = dir.path().join("data/gateway");
+
+    let first = embedded::load(&data_dir).expect("embedded default validates");
+    let store = data_dir.join(embedded::PASSWORDS_FILE);
+    assert_eq!(first.passwords_file, store);
+    assert_eq!(mode(&store), 0o600);
+    assert_eq!(mode(&data_dir), 0o700);
+
+    let config = &first.config;
+    let numbers: Vec<&str> = config.clients().iter().map(|c| c.number.as_str()).collect();
+    assert_eq!(numbers, ["201", "202", "210"]);
+    assert!(
+        config
+            .client("201")
+            .is_some_and(|c| c.internet_registration)
+    );
+    assert_eq!(config.hfa_addr().to_string(), "127.0.0.1:4060");
+    assert!(config.is_company_lan("127.0.0.5".parse().expect("ip")));
+    assert!(!config.is_company_lan("127.0.1.10".parse().expect("ip")));
+    assert!(config.warnings().is_empty(), "{:?}", config.warnings());
+
+    let second = embedded::load(&data_dir).expect("reloads");
+    for client in config.clients() {
+        let again = second.config.client(&client.number).expect("same clients");
+        let (Some(one), Some(two)) = (&client.password, &again.password) else {
+            panic!("client {} has no password", client.number);
+        };
+        assert!(
+            one.constant_time_eq(two.expose().as_bytes()),
+            "password of {} changed",
+            client.number
+        );
+        assert!(
+            fs::read_to_string(&store)
+                .expect("store")
+                .contains(one.expose())
+        );
+    }
+    let template = config::parse(embedded::DEFAULT_TOML, embedded::ORIGIN).expect("parses");
+    assert!(
+        template.clients.iter().all(|c| c.password.is_none()),
+        "ships no password"
+    );
+}

@@ -1,0 +1,211 @@
+//! The tokio driver of the phone's HFA engine: opens the TCP connection when
+//! the engine asks, moves bytes, sleeps until the engine's next deadline,
+//! and hands the engine's events to its owner (the CLI or the GUI).
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use shared::hfa::Message;
+use shared::hfa_engine::phone::{PhoneEngine, PhoneEvent, PhoneInput, PhoneTimers};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use super::account::HfaAccount;
+
+/// What the owner asks of a running phone.
+#[derive(Debug)]
+pub enum ClientCommand {
+    /// Send a stimulus (key, hook) or media message.
+    Send(Message),
+    /// Close the connection and end the task.
+    Stop,
+}
+
+/// A running HFA phone: send it commands, read its events.
+#[derive(Debug)]
+pub struct HfaClient {
+    commands: mpsc::UnboundedSender<ClientCommand>,
+    task: JoinHandle<()>,
+}
+
+impl HfaClient {
+    /// Starts registering `account`; events arrive on the returned receiver
+    /// until the client stops (the channel then closes).
+    pub fn spawn(
+        account: HfaAccount,
+        timers: PhoneTimers,
+    ) -> (Self, mpsc::UnboundedReceiver<PhoneEvent>) {
+        let (commands, command_rx) = mpsc::unbounded_channel();
+        let (events, event_rx) = mpsc::unbounded_channel();
+        let seed = seed_from_clock();
+        let engine = PhoneEngine::new(account.identity(), timers, seed);
+        let connect_timeout = timers.reply_timeout;
+        let task = tokio::spawn(drive(engine, account, connect_timeout, command_rx, events));
+        (Self { commands, task }, event_rx)
+    }
+
+    pub fn send(&self, message: Message) {
+        let _ = self.commands.send(ClientCommand::Send(message));
+    }
+
+    /// Closes the connection and waits for the task to end.
+    pub async fn stop(self) {
+        let _ = self.commands.send(ClientCommand::Stop);
+        let _ = self.task.await;
+    }
+}
+
+struct Connection {
+    reader: OwnedReadHalf,
+    writer: OwnedWriteHalf,
+}
+
+async fn drive(
+    mut engine: PhoneEngine,
+    account: HfaAccount,
+    connect_timeout: Duration,
+    mut commands: mpsc::UnboundedReceiver<ClientCommand>,
+    events: mpsc::UnboundedSender<PhoneEvent>,
+) {
+    let mut connection: Option<Connection> = None;
+    let mut buffer = vec![0u8; 4096];
+    engine.start();
+    loop {
+        while let Some(event) = engine.poll_event() {
+            match event {
+                PhoneEvent::Connect => {
+                    let result = connect(&account, connect_timeout).await;
+                    let input = match result {
+                        Ok((stream, local)) => {
+                            let (reader, writer) = stream.into_split();
+                            connection = Some(Connection { reader, writer });
+                            PhoneInput::Connected {
+                                local_ip: local.ip(),
+                            }
+                        }
+                        Err(why) => PhoneInput::ConnectFailed(why),
+                    };
+                    engine.handle_input(now(), input);
+                }
+                PhoneEvent::Disconnect => connection = None,
+                other => {
+                    if events.send(other).is_err() {
+                        return; // nobody listens any more
+                    }
+                }
+            }
+        }
+        if let Some(open) = connection.as_mut() {
+            let mut failed = false;
+            while let Some(bytes) = engine.poll_transmit() {
+                if open.writer.write_all(&bytes).await.is_err() {
+                    failed = true;
+                    break;
+                }
+            }
+            if failed {
+                connection = None;
+                engine.handle_input(now(), PhoneInput::Closed);
+                continue;
+            }
+        } else {
+            while engine.poll_transmit().is_some() {}
+        }
+        let deadline = engine.poll_timeout().map(Instant::from_std);
+        tokio::select! {
+            read = read_some(connection.as_mut(), &mut buffer) => match read {
+                Some(n) => engine.handle_input(now(), PhoneInput::Received(buffer.get(..n).unwrap_or_default())),
+                None => {
+                    connection = None;
+                    engine.handle_input(now(), PhoneInput::Closed);
+                }
+            },
+            command = commands.recv() => match command {
+                Some(ClientCommand::Send(message)) => {
+                    if let Err(error) = engine.send_message(message) {
+                        tracing::warn!("message not sent: {error}");
+                    }
+                }
+                Some(ClientCommand::Stop) | None => {
+                    engine.stop();
+                    return;
+                }
+            },
+            () = sleep_until(deadline) => engine.handle_timeout(now()),
+        }
+    }
+}
+
+async fn connect(
+    account: &HfaAccount,
+    timeout: Duration,
+) -> Result<(TcpStream, SocketAddr), String> {
+    let attempt = async {
+        let targets =
+            tokio::net::lookup_host((account.gateway.host.as_str(), account.gateway.port)).await?;
+        let mut last_error = None;
+        for target in targets {
+            match connect_from(account.bind_address, target).await {
+                Ok(stream) => return Ok(stream),
+                Err(error) => last_error = Some(error),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| std::io::Error::other("the name has no address")))
+    };
+    let stream = match tokio::time::timeout(timeout, attempt).await {
+        Ok(Ok(stream)) => stream,
+        Ok(Err(error)) => return Err(error.to_string()),
+        Err(_) => return Err(format!("no answer within {} s", timeout.as_secs())),
+    };
+    let _ = stream.set_nodelay(true);
+    let local = stream.local_addr().map_err(|error| error.to_string())?;
+    Ok((stream, local))
+}
+
+async fn connect_from(bind: Option<IpAddr>, target: SocketAddr) -> std::io::Result<TcpStream> {
+    let Some(local) = bind else {
+        return TcpStream::connect(target).await;
+    };
+    let socket = if local.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.bind(SocketAddr::new(local, 0))?;
+    socket.connect(target).await
+}
+
+/// Bytes read (at least 1), or `None` when the connection closed or failed.
+/// Without a connection it never completes.
+async fn read_some(connection: Option<&mut Connection>, buffer: &mut [u8]) -> Option<usize> {
+    match connection {
+        Some(open) => match open.reader.read(buffer).await {
+            Ok(0) | Err(_) => None,
+            Ok(n) => Some(n),
+        },
+        None => std::future::pending().await,
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn now() -> std::time::Instant {
+    Instant::now().into_std()
+}
+
+/// Spreads the reconnection jitter of phones started at the same moment.
+fn seed_from_clock() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.subsec_nanos());
+    u64::from(nanos) ^ (u64::from(std::process::id()) << 32)
+}
