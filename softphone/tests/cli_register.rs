@@ -1,0 +1,187 @@
+//! `softphone hfa register` as a QA script runs it: a real process against a
+//! gateway on loopback, asserting on its output lines and exit code.
+
+use std::path::PathBuf;
+use std::process::{ExitStatus, Stdio};
+use std::time::Duration;
+
+use gateway::config;
+use gateway::gateway::{Gateway, StartOptions};
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdout, Command};
+
+const PASSWORD: &str = "Anna-2024#home";
+
+const CONFIG: &str = r#"
+[system]
+model = "X3"
+lan_interface = "LAN2"
+
+[network]
+listen_address = "127.0.0.1"
+public_address = "127.0.0.1"
+company_lan = ["127.0.0.0/24"]
+
+[internet]
+upstream_kbps = 1000
+
+[stun]
+server = "127.0.0.1:3478"
+
+[[clients]]
+number = "201"
+name = "Anna"
+kind = { hfa = "OpenStage 60" }
+ip_user_license = true
+internet_registration = true
+password = "Anna-2024#home"
+
+[[clients]]
+number = "202"
+name = "Ben"
+kind = { hfa = "OpenStage 40" }
+ip_user_license = true
+password = "Ben!desk-4711"
+"#;
+
+/// Long enough for anything on loopback; reached only when a test fails.
+const PATIENCE: Duration = Duration::from_secs(20);
+
+async fn start_gateway() -> Gateway {
+    let config = config::from_toml_str(CONFIG, "cli test").expect("valid test config");
+    let options = StartOptions {
+        hfa_listen: Some("127.0.0.1:0".parse().unwrap()),
+        ..StartOptions::default()
+    };
+    Gateway::start(config, options)
+        .await
+        .expect("gateway starts")
+}
+
+fn password_file(name: &str, password: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("softphone-cli-{}-{name}", std::process::id()));
+    std::fs::write(&path, format!("{password}\n")).expect("write the password file");
+    path
+}
+
+fn register(gateway: &Gateway, number: &str, password_file: &PathBuf, extra: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_softphone"))
+        .args([
+            "hfa",
+            "register",
+            "--gateway",
+            &gateway.hfa_addr().to_string(),
+            "--number",
+            number,
+        ])
+        .arg("--password-file")
+        .arg(password_file)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start the softphone binary")
+}
+
+/// Reads stdout lines until one starts with `prefix`; returns all read.
+async fn read_until(lines: &mut Lines<BufReader<ChildStdout>>, prefix: &str) -> Vec<String> {
+    let mut seen = Vec::new();
+    let found = tokio::time::timeout(PATIENCE, async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            let done = line.starts_with(prefix);
+            seen.push(line);
+            if done {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(
+        found,
+        Ok(true),
+        "no line starting with {prefix:?} in {seen:#?}"
+    );
+    seen
+}
+
+async fn exit_status(child: &mut Child) -> ExitStatus {
+    tokio::time::timeout(PATIENCE, child.wait())
+        .await
+        .expect("the softphone exits")
+        .expect("wait")
+}
+
+#[tokio::test]
+async fn registers_prints_each_state_and_exits_cleanly_on_interrupt() {
+    let gateway = start_gateway().await;
+    let file = password_file("ok", PASSWORD);
+    let mut child = register(&gateway, "201", &file, &["--dls", "10.0.0.5"]);
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let seen = read_until(&mut lines, "registered:").await;
+    let states: Vec<_> = seen
+        .iter()
+        .filter(|line| line.starts_with("state: "))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            "state: connecting",
+            "state: connected, requesting the system time",
+            "state: registering",
+            "state: registered (session 1)",
+        ]
+    );
+    assert!(gateway.is_registered("201"));
+    // Ctrl-C, as a person or a QA script would stop it.
+    let pid = child.id().expect("running").to_string();
+    let signalled = Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .await
+        .expect("kill");
+    assert!(signalled.success());
+    assert!(exit_status(&mut child).await.success());
+    let mut stderr = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr)
+        .await
+        .unwrap();
+    assert!(
+        stderr.contains("leave the DLS address empty"),
+        "DLS warning on stderr: {stderr}"
+    );
+    assert!(!stderr.contains(PASSWORD) && !seen.iter().any(|line| line.contains(PASSWORD)));
+    let _ = std::fs::remove_file(file);
+    gateway.stop().await;
+}
+
+#[tokio::test]
+async fn a_declined_registration_exits_3_with_the_reason_in_words() {
+    let gateway = start_gateway().await;
+    let file = password_file("wrong", "Not-the-password-1");
+    let mut child = register(&gateway, "201", &file, &[]);
+    let status = exit_status(&mut child).await;
+    assert_eq!(status.code(), Some(3));
+    let output = child.wait_with_output().await.expect("output");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("registration declined: Wrong password: check the HFA password"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_file(file);
+    gateway.stop().await;
+}
+
+#[tokio::test]
+async fn unusable_settings_exit_2_naming_the_setting() {
+    let gateway = start_gateway().await;
+    let file = password_file("usage", PASSWORD);
+    let mut child = register(&gateway, "20x1", &file, &[]);
+    assert_eq!(exit_status(&mut child).await.code(), Some(2));
+    let output = child.wait_with_output().await.expect("output");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("number = \"20x1\""), "{stderr}");
+    let _ = std::fs::remove_file(file);
+    gateway.stop().await;
+}
