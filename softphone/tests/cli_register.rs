@@ -50,7 +50,7 @@ const PATIENCE: Duration = Duration::from_secs(20);
 async fn start_gateway() -> Gateway {
     let config = config::from_toml_str(CONFIG, "cli test").expect("valid test config");
     let options = StartOptions {
-        hfa_listen: Some("127.0.0.1:0".parse().unwrap()),
+        hfa_listen: Some("127.0.0.1:0".parse().expect("an address")),
         ..StartOptions::default()
     };
     Gateway::start(config, options)
