@@ -10,7 +10,10 @@ use shared::hfa::{Codec, DecodeError, EncodeError, Frame, FrameDecoder, MAX_FRAM
 
 /// Decodes `stream` in chunks whose sizes `chunk(step)` chooses, stopping at
 /// a framing error as a connection owner would.
-fn decode_all(stream: &[u8], chunk: impl Fn(usize) -> usize) -> (Vec<Result<Frame, DecodeError>>, usize) {
+fn decode_all(
+    stream: &[u8],
+    chunk: impl Fn(usize) -> usize,
+) -> (Vec<Result<Frame, DecodeError>>, usize) {
     let mut decoder = FrameDecoder::new();
     let mut results = Vec::new();
     let mut rest = stream;
@@ -45,7 +48,9 @@ fuzz_target!(|data: &[u8]| {
     };
     let stream = data;
     let whole = decode_all(stream, |_| usize::MAX);
-    let cut = decode_all(stream, |step| 1 + usize::from(seed.rotate_left(step as u32 % 8)) % 37);
+    let cut = decode_all(stream, |step| {
+        1 + usize::from(seed.rotate_left(step as u32 % 8)) % 37
+    });
     assert_eq!(whole, cut, "results depend on how the stream was cut");
 
     for frame in whole.0.iter().flatten() {

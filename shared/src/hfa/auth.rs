@@ -15,7 +15,8 @@ use hmac::{Hmac, Mac};
 use sha1::Sha1;
 
 use super::ids::{Subscriber, Timestamp};
-use super::register::{HashAlgorithm, PhoneId, Register, RegistrationData};
+use super::register::Register;
+use super::registration::{HashAlgorithm, PhoneId, RegistrationData};
 use crate::secret::Secret;
 
 type HmacSha1 = Hmac<Sha1>;

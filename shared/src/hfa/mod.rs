@@ -36,6 +36,7 @@ mod ie;
 mod message;
 mod payload;
 mod register;
+mod registration;
 mod reply;
 pub mod stimulus;
 mod text;
@@ -52,10 +53,8 @@ pub use ids::{MacAddress, MediaId, SequenceNumber, SessionId, Subscriber, Timest
 pub use ie::{IeType, RawIe};
 pub use message::{Message, MessageType};
 pub use payload::{MediaDirection, PayloadType, SetPayload};
-pub use register::{
-    AddressKind, DeviceAddress, HashAlgorithm, PhoneId, REGISTRATION_DATA_MIN_LEN, Register,
-    RegistrationData, SubscriberNumber, TypeOfNumber,
-};
+pub use register::{AddressKind, DeviceAddress, Register, SubscriberNumber, TypeOfNumber};
+pub use registration::{HashAlgorithm, PhoneId, REGISTRATION_DATA_MIN_LEN, RegistrationData};
 pub use reply::{
     RegisterDecline, RegisterResponse, SecurityProfile, SignallingProtocol, SystemId,
     SystemIdentifier,

@@ -5,30 +5,12 @@ use std::net::{IpAddr, Ipv4Addr};
 use bytes::{Buf, BufMut, Bytes};
 
 use super::code::wire_code;
-use super::coding::{Codec, get_array, get_u8, get_u32, rest, skip};
+use super::coding::{Codec, get_array, get_u8, rest};
 use super::error::{DecodeError, EncodeError};
-use super::ids::{MacAddress, Subscriber, Timestamp};
+use super::ids::{MacAddress, Subscriber};
 use super::ie::{IeType, RawIe, put_ie, read_ies, required, set_once};
-use super::text::{address_from_wire, ascii_from_wire, ascii_to_wire};
-
-wire_code! {
-    /// The phone model, byte 0 of the registration data and of the phone
-    /// initialisation request (Known codes).
-    pub struct PhoneId(u8) {
-        /// OpenStage 20 HFA.
-        OPENSTAGE_20 = 0x2b => "OpenStage 20",
-        /// OpenStage 40 HFA.
-        OPENSTAGE_40 = 0x2c => "OpenStage 40",
-        /// OpenStage 60 HFA.
-        OPENSTAGE_60 = 0x2d => "OpenStage 60",
-        /// OpenStage 80 HFA.
-        OPENSTAGE_80 = 0x2e => "OpenStage 80",
-        /// OpenScape DeskPhone IP 55.
-        DESKPHONE_IP_55 = 0x34 => "DeskPhone IP 55",
-        /// A PC (soft) client.
-        PC_CLIENT = 0xff => "PC client",
-    }
-}
+use super::registration::RegistrationData;
+use super::text::address_from_wire;
 
 wire_code! {
     /// The type of number before the subscriber digits (IE 0x72).
@@ -45,15 +27,6 @@ wire_code! {
     pub struct AddressKind(u8) {
         /// An IPv4 address in dotted-decimal ASCII.
         IPV4_TEXT = 0x01 => "IPv4 text",
-    }
-}
-
-wire_code! {
-    /// The algorithm of the registration hash (registration data bytes
-    /// 34-37, u32 BE; Ours).
-    pub struct HashAlgorithm(u32) {
-        /// HMAC-SHA1, see [`registration_hash`](super::registration_hash).
-        HMAC_SHA1 = 1 => "HMAC-SHA1",
     }
 }
 
@@ -87,70 +60,6 @@ impl SubscriberNumber {
             type_of_number: TypeOfNumber::UNKNOWN,
             number,
         }
-    }
-}
-
-/// IE 0x0e value: at least 58 bytes.
-///
-/// ```text
-/// offset  size  field
-///  0      1     phone id                      (Ours: position)
-///  1      29    zero                          (Ours)
-/// 30      4     challenge timestamp, u32 BE   (Known)
-/// 34      4     hash algorithm id, u32 BE     (Ours)
-/// 38      20    hash                          (Known size)
-/// 58      n     software version, ASCII       (Known)
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RegistrationData {
-    /// The phone model.
-    pub phone_id: PhoneId,
-    /// The timestamp the system sent in answer to the timestamp request.
-    pub challenge: Timestamp,
-    /// How `hash` was computed.
-    pub algorithm: HashAlgorithm,
-    /// The password proof.
-    pub hash: [u8; 20],
-    /// Client software version, e.g. `V3R0.33.1`.
-    pub software_version: String,
-}
-
-/// Length of the fixed part of the registration data.
-pub const REGISTRATION_DATA_MIN_LEN: usize = 58;
-
-impl Codec for RegistrationData {
-    fn decode<B: Buf>(buf: &mut B) -> Result<Self, DecodeError> {
-        if buf.remaining() < REGISTRATION_DATA_MIN_LEN {
-            let len = buf.remaining();
-            return Err(DecodeError::BadLength {
-                what: "registration data",
-                len,
-            });
-        }
-        let phone_id = PhoneId(get_u8(buf, "phone id")?);
-        skip(buf, 29, "registration data reserved")?;
-        let challenge = Timestamp(get_u32(buf, "challenge")?);
-        let algorithm = HashAlgorithm(get_u32(buf, "hash algorithm")?);
-        let hash = get_array(buf, "hash")?;
-        let software_version = ascii_from_wire(&rest(buf), "software version")?;
-        Ok(Self {
-            phone_id,
-            challenge,
-            algorithm,
-            hash,
-            software_version,
-        })
-    }
-
-    fn encode<B: BufMut>(&self, buf: &mut B) -> Result<(), EncodeError> {
-        let version = ascii_to_wire(&self.software_version, "software version")?;
-        buf.put_u8(self.phone_id.0);
-        buf.put_bytes(0, 29);
-        buf.put_u32(self.challenge.0);
-        buf.put_u32(self.algorithm.0);
-        buf.put_slice(&self.hash);
-        buf.put_slice(version);
-        Ok(())
     }
 }
 
@@ -267,6 +176,8 @@ fn decode_subscriber(value: &mut Bytes) -> Result<SubscriberNumber, DecodeError>
 mod tests {
     use super::*;
     use crate::hfa::coding::round_trip;
+    use crate::hfa::ids::Timestamp;
+    use crate::hfa::registration::{HashAlgorithm, PhoneId};
 
     fn register() -> Register {
         Register {
@@ -327,14 +238,6 @@ mod tests {
 
     #[test]
     fn bad_values_are_rejected() {
-        let short_data = RegistrationData::from_bytes(&[0; 57]);
-        assert_eq!(
-            short_data,
-            Err(DecodeError::BadLength {
-                what: "registration data",
-                len: 57
-            })
-        );
         let letters = Register::from_bytes(&[0x72, 0, 3, 0x81, b'2', b'x']);
         assert_eq!(letters, Err(DecodeError::InvalidDigits));
         let bad_ip = Register::from_bytes(&[0x01, 0, 4, 0x01, b'1', b'.', b'2']);
@@ -342,15 +245,6 @@ mod tests {
             bad_ip,
             Err(DecodeError::InvalidAddress {
                 what: "device address"
-            })
-        );
-        let mut version = [0u8; 59];
-        version[58] = 0xc4;
-        let not_ascii = RegistrationData::from_bytes(&version);
-        assert_eq!(
-            not_ascii,
-            Err(DecodeError::NotAscii {
-                what: "software version"
             })
         );
     }

@@ -3,8 +3,8 @@
 
 use bytes::{Buf, BufMut};
 
+use super::audio::AudioState;
 use super::key::{Key, LedState};
-use super::sound::AudioState;
 use super::{Stimulus, StimulusCode};
 use crate::hfa::coding::{Codec, get_u8, rest};
 use crate::hfa::error::{DecodeError, EncodeError};

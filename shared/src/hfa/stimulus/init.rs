@@ -11,7 +11,7 @@ use bytes::{Buf, BufMut};
 
 use crate::hfa::coding::{Codec, get_array, get_u8, skip};
 use crate::hfa::error::{DecodeError, EncodeError};
-use crate::hfa::register::PhoneId;
+use crate::hfa::registration::PhoneId;
 
 /// The flags byte of the phone initialisation request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

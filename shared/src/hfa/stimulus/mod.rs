@@ -5,6 +5,7 @@
 //! it. On receipt, bytes after a request's known layout are ignored; codes
 //! this crate does not know are kept raw in [`Stimulus::Unknown`].
 
+mod audio;
 mod codec;
 mod display;
 mod init;
@@ -15,6 +16,7 @@ mod tests;
 
 use bytes::Bytes;
 
+pub use audio::{AudioState, SetAudio};
 pub use display::{
     ClearDisplay, ClockFormat, FpkLabel, MenuItem, SetClock, SetDisplay, SetFpkText, SetMenuItems,
     SetupMenu, ShowClock,
@@ -22,8 +24,8 @@ pub use display::{
 pub use init::{BasicPhoneInit, IpPhoneInitData, PhoneInit, PhoneInitFlags, SetContrast};
 pub use key::{Key, LedState};
 pub use sound::{
-    AudioState, Cadence, RINGER_CADENCE_UNIT_MS, RingerSound, RingerVolume, SetAudio, StartRinger,
-    StartTone, TONE_CADENCE_UNIT_MS, TONE_FREQUENCY_UNIT_HZ, ToneCadence, ToneFlags,
+    Cadence, RINGER_CADENCE_UNIT_MS, RingerSound, RingerVolume, StartRinger, StartTone,
+    TONE_CADENCE_UNIT_MS, TONE_FREQUENCY_UNIT_HZ, ToneCadence, ToneFlags,
 };
 
 use super::code::wire_code;
