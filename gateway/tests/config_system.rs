@@ -621,3 +621,38 @@ fn no_summary_warning_or_debug_output_shows_a_password() {
         assert_no_secret(&warning.to_string(), &[]);
     }
 }
+
+#[test]
+fn a_client_number_under_the_trunk_access_code_is_refused() {
+    let mut config = base();
+    config.dialing.trunk_access_code = "2".into();
+    let errors = invalid(config);
+    assert!(
+        errors
+            .iter()
+            .all(|error| matches!(error, ConfigError::NumberingConflict { .. }))
+    );
+    // 201, 202, 203 and 210 all begin with "2".
+    assert_eq!(errors.len(), 4, "{errors:?}");
+    assert!(
+        errors[0]
+            .to_string()
+            .contains("dialing.trunk_access_code = \"2\"")
+    );
+}
+
+#[test]
+fn service_codes_are_digits_or_star_and_distinct_from_numbers() {
+    let mut config = base();
+    config.dialing.echo_test = "9#9".into();
+    config.dialing.announcement_test = "20".into();
+    let errors = invalid(config);
+    assert!(errors.iter().any(|e| matches!(e, ConfigError::InvalidServiceCode { field, .. } if field == "dialing.echo_test")));
+    assert!(errors.iter().any(|e| matches!(
+        e,
+        ConfigError::NumberingConflict { other_field, .. } if other_field == "dialing.announcement_test"
+    )));
+    let defaults = valid(base());
+    assert_eq!(defaults.dialing().echo_test, "*98");
+    assert_eq!(defaults.dialing().trunk_access_code, "0");
+}

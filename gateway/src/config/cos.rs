@@ -53,6 +53,16 @@ pub enum CallClass {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Dialing {
+    /// Trunk access code dialled before an external number ("0" in
+    /// Germany); what follows is classified below.
+    #[serde(default = "default_trunk_access_code")]
+    pub trunk_access_code: String,
+    /// Service number of the echo test: what the caller says comes back.
+    #[serde(default = "default_echo_test")]
+    pub echo_test: String,
+    /// Service number of the announcement test: a prompt plays.
+    #[serde(default = "default_announcement_test")]
+    pub announcement_test: String,
     /// Prefix of national numbers ("0" in Germany).
     #[serde(default = "default_national")]
     pub national_prefix: String,
@@ -64,6 +74,18 @@ pub struct Dialing {
     /// call / televoting (0137, 0138) and directory enquiry (118) services.
     #[serde(default = "default_premium")]
     pub premium_prefixes: Vec<String>,
+}
+
+fn default_trunk_access_code() -> String {
+    "0".into()
+}
+
+fn default_echo_test() -> String {
+    "*98".into()
+}
+
+fn default_announcement_test() -> String {
+    "*99".into()
 }
 
 fn default_national() -> String {
@@ -81,6 +103,9 @@ fn default_premium() -> Vec<String> {
 impl Default for Dialing {
     fn default() -> Self {
         Self {
+            trunk_access_code: default_trunk_access_code(),
+            echo_test: default_echo_test(),
+            announcement_test: default_announcement_test(),
             national_prefix: default_national(),
             international_prefix: default_international(),
             premium_prefixes: default_premium(),
@@ -145,6 +170,7 @@ mod tests {
             national_prefix: "01".into(),
             international_prefix: "0".into(),
             premium_prefixes: Vec::new(),
+            ..Dialing::default()
         };
         assert_eq!(dialing.classify("0123"), CallClass::National);
         assert_eq!(dialing.classify("0223"), CallClass::International);

@@ -196,6 +196,41 @@ pub enum ConfigError {
         /// The text written.
         value: String,
     },
+    /// A number outside the range the system accepts.
+    #[error("{field} = {value}: must be between {min} and {max}")]
+    OutOfRange {
+        /// The field path.
+        field: String,
+        /// The number written.
+        value: u32,
+        /// Smallest accepted.
+        min: u32,
+        /// Largest accepted.
+        max: u32,
+    },
+    /// A service code that is empty or not digits and `*`.
+    #[error("{field} = \"{value}\": a service code is one or more digits or * (guide 2.2)")]
+    InvalidServiceCode {
+        /// The field path.
+        field: String,
+        /// The text written.
+        value: String,
+    },
+    /// Two numbers of which one begins with the other.
+    #[error(
+        "{field} = \"{value}\" overlaps {other_field} = \"{other}\": one begins with the other, so the \
+         system could not tell when a dialled number is complete; give them different first digits"
+    )]
+    NumberingConflict {
+        /// The field path of the first number.
+        field: String,
+        /// The first number.
+        value: String,
+        /// The field path of the second number.
+        other_field: String,
+        /// The second number.
+        other: String,
+    },
     /// A client number that is empty or not digits.
     #[error(
         "clients[{index}].number = \"{value}\": a call number is one or more digits (guide 4.1)"

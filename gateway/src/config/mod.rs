@@ -18,6 +18,7 @@
 //! Passwords are [`Secret`]s and never appear in an error, a warning, the
 //! summary or `Debug` output.
 
+pub mod call_timers;
 pub mod calls;
 pub mod client;
 pub mod cos;

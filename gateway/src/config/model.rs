@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use ipnet::IpNet;
 use serde::Deserialize;
 
+use super::call_timers::CallTimersSection;
 use super::client::Client;
 use super::cos::Dialing;
 use super::system::{LanInterface, RtpRange, SystemModel};
@@ -45,6 +46,9 @@ pub struct Config {
     /// `[dialing]`: number prefixes for class of service.
     #[serde(default)]
     pub dialing: Dialing,
+    /// `[call_control]`: digit and answer timeouts.
+    #[serde(default)]
+    pub call_control: CallTimersSection,
     /// `[min_versions]`: minimum client software versions.
     #[serde(default)]
     pub min_versions: MinVersionsSection,

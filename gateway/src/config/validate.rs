@@ -8,6 +8,7 @@ use shared::version::{
     DESKPHONE_IP_HFA_MIN, MYPORTAL_TO_GO_ANDROID_MIN, OPENSTAGE_HFA_MIN, SoftwareVersion,
 };
 
+use super::call_timers::{INTER_DIGIT_RANGE, NO_ANSWER_RANGE};
 use super::calls::InternetCalls;
 use super::error::{ConfigError, ConfigErrors};
 use super::model::Config;
@@ -51,6 +52,7 @@ pub fn validate(config: Config) -> Result<ValidatedConfig, ConfigErrors> {
     let stun = check_stun(&config, &internet_clients, &mut report);
     let min_versions = check_min_versions(&config, &mut report);
     check_dialing(&config, &mut report);
+    check_call_timers(&config, &mut report);
     validate_clients::check(&config.clients, &internet_clients, &mut report);
 
     match (public_address, min_versions) {
@@ -205,10 +207,40 @@ fn check_min_versions(config: &Config, report: &mut Report) -> Option<MinVersion
     })
 }
 
+/// Timeouts within what a person can live with.
+fn check_call_timers(config: &Config, report: &mut Report) {
+    let timers = &config.call_control;
+    for (field, value, range) in [
+        (
+            "call_control.inter_digit_seconds",
+            timers.inter_digit_seconds,
+            INTER_DIGIT_RANGE,
+        ),
+        (
+            "call_control.no_answer_seconds",
+            timers.no_answer_seconds,
+            NO_ANSWER_RANGE,
+        ),
+    ] {
+        if !range.contains(&value) {
+            report.errors.push(ConfigError::OutOfRange {
+                field: field.to_owned(),
+                value,
+                min: *range.start(),
+                max: *range.end(),
+            });
+        }
+    }
+}
+
 /// Dialing prefixes are digits (guide 2.2).
 fn check_dialing(config: &Config, report: &mut Report) {
     let dialing = &config.dialing;
     let mut fields = vec![
+        (
+            "dialing.trunk_access_code".to_owned(),
+            &dialing.trunk_access_code,
+        ),
         (
             "dialing.national_prefix".to_owned(),
             &dialing.national_prefix,
@@ -227,6 +259,56 @@ fn check_dialing(config: &Config, report: &mut Report) {
                 field,
                 value: value.clone(),
             });
+        }
+    }
+    for (field, code) in [
+        ("dialing.echo_test", &dialing.echo_test),
+        ("dialing.announcement_test", &dialing.announcement_test),
+    ] {
+        if code.is_empty() || !code.bytes().all(|b| b.is_ascii_digit() || b == b'*') {
+            report.errors.push(ConfigError::InvalidServiceCode {
+                field: field.to_owned(),
+                value: code.clone(),
+            });
+        }
+    }
+    check_numbering(config, report);
+}
+
+/// Every dialled number must lead to one destination: no client number or
+/// service code may begin with the trunk access code or with another
+/// client's number or code, or digit collection could not tell them apart.
+fn check_numbering(config: &Config, report: &mut Report) {
+    let dialing = &config.dialing;
+    let mut numbers: Vec<(String, &str)> = config
+        .clients
+        .iter()
+        .enumerate()
+        .map(|(index, client)| (format!("clients[{index}].number"), client.number.as_str()))
+        .collect();
+    numbers.push((
+        "dialing.trunk_access_code".to_owned(),
+        &dialing.trunk_access_code,
+    ));
+    numbers.push(("dialing.echo_test".to_owned(), &dialing.echo_test));
+    numbers.push((
+        "dialing.announcement_test".to_owned(),
+        &dialing.announcement_test,
+    ));
+    for (index, (field, number)) in numbers.iter().enumerate() {
+        for (other_field, other) in numbers.iter().skip(index + 1) {
+            let overlap = !number.is_empty()
+                && !other.is_empty()
+                && (number.starts_with(other) || other.starts_with(number));
+            // Two clients with the same number are reported elsewhere.
+            if overlap && number != other {
+                report.errors.push(ConfigError::NumberingConflict {
+                    field: field.clone(),
+                    value: (*number).to_owned(),
+                    other_field: other_field.clone(),
+                    other: (*other).to_owned(),
+                });
+            }
         }
     }
 }

@@ -1,0 +1,18 @@
+//! Call control: internal calls, the built-in test trunk, service numbers,
+//! hold, consultation transfer and forwarding, with class of service
+//! against toll fraud (guide 2.2). Sans-IO and independent of how devices
+//! are attached: HFA phones today, myPortal to go and SIP devices later.
+
+pub mod control;
+pub mod dialplan;
+pub mod indication;
+pub mod model;
+pub mod screen;
+
+pub use control::{CallControl, CallEvent, CallTimers, DeviceInput, Output};
+pub use indication::{
+    CallId, ClockKind, DisplayRow, FeatureKey, Indication, Lamp, MediaIndication, Tone,
+};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,774 @@
+//! Call control on a virtual clock: every flow, asserting what each device
+//! is told, in order.
+
+use std::time::{Duration, Instant};
+
+use super::control::{CallControl, CallEvent, CallTimers, DeviceInput, Output};
+use super::indication::{
+    ClockKind, DisplayRow, FeatureKey, Indication, Lamp, MediaIndication, Tone,
+};
+use super::model::Failure;
+use crate::config::{self, cos::CallClass};
+
+const OFFICE: &str = r#"
+[system]
+model = "X3"
+lan_interface = "LAN2"
+[network]
+public_address = "127.0.0.1"
+company_lan = ["127.0.0.0/24"]
+[[clients]]
+number = "201"
+name = "Anna"
+kind = { hfa = "OpenStage 60" }
+password = "Kx7#mQ2!vLp9"
+class_of_service = "national"
+[[clients]]
+number = "202"
+name = "Ben"
+kind = { hfa = "OpenStage 40" }
+password = "Tz4%wR8@nBq3"
+class_of_service = "national"
+[[clients]]
+number = "203"
+name = "Clara"
+kind = { hfa = "OpenStage 20" }
+password = "Hy6&dF5^sJk8"
+[[clients]]
+number = "204"
+name = "Dora"
+kind = { hfa = "OpenStage 60" }
+password = "Mn3*cV7!xZa2"
+class_of_service = "international"
+"#;
+
+pub(super) struct Office {
+    pub cc: CallControl,
+    pub now: Instant,
+    pub events: Vec<CallEvent>,
+    /// Indications per device, in order, since the last `take`.
+    pub shown: Vec<(String, Indication)>,
+}
+
+pub(super) fn office_with_trunk(channels: usize) -> Office {
+    let config = config::from_toml_str(OFFICE, "calls test").expect("valid");
+    let timers = CallTimers {
+        inter_digit: Duration::from_secs(5),
+        no_answer: Duration::from_secs(30),
+        trunk_answer: Duration::from_secs(1),
+        failure_display: Duration::from_secs(10),
+    };
+    let mut office = Office {
+        cc: CallControl::new(&config, timers, channels),
+        now: Instant::now(),
+        events: Vec::new(),
+        shown: Vec::new(),
+    };
+    for number in ["201", "202", "203", "204"] {
+        office.cc.attach(number);
+    }
+    office.drain();
+    office.shown.clear();
+    office
+}
+
+fn office() -> Office {
+    office_with_trunk(2)
+}
+
+impl Office {
+    pub fn drain(&mut self) {
+        while let Some(output) = self.cc.poll_output() {
+            match output {
+                Output::Indicate { device, indication } => self.shown.push((device, indication)),
+                Output::Event(event) => self.events.push(event),
+            }
+        }
+    }
+
+    pub fn input(&mut self, number: &str, input: DeviceInput) {
+        self.cc.handle_input(self.now, number, input);
+        self.drain();
+    }
+
+    pub fn dial(&mut self, number: &str, digits: &str) {
+        for digit in digits.chars() {
+            self.input(number, DeviceInput::Digit(digit));
+        }
+    }
+
+    pub fn press(&mut self, number: &str, key: FeatureKey) {
+        self.input(number, DeviceInput::Feature(key));
+    }
+
+    pub fn advance(&mut self, by: Duration) {
+        let end = self.now + by;
+        while let Some(at) = self.cc.poll_timeout().filter(|at| *at <= end) {
+            self.now = self.now.max(at);
+            self.cc.handle_timeout(self.now);
+            self.drain();
+        }
+        self.now = end;
+    }
+
+    /// What `device` was told since the last call, in order.
+    pub fn take(&mut self, device: &str) -> Vec<Indication> {
+        let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.shown)
+            .into_iter()
+            .partition(|(d, _)| d == device);
+        self.shown = rest;
+        mine.into_iter().map(|(_, indication)| indication).collect()
+    }
+
+    fn top(&self, device: &str) -> String {
+        self.cc
+            .screen(device)
+            .map(|s| s.top.clone())
+            .unwrap_or_default()
+    }
+
+    fn tone(&self, device: &str) -> Tone {
+        self.cc.screen(device).map_or(Tone::Silence, |s| s.tone)
+    }
+}
+
+fn top(text: &str) -> Indication {
+    Indication::Display {
+        row: DisplayRow::Top,
+        text: text.into(),
+    }
+}
+
+fn bottom(text: &str) -> Indication {
+    Indication::Display {
+        row: DisplayRow::Bottom,
+        text: text.into(),
+    }
+}
+
+fn lamp(key: FeatureKey, lamp: Lamp) -> Indication {
+    Indication::Lamp { key, lamp }
+}
+
+#[test]
+fn a_device_attaching_gets_its_whole_idle_screen() {
+    let config = config::from_toml_str(OFFICE, "t").expect("valid");
+    let mut cc = CallControl::new(&config, CallTimers::from_config(&config), 1);
+    cc.attach("201");
+    let shown: Vec<_> = std::iter::from_fn(|| cc.poll_output()).collect();
+    let expected: Vec<Indication> = [
+        Indication::Ringer(false),
+        Indication::Tone(Tone::Silence),
+        Indication::Media(MediaIndication::Stop),
+    ]
+    .into_iter()
+    .chain(FeatureKey::ALL.map(|key| Indication::Label {
+        key,
+        text: key.label().into(),
+    }))
+    .chain([
+        lamp(FeatureKey::Line, Lamp::Off),
+        lamp(FeatureKey::Hold, Lamp::Off),
+        lamp(FeatureKey::Forward, Lamp::Off),
+        top("201 Anna"),
+        bottom(""),
+        Indication::Clock(ClockKind::TimeOfDay),
+    ])
+    .collect();
+    let shown: Vec<_> = shown
+        .into_iter()
+        .map(|output| match output {
+            Output::Indicate { device, indication } if device == "201" => indication,
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    assert_eq!(shown, expected);
+}
+
+#[test]
+fn an_internal_call_from_off_hook_to_release() {
+    let mut o = office();
+    o.input("201", DeviceInput::OffHook);
+    assert_eq!(
+        o.take("201"),
+        [
+            Indication::Tone(Tone::Dial),
+            lamp(FeatureKey::Line, Lamp::On),
+            top("Enter number"),
+            Indication::Clock(ClockKind::Hidden)
+        ]
+    );
+    o.dial("201", "20");
+    assert_eq!(
+        o.take("201"),
+        [Indication::Tone(Tone::Silence), bottom("2"), bottom("20")]
+    );
+    o.dial("201", "2");
+    assert_eq!(
+        o.take("201"),
+        [
+            Indication::Tone(Tone::RingBack),
+            top("Calling 202 Ben"),
+            bottom("")
+        ]
+    );
+    assert_eq!(
+        o.take("202"),
+        [
+            Indication::Ringer(true),
+            lamp(FeatureKey::Line, Lamp::Flashing),
+            top("Call from 201 Anna"),
+            Indication::Clock(ClockKind::Hidden)
+        ]
+    );
+    o.input("202", DeviceInput::OffHook);
+    let call = super::CallId(1);
+    assert_eq!(
+        o.take("202"),
+        [
+            Indication::Ringer(false),
+            Indication::Media(MediaIndication::Start { call }),
+            lamp(FeatureKey::Line, Lamp::On),
+            top("201 Anna"),
+            bottom("Connected"),
+            Indication::Clock(ClockKind::CallTimer),
+        ]
+    );
+    assert_eq!(
+        o.take("201"),
+        [
+            Indication::Tone(Tone::Silence),
+            Indication::Media(MediaIndication::Start { call }),
+            top("202 Ben"),
+            bottom("Connected"),
+            Indication::Clock(ClockKind::CallTimer),
+        ]
+    );
+    o.input("201", DeviceInput::OnHook);
+    assert_eq!(
+        o.take("201"),
+        [
+            Indication::Media(MediaIndication::Stop),
+            lamp(FeatureKey::Line, Lamp::Off),
+            top("201 Anna"),
+            bottom(""),
+            Indication::Clock(ClockKind::TimeOfDay),
+        ]
+    );
+    assert_eq!(
+        o.take("202"),
+        [
+            Indication::Tone(Tone::Busy),
+            Indication::Media(MediaIndication::Stop),
+            lamp(FeatureKey::Line, Lamp::Off),
+            top("Call ended"),
+            bottom(""),
+            Indication::Clock(ClockKind::Hidden),
+        ]
+    );
+    o.input("202", DeviceInput::OnHook);
+    assert_eq!(o.top("202"), "202 Ben");
+    assert_eq!(o.cc.calls(), 0);
+    assert!(o.events.iter().any(
+        |e| matches!(e, CallEvent::Connected { a, b, .. } if a == "201 Anna" && b == "202 Ben")
+    ));
+}
+
+#[test]
+fn a_busy_callee_gives_busy_tone_and_the_reason() {
+    let mut o = office();
+    o.input("202", DeviceInput::OffHook);
+    o.input("201", DeviceInput::OffHook);
+    o.dial("201", "202");
+    assert_eq!(o.top("201"), "202 busy");
+    assert_eq!(o.tone("201"), Tone::Busy);
+    assert_eq!(o.cc.calls(), 0);
+    o.input("201", DeviceInput::OnHook);
+    assert_eq!(o.top("201"), "201 Anna");
+}
+
+#[test]
+fn unknown_numbers_and_unregistered_callees_are_refused_in_words() {
+    let mut o = office();
+    o.input("201", DeviceInput::OffHook);
+    o.dial("201", "29");
+    assert_eq!(
+        (o.top("201"), o.tone("201")),
+        ("Unknown number".into(), Tone::Congestion)
+    );
+    o.input("201", DeviceInput::OnHook);
+    o.cc.detach("203");
+    o.input("201", DeviceInput::OffHook);
+    o.dial("201", "203");
+    assert_eq!(
+        (o.top("201"), o.tone("201")),
+        ("203 not reachable".into(), Tone::Congestion)
+    );
+}
+
+#[test]
+fn no_answer_within_the_configured_time() {
+    let mut o = office();
+    o.input("201", DeviceInput::OffHook);
+    o.dial("201", "202");
+    o.advance(Duration::from_secs(29));
+    assert_eq!(o.top("202"), "Call from 201 Anna");
+    o.advance(Duration::from_secs(1));
+    assert_eq!(o.top("201"), "202 no answer");
+    assert_eq!(o.top("202"), "202 Ben");
+    assert!(!o.cc.screen("202").is_some_and(|s| s.ringer));
+    assert_eq!(o.cc.calls(), 0);
+}
+
+#[test]
+fn the_caller_hanging_up_while_it_rings_stops_the_ringer() {
+    let mut o = office();
+    o.input("201", DeviceInput::OffHook);
+    o.dial("201", "202");
+    o.take("202");
+    o.input("201", DeviceInput::OnHook);
+    assert_eq!(
+        o.take("202"),
+        [
+            Indication::Ringer(false),
+            lamp(FeatureKey::Line, Lamp::Off),
+            top("202 Ben"),
+            Indication::Clock(ClockKind::TimeOfDay)
+        ]
+    );
+    assert_eq!(o.cc.calls(), 0);
+}
+
+#[test]
+fn both_hanging_up_at_once_leaves_nothing_behind() {
+    for first in ["201", "202"] {
+        let mut o = office();
+        o.input("201", DeviceInput::OffHook);
+        o.dial("201", "202");
+        o.input("202", DeviceInput::OffHook);
+        let second = if first == "201" { "202" } else { "201" };
+        o.input(first, DeviceInput::OnHook);
+        o.input(second, DeviceInput::OnHook);
+        assert_eq!(o.cc.calls(), 0);
+        assert_eq!(o.top("201"), "201 Anna");
+        assert_eq!(o.top("202"), "202 Ben");
+    }
+}
+
+#[test]
+fn a_vanished_phone_releases_the_other_party() {
+    let mut o = office();
+    o.input("201", DeviceInput::OffHook);
+    o.dial("201", "202");
+    o.input("202", DeviceInput::OffHook);
+    o.cc.detach("202");
+    o.drain();
+    assert_eq!(o.top("201"), "Call ended");
+    assert_eq!(o.cc.calls(), 0);
+}
+
+#[test]
+fn answering_handsfree_with_the_line_key_and_releasing_with_it() {
+    let mut o = office();
+    o.input("201", DeviceInput::OffHook);
+    o.dial("201", "202");
+    o.press("202", FeatureKey::Line);
+    assert_eq!(
+        o.cc.screen("202").map(|s| s.bottom.as_str()),
+        Some("Connected")
+    );
+    o.press("202", FeatureKey::Line);
+    assert_eq!(o.top("202"), "202 Ben");
+    assert_eq!(o.top("201"), "Call ended");
+}
+
+#[test]
+fn hold_and_retrieve() {
+    let mut o = office();
+    o.input("201", DeviceInput::OffHook);
+    o.dial("201", "202");
+    o.input("202", DeviceInput::OffHook);
+    o.take("201");
+    o.take("202");
+    o.press("201", FeatureKey::Hold);
+    assert_eq!(
+        o.take("201"),
+        [
+            Indication::Tone(Tone::Dial),
+            Indication::Media(MediaIndication::Stop),
+            lamp(FeatureKey::Hold, Lamp::Winking),
+            Indication::Label {
+                key: FeatureKey::Hold,
+                text: "Retrieve".into()
+            },
+            top("Consultation"),
+            bottom(""),
+            Indication::Clock(ClockKind::Hidden),
+        ]
+    );
+    assert_eq!(
+        o.take("202"),
+        [
+            Indication::Media(MediaIndication::Stop),
+            bottom("On hold"),
+            Indication::Clock(ClockKind::Hidden)
+        ]
+    );
+    o.press("201", FeatureKey::Hold);
+    assert_eq!(
+        o.cc.screen("201")
+            .map(|s| (s.bottom.as_str(), s.hold_label)),
+        Some(("Connected", "Hold"))
+    );
+    assert_eq!(
+        o.cc.screen("202").map(|s| s.bottom.as_str()),
+        Some("Connected")
+    );
+    assert_eq!(o.cc.calls(), 1);
+}
+
+#[test]
+fn consultation_transfer_connects_the_held_party() {
+    let mut o = office();
+    o.input("201", DeviceInput::OffHook);
+    o.dial("201", "202");
+    o.input("202", DeviceInput::OffHook);
+    o.press("201", FeatureKey::Hold);
+    o.dial("201", "204");
+    assert_eq!(o.top("201"), "Calling 204 Dora");
+    o.input("204", DeviceInput::OffHook);
+    o.press("201", FeatureKey::Transfer);
+    assert_eq!(o.top("201"), "201 Anna");
+    assert_eq!(
+        o.cc.screen("202")
+            .map(|s| (s.top.as_str(), s.bottom.as_str())),
+        Some(("204 Dora", "Connected"))
+    );
+    assert_eq!(
+        o.cc.screen("204")
+            .map(|s| (s.top.as_str(), s.bottom.as_str())),
+        Some(("202 Ben", "Connected"))
+    );
+    assert_eq!(o.cc.calls(), 1);
+    o.input("201", DeviceInput::OnHook);
+    o.input("204", DeviceInput::OnHook);
+    assert_eq!(o.top("202"), "Call ended");
+    o.input("202", DeviceInput::OnHook);
+    assert_eq!(o.cc.calls(), 0);
+}
+
+#[test]
+fn transfer_while_the_consultation_rings() {
+    let mut o = office();
+    o.input("201", DeviceInput::OffHook);
+    o.dial("201", "202");
+    o.input("202", DeviceInput::OffHook);
+    o.press("201", FeatureKey::Hold);
+    o.dial("201", "204");
+    o.press("201", FeatureKey::Transfer);
+    assert_eq!(o.top("204"), "Call from 202 Ben");
+    assert_eq!(o.top("202"), "Calling 204 Dora");
+    o.advance(Duration::from_secs(30));
+    assert_eq!(o.top("202"), "204 no answer");
+    assert_eq!(o.cc.calls(), 0);
+}
+
+#[test]
+fn forwarding_redirects_calls_and_can_be_cleared() {
+    let mut o = office();
+    o.press("202", FeatureKey::Forward);
+    assert_eq!(o.top("202"), "Forward to:");
+    o.dial("202", "204");
+    assert_eq!(
+        o.cc.screen("202")
+            .map(|s| (s.bottom.as_str(), s.forward_lamp)),
+        Some(("Forwarded to 204", Lamp::On))
+    );
+    o.input("201", DeviceInput::OffHook);
+    o.dial("201", "202");
+    assert_eq!(o.top("201"), "Calling 204 Dora");
+    assert_eq!(
+        o.cc.screen("204")
+            .map(|s| (s.top.as_str(), s.bottom.as_str())),
+        Some(("Call from 201 Anna", "for 202 Ben"))
+    );
+    o.input("201", DeviceInput::OnHook);
+    o.press("202", FeatureKey::Forward);
+    assert_eq!(o.cc.screen("202").map(|s| s.forward_lamp), Some(Lamp::Off));
+}
+
+#[test]
+fn class_of_service_bars_international_and_premium_numbers_and_logs_them() {
+    let mut o = office();
+    for dialled in ["000441234567", "00900123456"] {
+        o.input("201", DeviceInput::OffHook);
+        o.dial("201", dialled);
+        o.input("201", DeviceInput::Digit('#'));
+        assert_eq!(
+            (o.top("201"), o.tone("201")),
+            ("Not allowed".into(), Tone::Congestion),
+            "{dialled}"
+        );
+        o.input("201", DeviceInput::OnHook);
+    }
+    let barred: Vec<_> = o
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            CallEvent::Barred {
+                subscriber,
+                dialled,
+                class,
+                forwarding: false,
+            } => Some((subscriber.as_str(), dialled.as_str(), *class)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        barred,
+        [
+            ("201", "00441234567", CallClass::International),
+            ("201", "0900123456", CallClass::Premium)
+        ]
+    );
+    assert_eq!(o.cc.trunk_channels_in_use(), 0);
+    // A national number is within 201's class of service.
+    o.input("201", DeviceInput::OffHook);
+    o.dial("201", "0089123456#");
+    assert_eq!(o.top("201"), "Calling 089123456");
+    o.advance(Duration::from_secs(1));
+    assert_eq!(
+        o.cc.screen("201").map(|s| s.bottom.as_str()),
+        Some("Connected")
+    );
+}
+
+#[test]
+fn premium_numbers_are_barred_even_for_international_clients() {
+    let mut o = office();
+    o.input("204", DeviceInput::OffHook);
+    o.dial("204", "00900123456#");
+    assert_eq!(o.top("204"), "Not allowed");
+}
+
+#[test]
+fn forwarding_to_a_premium_number_is_refused_and_logged() {
+    let mut o = office();
+    o.press("201", FeatureKey::Forward);
+    o.dial("201", "00900666666#");
+    assert_eq!(o.top("201"), "Not allowed");
+    assert!(
+        o.cc.screen("201")
+            .is_some_and(|s| s.forward_lamp == Lamp::Off)
+    );
+    assert!(o.events.iter().any(|e| matches!(e, CallEvent::Barred { subscriber, forwarding: true, class: CallClass::Premium, .. } if subscriber == "201")));
+}
+
+#[test]
+fn an_internal_only_client_cannot_reach_the_trunk() {
+    let mut o = office();
+    o.input("203", DeviceInput::OffHook);
+    o.dial("203", "04711#");
+    assert_eq!(o.top("203"), "Not allowed");
+    assert!(o.events.iter().any(|e| matches!(e, CallEvent::Barred { subscriber, class: CallClass::Local, .. } if subscriber == "203")));
+}
+
+#[test]
+fn the_trunk_counts_its_channels() {
+    let mut o = office_with_trunk(1);
+    o.input("201", DeviceInput::OffHook);
+    o.dial("201", "04711#");
+    assert_eq!(o.cc.trunk_channels_in_use(), 1);
+    o.input("204", DeviceInput::OffHook);
+    o.dial("204", "04712#");
+    assert_eq!(
+        (o.top("204"), o.tone("204")),
+        ("No line free".into(), Tone::Congestion)
+    );
+    assert!(o.events.iter().any(|e| matches!(
+        e,
+        CallEvent::Failed {
+            failure: Failure::NoLineFree,
+            ..
+        }
+    )));
+    o.input("201", DeviceInput::OnHook);
+    o.input("204", DeviceInput::OnHook);
+    o.input("204", DeviceInput::OffHook);
+    o.dial("204", "04712");
+    o.advance(Duration::from_secs(5 + 1));
+    assert_eq!(
+        o.cc.screen("204").map(|s| s.bottom.as_str()),
+        Some("Connected"),
+        "dialled by the inter-digit timeout"
+    );
+    assert_eq!(o.cc.trunk_channels_in_use(), 1);
+}
+
+#[test]
+fn service_numbers_answer_at_once() {
+    let mut o = office();
+    for (code, name) in [("*98", "Echo test"), ("*99", "Announcement test")] {
+        o.input("201", DeviceInput::OffHook);
+        o.dial("201", code);
+        assert_eq!(
+            o.cc.screen("201")
+                .map(|s| (s.top.as_str(), s.bottom.as_str())),
+            Some((name, "Connected"))
+        );
+        o.input("201", DeviceInput::OnHook);
+        assert_eq!(o.cc.calls(), 0);
+    }
+}
+
+#[test]
+fn a_handsfree_failure_clears_by_itself() {
+    let mut o = office();
+    o.dial("201", "29");
+    assert_eq!(o.top("201"), "Unknown number");
+    o.advance(Duration::from_secs(10));
+    assert_eq!(o.top("201"), "201 Anna");
+}
+
+/// What a device shows, built only from the indications it was sent.
+#[derive(Debug, Default)]
+struct View {
+    top: String,
+    bottom: String,
+    clock: Option<ClockKind>,
+    tone: Option<Tone>,
+    ringer: bool,
+    media: Option<super::CallId>,
+    lamps: std::collections::HashMap<FeatureKey, Lamp>,
+    hold_label: String,
+}
+
+impl View {
+    fn apply(&mut self, indication: &Indication) {
+        match indication {
+            Indication::Display {
+                row: DisplayRow::Top,
+                text,
+            } => self.top = text.clone(),
+            Indication::Display {
+                row: DisplayRow::Bottom,
+                text,
+            } => self.bottom = text.clone(),
+            Indication::Tone(tone) => self.tone = Some(*tone),
+            Indication::Ringer(on) => self.ringer = *on,
+            Indication::Lamp { key, lamp } => {
+                self.lamps.insert(*key, *lamp);
+            }
+            Indication::Label {
+                key: FeatureKey::Hold,
+                text,
+            } => self.hold_label = text.clone(),
+            Indication::Label { .. } => {}
+            Indication::Media(MediaIndication::Start { call }) => self.media = Some(*call),
+            Indication::Media(MediaIndication::Stop) => self.media = None,
+            Indication::Clock(kind) => self.clock = Some(*kind),
+        }
+    }
+
+    fn agrees_with(&self, screen: &super::screen::Screen) -> bool {
+        self.top == screen.top
+            && self.bottom == screen.bottom
+            && self.clock == Some(screen.clock)
+            && self.tone == Some(screen.tone)
+            && self.ringer == screen.ringer
+            && self.media == screen.media
+            && self.lamps.get(&FeatureKey::Line) == Some(&screen.line_lamp)
+            && self.lamps.get(&FeatureKey::Hold) == Some(&screen.hold_lamp)
+            && self.lamps.get(&FeatureKey::Forward) == Some(&screen.forward_lamp)
+            && self.hold_label == screen.hold_label
+    }
+}
+
+#[test]
+fn random_keys_and_hooks_never_break_call_control() {
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+
+    const PHONES: [&str; 4] = ["201", "202", "203", "204"];
+    const KEYS: [char; 10] = ['0', '1', '2', '3', '4', '7', '8', '9', '*', '#'];
+    const NUMBERS: [&str; 8] = [
+        "201", "202", "203", "204", "*98", "04711#", "0090012#", "29",
+    ];
+    for seed in 0..200u64 {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let config = config::from_toml_str(OFFICE, "t").expect("valid");
+        let timers = CallTimers::from_config(&config);
+        let mut cc = CallControl::new(&config, timers, 2);
+        let mut now = Instant::now();
+        let mut views: std::collections::HashMap<&str, View> =
+            PHONES.iter().map(|p| (*p, View::default())).collect();
+        let mut attached = PHONES.map(|_| true);
+        for phone in PHONES {
+            cc.attach(phone);
+        }
+        for step in 0..300 {
+            let index = rng.random_range(0..PHONES.len());
+            let phone = PHONES[index];
+            match rng.random_range(0..100) {
+                0..=14 => cc.handle_input(now, phone, DeviceInput::OffHook),
+                15..=29 => cc.handle_input(now, phone, DeviceInput::OnHook),
+                30..=49 => cc.handle_input(
+                    now,
+                    phone,
+                    DeviceInput::Digit(KEYS[rng.random_range(0..KEYS.len())]),
+                ),
+                50..=69 => {
+                    for digit in NUMBERS[rng.random_range(0..NUMBERS.len())].chars() {
+                        cc.handle_input(now, phone, DeviceInput::Digit(digit));
+                    }
+                }
+                70..=89 => cc.handle_input(
+                    now,
+                    phone,
+                    DeviceInput::Feature(FeatureKey::ALL[rng.random_range(0..5)]),
+                ),
+                90..=94 => {
+                    now += Duration::from_secs(rng.random_range(1..40));
+                    cc.handle_timeout(now);
+                }
+                _ => {
+                    // The phone vanishes, or comes back.
+                    if attached[index] {
+                        cc.detach(phone);
+                    } else {
+                        cc.attach(phone);
+                        views.insert(phone, View::default());
+                    }
+                    attached[index] = !attached[index];
+                }
+            }
+            while let Some(output) = cc.poll_output() {
+                if let Output::Indicate { device, indication } = output {
+                    views
+                        .get_mut(device.as_str())
+                        .expect("known phone")
+                        .apply(&indication);
+                }
+            }
+            if let Err(problem) = cc.check_consistency() {
+                panic!("seed {seed} step {step}: {problem}");
+            }
+            for (phone, view) in &views {
+                if let Some(screen) = cc.screen(phone) {
+                    assert!(
+                        view.agrees_with(screen),
+                        "seed {seed} step {step}: {phone} shows {view:?}, gateway has {screen:?}"
+                    );
+                }
+            }
+        }
+        // Everyone hangs up and time passes: nothing may be left.
+        for phone in PHONES {
+            cc.handle_input(now, phone, DeviceInput::OnHook);
+        }
+        now += Duration::from_secs(120);
+        cc.handle_timeout(now);
+        assert_eq!(cc.calls(), 0, "seed {seed}: calls left behind");
+        assert_eq!(cc.trunk_channels_in_use(), 0, "seed {seed}");
+    }
+}
