@@ -8,6 +8,7 @@ use shared::hfa_engine::system::SystemTimers;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::calls::{CallControl, CallService, CallTimers};
 use crate::clock::Clock;
 use crate::config::ValidatedConfig;
 use crate::hfa::{HfaServer, HfaState};
@@ -27,15 +28,21 @@ pub struct StartOptions {
 pub struct Gateway {
     hfa_addr: SocketAddr,
     hfa: Arc<HfaState>,
+    calls: Arc<CallService>,
     shutdown: watch::Sender<bool>,
     hfa_task: JoinHandle<()>,
+    timers_task: JoinHandle<()>,
 }
 
 impl Gateway {
     /// Binds every listener, then serves. Fails if a port is taken.
     pub async fn start(config: ValidatedConfig, options: StartOptions) -> std::io::Result<Self> {
         let listen = options.hfa_listen.unwrap_or_else(|| config.hfa_addr());
-        let hfa = Arc::new(HfaState::new(config, options.timers, options.clock));
+        let trunk_channels = config.internet_calls().calls as usize;
+        let control = CallControl::new(&config, CallTimers::from_config(&config), trunk_channels);
+        let calls = CallService::new(control, options.clock.clone());
+        let timers_task = tokio::spawn(calls.clone().run_timers());
+        let hfa = Arc::new(HfaState::new(config, options.timers, options.clock, calls.clone()));
         let server = HfaServer::bind(listen, hfa.clone()).await?;
         let hfa_addr = server.local_addr()?;
         let (shutdown, shutdown_rx) = watch::channel(false);
@@ -43,8 +50,10 @@ impl Gateway {
         Ok(Self {
             hfa_addr,
             hfa,
+            calls,
             shutdown,
             hfa_task,
+            timers_task,
         })
     }
 
@@ -68,5 +77,11 @@ impl Gateway {
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
         let _ = self.hfa_task.await;
+        self.timers_task.abort();
+    }
+
+    /// Call control, for status and tests.
+    pub fn calls(&self) -> &CallService {
+        &self.calls
     }
 }

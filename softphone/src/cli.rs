@@ -1,8 +1,16 @@
 //! The headless command line, for QA scripts and load tests: every line it
 //! prints on stdout is one state change, so a script can wait for a line.
 //!
-//! Exit codes: 0 success (or interrupted while registered), 1 runtime
-//! failure, 2 bad arguments or settings, 3 registration declined.
+//! Exit codes:
+//! - 0: success: `register` interrupted while running; `call` connected
+//!   and hung up after `--hangup-after`; `answer` connected a call.
+//! - 1: runtime failure (the client stopped by itself).
+//! - 2: bad arguments or settings.
+//! - 3: registration declined.
+//! - 4: the call failed: refused or busy (the reason is the display's
+//!   bottom row, e.g. "202 busy", "not allowed"), ended by the other side
+//!   before `--hangup-after`, lost with the connection, or interrupted
+//!   before it connected.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,16 +18,20 @@ use std::time::Duration;
 
 use clap::{Args as ClapArgs, Parser, Subcommand};
 use shared::hfa::{MacAddress, PhoneId};
-use shared::hfa_engine::phone::{PhoneEvent, PhoneState, PhoneTimers};
+use shared::hfa_engine::phone::PhoneTimers;
 use shared::secret::Secret;
 use shared::version::SoftwareVersion;
 
-use crate::hfa::{GatewayAddress, HfaAccount, HfaClient};
+use crate::hfa::call_flow::{Outcome, Plan};
+use crate::hfa::session::{self, SessionEnd};
+use crate::hfa::{GatewayAddress, HfaAccount};
 
 /// Exit code of a declined registration.
 pub const EXIT_DECLINED: u8 = 3;
 /// Exit code of unusable arguments or settings.
 pub const EXIT_USAGE: u8 = 2;
+/// Exit code of a call that failed.
+pub const EXIT_CALL_FAILED: u8 = 4;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -46,6 +58,40 @@ pub enum Command {
 pub enum HfaCommand {
     /// Register and keep the registration alive until interrupted (Ctrl-C).
     Register(AccountArgs),
+    /// Register, dial NUMBER (off-hook, a key press per digit, then #),
+    /// and hang up a while after the call connects.
+    Call(CallArgs),
+    /// Register, answer the first incoming call, and hang up after a while
+    /// or when the other side ends the call.
+    Answer(AnswerArgs),
+}
+
+/// `hfa call`.
+#[derive(Debug, ClapArgs)]
+pub struct CallArgs {
+    #[command(flatten)]
+    pub account: AccountArgs,
+    /// The number to dial: digits, * and #.
+    #[arg(value_name = "NUMBER")]
+    pub destination: String,
+    /// How long to stay connected before hanging up, e.g. 10s, 500ms, 1m.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub hangup_after: Duration,
+}
+
+/// `hfa answer`.
+#[derive(Debug, ClapArgs)]
+pub struct AnswerArgs {
+    #[command(flatten)]
+    pub account: AccountArgs,
+    /// Go off-hook as soon as the phone rings (required: the only way a
+    /// headless phone answers).
+    #[arg(long, required = true)]
+    pub auto: bool,
+    /// Hang up this long after connecting, e.g. 10s; without it, stay until
+    /// the other side ends the call.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub hangup_after: Option<Duration>,
 }
 
 /// The phone's Device@Home settings (guide 4.1).
@@ -160,58 +206,120 @@ pub fn init_logging(verbose: u8) {
 }
 
 pub async fn run(args: Args) -> ExitCode {
-    match args.command {
-        Command::Hfa(HfaCommand::Register(account)) => register(&account).await,
-    }
-}
-
-async fn register(args: &AccountArgs) -> ExitCode {
-    let account = match args.account() {
-        Ok(account) => account,
-        Err(message) => {
-            eprintln!("softphone: {message}");
-            return ExitCode::from(EXIT_USAGE);
+    let Command::Hfa(command) = args.command;
+    let (account, plan) = match command {
+        HfaCommand::Register(account) => (account, None),
+        HfaCommand::Call(call) => match Plan::call(&call.destination, call.hangup_after) {
+            Ok(plan) => (call.account, Some(plan)),
+            Err(message) => return usage(&message),
+        },
+        HfaCommand::Answer(answer) => {
+            let plan = Plan::Answer {
+                hangup_after: answer.hangup_after,
+            };
+            (answer.account, Some(plan))
         }
     };
-    for warning in account.warnings() {
+    let hfa = match account.account() {
+        Ok(hfa) => hfa,
+        Err(message) => return usage(&message),
+    };
+    for warning in hfa.warnings() {
         eprintln!("warning: {warning}");
     }
-    println!("hfa {} at {}: starting", account.number, account.gateway);
-    let (client, mut events) = HfaClient::spawn(account, args.timers());
-    loop {
-        tokio::select! {
-            event = events.recv() => match event {
-                Some(event) => {
-                    if let Some(line) = describe(&event) {
-                        println!("{line}");
-                    }
-                    if let PhoneEvent::StateChanged(PhoneState::Declined { cause }) = event {
-                        eprintln!("softphone: registration declined: {}", cause.describe());
-                        client.stop().await;
-                        return ExitCode::from(EXIT_DECLINED);
-                    }
-                }
-                None => return ExitCode::FAILURE,
-            },
-            _ = tokio::signal::ctrl_c() => {
-                println!("interrupted: closing the connection");
-                client.stop().await;
-                return ExitCode::SUCCESS;
-            }
+    println!("hfa {} at {}: starting", hfa.number, hfa.gateway);
+    let end = match plan {
+        None => session::register(hfa, account.timers()).await,
+        Some(plan) => session::call(hfa, account.timers(), plan).await,
+    };
+    exit_code(&end)
+}
+
+fn usage(message: &str) -> ExitCode {
+    eprintln!("softphone: {message}");
+    ExitCode::from(EXIT_USAGE)
+}
+
+/// The exit code of how a session ended, with its reason on stderr.
+fn exit_code(end: &SessionEnd) -> ExitCode {
+    match end {
+        SessionEnd::Interrupted | SessionEnd::Call(Outcome::Connected) => ExitCode::SUCCESS,
+        SessionEnd::Call(Outcome::Failed(reason)) => {
+            println!("call failed: {reason}");
+            eprintln!("softphone: call failed: {reason}");
+            ExitCode::from(EXIT_CALL_FAILED)
         }
+        SessionEnd::Declined(cause) => {
+            eprintln!("softphone: registration declined: {}", cause.describe());
+            ExitCode::from(EXIT_DECLINED)
+        }
+        SessionEnd::ClientGone => ExitCode::FAILURE,
     }
 }
 
-/// One line per event a QA script may wait for.
-fn describe(event: &PhoneEvent) -> Option<String> {
-    match event {
-        PhoneEvent::StateChanged(state) => Some(format!("state: {state}")),
-        PhoneEvent::Registered { session, system } => Some(format!(
-            "registered: session {} with {:?} V{}R{}",
-            session.0, system.system, system.major, system.minor
-        )),
-        PhoneEvent::ConnectionLost(loss) => Some(format!("connection lost: {loss}")),
-        PhoneEvent::Received(message) => Some(format!("received: {message:?}")),
-        PhoneEvent::Connect | PhoneEvent::Disconnect => None,
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    const ACCOUNT: [&str; 6] = [
+        "--gateway",
+        "127.0.0.1",
+        "--number",
+        "201",
+        "--password-file",
+        "pw",
+    ];
+
+    fn parse(words: &[&str]) -> Result<Args, clap::Error> {
+        let account = ACCOUNT.iter().copied();
+        Args::try_parse_from(
+            ["softphone", "hfa"]
+                .into_iter()
+                .chain(words.iter().copied())
+                .chain(account),
+        )
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn call_takes_the_number_and_a_human_duration() {
+        let Ok(Args {
+            command: Command::Hfa(HfaCommand::Call(call)),
+            ..
+        }) = parse(&["call", "202", "--hangup-after", "1m 500ms"])
+        else {
+            panic!("hfa call parses");
+        };
+        assert_eq!(call.destination, "202");
+        assert_eq!(call.account.number, "201");
+        assert_eq!(call.hangup_after, Duration::from_millis(60_500));
+        let Ok(Args {
+            command: Command::Hfa(HfaCommand::Call(call)),
+            ..
+        }) = parse(&["call", "202"])
+        else {
+            panic!("hfa call parses");
+        };
+        assert_eq!(call.hangup_after, Duration::from_secs(10));
+        assert!(parse(&["call", "202", "--hangup-after", "10x"]).is_err());
+    }
+
+    #[test]
+    fn answer_needs_auto() {
+        assert!(parse(&["answer"]).is_err());
+        let Ok(Args {
+            command: Command::Hfa(HfaCommand::Answer(answer)),
+            ..
+        }) = parse(&["answer", "--auto", "--hangup-after", "2s"])
+        else {
+            panic!("hfa answer parses");
+        };
+        assert_eq!(answer.hangup_after, Some(Duration::from_secs(2)));
     }
 }

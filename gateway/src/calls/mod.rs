@@ -8,8 +8,10 @@ pub mod dialplan;
 pub mod indication;
 pub mod model;
 pub mod screen;
+pub mod service;
 
 pub use control::{CallControl, CallEvent, CallTimers, DeviceInput, Output};
+pub use service::{CallService, DeviceSink};
 pub use indication::{
     CallId, ClockKind, DisplayRow, FeatureKey, Indication, Lamp, MediaIndication, Tone,
 };

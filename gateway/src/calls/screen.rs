@@ -121,52 +121,13 @@ impl Screen {
     }
 
     /// The indications that change a device from `old` (or from nothing,
-    /// when it just attached) to `self`, in a fixed order: sounds first,
-    /// then media, lamps, labels, display text, and the clock last because
-    /// it is drawn over the bottom row.
+    /// when it just attached) to `self`, in a fixed order: first what the
+    /// user reads (display text, then the clock, which is drawn over the
+    /// bottom row; labels and lamps), then media, and the sounds last, so
+    /// that a phone already shows why when a busy tone starts.
     pub fn changes_from(&self, old: Option<&Screen>) -> Vec<Indication> {
         let mut out = Vec::new();
         let differs = |changed: &dyn Fn(&Screen) -> bool| old.is_none_or(changed);
-        if differs(&|o: &Screen| o.ringer != self.ringer) {
-            out.push(Indication::Ringer(self.ringer));
-        }
-        if differs(&|o: &Screen| o.tone != self.tone) {
-            out.push(Indication::Tone(self.tone));
-        }
-        if differs(&|o: &Screen| o.media != self.media) {
-            out.push(Indication::Media(match self.media {
-                Some(call) => MediaIndication::Start { call },
-                None => MediaIndication::Stop,
-            }));
-        }
-        if old.is_none() {
-            for key in FeatureKey::ALL {
-                out.push(Indication::Label {
-                    key,
-                    text: key.label().into(),
-                });
-            }
-        }
-        for (key, lamp, was) in [
-            (FeatureKey::Line, self.line_lamp, old.map(|o| o.line_lamp)),
-            (FeatureKey::Hold, self.hold_lamp, old.map(|o| o.hold_lamp)),
-            (
-                FeatureKey::Forward,
-                self.forward_lamp,
-                old.map(|o| o.forward_lamp),
-            ),
-        ] {
-            if was != Some(lamp) {
-                out.push(Indication::Lamp { key, lamp });
-            }
-        }
-        let shown_hold_label = old.map_or(FeatureKey::Hold.label(), |o| o.hold_label);
-        if shown_hold_label != self.hold_label {
-            out.push(Indication::Label {
-                key: FeatureKey::Hold,
-                text: self.hold_label.into(),
-            });
-        }
         if differs(&|o: &Screen| o.top != self.top) {
             out.push(Indication::Display {
                 row: DisplayRow::Top,
@@ -185,6 +146,46 @@ impl Screen {
             || (bottom_changed && self.clock != ClockKind::Hidden)
         {
             out.push(Indication::Clock(self.clock));
+        }
+        if old.is_none() {
+            for key in FeatureKey::ALL {
+                out.push(Indication::Label {
+                    key,
+                    text: key.label().into(),
+                });
+            }
+        }
+        let shown_hold_label = old.map_or(FeatureKey::Hold.label(), |o| o.hold_label);
+        if shown_hold_label != self.hold_label {
+            out.push(Indication::Label {
+                key: FeatureKey::Hold,
+                text: self.hold_label.into(),
+            });
+        }
+        for (key, lamp, was) in [
+            (FeatureKey::Line, self.line_lamp, old.map(|o| o.line_lamp)),
+            (FeatureKey::Hold, self.hold_lamp, old.map(|o| o.hold_lamp)),
+            (
+                FeatureKey::Forward,
+                self.forward_lamp,
+                old.map(|o| o.forward_lamp),
+            ),
+        ] {
+            if was != Some(lamp) {
+                out.push(Indication::Lamp { key, lamp });
+            }
+        }
+        if differs(&|o: &Screen| o.media != self.media) {
+            out.push(Indication::Media(match self.media {
+                Some(call) => MediaIndication::Start { call },
+                None => MediaIndication::Stop,
+            }));
+        }
+        if differs(&|o: &Screen| o.ringer != self.ringer) {
+            out.push(Indication::Ringer(self.ringer));
+        }
+        if differs(&|o: &Screen| o.tone != self.tone) {
+            out.push(Indication::Tone(self.tone));
         }
         out
     }

@@ -155,11 +155,10 @@ fn a_device_attaching_gets_its_whole_idle_screen() {
     let config = config::from_toml_str(OFFICE, "t").expect("valid");
     let mut cc = CallControl::new(&config, CallTimers::from_config(&config), 1);
     cc.attach("201");
-    let shown: Vec<_> = std::iter::from_fn(|| cc.poll_output()).collect();
     let expected: Vec<Indication> = [
-        Indication::Ringer(false),
-        Indication::Tone(Tone::Silence),
-        Indication::Media(MediaIndication::Stop),
+        top("201 Anna"),
+        bottom(""),
+        Indication::Clock(ClockKind::TimeOfDay),
     ]
     .into_iter()
     .chain(FeatureKey::ALL.map(|key| Indication::Label {
@@ -170,13 +169,12 @@ fn a_device_attaching_gets_its_whole_idle_screen() {
         lamp(FeatureKey::Line, Lamp::Off),
         lamp(FeatureKey::Hold, Lamp::Off),
         lamp(FeatureKey::Forward, Lamp::Off),
-        top("201 Anna"),
-        bottom(""),
-        Indication::Clock(ClockKind::TimeOfDay),
+        Indication::Media(MediaIndication::Stop),
+        Indication::Ringer(false),
+        Indication::Tone(Tone::Silence),
     ])
     .collect();
-    let shown: Vec<_> = shown
-        .into_iter()
+    let shown: Vec<_> = std::iter::from_fn(|| cc.poll_output())
         .map(|output| match output {
             Output::Indicate { device, indication } if device == "201" => indication,
             other => panic!("unexpected {other:?}"),
@@ -192,33 +190,33 @@ fn an_internal_call_from_off_hook_to_release() {
     assert_eq!(
         o.take("201"),
         [
-            Indication::Tone(Tone::Dial),
-            lamp(FeatureKey::Line, Lamp::On),
             top("Enter number"),
-            Indication::Clock(ClockKind::Hidden)
+            Indication::Clock(ClockKind::Hidden),
+            lamp(FeatureKey::Line, Lamp::On),
+            Indication::Tone(Tone::Dial)
         ]
     );
     o.dial("201", "20");
     assert_eq!(
         o.take("201"),
-        [Indication::Tone(Tone::Silence), bottom("2"), bottom("20")]
+        [bottom("2"), Indication::Tone(Tone::Silence), bottom("20")]
     );
     o.dial("201", "2");
     assert_eq!(
         o.take("201"),
         [
-            Indication::Tone(Tone::RingBack),
             top("Calling 202 Ben"),
-            bottom("")
+            bottom(""),
+            Indication::Tone(Tone::RingBack)
         ]
     );
     assert_eq!(
         o.take("202"),
         [
-            Indication::Ringer(true),
-            lamp(FeatureKey::Line, Lamp::Flashing),
             top("Call from 201 Anna"),
-            Indication::Clock(ClockKind::Hidden)
+            Indication::Clock(ClockKind::Hidden),
+            lamp(FeatureKey::Line, Lamp::Flashing),
+            Indication::Ringer(true)
         ]
     );
     o.input("202", DeviceInput::OffHook);
@@ -226,44 +224,44 @@ fn an_internal_call_from_off_hook_to_release() {
     assert_eq!(
         o.take("202"),
         [
-            Indication::Ringer(false),
-            Indication::Media(MediaIndication::Start { call }),
-            lamp(FeatureKey::Line, Lamp::On),
             top("201 Anna"),
             bottom("Connected"),
             Indication::Clock(ClockKind::CallTimer),
+            lamp(FeatureKey::Line, Lamp::On),
+            Indication::Media(MediaIndication::Start { call }),
+            Indication::Ringer(false),
         ]
     );
     assert_eq!(
         o.take("201"),
         [
-            Indication::Tone(Tone::Silence),
-            Indication::Media(MediaIndication::Start { call }),
             top("202 Ben"),
             bottom("Connected"),
             Indication::Clock(ClockKind::CallTimer),
+            Indication::Media(MediaIndication::Start { call }),
+            Indication::Tone(Tone::Silence),
         ]
     );
     o.input("201", DeviceInput::OnHook);
     assert_eq!(
         o.take("201"),
         [
-            Indication::Media(MediaIndication::Stop),
-            lamp(FeatureKey::Line, Lamp::Off),
             top("201 Anna"),
             bottom(""),
             Indication::Clock(ClockKind::TimeOfDay),
+            lamp(FeatureKey::Line, Lamp::Off),
+            Indication::Media(MediaIndication::Stop),
         ]
     );
     assert_eq!(
         o.take("202"),
         [
-            Indication::Tone(Tone::Busy),
-            Indication::Media(MediaIndication::Stop),
-            lamp(FeatureKey::Line, Lamp::Off),
             top("Call ended"),
             bottom(""),
             Indication::Clock(ClockKind::Hidden),
+            lamp(FeatureKey::Line, Lamp::Off),
+            Indication::Media(MediaIndication::Stop),
+            Indication::Tone(Tone::Busy),
         ]
     );
     o.input("202", DeviceInput::OnHook);
@@ -330,10 +328,10 @@ fn the_caller_hanging_up_while_it_rings_stops_the_ringer() {
     assert_eq!(
         o.take("202"),
         [
-            Indication::Ringer(false),
-            lamp(FeatureKey::Line, Lamp::Off),
             top("202 Ben"),
-            Indication::Clock(ClockKind::TimeOfDay)
+            Indication::Clock(ClockKind::TimeOfDay),
+            lamp(FeatureKey::Line, Lamp::Off),
+            Indication::Ringer(false)
         ]
     );
     assert_eq!(o.cc.calls(), 0);
@@ -394,24 +392,24 @@ fn hold_and_retrieve() {
     assert_eq!(
         o.take("201"),
         [
-            Indication::Tone(Tone::Dial),
-            Indication::Media(MediaIndication::Stop),
-            lamp(FeatureKey::Hold, Lamp::Winking),
+            top("Consultation"),
+            bottom(""),
+            Indication::Clock(ClockKind::Hidden),
             Indication::Label {
                 key: FeatureKey::Hold,
                 text: "Retrieve".into()
             },
-            top("Consultation"),
-            bottom(""),
-            Indication::Clock(ClockKind::Hidden),
+            lamp(FeatureKey::Hold, Lamp::Winking),
+            Indication::Media(MediaIndication::Stop),
+            Indication::Tone(Tone::Dial),
         ]
     );
     assert_eq!(
         o.take("202"),
         [
-            Indication::Media(MediaIndication::Stop),
             bottom("On hold"),
-            Indication::Clock(ClockKind::Hidden)
+            Indication::Clock(ClockKind::Hidden),
+            Indication::Media(MediaIndication::Stop)
         ]
     );
     o.press("201", FeatureKey::Hold);

@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use shared::hfa::{DeclineCause, RegisterResponse};
+use shared::hfa::{DeclineCause, Message, RegisterResponse, Stimulus};
 use shared::hfa_engine::system::{RegistrationRequest, SystemConnection, SystemEvent};
 use std::time::Instant;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -16,6 +16,8 @@ use tracing::{debug, info, warn};
 
 use super::HfaState;
 use super::registrar::Decision;
+use super::render;
+use crate::calls::{DeviceInput, DeviceSink};
 use super::registry::{ConnectionCommand, ConnectionId, RegisteredPhone};
 use crate::clock::Clock;
 
@@ -64,6 +66,9 @@ pub(super) async fn serve(
                 ),
                 SystemEvent::Received(message) => {
                     debug!(%peer, ?message, "HFA message from a registered phone");
+                    if let (Some(number), Some(input)) = (&registered_as, device_input(&message)) {
+                        state.calls.input(number, input);
+                    }
                 }
                 SystemEvent::Close(reason) => {
                     let _ = flush(&mut engine, &mut writer).await;
@@ -97,6 +102,22 @@ pub(super) async fn serve(
     }
     if let Some(number) = registered_as {
         state.registry().remove(&number, id);
+        state.calls.detach(&number, id);
+    }
+}
+
+/// What a registered phone's message means to call control: hook switch,
+/// dial keys and the feature keys; everything else is not for it.
+fn device_input(message: &Message) -> Option<DeviceInput> {
+    let Message::Stimulus(stimulus) = message else { return None };
+    match stimulus {
+        Stimulus::OffHook => Some(DeviceInput::OffHook),
+        Stimulus::OnHook => Some(DeviceInput::OnHook),
+        Stimulus::KeyPress(key) => key
+            .digit()
+            .map(DeviceInput::Digit)
+            .or_else(|| render::feature_key(*key).map(DeviceInput::Feature)),
+        _ => None,
     }
 }
 
@@ -144,6 +165,9 @@ fn register(
             .commands
             .send(ConnectionCommand::Terminate(DeclineCause::REPLACED));
     }
+    drop(registry);
+    let sink = DeviceSink::Hfa { connection: id, commands: commands.clone() };
+    state.calls.attach(&number, sink);
     info!(
         %peer, subscriber = number, session = session.0, version = request.software_version,
         lan = state.config.is_company_lan(peer.ip()), "HFA phone registered"

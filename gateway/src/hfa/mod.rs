@@ -5,6 +5,7 @@
 mod connection;
 pub mod registrar;
 pub mod registry;
+pub mod render;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -17,6 +18,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::{info, warn};
 
+use crate::calls::CallService;
 use crate::clock::Clock;
 use crate::config::ValidatedConfig;
 use registrar::Registrar;
@@ -35,10 +37,11 @@ pub struct HfaState {
     issuer: Arc<ChallengeIssuer>,
     registrar: Mutex<Registrar>,
     registry: Mutex<Registry>,
+    calls: Arc<CallService>,
 }
 
 impl HfaState {
-    pub fn new(config: ValidatedConfig, timers: SystemTimers, clock: Clock) -> Self {
+    pub fn new(config: ValidatedConfig, timers: SystemTimers, clock: Clock, calls: Arc<CallService>) -> Self {
         let now = clock.now();
         let epoch_seconds = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -50,6 +53,7 @@ impl HfaState {
             clock,
             issuer: Arc::new(ChallengeIssuer::new(now, epoch_seconds)),
             registry: Mutex::new(Registry::default()),
+            calls,
         }
     }
 

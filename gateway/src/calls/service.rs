@@ -1,0 +1,223 @@
+//! Call control at work: one [`CallControl`] shared by every device
+//! connection, a task that fires its deadlines, and the attachments that
+//! carry its indications to devices (HFA today).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use tokio::sync::Notify;
+use tracing::{info, warn};
+
+use super::control::{CallControl, CallEvent, DeviceInput, Output};
+use super::indication::{ClockKind, DisplayRow, Indication};
+use super::screen::Screen;
+use crate::clock::Clock;
+use crate::hfa::registry::{ConnectionCommand, ConnectionId};
+use crate::hfa::render;
+
+/// Where a device's indications go.
+#[derive(Debug, Clone)]
+pub enum DeviceSink {
+    /// An HFA phone's connection task.
+    Hfa {
+        connection: ConnectionId,
+        commands: tokio::sync::mpsc::UnboundedSender<ConnectionCommand>,
+    },
+}
+
+impl DeviceSink {
+    fn connection(&self) -> ConnectionId {
+        match self {
+            Self::Hfa { connection, .. } => *connection,
+        }
+    }
+}
+
+/// An attached device: where to send, and the bottom row last sent (the
+/// idle date is drawn only on an empty bottom row).
+#[derive(Debug)]
+struct Attachment {
+    sink: DeviceSink,
+    bottom_row_empty: bool,
+}
+
+#[derive(Debug)]
+struct Inner {
+    control: CallControl,
+    devices: HashMap<String, Attachment>,
+}
+
+/// Call control shared by the gateway's device connections.
+#[derive(Debug)]
+pub struct CallService {
+    inner: Mutex<Inner>,
+    clock: Clock,
+    /// Wakes the timer task when a deadline may have moved earlier.
+    deadline_changed: Notify,
+}
+
+impl CallService {
+    pub fn new(control: CallControl, clock: Clock) -> Arc<Self> {
+        Arc::new(Self {
+            inner: Mutex::new(Inner {
+                control,
+                devices: HashMap::new(),
+            }),
+            clock,
+            deadline_changed: Notify::new(),
+        })
+    }
+
+    /// A device registered (replacing any earlier attachment of `number`).
+    pub fn attach(&self, number: &str, sink: DeviceSink) {
+        let mut inner = self.lock();
+        inner.devices.insert(
+            number.to_owned(),
+            Attachment {
+                sink,
+                bottom_row_empty: true,
+            },
+        );
+        inner.control.attach(number);
+        self.dispatch(&mut inner);
+    }
+
+    /// The device's connection `connection` ended; a newer attachment of
+    /// the same number is left alone.
+    pub fn detach(&self, number: &str, connection: ConnectionId) {
+        let mut inner = self.lock();
+        if inner
+            .devices
+            .get(number)
+            .is_none_or(|attachment| attachment.sink.connection() != connection)
+        {
+            return;
+        }
+        inner.devices.remove(number);
+        inner.control.detach(number);
+        self.dispatch(&mut inner);
+    }
+
+    /// What the device of `number` reported.
+    pub fn input(&self, number: &str, input: DeviceInput) {
+        let mut inner = self.lock();
+        let now = self.clock.now();
+        inner.control.handle_input(now, number, input);
+        self.dispatch(&mut inner);
+    }
+
+    /// Calls in progress.
+    pub fn calls(&self) -> usize {
+        self.lock().control.calls()
+    }
+
+    /// Trunk channels in use.
+    pub fn trunk_channels_in_use(&self) -> usize {
+        self.lock().control.trunk_channels_in_use()
+    }
+
+    /// What `number`'s device shows, as call control derives it.
+    pub fn screen(&self, number: &str) -> Option<Screen> {
+        self.lock().control.screen(number).cloned()
+    }
+
+    /// Fires call control's deadlines (until the task is aborted).
+    pub async fn run_timers(self: Arc<Self>) {
+        loop {
+            let deadline = self.lock().control.poll_timeout();
+            let sleep = async {
+                match deadline {
+                    Some(at) => tokio::time::sleep(self.clock.until(at)).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                () = sleep => {
+                    let mut inner = self.lock();
+                    let now = self.clock.now();
+                    inner.control.handle_timeout(now);
+                    self.dispatch(&mut inner);
+                }
+                () = self.deadline_changed.notified() => {}
+            }
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // Every update is completed under the lock before it is released,
+        // so a panic elsewhere cannot leave half a change behind.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn dispatch(&self, inner: &mut Inner) {
+        while let Some(output) = inner.control.poll_output() {
+            match output {
+                Output::Indicate { device, indication } => {
+                    if let Some(attachment) = inner.devices.get_mut(&device) {
+                        send(attachment, &indication);
+                    }
+                }
+                Output::Event(event) => log(&event),
+            }
+        }
+        self.deadline_changed.notify_one();
+    }
+}
+
+/// Renders `indication` for the device's attachment and sends it.
+fn send(attachment: &mut Attachment, indication: &Indication) {
+    let mut messages = render::render(indication);
+    match indication {
+        Indication::Display {
+            row: DisplayRow::Bottom,
+            text,
+        } => attachment.bottom_row_empty = text.is_empty(),
+        // The time of day needs the wall clock, and the date goes on an
+        // otherwise empty idle bottom row.
+        Indication::Clock(ClockKind::TimeOfDay) => {
+            let now = jiff::ZonedDateTime::now();
+            messages = Vec::new();
+            if attachment.bottom_row_empty {
+                let text = render::date_text(now.date());
+                messages.extend(render::render(&Indication::Display {
+                    row: DisplayRow::Bottom,
+                    text,
+                }));
+            }
+            messages.extend(render::clock_messages(now.datetime()));
+        }
+        _ => {}
+    }
+    let DeviceSink::Hfa { commands, .. } = &attachment.sink;
+    for message in messages {
+        let _ = commands.send(ConnectionCommand::Send(message));
+    }
+}
+
+fn log(event: &CallEvent) {
+    match event {
+        CallEvent::Barred {
+            subscriber,
+            dialled,
+            class,
+            forwarding,
+        } => warn!(
+            subscriber,
+            dialled,
+            ?class,
+            forwarding,
+            "refused by class of service: possible toll fraud ({} {dialled} from {subscriber})",
+            if *forwarding {
+                "forwarding to"
+            } else {
+                "call to"
+            }
+        ),
+        CallEvent::Connected { call, a, b } => info!(%call, "connected: {a} with {b}"),
+        CallEvent::Released { call, by } => info!(%call, "released by {by}"),
+        CallEvent::Failed {
+            subscriber,
+            failure,
+        } => info!(subscriber, ?failure, "call attempt failed"),
+    }
+}

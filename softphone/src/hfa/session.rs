@@ -1,0 +1,145 @@
+//! The event loops of the headless commands: a running [`HfaClient`], its
+//! events printed one line each, and (for calls) the [`CallFlow`] deciding
+//! what to send and when to stop. The decisions live in `call_flow`, so this
+//! module only moves events, messages and timers.
+
+use shared::hfa::DeclineCause;
+use shared::hfa_engine::phone::{PhoneEvent, PhoneState, PhoneTimers};
+use tokio::time::Instant;
+
+use super::call_flow::{Action, CallFlow, Outcome, Plan};
+use super::{HfaAccount, HfaClient};
+
+/// How a session ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionEnd {
+    /// Interrupted while registering or registered (`hfa register`).
+    Interrupted,
+    /// The call flow finished.
+    Call(Outcome),
+    /// The gateway refused the registration.
+    Declined(DeclineCause),
+    /// The client stopped by itself (its task ended).
+    ClientGone,
+}
+
+/// Registers and keeps the registration until Ctrl-C or a decline,
+/// printing every registration event.
+pub async fn register(account: HfaAccount, timers: PhoneTimers) -> SessionEnd {
+    let (client, mut events) = HfaClient::spawn(account, timers);
+    let end = loop {
+        tokio::select! {
+            event = events.recv() => match event {
+                Some(event) => {
+                    print_event(&event);
+                    if let Some(cause) = declined(&event) {
+                        break SessionEnd::Declined(cause);
+                    }
+                }
+                None => break SessionEnd::ClientGone,
+            },
+            _ = tokio::signal::ctrl_c() => {
+                println!("interrupted: closing the connection");
+                break SessionEnd::Interrupted;
+            }
+        }
+    };
+    client.stop().await;
+    end
+}
+
+/// Registers, then places or answers a call as `plan` says, printing every
+/// registration event and every change of the phone model.
+pub async fn call(account: HfaAccount, timers: PhoneTimers, plan: Plan) -> SessionEnd {
+    let (client, mut events) = HfaClient::spawn(account, timers);
+    let mut flow = CallFlow::new(plan);
+    let end = loop {
+        let deadline = flow.poll_timeout().map(Instant::from_std);
+        let actions = tokio::select! {
+            event = events.recv() => match event {
+                Some(event) => match on_event(&mut flow, &event) {
+                    Ok(actions) => actions,
+                    Err(cause) => break SessionEnd::Declined(cause),
+                },
+                None => break SessionEnd::ClientGone,
+            },
+            () = sleep_until(deadline) => flow.handle_timeout(now()),
+            _ = tokio::signal::ctrl_c() => {
+                println!("interrupted");
+                flow.interrupted()
+            }
+        };
+        if let Some(outcome) = perform(&client, actions) {
+            break SessionEnd::Call(outcome);
+        }
+    };
+    client.stop().await;
+    end
+}
+
+/// Feeds one client event to the flow; `Err` on a decline, which ends the
+/// session.
+fn on_event(flow: &mut CallFlow, event: &PhoneEvent) -> Result<Vec<Action>, DeclineCause> {
+    if let PhoneEvent::Received(message) = event {
+        return Ok(flow.received(now(), message));
+    }
+    print_event(event);
+    if let Some(cause) = declined(event) {
+        return Err(cause);
+    }
+    Ok(match event {
+        PhoneEvent::Registered { .. } => flow.registered(),
+        PhoneEvent::ConnectionLost(loss) => flow.connection_lost(&loss.to_string()),
+        _ => Vec::new(),
+    })
+}
+
+/// Carries out `actions` in order; the outcome if one finishes the flow.
+fn perform(client: &HfaClient, actions: Vec<Action>) -> Option<Outcome> {
+    for action in actions {
+        match action {
+            Action::Send(message) => client.send(message),
+            Action::Print(line) => println!("{line}"),
+            Action::Finish(outcome) => return Some(outcome),
+        }
+    }
+    None
+}
+
+fn declined(event: &PhoneEvent) -> Option<DeclineCause> {
+    match event {
+        PhoneEvent::StateChanged(PhoneState::Declined { cause }) => Some(*cause),
+        _ => None,
+    }
+}
+
+fn print_event(event: &PhoneEvent) {
+    if let Some(line) = describe(event) {
+        println!("{line}");
+    }
+}
+
+/// One line per event a QA script may wait for.
+fn describe(event: &PhoneEvent) -> Option<String> {
+    match event {
+        PhoneEvent::StateChanged(state) => Some(format!("state: {state}")),
+        PhoneEvent::Registered { session, system } => Some(format!(
+            "registered: session {} with {:?} V{}R{}",
+            session.0, system.system, system.major, system.minor
+        )),
+        PhoneEvent::ConnectionLost(loss) => Some(format!("connection lost: {loss}")),
+        PhoneEvent::Received(message) => Some(format!("received: {message:?}")),
+        PhoneEvent::Connect | PhoneEvent::Disconnect => None,
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn now() -> std::time::Instant {
+    Instant::now().into_std()
+}
