@@ -42,7 +42,12 @@ impl Gateway {
         let control = CallControl::new(&config, CallTimers::from_config(&config), trunk_channels);
         let calls = CallService::new(control, options.clock.clone());
         let timers_task = tokio::spawn(calls.clone().run_timers());
-        let hfa = Arc::new(HfaState::new(config, options.timers, options.clock, calls.clone()));
+        let hfa = Arc::new(HfaState::new(
+            config,
+            options.timers,
+            options.clock,
+            calls.clone(),
+        ));
         let server = HfaServer::bind(listen, hfa.clone()).await?;
         let hfa_addr = server.local_addr()?;
         let (shutdown, shutdown_rx) = watch::channel(false);

@@ -11,10 +11,10 @@ pub mod screen;
 pub mod service;
 
 pub use control::{CallControl, CallEvent, CallTimers, DeviceInput, Output};
-pub use service::{CallService, DeviceSink};
 pub use indication::{
     CallId, ClockKind, DisplayRow, FeatureKey, Indication, Lamp, MediaIndication, Tone,
 };
+pub use service::{CallService, DeviceSink};
 
 #[cfg(test)]
 mod tests;

@@ -16,9 +16,9 @@ use tracing::{debug, info, warn};
 
 use super::HfaState;
 use super::registrar::Decision;
+use super::registry::{ConnectionCommand, ConnectionId, RegisteredPhone};
 use super::render;
 use crate::calls::{DeviceInput, DeviceSink};
-use super::registry::{ConnectionCommand, ConnectionId, RegisteredPhone};
 use crate::clock::Clock;
 
 /// The version the gateway reports in Register Response (OpenScape Business V2R1).
@@ -109,7 +109,9 @@ pub(super) async fn serve(
 /// What a registered phone's message means to call control: hook switch,
 /// dial keys and the feature keys; everything else is not for it.
 fn device_input(message: &Message) -> Option<DeviceInput> {
-    let Message::Stimulus(stimulus) = message else { return None };
+    let Message::Stimulus(stimulus) = message else {
+        return None;
+    };
     match stimulus {
         Stimulus::OffHook => Some(DeviceInput::OffHook),
         Stimulus::OnHook => Some(DeviceInput::OnHook),
@@ -166,7 +168,10 @@ fn register(
             .send(ConnectionCommand::Terminate(DeclineCause::REPLACED));
     }
     drop(registry);
-    let sink = DeviceSink::Hfa { connection: id, commands: commands.clone() };
+    let sink = DeviceSink::Hfa {
+        connection: id,
+        commands: commands.clone(),
+    };
     state.calls.attach(&number, sink);
     info!(
         %peer, subscriber = number, session = session.0, version = request.software_version,

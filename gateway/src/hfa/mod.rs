@@ -41,7 +41,12 @@ pub struct HfaState {
 }
 
 impl HfaState {
-    pub fn new(config: ValidatedConfig, timers: SystemTimers, clock: Clock, calls: Arc<CallService>) -> Self {
+    pub fn new(
+        config: ValidatedConfig,
+        timers: SystemTimers,
+        clock: Clock,
+        calls: Arc<CallService>,
+    ) -> Self {
         let now = clock.now();
         let epoch_seconds = SystemTime::now()
             .duration_since(UNIX_EPOCH)
