@@ -1,4 +1,4 @@
-//! `softphone hfa register` as a QA script runs it: a real process against a
+//! `softphone hfa register`, `call` and `answer` as a QA script runs them: a real process against a
 //! gateway on loopback, asserting on its output lines and exit code.
 
 use std::path::PathBuf;
@@ -65,10 +65,20 @@ fn password_file(name: &str, password: &str) -> PathBuf {
 }
 
 fn register(gateway: &Gateway, number: &str, password_file: &PathBuf, extra: &[&str]) -> Child {
+    softphone(&["hfa", "register"], gateway, number, password_file, extra)
+}
+
+/// Runs `softphone <command> --gateway .. --number .. --password-file ..`.
+fn softphone(
+    command: &[&str],
+    gateway: &Gateway,
+    number: &str,
+    password_file: &PathBuf,
+    extra: &[&str],
+) -> Child {
     Command::new(env!("CARGO_BIN_EXE_softphone"))
+        .args(command)
         .args([
-            "hfa",
-            "register",
             "--gateway",
             &gateway.hfa_addr().to_string(),
             "--number",
@@ -182,6 +192,62 @@ async fn unusable_settings_exit_2_naming_the_setting() {
     let output = child.wait_with_output().await.expect("output");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("number = \"20x1\""), "{stderr}");
+    let _ = std::fs::remove_file(file);
+    gateway.stop().await;
+}
+
+#[tokio::test]
+async fn answer_and_call_connect_and_both_exit_0() {
+    let gateway = start_gateway().await;
+    let ben_file = password_file("ben", "Ben!desk-4711");
+    let anna_file = password_file("anna", PASSWORD);
+    let mut ben = softphone(
+        &["hfa", "answer", "--auto"],
+        &gateway,
+        "202",
+        &ben_file,
+        &[],
+    );
+    let mut ben_lines = BufReader::new(ben.stdout.take().unwrap()).lines();
+    read_until(&mut ben_lines, "registered:").await;
+    let mut anna = softphone(
+        &["hfa", "call", "202", "--hangup-after", "1s"],
+        &gateway,
+        "201",
+        &anna_file,
+        &[],
+    );
+    let mut anna_lines = BufReader::new(anna.stdout.take().unwrap()).lines();
+    let anna_seen = read_until(&mut anna_lines, "connected").await;
+    assert!(
+        anna_seen
+            .iter()
+            .any(|line| line == "display: Calling 202 Ben |"),
+        "{anna_seen:#?}"
+    );
+    let ben_seen = read_until(&mut ben_lines, "connected").await;
+    assert!(
+        ben_seen.iter().any(|line| line == "ringer: on"),
+        "{ben_seen:#?}"
+    );
+    // Anna hangs up after 1 s; Ben's answer ends when the call does.
+    assert!(exit_status(&mut anna).await.success());
+    assert!(exit_status(&mut ben).await.success());
+    assert_eq!(gateway.calls().calls(), 0);
+    let _ = std::fs::remove_file(ben_file);
+    let _ = std::fs::remove_file(anna_file);
+    gateway.stop().await;
+}
+
+#[tokio::test]
+async fn a_failed_call_exits_4_with_the_reason() {
+    let gateway = start_gateway().await;
+    let file = password_file("fail", PASSWORD);
+    let mut child = softphone(&["hfa", "call", "299"], &gateway, "201", &file, &[]);
+    assert_eq!(exit_status(&mut child).await.code(), Some(4));
+    let output = child.wait_with_output().await.expect("output");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("call failed: Unknown number"), "{stdout}");
     let _ = std::fs::remove_file(file);
     gateway.stop().await;
 }

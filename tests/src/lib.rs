@@ -209,3 +209,77 @@ pub fn phone(account: HfaAccount, timers: PhoneTimers) -> (HfaClient, Events) {
 
 pub mod raw;
 pub mod relay;
+
+/// A registered phone with its model: what its user sees, built from the
+/// stimuli the gateway sent it.
+pub struct Handset {
+    pub client: HfaClient,
+    pub events: Events,
+    pub model: softphone::hfa::phone_model::PhoneModel,
+    /// Every change, in order, since the phone started.
+    pub changes: Vec<softphone::hfa::phone_model::Change>,
+}
+
+impl Handset {
+    /// Starts a phone and waits until it is registered.
+    pub async fn register(account: HfaAccount, timers: PhoneTimers) -> Self {
+        let (client, mut events) = phone(account, timers);
+        events.registered().await;
+        Self {
+            client,
+            events,
+            model: Default::default(),
+            changes: Vec::new(),
+        }
+    }
+
+    /// Presses keys and the hook switch: `h` off-hook, `u` on-hook,
+    /// `0-9*#` dial keys.
+    pub fn press(&mut self, keys: &str) {
+        use softphone::hfa::phone_model::press_digit;
+        for key in keys.chars() {
+            let message = match key {
+                'h' => Some(self.model.off_hook()),
+                'u' => Some(self.model.on_hook()),
+                digit => press_digit(digit),
+            };
+            if let Some(message) = message {
+                self.client.send(message);
+            }
+        }
+    }
+
+    /// Applies what the gateway sends until the model satisfies `done`.
+    pub async fn until(
+        &mut self,
+        what: &str,
+        done: impl Fn(&softphone::hfa::phone_model::PhoneModel) -> bool,
+    ) {
+        let start = self.changes.len();
+        let found = tokio::time::timeout(PATIENCE, async {
+            while !done(&self.model) {
+                match self.events.0.recv().await {
+                    Some(PhoneEvent::Received(message)) => {
+                        let changes = self.model.apply(&message);
+                        self.changes.extend(changes);
+                    }
+                    Some(_) => {}
+                    None => return false,
+                }
+            }
+            true
+        })
+        .await;
+        if found != Ok(true) {
+            panic!(
+                "waited for {what}; the phone showed {:#?}",
+                &self.changes[start..]
+            );
+        }
+    }
+
+    /// The top row as shown.
+    pub fn top(&self) -> String {
+        self.model.display_row(0)
+    }
+}

@@ -9,42 +9,37 @@ use tokio::sync::Notify;
 use tracing::{info, warn};
 
 use super::control::{CallControl, CallEvent, DeviceInput, Output};
-use super::indication::{ClockKind, DisplayRow, Indication};
+use super::indication::Indication;
 use super::screen::Screen;
 use crate::clock::Clock;
-use crate::hfa::registry::{ConnectionCommand, ConnectionId};
-use crate::hfa::render;
+use crate::hfa::attachment::HfaAttachment;
+use crate::hfa::registry::ConnectionId;
 
 /// Where a device's indications go.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum DeviceSink {
-    /// An HFA phone's connection task.
-    Hfa {
-        connection: ConnectionId,
-        commands: tokio::sync::mpsc::UnboundedSender<ConnectionCommand>,
-    },
+    /// An HFA phone.
+    Hfa(HfaAttachment),
 }
 
 impl DeviceSink {
     fn connection(&self) -> ConnectionId {
         match self {
-            Self::Hfa { connection, .. } => *connection,
+            Self::Hfa(phone) => phone.connection(),
         }
     }
-}
 
-/// An attached device: where to send, and the bottom row last sent (the
-/// idle date is drawn only on an empty bottom row).
-#[derive(Debug)]
-struct Attachment {
-    sink: DeviceSink,
-    bottom_row_empty: bool,
+    fn show(&mut self, indication: &Indication) {
+        match self {
+            Self::Hfa(phone) => phone.show(indication),
+        }
+    }
 }
 
 #[derive(Debug)]
 struct Inner {
     control: CallControl,
-    devices: HashMap<String, Attachment>,
+    devices: HashMap<String, DeviceSink>,
 }
 
 /// Call control shared by the gateway's device connections.
@@ -71,13 +66,7 @@ impl CallService {
     /// A device registered (replacing any earlier attachment of `number`).
     pub fn attach(&self, number: &str, sink: DeviceSink) {
         let mut inner = self.lock();
-        inner.devices.insert(
-            number.to_owned(),
-            Attachment {
-                sink,
-                bottom_row_empty: true,
-            },
-        );
+        inner.devices.insert(number.to_owned(), sink);
         inner.control.attach(number);
         self.dispatch(&mut inner);
     }
@@ -89,7 +78,7 @@ impl CallService {
         if inner
             .devices
             .get(number)
-            .is_none_or(|attachment| attachment.sink.connection() != connection)
+            .is_none_or(|sink| sink.connection() != connection)
         {
             return;
         }
@@ -153,44 +142,14 @@ impl CallService {
         while let Some(output) = inner.control.poll_output() {
             match output {
                 Output::Indicate { device, indication } => {
-                    if let Some(attachment) = inner.devices.get_mut(&device) {
-                        send(attachment, &indication);
+                    if let Some(sink) = inner.devices.get_mut(&device) {
+                        sink.show(&indication);
                     }
                 }
                 Output::Event(event) => log(&event),
             }
         }
         self.deadline_changed.notify_one();
-    }
-}
-
-/// Renders `indication` for the device's attachment and sends it.
-fn send(attachment: &mut Attachment, indication: &Indication) {
-    let mut messages = render::render(indication);
-    match indication {
-        Indication::Display {
-            row: DisplayRow::Bottom,
-            text,
-        } => attachment.bottom_row_empty = text.is_empty(),
-        // The time of day needs the wall clock, and the date goes on an
-        // otherwise empty idle bottom row.
-        Indication::Clock(ClockKind::TimeOfDay) => {
-            let now = jiff::ZonedDateTime::now();
-            messages = Vec::new();
-            if attachment.bottom_row_empty {
-                let text = render::date_text(now.date());
-                messages.extend(render::render(&Indication::Display {
-                    row: DisplayRow::Bottom,
-                    text,
-                }));
-            }
-            messages.extend(render::clock_messages(now.datetime()));
-        }
-        _ => {}
-    }
-    let DeviceSink::Hfa { commands, .. } = &attachment.sink;
-    for message in messages {
-        let _ = commands.send(ConnectionCommand::Send(message));
     }
 }
 

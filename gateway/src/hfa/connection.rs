@@ -15,6 +15,7 @@ use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, warn};
 
 use super::HfaState;
+use super::attachment::HfaAttachment;
 use super::registrar::Decision;
 use super::registry::{ConnectionCommand, ConnectionId, RegisteredPhone};
 use super::render;
@@ -168,10 +169,7 @@ fn register(
             .send(ConnectionCommand::Terminate(DeclineCause::REPLACED));
     }
     drop(registry);
-    let sink = DeviceSink::Hfa {
-        connection: id,
-        commands: commands.clone(),
-    };
+    let sink = DeviceSink::Hfa(HfaAttachment::new(id, commands.clone()));
     state.calls.attach(&number, sink);
     info!(
         %peer, subscriber = number, session = session.0, version = request.software_version,

@@ -2,6 +2,7 @@
 //! (4060 by default, reached from the internet through the company router's
 //! 4070 forward, guide 3.1), one task per connection.
 
+pub mod attachment;
 mod connection;
 pub mod registrar;
 pub mod registry;

@@ -55,7 +55,9 @@ impl fmt::Display for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let on_off = |on: bool| if on { "on" } else { "off" };
         match self {
-            Self::Display { top, bottom } => write!(f, "display: {top} | {bottom}"),
+            Self::Display { top, bottom } => {
+                write!(f, "{}", format!("display: {top} | {bottom}").trim_end())
+            }
             Self::Ringer(on) => write!(f, "ringer: {}", on_off(*on)),
             Self::Tone(Some(kind)) => write!(f, "tone: {kind}"),
             Self::Tone(None) => f.write_str("tone: off"),

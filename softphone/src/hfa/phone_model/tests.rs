@@ -64,7 +64,7 @@ fn lines(changes: &[Change]) -> Vec<String> {
 fn display_rows_are_written_at_their_column_and_printed_trimmed() {
     let mut model = PhoneModel::new();
     let changes = model.apply(&display(0, 0, "201 Anna                "));
-    assert_eq!(lines(&changes), ["display: 201 Anna | "]);
+    assert_eq!(lines(&changes), ["display: 201 Anna |"]);
     let changes = model.apply(&display(1, 0, "Wed 25.11.2026          "));
     assert_eq!(lines(&changes), ["display: 201 Anna | Wed 25.11.2026"]);
     assert!(model.apply(&display(1, 0, "Wed 25.11.2026")).is_empty());
