@@ -119,7 +119,7 @@ mod tests {
         let now = ZonedDateTime::now();
         let date = render::date_text(now.date());
         let idle = phone.messages_for(&Indication::Clock(ClockKind::TimeOfDay), &now);
-        assert_eq!(bottom_texts(&idle), [date.clone()]);
+        assert_eq!(bottom_texts(&idle), [date]);
         assert!(
             idle.iter()
                 .any(|m| matches!(m, Message::Stimulus(Stimulus::SetClock(_))))
