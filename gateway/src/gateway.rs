@@ -8,6 +8,7 @@ use shared::hfa_engine::system::SystemTimers;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::calls::media::MediaPolicy;
 use crate::calls::{CallControl, CallService, CallTimers};
 use crate::clock::Clock;
 use crate::config::ValidatedConfig;
@@ -39,7 +40,12 @@ impl Gateway {
     pub async fn start(config: ValidatedConfig, options: StartOptions) -> std::io::Result<Self> {
         let listen = options.hfa_listen.unwrap_or_else(|| config.hfa_addr());
         let trunk_channels = config.internet_calls().calls as usize;
-        let control = CallControl::new(&config, CallTimers::from_config(&config), trunk_channels);
+        let control = CallControl::new(
+            &config,
+            CallTimers::from_config(&config),
+            trunk_channels,
+            MediaPolicy::default(),
+        );
         let calls = CallService::new(control, options.clock.clone());
         let timers_task = tokio::spawn(calls.clone().run_timers());
         let hfa = Arc::new(HfaState::new(

@@ -6,13 +6,14 @@
 //! This is the contract of `docs/hfa-protocol.md`, "Call control in
 //! stimuli", checked from both ends without a network.
 
+use gateway::calls::media::RemoteMedia;
 use gateway::calls::{
     CallId, ClockKind, DisplayRow, FeatureKey, Indication, Lamp, MediaIndication, Tone,
 };
 use gateway::hfa::render::{feature_key, render};
 use shared::hfa::{
-    Codec, Frame, FrameDecoder, Header, MediaDirection, MediaId, Message, SequenceNumber,
-    SessionId, Stimulus,
+    Codec, Frame, FrameDecoder, Header, MediaDirection, MediaId, Message, PayloadType,
+    SequenceNumber, SessionId, Stimulus,
 };
 use softphone::hfa::{ClockShown, Led, PhoneModel, ToneKind, press_digit, press_feature};
 
@@ -64,6 +65,16 @@ fn script() -> Vec<Indication> {
         Indication::Ringer(false),
         Indication::Media(MediaIndication::Start {
             call: CallId(0x2_0000_002a),
+            remote: None,
+        }),
+        Indication::Media(MediaIndication::Start {
+            call: CallId(43),
+            remote: Some(RemoteMedia {
+                rtp: "203.0.113.10:30300".parse().expect("address"),
+                rtcp_port: 30301,
+                payload_type: PayloadType::OPUS,
+                packet_ms: 20,
+            }),
         }),
         Indication::Clock(ClockKind::CallTimer),
         Indication::Media(MediaIndication::Stop),
@@ -120,10 +131,21 @@ fn assert_shows(model: &PhoneModel, indication: &Indication) {
         Indication::Label { key, text } => {
             assert_eq!(model.label(fpk(*key)), Some(text.as_str()));
         }
-        Indication::Media(MediaIndication::Start { call }) => {
+        Indication::Media(MediaIndication::Start { call, remote }) => {
             let media = model.media().expect("media is up");
             assert_eq!(media.direction, MediaDirection::SendReceive);
             assert_eq!(media.media_id, MediaId(call.0 as u32));
+            if let Some(remote) = remote {
+                assert_eq!(
+                    (media.address, media.rtp_port),
+                    (remote.rtp.ip(), remote.rtp.port())
+                );
+                assert_eq!(media.rtcp_port, remote.rtcp_port);
+                assert_eq!(
+                    (media.payload_type, media.packet_ms),
+                    (remote.payload_type, remote.packet_ms)
+                );
+            }
         }
         Indication::Media(MediaIndication::Stop) => assert!(model.media().is_none()),
         Indication::Clock(kind) => {

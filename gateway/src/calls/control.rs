@@ -9,10 +9,12 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
+use super::dialplan::Service;
 use super::dialplan::{Analysis, DialPlan};
 use super::indication::{CallId, FeatureKey, Indication};
+use super::media::{MediaOffer, MediaPolicy, RemoteMedia};
 use super::model::{Call, CallState, Failure, Line, LineState, Party, Purpose};
-use super::screen::{Names, Screen};
+use super::screen::{Directory, Screen};
 use crate::config::cos::CallClass;
 use crate::config::{Client, ValidatedConfig};
 
@@ -84,6 +86,13 @@ pub enum Output {
         device: String,
         indication: Indication,
     },
+    /// The system's own end of `call` (a service or the test trunk) sends
+    /// media as `send_to` says from now on, or stops (`None`).
+    ServiceMedia {
+        call: CallId,
+        party: Party,
+        send_to: Option<RemoteMedia>,
+    },
     Event(CallEvent),
 }
 
@@ -102,6 +111,7 @@ pub struct CallControl {
     clients: HashMap<String, Client>,
     trunk_channels: usize,
     timers: CallTimers,
+    media: MediaPolicy,
     lines: BTreeMap<String, Line>,
     calls: BTreeMap<CallId, Call>,
     next_call: u64,
@@ -112,7 +122,12 @@ pub struct CallControl {
 
 impl CallControl {
     /// `trunk_channels`: calls the built-in test trunk carries at once.
-    pub fn new(config: &ValidatedConfig, timers: CallTimers, trunk_channels: usize) -> Self {
+    pub fn new(
+        config: &ValidatedConfig,
+        timers: CallTimers,
+        trunk_channels: usize,
+        media: MediaPolicy,
+    ) -> Self {
         Self {
             plan: DialPlan::new(config),
             clients: config
@@ -122,6 +137,7 @@ impl CallControl {
                 .collect(),
             trunk_channels,
             timers,
+            media,
             lines: BTreeMap::new(),
             calls: BTreeMap::new(),
             next_call: 0,
@@ -214,6 +230,20 @@ impl CallControl {
     /// Trunk channels taken by calls now.
     pub fn trunk_channels_in_use(&self) -> usize {
         self.calls.values().filter(|call| call.uses_trunk()).count()
+    }
+
+    /// The device of `number` receives media as `offer` says (its Codec
+    /// Capabilities); a call in progress follows the new address.
+    pub fn offer_media(&mut self, number: &str, offer: MediaOffer) {
+        let Some(line) = self.lines.get_mut(number) else {
+            return;
+        };
+        line.media_offer = Some(offer);
+        if let LineState::InCall(id) = line.state {
+            self.touch_call(id);
+            self.service_media_update(id);
+        }
+        self.refresh();
     }
 
     /// What the device of `number` shows now, as far as call control knows.
@@ -451,16 +481,45 @@ impl CallControl {
 mod placing;
 mod timers;
 
-impl Names for BTreeMap<String, Line> {
+impl CallControl {
+    fn parties(&self) -> Parties<'_> {
+        Parties {
+            lines: &self.lines,
+            media: &self.media,
+        }
+    }
+}
+
+/// The parties' names and media, as screens see them.
+struct Parties<'a> {
+    lines: &'a BTreeMap<String, Line>,
+    media: &'a MediaPolicy,
+}
+
+impl Directory for Parties<'_> {
     fn label(&self, party: &Party) -> String {
         match party {
-            Party::Device(number) => match self.get(number) {
+            Party::Device(number) => match self.lines.get(number) {
                 Some(line) => format!("{number} {}", line.name),
                 None => number.clone(),
             },
             Party::Trunk(number) => number.clone(),
             Party::Service(service) => service.name().to_owned(),
         }
+    }
+
+    fn media_offer(&self, party: &Party) -> Option<&MediaOffer> {
+        let services = &self.media.services;
+        match party {
+            Party::Device(number) => self.lines.get(number)?.media_offer.as_ref(),
+            Party::Trunk(_) => services.trunk.as_ref(),
+            Party::Service(Service::EchoTest) => services.echo_test.as_ref(),
+            Party::Service(Service::AnnouncementTest) => services.announcement.as_ref(),
+        }
+    }
+
+    fn media_policy(&self) -> &MediaPolicy {
+        self.media
     }
 }
 

@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use super::media::RemoteMedia;
+
 /// Display rows of a phone (OpenStage phones show at least two).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DisplayRow {
@@ -115,8 +117,12 @@ pub enum ClockKind {
 /// The media path of a device.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MediaIndication {
-    /// Connected: send and receive media of `call`.
-    Start { call: CallId },
+    /// Connected: send and receive media of `call`; `remote` says where and
+    /// how to send, when both ends announced their media.
+    Start {
+        call: CallId,
+        remote: Option<RemoteMedia>,
+    },
     /// No media (released, or held).
     Stop,
 }

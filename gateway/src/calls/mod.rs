@@ -6,6 +6,7 @@
 pub mod control;
 pub mod dialplan;
 pub mod indication;
+pub mod media;
 pub mod model;
 pub mod screen;
 pub mod service;

@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use super::dialplan::Service;
 use super::indication::CallId;
+use super::media::MediaOffer;
 use super::screen::Screen;
 
 /// One end of a call.
@@ -131,6 +132,8 @@ pub struct Line {
     pub forward: Option<String>,
     /// What the device shows now.
     pub screen: Option<Screen>,
+    /// Where and how the device receives media, as it announced.
+    pub media_offer: Option<MediaOffer>,
 }
 
 impl Line {
@@ -142,6 +145,7 @@ impl Line {
             held: None,
             forward: None,
             screen: None,
+            media_offer: None,
         }
     }
 

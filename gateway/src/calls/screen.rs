@@ -9,6 +9,7 @@
 use super::indication::{
     CallId, ClockKind, DisplayRow, FeatureKey, Indication, Lamp, MediaIndication, Tone,
 };
+use super::media::{MediaOffer, MediaPolicy, RemoteMedia};
 use super::model::{Call, CallState, Failure, Line, LineState, Party, Purpose};
 
 /// Everything a device shows or plays.
@@ -19,7 +20,8 @@ pub struct Screen {
     pub clock: ClockKind,
     pub tone: Tone,
     pub ringer: bool,
-    pub media: Option<CallId>,
+    /// The call whose media flows, and where to send it (if known).
+    pub media: Option<(CallId, Option<RemoteMedia>)>,
     pub line_lamp: Lamp,
     pub hold_lamp: Lamp,
     pub forward_lamp: Lamp,
@@ -27,15 +29,18 @@ pub struct Screen {
     pub hold_label: &'static str,
 }
 
-/// How a party is named on a display.
-pub trait Names {
+/// What screens need to know about the parties of calls.
+pub trait Directory {
     /// "202 Ben" for a subscriber, the digits for an external number.
     fn label(&self, party: &Party) -> String;
+    /// Where and how `party` receives media, if it announced it.
+    fn media_offer(&self, party: &Party) -> Option<&MediaOffer>;
+    fn media_policy(&self) -> &MediaPolicy;
 }
 
 impl Screen {
     /// The screen of `line` (number `own`), given the call it is in.
-    pub fn of(own: &str, line: &Line, call: Option<&Call>, names: &impl Names) -> Self {
+    pub fn of(own: &str, line: &Line, call: Option<&Call>, names: &impl Directory) -> Self {
         let held = line.held.is_some();
         let mut screen = Self {
             top: format!("{own} {}", line.name),
@@ -91,7 +96,7 @@ impl Screen {
         screen
     }
 
-    fn in_call(&mut self, own: &str, id: CallId, call: &Call, names: &impl Names) {
+    fn in_call(&mut self, own: &str, id: CallId, call: &Call, names: &impl Directory) {
         let other = names.label(call.other(own));
         let calling = call.a.device() == Some(own);
         match call.state {
@@ -115,7 +120,12 @@ impl Screen {
                 self.top = other;
                 self.bottom = "Connected".into();
                 self.clock = ClockKind::CallTimer;
-                self.media = Some(id);
+                let mine = names.media_offer(&Party::Device(own.to_owned()));
+                let theirs = names.media_offer(call.other(own));
+                let remote = mine
+                    .zip(theirs)
+                    .and_then(|(mine, theirs)| names.media_policy().leg(mine, theirs));
+                self.media = Some((id, remote));
             }
         }
     }
@@ -177,7 +187,7 @@ impl Screen {
         }
         if differs(&|o: &Screen| o.media != self.media) {
             out.push(Indication::Media(match self.media {
-                Some(call) => MediaIndication::Start { call },
+                Some((call, remote)) => MediaIndication::Start { call, remote },
                 None => MediaIndication::Stop,
             }));
         }

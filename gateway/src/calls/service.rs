@@ -10,6 +10,7 @@ use tracing::{info, warn};
 
 use super::control::{CallControl, CallEvent, DeviceInput, Output};
 use super::indication::Indication;
+use super::media::MediaOffer;
 use super::screen::Screen;
 use crate::clock::Clock;
 use crate::hfa::attachment::HfaAttachment;
@@ -95,6 +96,13 @@ impl CallService {
         self.dispatch(&mut inner);
     }
 
+    /// Where and how the device of `number` receives media.
+    pub fn offer_media(&self, number: &str, offer: MediaOffer) {
+        let mut inner = self.lock();
+        inner.control.offer_media(number, offer);
+        self.dispatch(&mut inner);
+    }
+
     /// Calls in progress.
     pub fn calls(&self) -> usize {
         self.lock().control.calls()
@@ -146,6 +154,7 @@ impl CallService {
                         sink.show(&indication);
                     }
                 }
+                Output::ServiceMedia { .. } => {}
                 Output::Event(event) => log(&event),
             }
         }

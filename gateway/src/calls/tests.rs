@@ -7,6 +7,7 @@ use super::control::{CallControl, CallEvent, CallTimers, DeviceInput, Output};
 use super::indication::{
     ClockKind, DisplayRow, FeatureKey, Indication, Lamp, MediaIndication, Tone,
 };
+use super::media::MediaPolicy;
 use super::model::Failure;
 use crate::config::{self, cos::CallClass};
 
@@ -48,6 +49,12 @@ pub(super) struct Office {
     pub events: Vec<CallEvent>,
     /// Indications per device, in order, since the last `take`.
     pub shown: Vec<(String, Indication)>,
+    /// What the system's media ends were told.
+    pub service_media: Vec<(
+        super::CallId,
+        super::model::Party,
+        Option<super::media::RemoteMedia>,
+    )>,
 }
 
 pub(super) fn office_with_trunk(channels: usize) -> Office {
@@ -59,10 +66,11 @@ pub(super) fn office_with_trunk(channels: usize) -> Office {
         failure_display: Duration::from_secs(10),
     };
     let mut office = Office {
-        cc: CallControl::new(&config, timers, channels),
+        cc: CallControl::new(&config, timers, channels, MediaPolicy::default()),
         now: Instant::now(),
         events: Vec::new(),
         shown: Vec::new(),
+        service_media: Vec::new(),
     };
     for number in ["201", "202", "203", "204"] {
         office.cc.attach(number);
@@ -82,6 +90,11 @@ impl Office {
             match output {
                 Output::Indicate { device, indication } => self.shown.push((device, indication)),
                 Output::Event(event) => self.events.push(event),
+                Output::ServiceMedia {
+                    call,
+                    party,
+                    send_to,
+                } => self.service_media.push((call, party, send_to)),
             }
         }
     }
@@ -153,7 +166,12 @@ fn lamp(key: FeatureKey, lamp: Lamp) -> Indication {
 #[test]
 fn a_device_attaching_gets_its_whole_idle_screen() {
     let config = config::from_toml_str(OFFICE, "t").expect("valid");
-    let mut cc = CallControl::new(&config, CallTimers::from_config(&config), 1);
+    let mut cc = CallControl::new(
+        &config,
+        CallTimers::from_config(&config),
+        1,
+        MediaPolicy::default(),
+    );
     cc.attach("201");
     let expected: Vec<Indication> = [
         top("201 Anna"),
@@ -228,7 +246,7 @@ fn an_internal_call_from_off_hook_to_release() {
             bottom("Connected"),
             Indication::Clock(ClockKind::CallTimer),
             lamp(FeatureKey::Line, Lamp::On),
-            Indication::Media(MediaIndication::Start { call }),
+            Indication::Media(MediaIndication::Start { call, remote: None }),
             Indication::Ringer(false),
         ]
     );
@@ -238,7 +256,7 @@ fn an_internal_call_from_off_hook_to_release() {
             top("202 Ben"),
             bottom("Connected"),
             Indication::Clock(ClockKind::CallTimer),
-            Indication::Media(MediaIndication::Start { call }),
+            Indication::Media(MediaIndication::Start { call, remote: None }),
             Indication::Tone(Tone::Silence),
         ]
     );
@@ -636,7 +654,7 @@ struct View {
     clock: Option<ClockKind>,
     tone: Option<Tone>,
     ringer: bool,
-    media: Option<super::CallId>,
+    media: Option<(super::CallId, Option<super::media::RemoteMedia>)>,
     lamps: std::collections::HashMap<FeatureKey, Lamp>,
     hold_label: String,
 }
@@ -662,7 +680,9 @@ impl View {
                 text,
             } => self.hold_label = text.clone(),
             Indication::Label { .. } => {}
-            Indication::Media(MediaIndication::Start { call }) => self.media = Some(*call),
+            Indication::Media(MediaIndication::Start { call, remote }) => {
+                self.media = Some((*call, *remote))
+            }
             Indication::Media(MediaIndication::Stop) => self.media = None,
             Indication::Clock(kind) => self.clock = Some(*kind),
         }
@@ -696,7 +716,7 @@ fn random_keys_and_hooks_never_break_call_control() {
         let mut rng = StdRng::seed_from_u64(seed);
         let config = config::from_toml_str(OFFICE, "t").expect("valid");
         let timers = CallTimers::from_config(&config);
-        let mut cc = CallControl::new(&config, timers, 2);
+        let mut cc = CallControl::new(&config, timers, 2, MediaPolicy::default());
         let mut now = Instant::now();
         let mut views: std::collections::HashMap<&str, View> =
             PHONES.iter().map(|p| (*p, View::default())).collect();
@@ -769,4 +789,133 @@ fn random_keys_and_hooks_never_break_call_control() {
         assert_eq!(cc.calls(), 0, "seed {seed}: calls left behind");
         assert_eq!(cc.trunk_channels_in_use(), 0, "seed {seed}");
     }
+}
+
+fn offer(ip: [u8; 4], port: u16, codecs: &[shared::hfa::PayloadType]) -> super::media::MediaOffer {
+    super::media::MediaOffer {
+        rtp: std::net::SocketAddr::from((ip, port)),
+        rtcp_port: port + 1,
+        codecs: codecs.iter().map(|pt| (*pt, 20)).collect(),
+    }
+}
+
+fn media_of(o: &Office, number: &str) -> Option<super::media::RemoteMedia> {
+    o.cc.screen(number)
+        .and_then(|screen| screen.media)
+        .and_then(|(_, remote)| remote)
+}
+
+#[test]
+fn connected_phones_are_told_each_others_address_and_the_common_codec() {
+    use shared::hfa::PayloadType;
+    let mut o = office();
+    o.cc.offer_media(
+        "201",
+        offer(
+            [192, 168, 178, 20],
+            5004,
+            &[PayloadType::OPUS, PayloadType::PCMA],
+        ),
+    );
+    o.cc.offer_media(
+        "202",
+        offer(
+            [10, 10, 0, 31],
+            6000,
+            &[PayloadType::PCMU, PayloadType::PCMA],
+        ),
+    );
+    o.input("201", DeviceInput::OffHook);
+    o.dial("201", "202");
+    o.input("202", DeviceInput::OffHook);
+    let to_ben = media_of(&o, "201").expect("201 knows where to send");
+    assert_eq!(
+        (to_ben.rtp.to_string(), to_ben.rtcp_port),
+        ("10.10.0.31:6000".into(), 6001)
+    );
+    assert_eq!(
+        to_ben.payload_type,
+        PayloadType::PCMA,
+        "G.711 A-law: Ben offers no Opus"
+    );
+    let to_anna = media_of(&o, "202").expect("202 knows where to send");
+    assert_eq!(to_anna.rtp.to_string(), "192.168.178.20:5004");
+    // Anna's phone moves (a new address after re-registering): Ben follows.
+    o.take("202");
+    o.cc.offer_media(
+        "201",
+        offer([192, 168, 178, 21], 5008, &[PayloadType::PCMA]),
+    );
+    o.drain();
+    let moved = o.take("202");
+    assert!(
+        matches!(&moved[..], [Indication::Media(MediaIndication::Start { remote: Some(remote), .. })] if remote.rtp.port() == 5008),
+        "{moved:?}"
+    );
+}
+
+#[test]
+fn opus_when_both_phones_offer_it() {
+    use shared::hfa::PayloadType;
+    let mut o = office();
+    let both = [PayloadType::OPUS, PayloadType::PCMA];
+    o.cc.offer_media("201", offer([127, 0, 0, 1], 5004, &both));
+    o.cc.offer_media("202", offer([127, 0, 0, 1], 6000, &both));
+    o.input("201", DeviceInput::OffHook);
+    o.dial("201", "202");
+    o.input("202", DeviceInput::OffHook);
+    assert_eq!(
+        media_of(&o, "201").map(|m| m.payload_type),
+        Some(PayloadType::OPUS)
+    );
+    assert_eq!(
+        media_of(&o, "202").map(|m| m.payload_type),
+        Some(PayloadType::OPUS)
+    );
+}
+
+#[test]
+fn the_system_end_of_a_service_call_is_told_where_to_send_and_when_to_stop() {
+    use shared::hfa::PayloadType;
+    let config = config::from_toml_str(OFFICE, "t").expect("valid");
+    let g711 = [PayloadType::PCMA, PayloadType::PCMU];
+    let media = MediaPolicy {
+        services: super::media::ServiceEndpoints {
+            echo_test: Some(offer([10, 10, 0, 2], 40000, &g711)),
+            announcement: Some(offer([10, 10, 0, 2], 40002, &g711)),
+            trunk: Some(offer([10, 10, 0, 2], 40004, &g711)),
+        },
+        ..MediaPolicy::default()
+    };
+    let mut o = office();
+    o.cc = CallControl::new(&config, CallTimers::from_config(&config), 1, media);
+    o.cc.attach("201");
+    o.cc.offer_media("201", offer([192, 168, 178, 20], 5004, &g711));
+    o.drain();
+    o.input("201", DeviceInput::OffHook);
+    o.dial("201", "*99");
+    assert_eq!(
+        media_of(&o, "201").map(|m| m.rtp.port()),
+        Some(40002),
+        "the phone sends to the announcement"
+    );
+    let (call, party, send_to) = o
+        .service_media
+        .last()
+        .cloned()
+        .expect("the announcement is told");
+    assert_eq!(
+        party,
+        super::model::Party::Service(super::dialplan::Service::AnnouncementTest)
+    );
+    assert_eq!(
+        send_to.map(|m| (m.rtp.to_string(), m.payload_type)),
+        Some(("192.168.178.20:5004".into(), PayloadType::PCMA))
+    );
+    o.input("201", DeviceInput::OnHook);
+    assert_eq!(
+        o.service_media.last().map(|(c, _, to)| (*c, *to)),
+        Some((call, None)),
+        "and told to stop"
+    );
 }

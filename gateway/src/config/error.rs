@@ -196,6 +196,15 @@ pub enum ConfigError {
         /// The text written.
         value: String,
     },
+    /// A codec preference without G.711.
+    #[error(
+        "media.codec_preference = {value}: must include \"pcma\" or \"pcmu\"; every device offers \
+         G.711 and myPortal to go VoIP supports only G.711 (guide 1.3.3)"
+    )]
+    NoG711 {
+        /// The list written.
+        value: String,
+    },
     /// A number outside the range the system accepts.
     #[error("{field} = {value}: must be between {min} and {max}")]
     OutOfRange {

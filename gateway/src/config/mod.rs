@@ -27,6 +27,7 @@ pub mod embedded;
 pub mod error;
 mod files;
 pub mod init;
+pub mod media;
 pub mod model;
 pub mod net;
 pub mod password;

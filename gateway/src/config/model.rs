@@ -15,6 +15,7 @@ use serde::Deserialize;
 use super::call_timers::CallTimersSection;
 use super::client::Client;
 use super::cos::Dialing;
+use super::media::MediaSection;
 use super::system::{LanInterface, RtpRange, SystemModel};
 use super::versions::MinVersionsSection;
 
@@ -49,6 +50,9 @@ pub struct Config {
     /// `[call_control]`: digit and answer timeouts.
     #[serde(default)]
     pub call_control: CallTimersSection,
+    /// `[media]`: codec preference.
+    #[serde(default)]
+    pub media: MediaSection,
     /// `[min_versions]`: minimum client software versions.
     #[serde(default)]
     pub min_versions: MinVersionsSection,

@@ -11,6 +11,7 @@ use shared::version::{
 use super::call_timers::{INTER_DIGIT_RANGE, NO_ANSWER_RANGE};
 use super::calls::InternetCalls;
 use super::error::{ConfigError, ConfigErrors};
+use super::media::CodecName;
 use super::model::Config;
 use super::net::{Host, StunServer};
 use super::stun::EffectiveStun;
@@ -53,6 +54,7 @@ pub fn validate(config: Config) -> Result<ValidatedConfig, ConfigErrors> {
     let min_versions = check_min_versions(&config, &mut report);
     check_dialing(&config, &mut report);
     check_call_timers(&config, &mut report);
+    check_media(&config, &mut report);
     validate_clients::check(&config.clients, &internet_clients, &mut report);
 
     match (public_address, min_versions) {
@@ -205,6 +207,20 @@ fn check_min_versions(config: &Config, report: &mut Report) -> Option<MinVersion
         deskphone_ip_hfa: deskphone_ip_hfa?,
         myportal_to_go_android: myportal_to_go_android?,
     })
+}
+
+/// A codec preference that names at least one G.711 law, since every
+/// device offers G.711 and myPortal to go offers nothing else (guide 1.3.3).
+fn check_media(config: &Config, report: &mut Report) {
+    let preference = &config.media.codec_preference;
+    if !preference
+        .iter()
+        .any(|codec| matches!(codec, CodecName::Pcma | CodecName::Pcmu))
+    {
+        report.errors.push(ConfigError::NoG711 {
+            value: format!("{preference:?}"),
+        });
+    }
 }
 
 /// Timeouts within what a person can live with.

@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use shared::hfa::{DeclineCause, Message, RegisterResponse, Stimulus};
+use shared::hfa::{CodecCapabilities, DeclineCause, Message, RegisterResponse, Stimulus};
 use shared::hfa_engine::system::{RegistrationRequest, SystemConnection, SystemEvent};
 use std::time::Instant;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -19,6 +19,7 @@ use super::attachment::HfaAttachment;
 use super::registrar::Decision;
 use super::registry::{ConnectionCommand, ConnectionId, RegisteredPhone};
 use super::render;
+use crate::calls::media::MediaOffer;
 use crate::calls::{DeviceInput, DeviceSink};
 use crate::clock::Clock;
 
@@ -67,8 +68,17 @@ pub(super) async fn serve(
                 ),
                 SystemEvent::Received(message) => {
                     debug!(%peer, ?message, "HFA message from a registered phone");
-                    if let (Some(number), Some(input)) = (&registered_as, device_input(&message)) {
-                        state.calls.input(number, input);
+                    if let Some(number) = &registered_as {
+                        if let Some(input) = device_input(&message) {
+                            state.calls.input(number, input);
+                        } else if let Message::CodecCapabilities(capabilities) = &message {
+                            match media_offer(capabilities, peer) {
+                                Some(offer) => state.calls.offer_media(number, offer),
+                                None => {
+                                    warn!(%peer, "Codec Capabilities without a usable codec entry")
+                                }
+                            }
+                        }
                     }
                 }
                 SystemEvent::Close(reason) => {
@@ -105,6 +115,27 @@ pub(super) async fn serve(
         state.registry().remove(&number, id);
         state.calls.detach(&number, id);
     }
+}
+
+/// Where and how the phone receives media, from its Codec Capabilities. A
+/// phone that does not know its address (0.0.0.0) is reached at the
+/// address its signalling comes from.
+fn media_offer(capabilities: &CodecCapabilities, peer: SocketAddr) -> Option<MediaOffer> {
+    let first = capabilities.codecs().next()?;
+    let address = if first.address.is_unspecified() {
+        peer.ip()
+    } else {
+        first.address
+    };
+    let codecs = capabilities
+        .codecs()
+        .map(|entry| (entry.payload_type, entry.packet_ms))
+        .collect();
+    Some(MediaOffer {
+        rtp: SocketAddr::new(address, first.rtp_port),
+        rtcp_port: first.rtcp_port,
+        codecs,
+    })
 }
 
 /// What a registered phone's message means to call control: hook switch,

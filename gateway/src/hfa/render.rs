@@ -243,23 +243,40 @@ fn led_state(lamp: Lamp) -> LedState {
     }
 }
 
-/// Set Payload for `media`. The address is `0.0.0.0`, port 0, for now: the
-/// media issue puts the SBC's RTP proxy address and port here.
+/// Set Payload for `media`: where the phone sends RTP, with which payload
+/// type and packet size. Without a remote (a side that announced no media)
+/// the address is `0.0.0.0`, port 0: the phone shows the call but sends
+/// nothing.
 fn set_payload(media: &MediaIndication) -> SetPayload {
-    let (direction, media_id) = match media {
-        // The media id is the call id's low 32 bits: unique among the
-        // calls a gateway has in progress.
-        MediaIndication::Start { call } => (MediaDirection::SendReceive, MediaId(call.0 as u32)),
-        MediaIndication::Stop => (MediaDirection::None, MediaId(0)),
-    };
-    SetPayload {
-        direction,
+    let unknown = SetPayload {
+        direction: MediaDirection::None,
         payload_type: PayloadType::PCMA,
         packet_ms: MEDIA_PACKET_MS,
-        media_id,
+        media_id: MediaId(0),
         address: Ipv4Addr::UNSPECIFIED.into(),
         rtp_port: 0,
         rtcp_port: 0,
+    };
+    let MediaIndication::Start { call, remote } = media else {
+        return unknown;
+    };
+    // The media id is the call id's low 32 bits: unique among the calls a
+    // gateway has in progress.
+    let started = SetPayload {
+        direction: MediaDirection::SendReceive,
+        media_id: MediaId(call.0 as u32),
+        ..unknown
+    };
+    match remote {
+        Some(remote) => SetPayload {
+            payload_type: remote.payload_type,
+            packet_ms: remote.packet_ms,
+            address: remote.rtp.ip(),
+            rtp_port: remote.rtp.port(),
+            rtcp_port: remote.rtcp_port,
+            ..started
+        },
+        None => started,
     }
 }
 

@@ -25,9 +25,9 @@ use bytes::Bytes;
 
 use super::link::{Link, LinkError};
 use crate::hfa::{
-    AliveRequest, AliveResponse, DeclineCause, DeviceAddress, HashAlgorithm, MacAddress, Message,
-    PhoneId, Register, RegistrationData, SessionId, Subscriber, SubscriberNumber, SystemIdentifier,
-    Timestamp, registration_hash,
+    AliveRequest, AliveResponse, CapabilityEntry, CodecCapabilities, CodecEntry, DeclineCause,
+    DeviceAddress, HashAlgorithm, MacAddress, Message, PhoneId, Register, RegistrationData,
+    SessionId, Subscriber, SubscriberNumber, SystemIdentifier, Timestamp, registration_hash,
 };
 use crate::secret::Secret;
 use crate::version::SoftwareVersion;
@@ -200,6 +200,8 @@ pub struct PhoneEngine {
     system_clock: Option<(Instant, Timestamp)>,
     /// The phone's address on the current connection.
     device_address: Option<DeviceAddress>,
+    /// What the phone announces it can receive, after each registration.
+    capabilities: Option<CodecCapabilities>,
 }
 
 impl PhoneEngine {
@@ -218,6 +220,7 @@ impl PhoneEngine {
             jitter: Jitter(seed | 1),
             system_clock: None,
             device_address: None,
+            capabilities: None,
         }
     }
 
@@ -376,6 +379,7 @@ impl PhoneEngine {
                     session,
                     system: response.system,
                 });
+                self.send_capabilities();
             }
             (_, Message::RegisterDecline(decline))
                 if decline.cause == DeclineCause::SYSTEM_BUSY =>
@@ -453,6 +457,44 @@ impl PhoneEngine {
                 let elapsed = now.saturating_duration_since(at).as_secs();
                 Timestamp(seconds.wrapping_add(elapsed as u32))
             })
+    }
+
+    /// Announces where and how the phone receives media (Codec
+    /// Capabilities), now if registered and after every registration. An
+    /// entry whose address is unspecified gets the phone's own address on
+    /// the current connection.
+    pub fn announce_media(&mut self, capabilities: CodecCapabilities) {
+        self.capabilities = Some(capabilities);
+        if matches!(self.state, PhoneState::Registered { .. }) {
+            self.send_capabilities();
+        }
+    }
+
+    fn send_capabilities(&mut self) {
+        let Some(capabilities) = &self.capabilities else {
+            return;
+        };
+        let own = match &self.device_address {
+            Some(DeviceAddress::Ipv4(ip)) => Some(IpAddr::V4(*ip)),
+            _ => None,
+        };
+        let entries = capabilities
+            .entries
+            .iter()
+            .cloned()
+            .map(|entry| match (entry, own) {
+                (CapabilityEntry::Codec(codec), Some(own)) if codec.address.is_unspecified() => {
+                    CapabilityEntry::Codec(CodecEntry {
+                        address: own,
+                        ..codec
+                    })
+                }
+                (other, _) => other,
+            });
+        let message = CodecCapabilities {
+            entries: entries.collect(),
+        };
+        self.send(message.into());
     }
 
     fn reset_link(&mut self) {

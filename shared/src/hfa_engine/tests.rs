@@ -518,3 +518,58 @@ fn nothing_is_sent_before_registration() {
         "nothing before the connection is up"
     );
 }
+
+#[test]
+fn media_capabilities_are_announced_after_every_registration_with_the_own_address() {
+    use crate::hfa::{CodecCapabilities, CodecEntry, PayloadType};
+    use std::net::Ipv4Addr;
+
+    let mut lab = Lab::new(PASSWORD, check_password);
+    let capabilities: CodecCapabilities = [PayloadType::OPUS, PayloadType::PCMA]
+        .into_iter()
+        .map(|payload_type| CodecEntry {
+            payload_type,
+            packet_ms: 20,
+            silence_suppression: false,
+            rtp_port: 5004,
+            rtcp_port: 5005,
+            address: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        })
+        .collect();
+    lab.phone.announce_media(capabilities);
+    lab.pump();
+    let announced = |lab: &Lab| {
+        lab.system_events
+            .iter()
+            .filter_map(|event| match event {
+                SystemEvent::Received(Message::CodecCapabilities(caps)) => Some(caps.clone()),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    let first = announced(&lab);
+    assert_eq!(first.len(), 1);
+    let entries: Vec<_> = first[0]
+        .codecs()
+        .map(|e| (e.payload_type, e.address, e.rtp_port))
+        .collect();
+    assert_eq!(
+        entries,
+        [
+            (PayloadType::OPUS, HOME_IP, 5004),
+            (PayloadType::PCMA, HOME_IP, 5004)
+        ]
+    );
+    // The gateway goes silent; the phone reconnects and announces again.
+    lab.system_speaks = false;
+    lab.advance(Duration::from_secs(25));
+    lab.system_speaks = true;
+    lab.advance(Duration::from_secs(2));
+    assert_eq!(
+        lab.phone.state(),
+        &PhoneState::Registered {
+            session: SessionId(7)
+        }
+    );
+    assert_eq!(announced(&lab).len(), 2);
+}

@@ -6,7 +6,7 @@ use super::{CallControl, CallEvent, Timer};
 use crate::calls::dialplan::Analysis;
 use crate::calls::indication::CallId;
 use crate::calls::model::{Call, CallState, Failure, LineState, Party};
-use crate::calls::screen::Names;
+use crate::calls::screen::Directory;
 use crate::config::cos::CallClass;
 
 impl CallControl {
@@ -247,6 +247,17 @@ impl CallControl {
         for device in call.devices() {
             self.dirty.insert(device.to_owned());
         }
+        let system = [&call.a, &call.b]
+            .into_iter()
+            .find(|party| party.device().is_none());
+        if let (Some(party), CallState::Connected) = (system, call.state) {
+            let party = party.clone();
+            self.outputs.push_back(super::Output::ServiceMedia {
+                call: id,
+                party,
+                send_to: None,
+            });
+        }
         Some(call)
     }
 
@@ -258,16 +269,47 @@ impl CallControl {
     }
 
     fn connected_event(&mut self, id: CallId) {
-        if let Some(call) = self.calls.get(&id)
-            && call.state == CallState::Connected
-        {
-            let (a, b) = (self.lines.label(&call.a), self.lines.label(&call.b));
-            self.outputs
-                .push_back(super::Output::Event(CallEvent::Connected {
-                    call: id,
-                    a,
-                    b,
-                }));
+        let Some(call) = self.calls.get(&id) else {
+            return;
+        };
+        if call.state != CallState::Connected {
+            return;
         }
+        let parties = self.parties();
+        let (a, b) = (parties.label(&call.a), parties.label(&call.b));
+        self.outputs
+            .push_back(super::Output::Event(CallEvent::Connected {
+                call: id,
+                a,
+                b,
+            }));
+        self.service_media_update(id);
+    }
+
+    /// Tells the system's end of a connected service or trunk call where
+    /// to send its media.
+    pub(super) fn service_media_update(&mut self, id: CallId) {
+        let Some(call) = self.calls.get(&id) else {
+            return;
+        };
+        if call.state != CallState::Connected {
+            return;
+        }
+        let (system, device) = match (&call.a, &call.b) {
+            (Party::Device(_), system @ (Party::Service(_) | Party::Trunk(_))) => (system, &call.a),
+            (system @ (Party::Service(_) | Party::Trunk(_)), Party::Device(_)) => (system, &call.b),
+            _ => return,
+        };
+        let parties = self.parties();
+        let send_to = parties
+            .media_offer(system)
+            .zip(parties.media_offer(device))
+            .and_then(|(ours, theirs)| self.media.leg(ours, theirs));
+        let party = system.clone();
+        self.outputs.push_back(super::Output::ServiceMedia {
+            call: id,
+            party,
+            send_to,
+        });
     }
 }

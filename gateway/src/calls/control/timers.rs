@@ -84,7 +84,7 @@ impl CallControl {
                 LineState::InCall(id) => self.calls.get(&id),
                 _ => None,
             };
-            let screen = Screen::of(&number, line, call, &self.lines);
+            let screen = Screen::of(&number, line, call, &self.parties());
             let changes = screen.changes_from(line.screen.as_ref());
             for indication in changes {
                 self.outputs.push_back(Output::Indicate {

@@ -2,6 +2,7 @@ use shared::hfa::{Codec, Frame, Header, SequenceNumber, SessionId};
 
 use super::*;
 use crate::calls::indication::CallId;
+use crate::calls::media::RemoteMedia;
 
 /// The stimulus or Set Payload body of the single message `indication`
 /// renders to.
@@ -36,6 +37,16 @@ fn every_indication() -> Vec<Indication> {
         Indication::Ringer(false),
         Indication::Media(MediaIndication::Start {
             call: CallId(0x1_0000_0007),
+            remote: None,
+        }),
+        Indication::Media(MediaIndication::Start {
+            call: CallId(3),
+            remote: Some(RemoteMedia {
+                rtp: "203.0.113.10:30300".parse().expect("address"),
+                rtcp_port: 30301,
+                payload_type: PayloadType::OPUS,
+                packet_ms: 20,
+            }),
         }),
         Indication::Media(MediaIndication::Stop),
         Indication::Clock(ClockKind::TimeOfDay),
@@ -130,10 +141,26 @@ fn labels_name_one_key_on_level_0() {
 fn media_starts_send_receive_pcma_named_by_the_call() {
     let start = Indication::Media(MediaIndication::Start {
         call: CallId(0x1_0000_0007),
+        remote: None,
     });
     let mut expected = vec![0, 0, 0x0c, 8, 20, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
     expected.extend_from_slice(b"0.0.0.0\0");
     assert_eq!(body(&start), expected);
+    let to_the_sbc = Indication::Media(MediaIndication::Start {
+        call: CallId(7),
+        remote: Some(RemoteMedia {
+            rtp: "203.0.113.10:30300".parse().expect("address"),
+            rtcp_port: 30301,
+            payload_type: PayloadType::PCMU,
+            packet_ms: 30,
+        }),
+    });
+    // Port 30300 = 0x765c at body offset 9, RTCP 30301 at 11.
+    let mut expected = vec![
+        0, 0, 0x0c, 0, 30, 0, 0, 0, 7, 0x76, 0x5c, 0x76, 0x5d, 0, 0, 0, 0, 0, 0,
+    ];
+    expected.extend_from_slice(b"203.0.113.10\0");
+    assert_eq!(body(&to_the_sbc), expected);
     let stop = body(&Indication::Media(MediaIndication::Stop));
     assert_eq!(stop[2], 0, "direction none");
 }
