@@ -5,3 +5,4 @@ pub mod config;
 pub mod gateway;
 pub mod hfa;
 pub mod lockout;
+pub mod media;

@@ -1,0 +1,4 @@
+//! The system's own media ends: the echo test, the announcement test and
+//! the built-in test trunk's announcement.
+
+pub mod echo;
