@@ -60,6 +60,12 @@ pub fn validate(config: Config) -> Result<ValidatedConfig, ConfigErrors> {
     match (public_address, min_versions) {
         (Some(public_address), Some(min_versions)) if report.errors.is_empty() => {
             Ok(ValidatedConfig {
+                by_number: config
+                    .clients
+                    .iter()
+                    .enumerate()
+                    .map(|(index, client)| (client.number.clone(), index))
+                    .collect(),
                 channels: config.system.model.rtp_proxy_channels(),
                 config,
                 rtp_ports,

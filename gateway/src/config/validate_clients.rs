@@ -116,26 +116,27 @@ fn check_client(client: &Client, strict: bool, internet_clients: &[String], repo
 }
 
 /// No two clients share a password; each later client is reported with the
-/// first one it shares with.
+/// first one it shares with. A hash map keeps this linear: a system with
+/// 10,000 clients would otherwise start with 50 million comparisons. (The
+/// passwords are the administrator's own file, not a guess from the
+/// network, so comparing them in constant time buys nothing here.)
 fn check_individual(clients: &[Client], report: &mut Report) {
-    for (index, client) in clients.iter().enumerate() {
+    let mut first_use: HashMap<&str, &Client> = HashMap::new();
+    for client in clients {
         let Some(secret) = &client.password else {
             continue;
         };
         if secret.expose().is_empty() {
             continue;
         }
-        let earlier = clients[..index].iter().find(|other| {
-            other
-                .password
-                .as_ref()
-                .is_some_and(|theirs| theirs.constant_time_eq(secret.expose().as_bytes()))
-        });
-        if let Some(other) = earlier {
-            report.errors.push(ConfigError::SharedPassword {
+        match first_use.get(secret.expose()) {
+            Some(other) => report.errors.push(ConfigError::SharedPassword {
                 client: client.label(),
                 other: other.label(),
-            });
+            }),
+            None => {
+                first_use.insert(secret.expose(), client);
+            }
         }
     }
 }

@@ -2,6 +2,7 @@
 //! it. This is what the servers of the gateway are given: it can only be
 //! made by [`super::validate`], so holding one means the guide's rules hold.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -30,6 +31,8 @@ pub struct ValidatedConfig {
     pub(super) stun: EffectiveStun,
     pub(super) min_versions: MinVersions,
     pub(super) warnings: Vec<ConfigWarning>,
+    /// Client index by number: registration looks a client up per attempt.
+    pub(super) by_number: HashMap<String, usize>,
 }
 
 /// Brute-force lockout settings for the login handlers.
@@ -54,7 +57,7 @@ impl ValidatedConfig {
 
     /// The client registered under call `number`.
     pub fn client(&self, number: &str) -> Option<&Client> {
-        self.config.clients.iter().find(|c| c.number == number)
+        self.by_number.get(number).and_then(|index| self.config.clients.get(*index))
     }
 
     /// Whether `ip` is in the company LAN; a registration from anywhere else

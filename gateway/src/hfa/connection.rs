@@ -40,7 +40,9 @@ pub(super) async fn serve(
     let (commands, mut command_rx) = mpsc::unbounded_channel();
     let mut engine = SystemConnection::new(state.clock.now(), state.issuer.clone(), state.timers);
     let mut registered_as: Option<String> = None;
-    let mut buffer = vec![0u8; 4096];
+    // Frames are decoded as they stream in, so a small buffer only costs a
+    // few more reads for a large frame; it is held per connection.
+    let mut buffer = vec![0u8; 1024];
     debug!(%peer, "HFA connection opened");
 
     'connection: loop {
@@ -99,7 +101,7 @@ pub(super) async fn serve(
             },
             Some(command) = command_rx.recv() => match command {
                 ConnectionCommand::Send(message) => {
-                    if let Err(error) = engine.send_message(message) {
+                    if let Err(error) = engine.send_message(*message) {
                         warn!(%peer, "message to the phone dropped: {error}");
                     }
                 }

@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use shared::hfa_engine::ChallengeIssuer;
 use shared::hfa_engine::system::SystemTimers;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::{info, warn};
@@ -24,6 +24,12 @@ use crate::clock::Clock;
 use crate::config::ValidatedConfig;
 use registrar::Registrar;
 use registry::{ConnectionId, Registry};
+
+/// Connections the kernel queues before they are accepted. After a gateway
+/// restart every phone reconnects within the same second; with the usual
+/// 128, most of a large storm would wait out TCP retransmissions (see
+/// BENCHMARKS.md). The kernel caps it at `net.core.somaxconn`.
+const LISTEN_BACKLOG: u32 = 4096;
 
 /// After a failed accept (e.g. out of file descriptors), wait this long
 /// before the next, instead of spinning.
@@ -86,7 +92,10 @@ pub struct HfaServer {
 
 impl HfaServer {
     pub async fn bind(addr: SocketAddr, state: Arc<HfaState>) -> std::io::Result<Self> {
-        let listener = TcpListener::bind(addr).await?;
+        let socket = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+        socket.set_reuseaddr(true)?;
+        socket.bind(addr)?;
+        let listener = socket.listen(LISTEN_BACKLOG)?;
         Ok(Self { listener, state })
     }
 

@@ -18,8 +18,10 @@ pub struct ConnectionId(pub u64);
 /// What the rest of the gateway asks of a phone's connection task.
 #[derive(Debug)]
 pub enum ConnectionCommand {
-    /// Send a stimulus or media message to the phone.
-    Send(Message),
+    /// Send a stimulus or media message to the phone (boxed: the channel
+    /// reserves room for many commands per connection, and a message is
+    /// ten times the size of a pointer).
+    Send(Box<Message>),
     /// Decline with `cause` (replaced, system going down) and close.
     Terminate(DeclineCause),
 }
