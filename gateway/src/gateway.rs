@@ -1,7 +1,7 @@
 //! A running gateway: the servers of one configuration, started together
 //! and stopped together.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
 use shared::hfa_engine::system::SystemTimers;
@@ -13,6 +13,7 @@ use crate::calls::{CallControl, CallService, CallTimers};
 use crate::clock::Clock;
 use crate::config::ValidatedConfig;
 use crate::hfa::{HfaServer, HfaState};
+use crate::media::ServiceMedia;
 
 /// How to start a gateway beyond its configuration (tests and benchmarks
 /// change these; `gateway run` uses the defaults).
@@ -40,13 +41,18 @@ impl Gateway {
     pub async fn start(config: ValidatedConfig, options: StartOptions) -> std::io::Result<Self> {
         let listen = options.hfa_listen.unwrap_or_else(|| config.hfa_addr());
         let trunk_channels = config.internet_calls().calls as usize;
+        let (service_media, endpoints) = ServiceMedia::start(media_ip(&config)).await?;
+        let media = MediaPolicy {
+            services: endpoints,
+            ..MediaPolicy::from_config(&config)
+        };
         let control = CallControl::new(
             &config,
             CallTimers::from_config(&config),
             trunk_channels,
-            MediaPolicy::default(),
+            media,
         );
-        let calls = CallService::new(control, options.clock.clone());
+        let calls = CallService::new(control, options.clock.clone(), Some(service_media));
         let timers_task = tokio::spawn(calls.clone().run_timers());
         let hfa = Arc::new(HfaState::new(
             config,
@@ -94,5 +100,17 @@ impl Gateway {
     /// Call control, for status and tests.
     pub fn calls(&self) -> &CallService {
         &self.calls
+    }
+}
+
+/// Where the system's own media ends listen: the configured listen address,
+/// or loopback when that is "any" (until the SBC of the integrated RTP
+/// proxy gives them a LAN and a public address).
+fn media_ip(config: &ValidatedConfig) -> IpAddr {
+    let listen = config.config().network.listen_address;
+    if listen.is_unspecified() {
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    } else {
+        listen
     }
 }

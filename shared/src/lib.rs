@@ -14,5 +14,6 @@
 
 pub mod hfa;
 pub mod hfa_engine;
+pub mod media;
 pub mod secret;
 pub mod version;

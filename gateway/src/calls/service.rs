@@ -15,6 +15,7 @@ use super::screen::Screen;
 use crate::clock::Clock;
 use crate::hfa::attachment::HfaAttachment;
 use crate::hfa::registry::ConnectionId;
+use crate::media::ServiceMedia;
 
 /// Where a device's indications go.
 #[derive(Debug)]
@@ -47,14 +48,21 @@ struct Inner {
 #[derive(Debug)]
 pub struct CallService {
     inner: Mutex<Inner>,
+    /// The system's own media ends (echo, announcement, test trunk).
+    service_media: Option<Arc<ServiceMedia>>,
     clock: Clock,
     /// Wakes the timer task when a deadline may have moved earlier.
     deadline_changed: Notify,
 }
 
 impl CallService {
-    pub fn new(control: CallControl, clock: Clock) -> Arc<Self> {
+    pub fn new(
+        control: CallControl,
+        clock: Clock,
+        service_media: Option<Arc<ServiceMedia>>,
+    ) -> Arc<Self> {
         Arc::new(Self {
+            service_media,
             inner: Mutex::new(Inner {
                 control,
                 devices: HashMap::new(),
@@ -154,7 +162,15 @@ impl CallService {
                         sink.show(&indication);
                     }
                 }
-                Output::ServiceMedia { .. } => {}
+                Output::ServiceMedia {
+                    call,
+                    party,
+                    send_to,
+                } => {
+                    if let Some(media) = &self.service_media {
+                        media.update(call, &party, send_to);
+                    }
+                }
                 Output::Event(event) => log(&event),
             }
         }

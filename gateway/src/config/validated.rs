@@ -57,7 +57,9 @@ impl ValidatedConfig {
 
     /// The client registered under call `number`.
     pub fn client(&self, number: &str) -> Option<&Client> {
-        self.by_number.get(number).and_then(|index| self.config.clients.get(*index))
+        self.by_number
+            .get(number)
+            .and_then(|index| self.config.clients.get(*index))
     }
 
     /// Whether `ip` is in the company LAN; a registration from anywhere else

@@ -49,7 +49,9 @@ impl HfaAttachment {
         for message in self.messages_for(indication, &ZonedDateTime::now()) {
             // A closed channel means the connection is ending; its detach
             // follows, so there is nothing to do here.
-            let _ = self.commands.send(ConnectionCommand::Send(Box::new(message)));
+            let _ = self
+                .commands
+                .send(ConnectionCommand::Send(Box::new(message)));
         }
     }
 

@@ -7,7 +7,7 @@
 //! become a reflector that anyone on the internet can aim at a third party.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::net::UdpSocket;
@@ -51,7 +51,7 @@ impl EchoCalls {
 }
 
 /// Reflects RTP on `socket` until the task is aborted.
-pub async fn run(socket: UdpSocket, calls: EchoCalls) {
+pub async fn run(socket: Arc<UdpSocket>, calls: EchoCalls) {
     let mut buffer = vec![0u8; 2048];
     loop {
         let Ok((len, source)) = socket.recv_from(&mut buffer).await else {
@@ -76,18 +76,13 @@ fn is_rtp(packet: &[u8]) -> bool {
     packet.len() >= RTP_HEADER && packet.first().is_some_and(|first| first >> 6 == 2)
 }
 
-/// Where the echo receives.
-pub fn endpoint(socket: &UdpSocket) -> std::io::Result<SocketAddr> {
-    socket.local_addr()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[tokio::test]
     async fn reflects_only_for_phones_in_an_echo_call() {
-        let echo = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let echo = Arc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
         let echo_addr = echo.local_addr().unwrap();
         let calls = EchoCalls::default();
         let task = tokio::spawn(run(echo, calls.clone()));
