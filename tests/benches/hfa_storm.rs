@@ -21,60 +21,36 @@
 
 #[path = "hfa_storm/args.rs"]
 mod args;
-#[path = "hfa_storm/child.rs"]
-mod child;
+#[path = "common/mod.rs"]
+mod common;
 #[path = "hfa_storm/echo.rs"]
 mod echo;
-#[path = "hfa_storm/office.rs"]
-mod office;
 #[path = "hfa_storm/phones.rs"]
 mod phones;
-#[path = "hfa_storm/procfs.rs"]
-mod procfs;
 #[path = "hfa_storm/report.rs"]
 mod report;
 #[path = "hfa_storm/run.rs"]
 mod run;
-#[path = "hfa_storm/stats.rs"]
-mod stats;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context as _, bail};
 use clap::Parser as _;
 
 use args::Args;
-
-/// File descriptors per process beyond one per connection.
-const SPARE_FDS: u64 = 1024;
+use common::{cli, gateway};
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let result = if args.echo_server {
-        echo::serve(args.listen_backlog)
-    } else if args.bench {
-        bench(&args)
-    } else {
-        eprintln!(
-            "hfa_storm: a benchmark, skipped without --bench; run it with \
-             `cargo bench -p e2e-tests --bench hfa_storm`"
-        );
-        Ok(())
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::FAILURE
-        }
+    if args.echo_server {
+        return cli::exit_code(echo::serve(args.listen_backlog));
     }
+    cli::run("hfa_storm", &args.common, || bench(&args))
 }
 
 fn bench(args: &Args) -> anyhow::Result<()> {
-    let gateway = gateway_binary(args)?;
+    let gateway = gateway::binary(args.common.gateway.as_deref())?;
     let most = args.phones.iter().copied().max().unwrap_or(0);
-    raise_fd_limit(most as u64 + SPARE_FDS)?;
+    gateway::raise_fd_limit(most)?;
     let runtime = tokio::runtime::Runtime::new()?;
     let mut runs = Vec::new();
     for &phones in &args.phones {
@@ -88,42 +64,5 @@ fn bench(args: &Args) -> anyhow::Result<()> {
         args.alive_secs
     );
     println!("{}", report::markdown(&runs, &command, &gateway));
-    Ok(())
-}
-
-/// `--gateway`, or `gateway` in the target directory of this bench
-/// (target/release/deps/hfa_storm-* → target/release/gateway).
-fn gateway_binary(args: &Args) -> anyhow::Result<PathBuf> {
-    if let Some(path) = &args.gateway {
-        return Ok(path.clone());
-    }
-    let me = std::env::current_exe().context("cannot find this bench's executable")?;
-    let profile_dir = me
-        .parent()
-        .and_then(|deps| deps.parent())
-        .context("the bench does not run from a target directory")?;
-    let gateway = profile_dir.join("gateway");
-    if !gateway.is_file() {
-        bail!(
-            "no gateway binary at {}: build it first with `cargo build --release -p gateway` \
-             (or pass --gateway PATH)",
-            gateway.display()
-        );
-    }
-    Ok(gateway)
-}
-
-/// Each process (this one, the gateway, the echo server, which inherit the
-/// limit) holds one descriptor per connection: raise the soft limit up to
-/// the hard one if needed.
-fn raise_fd_limit(needed: u64) -> anyhow::Result<()> {
-    let limit =
-        rlimit::increase_nofile_limit(needed).context("cannot raise the open-file limit")?;
-    if limit < needed {
-        bail!(
-            "the open-file limit is {limit}, {needed} are needed: raise the hard limit \
-             (e.g. `ulimit -Hn {needed}` as root, or in /etc/security/limits.conf)"
-        );
-    }
     Ok(())
 }

@@ -11,7 +11,10 @@ use gateway::gateway::{Gateway, StartOptions};
 use shared::hfa_engine::phone::{PhoneEvent, PhoneState, PhoneTimers};
 use shared::hfa_engine::system::SystemTimers;
 use shared::secret::Secret;
+use softphone::hfa::client::MediaHandle;
 use softphone::hfa::{GatewayAddress, HfaAccount, HfaClient};
+use softphone::media::MediaOptions;
+use softphone::media::call::MediaReport;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 /// The company LAN of the test office is 127.0.0.0/24; a phone bound to
@@ -145,6 +148,9 @@ pub struct Events(pub UnboundedReceiver<PhoneEvent>);
 /// Long enough for anything on loopback; only reached when a test fails.
 pub const PATIENCE: Duration = Duration::from_secs(10);
 
+/// Long enough for a test's audio file to play through in real time.
+pub const MEDIA_PATIENCE: Duration = Duration::from_secs(40);
+
 impl Events {
     /// The first event that `wanted` accepts; panics with what came instead
     /// when none does within [`PATIENCE`].
@@ -207,6 +213,7 @@ pub fn phone(account: HfaAccount, timers: PhoneTimers) -> (HfaClient, Events) {
     (client, Events(events))
 }
 
+pub mod impair;
 pub mod raw;
 pub mod relay;
 
@@ -218,6 +225,8 @@ pub struct Handset {
     pub model: softphone::hfa::phone_model::PhoneModel,
     /// Every change, in order, since the phone started.
     pub changes: Vec<softphone::hfa::phone_model::Change>,
+    /// Its media (for a phone with media).
+    pub media: Option<MediaHandle>,
 }
 
 impl Handset {
@@ -230,6 +239,63 @@ impl Handset {
             events,
             model: Default::default(),
             changes: Vec::new(),
+            media: None,
+        }
+    }
+
+    /// Starts a phone with media and waits until it is registered.
+    pub async fn register_with_media(
+        account: HfaAccount,
+        timers: PhoneTimers,
+        media: MediaOptions,
+    ) -> Self {
+        let (client, events, reports) =
+            match HfaClient::spawn_with_media(account, timers, media).await {
+                Ok(started) => started,
+                Err(error) => panic!("cannot bind the phone's media sockets: {error}"),
+            };
+        let mut events = Events(events);
+        events.registered().await;
+        Self {
+            client,
+            events,
+            model: Default::default(),
+            changes: Vec::new(),
+            media: Some(reports),
+        }
+    }
+
+    /// Where this phone's RTP socket receives.
+    pub fn local_rtp(&self) -> SocketAddr {
+        match &self.media {
+            Some(media) => media.local_rtp,
+            None => panic!("this phone has no media"),
+        }
+    }
+
+    /// Waits for a media report that `wanted` accepts.
+    pub async fn media_report(
+        &mut self,
+        what: &str,
+        mut wanted: impl FnMut(&MediaReport) -> bool,
+    ) -> MediaReport {
+        let Some(reports) = self.media.as_mut().map(|media| &mut media.reports) else {
+            panic!("{what}: this phone has no media")
+        };
+        let mut seen = Vec::new();
+        let found = tokio::time::timeout(MEDIA_PATIENCE, async {
+            while let Some(report) = reports.recv().await {
+                if wanted(&report) {
+                    return Some(report);
+                }
+                seen.push(report);
+            }
+            None
+        })
+        .await;
+        match found {
+            Ok(Some(report)) => report,
+            _ => panic!("waited for {what}; media reported {seen:#?}"),
         }
     }
 

@@ -53,6 +53,8 @@ pub struct Receiver {
     discarded: u64,
     played: u64,
     concealed: u64,
+    /// Conceal lost frames (the default), or play them as silence.
+    concealment: bool,
     fec_recovered: u64,
     rtp_errors: u64,
     ssrc_changes: u64,
@@ -91,6 +93,7 @@ impl Receiver {
             discarded: 0,
             played: 0,
             concealed: 0,
+            concealment: true,
             fec_recovered: 0,
             rtp_errors: 0,
             ssrc_changes: 0,
@@ -248,6 +251,11 @@ impl Receiver {
     }
 
     /// Fills `out` (one frame) for the playout tick at `now`.
+    /// Turns loss concealment off (lost frames play as silence) or on.
+    pub fn set_concealment(&mut self, on: bool) {
+        self.concealment = on;
+    }
+
     pub fn playout(&mut self, now: Instant, out: &mut [i16]) -> FrameSource {
         // A missing frame with packets after it is a loss; with none, the
         // stream may have paused or ended, which the E-model must not count.
@@ -265,6 +273,16 @@ impl Receiver {
                     self.loss.record(true);
                     FrameSource::Concealed
                 }
+            }
+            Pop::Missing { .. } if !self.concealment => {
+                // Zero-fill: what loss sounds like without concealment (a
+                // QA comparison, never the default).
+                out.fill(0);
+                self.concealed += 1;
+                if evidence {
+                    self.loss.record(true);
+                }
+                FrameSource::Concealed
             }
             Pop::Missing { next } => {
                 let repair = self.decoder.conceal(next, out);

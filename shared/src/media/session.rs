@@ -59,6 +59,9 @@ pub struct SessionConfig {
     pub dtmf_payload_type: Option<u8>,
     /// Jitter buffer settings.
     pub jitter: JitterConfig,
+    /// Conceal lost frames (PLC, Opus FEC); `false` plays them as silence,
+    /// to hear (and measure) what concealment is worth.
+    pub concealment: bool,
 }
 
 impl SessionConfig {
@@ -72,6 +75,7 @@ impl SessionConfig {
             ssrc,
             dtmf_payload_type: Some(PayloadType::TELEPHONE_EVENT.0),
             jitter: JitterConfig::default(),
+            concealment: true,
         }
     }
 }
@@ -198,13 +202,14 @@ impl MediaSession {
             seq,
             ts,
         )?;
-        let receiver = Receiver::new(
+        let mut receiver = Receiver::new(
             config.codec,
             config.ptime,
             payload_type,
             dtmf,
             config.jitter,
         )?;
+        receiver.set_concealment(config.concealment);
         let clock = MediaClock::new(now, 0xE000_0000 | (rng.next() as u32 & 0x0fff_ffff));
         let cname = format!("{:016x}", rng.next());
         let first_report = now + rng.randomise(REPORT_INTERVAL / 2);

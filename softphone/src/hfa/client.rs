@@ -15,6 +15,9 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::account::HfaAccount;
+use crate::media::MediaOptions;
+use crate::media::MediaPort;
+use crate::media::call::MediaReport;
 
 /// What the owner asks of a running phone.
 #[derive(Debug)]
@@ -33,18 +36,59 @@ pub struct HfaClient {
 }
 
 impl HfaClient {
-    /// Starts registering `account`; events arrive on the returned receiver
-    /// until the client stops (the channel then closes).
+    /// Starts registering `account`, without media; events arrive on the
+    /// returned receiver until the client stops (the channel then closes).
     pub fn spawn(
         account: HfaAccount,
         timers: PhoneTimers,
     ) -> (Self, mpsc::UnboundedReceiver<PhoneEvent>) {
+        let engine = PhoneEngine::new(account.identity(), timers, seed_from_clock());
+        Self::start(engine, account, timers, None)
+    }
+
+    /// Like [`HfaClient::spawn`], with media: binds the RTP and RTCP
+    /// sockets, announces them after every registration, and runs a call's
+    /// media while the system's Set Payload says so.
+    pub async fn spawn_with_media(
+        account: HfaAccount,
+        timers: PhoneTimers,
+        media: MediaOptions,
+    ) -> std::io::Result<(Self, mpsc::UnboundedReceiver<PhoneEvent>, MediaHandle)> {
+        let (reports, report_rx) = mpsc::unbounded_channel();
+        let mut media = media;
+        // Media leaves from the interface the signalling uses, as a phone's
+        // would: what the system (or its SBC) sees matches what it expects.
+        if let (true, Some(bind)) = (media.bind.is_unspecified(), account.bind_address) {
+            media.bind = bind;
+        }
+        let port = MediaPort::bind(media, reports).await?;
+        let handle = MediaHandle {
+            reports: report_rx,
+            local_rtp: port.local_rtp()?,
+        };
+        let mut engine = PhoneEngine::new(account.identity(), timers, seed_from_clock());
+        engine.announce_media(port.capabilities()?);
+        let (client, events) = Self::start(engine, account, timers, Some(port));
+        Ok((client, events, handle))
+    }
+
+    fn start(
+        engine: PhoneEngine,
+        account: HfaAccount,
+        timers: PhoneTimers,
+        media: Option<MediaPort>,
+    ) -> (Self, mpsc::UnboundedReceiver<PhoneEvent>) {
         let (commands, command_rx) = mpsc::unbounded_channel();
         let (events, event_rx) = mpsc::unbounded_channel();
-        let seed = seed_from_clock();
-        let engine = PhoneEngine::new(account.identity(), timers, seed);
         let connect_timeout = timers.reply_timeout;
-        let task = tokio::spawn(drive(engine, account, connect_timeout, command_rx, events));
+        let task = tokio::spawn(drive(
+            engine,
+            account,
+            connect_timeout,
+            command_rx,
+            events,
+            media,
+        ));
         (Self { commands, task }, event_rx)
     }
 
@@ -59,6 +103,15 @@ impl HfaClient {
     }
 }
 
+/// A phone's media, seen from its owner.
+#[derive(Debug)]
+pub struct MediaHandle {
+    /// What the media of each call reports.
+    pub reports: mpsc::UnboundedReceiver<MediaReport>,
+    /// Where the phone's RTP socket receives.
+    pub local_rtp: SocketAddr,
+}
+
 struct Connection {
     reader: OwnedReadHalf,
     writer: OwnedWriteHalf,
@@ -70,6 +123,7 @@ async fn drive(
     connect_timeout: Duration,
     mut commands: mpsc::UnboundedReceiver<ClientCommand>,
     events: mpsc::UnboundedSender<PhoneEvent>,
+    mut media: Option<MediaPort>,
 ) {
     let mut connection: Option<Connection> = None;
     let mut buffer = vec![0u8; 4096];
@@ -91,7 +145,26 @@ async fn drive(
                     };
                     engine.handle_input(now(), input);
                 }
-                PhoneEvent::Disconnect => connection = None,
+                PhoneEvent::Disconnect => {
+                    connection = None;
+                    // No system, no call: the media of a call ends with it.
+                    if let Some(media) = media.as_mut() {
+                        media.stop();
+                    }
+                }
+                PhoneEvent::Received(Message::SetPayload(set_payload)) => {
+                    if let Some(media) = media.as_mut()
+                        && let Err(error) = media.apply(&set_payload)
+                    {
+                        tracing::warn!("media not started: {error}");
+                    }
+                    if events
+                        .send(PhoneEvent::Received(Message::SetPayload(set_payload)))
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
                 other => {
                     if events.send(other).is_err() {
                         return; // nobody listens any more

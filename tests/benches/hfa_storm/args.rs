@@ -1,9 +1,10 @@
 //! The command line of the storm benchmark.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
+
+use crate::common::cli::BenchOptions;
 
 /// N emulated HFA phones register to one gateway over loopback, all at
 /// once, then stay registered with keepalives; the same N connections
@@ -20,14 +21,8 @@ pub struct Args {
     /// Stop waiting for registrations (or echoes) after this many seconds.
     #[arg(long, default_value_t = 120)]
     pub storm_timeout_secs: u64,
-    /// The gateway binary [default: `gateway` in this bench's target
-    /// directory, i.e. target/release/gateway].
-    #[arg(long)]
-    pub gateway: Option<PathBuf>,
-    /// Added by `cargo bench`. Without it (as under `cargo test --benches`)
-    /// the benchmark does not run.
-    #[arg(long)]
-    pub bench: bool,
+    #[command(flatten)]
+    pub common: BenchOptions,
     /// Internal: serve as the baseline's echo server (the bench starts
     /// itself as a child process with this flag).
     #[arg(long, hide = true)]
@@ -35,9 +30,6 @@ pub struct Args {
     /// Internal: the echo server's listen backlog.
     #[arg(long, hide = true, default_value_t = 128)]
     pub listen_backlog: u32,
-    /// Bench name filters that `cargo bench FILTER` passes on; ignored.
-    #[arg(hide = true)]
-    pub filters: Vec<String>,
 }
 
 impl Args {

@@ -18,7 +18,7 @@ use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
-use crate::stats::{Latencies, Tally};
+use crate::common::stats::{Latencies, Tally};
 
 /// An HFA frame header and a timestamp request body: 11 + 3 bytes.
 const REQUEST_LEN: usize = MIN_FRAME_LEN + TIMESTAMP_REQUEST_LEN;

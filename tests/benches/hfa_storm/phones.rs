@@ -14,8 +14,8 @@ use softphone::hfa::{GatewayAddress, HfaAccount, HfaClient};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
-use crate::office::Phone;
-use crate::stats::{Latencies, Tally};
+use crate::common::office::Phone;
+use crate::common::stats::{Latencies, Tally};
 
 /// The registration storm, as the phones saw it.
 #[derive(Debug)]

@@ -1,38 +1,26 @@
 //! The result as markdown: the machine, then one table with a column per N,
 //! ready for BENCHMARKS.md.
 
-use std::fmt::Write as _;
 use std::path::Path;
-use std::time::Duration;
 
-use crate::procfs::{self, TcpCounters};
+use crate::common::procfs::TcpCounters;
+use crate::common::report::{
+    Table, cpu, mib, percentiles, preamble, rate, seconds, thousands, units_note,
+};
 use crate::run::{EchoRun, Run};
-use crate::stats::Latencies;
 
 /// The whole section: command, machine, date, table.
 pub fn markdown(runs: &[Run], command: &str, gateway: &Path) -> String {
-    let mut text = String::new();
-    let _ = writeln!(text, "command: `{command}`  ");
-    let _ = writeln!(text, "gateway: `{}`  ", gateway.display());
-    let _ = writeln!(text, "machine: {}  ", machine());
-    let _ = writeln!(text, "date: {}  ", today());
-    let _ = writeln!(
-        text,
-        "load average at the end (1, 5, 15 min; the machine may be shared): {}\n",
-        load_average()
-    );
-    text.push_str(&table(runs));
-    let _ = writeln!(
-        text,
-        "\nCPU times are utime + stime from /proc/PID/stat (CLK_TCK = {}); \
-         RSS is VmRSS / VmHWM from /proc/PID/status; 1 MiB = 1,048,576 bytes.",
-        procfs::clock_ticks()
-    );
-    text
+    format!(
+        "{}{}\n{}",
+        preamble(command, gateway),
+        table(runs),
+        units_note()
+    )
 }
 
 fn table(runs: &[Run]) -> String {
-    let mut rows = Rows::new(runs);
+    let mut rows = Table::new(runs, "N phones", |run| thousands(run.phones));
     hfa_rows(&mut rows);
     let baselines = runs.first().map_or(0, |run| run.echo.len());
     for index in 0..baselines {
@@ -43,7 +31,7 @@ fn table(runs: &[Run]) -> String {
 }
 
 /// The registration storm, as the phones saw it.
-fn hfa_rows(rows: &mut Rows<'_>) {
+fn hfa_rows(rows: &mut Table<'_, Run>) {
     rows.add("phones registered", |r| {
         let storm = &r.hfa.storm;
         format!(
@@ -71,7 +59,7 @@ fn hfa_rows(rows: &mut Rows<'_>) {
 }
 
 /// Baseline `index`: plain connect + echo, and the HFA storm's ratio to it.
-fn baseline_rows(rows: &mut Rows<'_>, index: usize) {
+fn baseline_rows(rows: &mut Table<'_, Run>, index: usize) {
     let Some(backlog) = rows
         .runs
         .first()
@@ -120,7 +108,7 @@ fn baseline_rows(rows: &mut Rows<'_>, index: usize) {
 }
 
 /// The gateway process: start-up, memory, CPU, and the keepalive period.
-fn gateway_rows(rows: &mut Rows<'_>) {
+fn gateway_rows(rows: &mut Table<'_, Run>) {
     rows.add(
         "gateway start-up with N clients (spawn → listening)",
         |r| seconds(r.hfa.startup),
@@ -158,40 +146,6 @@ fn gateway_rows(rows: &mut Rows<'_>) {
     });
 }
 
-/// A table with a column per run.
-struct Rows<'a> {
-    runs: &'a [Run],
-    rows: Vec<(String, Vec<String>)>,
-}
-
-impl<'a> Rows<'a> {
-    fn new(runs: &'a [Run]) -> Self {
-        Self {
-            runs,
-            rows: Vec::new(),
-        }
-    }
-
-    fn add(&mut self, label: &str, cell: impl Fn(&Run) -> String) {
-        let cells = self.runs.iter().map(cell).collect();
-        self.rows.push((label.to_owned(), cells));
-    }
-
-    fn render(&self) -> String {
-        let mut text = String::from("| N phones |");
-        for run in self.runs {
-            let _ = write!(text, " {} |", thousands(run.phones));
-        }
-        text.push_str("\n|---|");
-        text.push_str(&"---:|".repeat(self.runs.len()));
-        text.push('\n');
-        for (label, cells) in &self.rows {
-            let _ = writeln!(text, "| {label} | {} |", cells.join(" | "));
-        }
-        text
-    }
-}
-
 /// `cell` of baseline `index` of run `r`; empty if it has none.
 fn on_echo(r: &Run, index: usize, cell: impl Fn(&EchoRun) -> String) -> String {
     r.echo.get(index).map_or_else(String::new, cell)
@@ -202,93 +156,4 @@ fn tcp(counters: TcpCounters) -> String {
         "{} / {}",
         counters.listen_overflows, counters.syn_retransmits
     )
-}
-
-fn percentiles(latencies: &Latencies) -> String {
-    let ms = |value: Option<Duration>| {
-        value.map_or_else(
-            || "–".to_owned(),
-            |d| format!("{:.0}", d.as_secs_f64() * 1e3),
-        )
-    };
-    format!(
-        "{} / {} / {} ms",
-        ms(latencies.percentile(50.0)),
-        ms(latencies.percentile(99.0)),
-        ms(latencies.max())
-    )
-}
-
-/// Wall times, to the millisecond.
-fn seconds(duration: Duration) -> String {
-    format!("{:.3} s", duration.as_secs_f64())
-}
-
-/// CPU times: /proc counts clock ticks (10 ms at CLK_TCK = 100).
-fn cpu(duration: Duration) -> String {
-    format!("{:.2} s", duration.as_secs_f64())
-}
-
-fn rate(count: usize, wall: Duration) -> String {
-    let per_second = count as f64 / wall.as_secs_f64().max(1e-9);
-    thousands(per_second.round() as usize)
-}
-
-fn mib(kib: u64) -> String {
-    format!("{:.1} MiB", kib as f64 / 1024.0)
-}
-
-/// 10000 → `10,000`.
-fn thousands(value: usize) -> String {
-    let digits = value.to_string();
-    let mut text = String::new();
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index).is_multiple_of(3) {
-            text.push(',');
-        }
-        text.push(digit);
-    }
-    text
-}
-
-/// Cores, CPU model (/proc/cpuinfo), RAM (/proc/meminfo), kernel.
-fn machine() -> String {
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let model = field(&cpuinfo, "model name").unwrap_or("unknown CPU");
-    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
-    let ram_kib: f64 = field(&meminfo, "MemTotal")
-        .and_then(|value| value.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0.0);
-    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    format!(
-        "nproc {cores}, {model}, {:.1} GiB RAM, Linux {}",
-        ram_kib / (1024.0 * 1024.0),
-        kernel.trim()
-    )
-}
-
-/// The value of the first `key : value` line.
-fn field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
-    text.lines()
-        .find(|line| line.starts_with(key))
-        .and_then(|line| line.split_once(':'))
-        .map(|(_, value)| value.trim())
-}
-
-/// The first three fields of /proc/loadavg.
-fn load_average() -> String {
-    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    let fields: Vec<&str> = text.split_whitespace().take(3).collect();
-    fields.join(" ")
-}
-
-/// UTC date, `YYYY-MM-DD`.
-fn today() -> String {
-    std::process::Command::new("date")
-        .args(["-u", "+%Y-%m-%d"])
-        .output()
-        .ok()
-        .and_then(|out| String::from_utf8(out.stdout).ok())
-        .map_or_else(|| "unknown".to_owned(), |date| date.trim().to_owned())
 }

@@ -6,27 +6,20 @@
 //! gateway, the server children are killed on drop if still running, and
 //! the temp dir (config, gateway log) is removed on drop.
 
-use std::fs::File;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use tokio::runtime::Runtime;
 
 use crate::args::Args;
-use crate::child::ServerChild;
+use crate::common::child::ServerChild;
+use crate::common::gateway::{GatewayChild, STARTUP_PATIENCE, STOP_PATIENCE};
+use crate::common::office::{self, Phone};
+use crate::common::procfs::{self, Process, TcpCounters, Usage};
 use crate::echo::{self, EchoOutcome};
-use crate::office::{self, Phone, TempDir};
 use crate::phones::{AliveOutcome, Fleet, StormOutcome};
-use crate::procfs::{self, Process, TcpCounters, Usage};
 
-/// How long a server may take to start (a config of 10,000 clients is
-/// validated first) and to stop.
-const STARTUP_PATIENCE: Duration = Duration::from_secs(120);
-const STOP_PATIENCE: Duration = Duration::from_secs(20);
-/// Lines of the gateway's log shown when it has any.
-const LOG_EXCERPT_LINES: usize = 5;
 /// The echo baselines' listen backlogs: tokio's default (as the gateway's
 /// HFA listener), and the kernel's cap `net.core.somaxconn` (default 4096).
 const BASELINE_BACKLOGS: [u32; 2] = [128, 4096];
@@ -111,29 +104,12 @@ fn baseline(
 }
 
 fn hfa(runtime: &Runtime, binary: &Path, count: usize, args: &Args) -> anyhow::Result<HfaRun> {
-    let dir = TempDir::new("hfa_storm")?;
     let phones = office::phones(count);
-    let config = dir.path().join("gateway.toml");
-    std::fs::write(&config, office::config_toml(&phones, office::free_port()?))?;
-    let log = dir.path().join("gateway.log");
-    let mut command = Command::new(binary);
-    command
-        .arg("run")
-        .arg("--config")
-        .arg(&config)
-        .env("RUST_LOG", "warn")
-        .stderr(File::create(&log)?);
-    let gateway = ServerChild::start("gateway", command, STARTUP_PATIENCE)
-        .with_context(|| format!("gateway log:\n{}", log_excerpt(&log, 20).1))?;
-    let address = gateway.address("HFA TCP")?;
+    let gateway = GatewayChild::start(binary, &phones, "hfa_storm")?;
+    let address = gateway.hfa_address()?;
     let mut run = runtime.block_on(storm_and_keep_alive(address, &phones, &gateway, args))?;
     run.startup = gateway.startup();
-    let status = gateway.stop(STOP_PATIENCE)?;
-    let (lines, excerpt) = log_excerpt(&log, LOG_EXCERPT_LINES);
-    if !status.success() || lines > 0 {
-        eprintln!("gateway exit: {status}; {lines} log lines, the first:\n{excerpt}");
-    }
-    run.log_lines = lines;
+    run.log_lines = gateway.stop()?;
     Ok(run)
 }
 
@@ -141,7 +117,7 @@ fn hfa(runtime: &Runtime, binary: &Path, count: usize, args: &Args) -> anyhow::R
 async fn storm_and_keep_alive(
     address: std::net::SocketAddr,
     phones: &[Phone],
-    gateway: &ServerChild,
+    gateway: &GatewayChild,
     args: &Args,
 ) -> anyhow::Result<HfaRun> {
     let idle = gateway.usage()?;
@@ -167,11 +143,4 @@ async fn storm_and_keep_alive(
         alive_period: args.alive(),
         log_lines: 0,
     })
-}
-
-/// The number of lines in `log`, and its first `lines` lines.
-fn log_excerpt(log: &Path, lines: usize) -> (usize, String) {
-    let text = std::fs::read_to_string(log).unwrap_or_default();
-    let head: Vec<&str> = text.lines().take(lines).collect();
-    (text.lines().count(), head.join("\n"))
 }

@@ -140,3 +140,44 @@ fn the_same_seed_gives_the_same_session() {
     assert_eq!(packets(42), packets(42));
     assert_ne!(packets(42).0, packets(43).0);
 }
+
+#[test]
+fn without_concealment_a_lost_frame_plays_as_silence() {
+    let sine: Vec<i16> = (0..160)
+        .map(|n| ((n as f64 * 0.785).sin() * 8000.0) as i16)
+        .collect();
+    let mut played = Vec::new();
+    for concealment in [true, false] {
+        let config = SessionConfig {
+            concealment,
+            ..SessionConfig::new(Codec::Pcma, 1)
+        };
+        let (mut sender, t0) = session(SessionConfig::new(Codec::Pcma, 2));
+        let (mut receiver, _) = session(config);
+        let mut out = [0i16; 160];
+        let mut sources = Vec::new();
+        for frame in 0..40u32 {
+            let now = t0 + Duration::from_millis(u64::from(frame) * 20);
+            sender.send_frame(now, &sine);
+            while let Some(transmit) = sender.poll_transmit() {
+                // Packet 20 is lost on the way.
+                if transmit.channel == Channel::Rtp && frame != 20 {
+                    receiver.handle_rtp(now, &transmit.bytes);
+                }
+            }
+            let source = receiver.playout(now, &mut out);
+            if source == FrameSource::Concealed {
+                sources.push(out.iter().map(|s| s.unsigned_abs()).max().unwrap_or(0));
+            }
+        }
+        played.push(sources);
+    }
+    let (with, without) = (&played[0], &played[1]);
+    assert_eq!(with.len(), 1, "one frame concealed: {with:?}");
+    assert!(
+        with[0] > 4000,
+        "concealment repeats the sine: peak {}",
+        with[0]
+    );
+    assert_eq!(without, &[0], "zero-fill plays silence");
+}

@@ -34,6 +34,13 @@ impl Tally {
         *self.0.entry(reason.into()).or_default() += 1;
     }
 
+    /// Adds every count of `other`.
+    pub fn merge(&mut self, other: &Tally) {
+        for (reason, count) in &other.0 {
+            *self.0.entry(reason.clone()).or_default() += count;
+        }
+    }
+
     pub fn total(&self) -> usize {
         self.0.values().sum()
     }

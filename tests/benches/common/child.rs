@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 
-use crate::procfs::{self, Process, Usage};
+use super::procfs::{self, Process, Usage};
 
 /// A running server process.
 #[derive(Debug)]

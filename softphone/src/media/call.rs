@@ -1,0 +1,191 @@
+//! The media of one call: the task that moves audio between the audio back
+//! end's rings and the call's [`MediaSession`], and datagrams between the
+//! session and the RTP/RTCP sockets.
+//!
+//! The back end runs on the device's clock; this task wakes every packet
+//! time and
+//! - sends every complete frame the capture ring holds (normally one; two
+//!   after a late wake-up, so the stream keeps its rate), and
+//! - plays out one frame into the playback ring, with the tick's scheduled
+//!   time as "now": the jitter buffer sees a steady playout clock even when
+//!   this task wakes late. The ring starts with [`PREFILL_FRAMES`] of
+//!   silence so the device never waits for a frame that is on its way; a
+//!   device whose clock runs slower than ours (the ring holds more than
+//!   [`MAX_QUEUED_FRAMES`]) skips a playout now and then.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use shared::media::{Channel, FrameSource, MediaEvent, MediaSession, StreamStats};
+use tokio::net::UdpSocket;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::MissedTickBehavior;
+
+use crate::audio::{AudioEvent, AudioStreams};
+
+/// Silence queued for the device before the first frame: the margin between
+/// this task's tick and the device's own clock (latency, 20 ms a frame).
+pub const PREFILL_FRAMES: usize = 1;
+
+/// More than this queued means the device consumes slower than we play.
+pub const MAX_QUEUED_FRAMES: usize = 3;
+
+/// What a running call's media reports to its owner.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MediaReport {
+    /// Media flows with `codec` to `remote`.
+    Started { remote: SocketAddr, codec: String },
+    /// Quality figures, every few seconds and at the end.
+    Quality(StreamStats),
+    /// A DTMF digit from the other side.
+    Dtmf(char),
+    /// The audio device failed or vanished; the call goes on silently.
+    Audio(AudioEvent),
+    /// Media stopped; the last figures.
+    Stopped(StreamStats),
+}
+
+/// Where a call's packets go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Peer {
+    pub rtp: SocketAddr,
+    pub rtcp: SocketAddr,
+}
+
+/// Sockets, session and audio of one call.
+pub struct CallMedia {
+    pub session: MediaSession,
+    pub rtp: Arc<UdpSocket>,
+    pub rtcp: Arc<UdpSocket>,
+    pub peer: Peer,
+    pub audio: AudioStreams,
+    pub ptime: Duration,
+    /// How often to report quality.
+    pub report_every: Duration,
+}
+
+/// Runs until `stop` fires (or its sender is dropped), then sends RTCP BYE.
+pub async fn run(
+    mut media: CallMedia,
+    reports: mpsc::UnboundedSender<MediaReport>,
+    mut stop: oneshot::Receiver<()>,
+) {
+    let frame = media.session.samples_per_frame();
+    let mut pcm = vec![0i16; frame];
+    let mut rtp_in = vec![0u8; 2048];
+    let mut rtcp_in = vec![0u8; 2048];
+    let mut tick = tokio::time::interval(media.ptime);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Burst);
+    let mut next_report = Instant::now() + media.report_every;
+    prefill(&mut media, frame);
+    loop {
+        let rtcp_deadline = media.session.poll_timeout();
+        tokio::select! {
+            scheduled = tick.tick() => {
+                let now = scheduled.into_std();
+                capture(&mut media, &mut pcm, now);
+                play(&mut media, &mut pcm, now);
+                if now >= next_report {
+                    next_report = now + media.report_every;
+                    let _ = reports.send(MediaReport::Quality(media.session.stats()));
+                }
+            }
+            received = media.rtp.recv_from(&mut rtp_in) => {
+                if let Ok((len, _)) = received {
+                    media.session.handle_rtp(Instant::now(), rtp_in.get(..len).unwrap_or_default());
+                }
+            }
+            received = media.rtcp.recv_from(&mut rtcp_in) => {
+                if let Ok((len, _)) = received {
+                    media.session.handle_rtcp(Instant::now(), rtcp_in.get(..len).unwrap_or_default());
+                }
+            }
+            () = sleep_until(rtcp_deadline) => media.session.handle_timeout(Instant::now()),
+            Some(event) = media.audio.events.recv() => {
+                let _ = reports.send(MediaReport::Audio(event));
+            }
+            _ = &mut stop => break,
+        }
+        flush(&mut media).await;
+        while let Some(event) = media.session.poll_event() {
+            if let MediaEvent::Dtmf(digit) = event {
+                let _ = reports.send(MediaReport::Dtmf(digit));
+            }
+        }
+    }
+    media.session.close(Instant::now());
+    flush(&mut media).await;
+    let stats = media.session.stats();
+    // Stopping the back end joins its thread (and finalises a recording):
+    // off the async workers, and before saying "stopped", so that whoever
+    // waits for it finds the recording complete.
+    let guard = media.audio.guard;
+    if let Ok(Err(error)) = tokio::task::spawn_blocking(move || guard.stop()).await {
+        tracing::warn!("audio back end: {error}");
+    }
+    let _ = reports.send(MediaReport::Stopped(stats));
+}
+
+/// Sends every complete captured frame.
+fn capture(media: &mut CallMedia, pcm: &mut [i16], now: Instant) {
+    while media.audio.capture.slots() >= pcm.len() {
+        let Ok(chunk) = media.audio.capture.read_chunk(pcm.len()) else {
+            break;
+        };
+        let (first, second) = chunk.as_slices();
+        for (out, sample) in pcm.iter_mut().zip(first.iter().chain(second)) {
+            *out = *sample;
+        }
+        chunk.commit_all();
+        media.session.send_frame(now, pcm);
+    }
+}
+
+/// Plays out one frame, unless the device is behind.
+fn play(media: &mut CallMedia, pcm: &mut [i16], now: Instant) {
+    let playback = &mut media.audio.playback;
+    let queued = playback.buffer().capacity() - playback.slots();
+    if queued > MAX_QUEUED_FRAMES * pcm.len() {
+        return;
+    }
+    let _: FrameSource = media.session.playout(now, pcm);
+    write(playback, pcm);
+}
+
+fn prefill(media: &mut CallMedia, frame: usize) {
+    let silence = vec![0i16; frame];
+    for _ in 0..PREFILL_FRAMES {
+        write(&mut media.audio.playback, &silence);
+    }
+}
+
+fn write(playback: &mut rtrb::Producer<i16>, pcm: &[i16]) {
+    let Ok(mut chunk) = playback.write_chunk(pcm.len()) else {
+        return;
+    };
+    let (first, second) = chunk.as_mut_slices();
+    for (out, sample) in first.iter_mut().chain(second.iter_mut()).zip(pcm) {
+        *out = *sample;
+    }
+    chunk.commit_all();
+}
+
+async fn flush(media: &mut CallMedia) {
+    while let Some(transmit) = media.session.poll_transmit() {
+        let (socket, to) = match transmit.channel {
+            Channel::Rtp => (&media.rtp, media.peer.rtp),
+            Channel::Rtcp => (&media.rtcp, media.peer.rtcp),
+        };
+        // A lost datagram is what RTP is built for; an unreachable peer
+        // shows in the quality figures.
+        let _ = socket.send_to(&transmit.bytes, to).await;
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,218 @@
+//! The phone's media: its RTP and RTCP sockets, what it announces to the
+//! system (Codec Capabilities), and a call's media started and stopped as
+//! the system's Set Payload says.
+//!
+//! RTP is symmetric (each side sends from the port it receives on), which
+//! is what lets the system's SBC, and a NAT, pair the two directions.
+
+pub mod call;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use shared::hfa::{CodecCapabilities, CodecEntry, MediaDirection, PayloadType, SetPayload};
+use shared::media::{Codec, MediaSession, OpusBandwidth, SessionConfig};
+use tokio::net::UdpSocket;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::audio::{AudioBackend, AudioConfig, AudioError};
+use call::{CallMedia, MediaReport, Peer};
+
+/// How often a call reports its quality figures.
+const REPORT_EVERY: Duration = Duration::from_secs(2);
+
+/// How a phone does media.
+pub struct MediaOptions {
+    /// Where its audio comes from and goes to.
+    pub audio: Box<dyn AudioBackend>,
+    /// What it offers, in its order of preference.
+    pub codecs: Vec<Codec>,
+    /// Local address of the RTP and RTCP sockets (port chosen by the system).
+    pub bind: IpAddr,
+    /// Announce this RTP address instead of the local one (a port forward
+    /// or NAT mapping in front of the phone); RTCP is announced one above.
+    pub advertise: Option<SocketAddr>,
+    /// Conceal lost packets (the default); off, they play as silence.
+    pub concealment: bool,
+}
+
+impl MediaOptions {
+    /// G.711 only, A-law first, on all interfaces.
+    pub fn g711(audio: Box<dyn AudioBackend>) -> Self {
+        Self {
+            audio,
+            codecs: vec![Codec::Pcma, Codec::Pcmu],
+            bind: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            advertise: None,
+            concealment: true,
+        }
+    }
+}
+
+/// A call's media that runs now.
+struct Running {
+    set_payload: SetPayload,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+/// The phone's media end.
+pub struct MediaPort {
+    options: MediaOptions,
+    rtp: Arc<UdpSocket>,
+    rtcp: Arc<UdpSocket>,
+    running: Option<Running>,
+    reports: mpsc::UnboundedSender<MediaReport>,
+}
+
+/// Why a call's media did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum MediaStartError {
+    #[error("the system chose payload type {0}, which this phone did not offer")]
+    UnofferedCodec(u8),
+    #[error(transparent)]
+    Session(#[from] shared::media::MediaError),
+    #[error("audio: {0}")]
+    Audio(#[from] AudioError),
+}
+
+impl MediaPort {
+    /// Binds the RTP and RTCP sockets.
+    pub async fn bind(
+        options: MediaOptions,
+        reports: mpsc::UnboundedSender<MediaReport>,
+    ) -> std::io::Result<Self> {
+        let rtp = Arc::new(UdpSocket::bind(SocketAddr::new(options.bind, 0)).await?);
+        let rtcp = Arc::new(UdpSocket::bind(SocketAddr::new(options.bind, 0)).await?);
+        Ok(Self {
+            options,
+            rtp,
+            rtcp,
+            running: None,
+            reports,
+        })
+    }
+
+    /// Where the RTP socket receives.
+    pub fn local_rtp(&self) -> std::io::Result<SocketAddr> {
+        self.rtp.local_addr()
+    }
+
+    /// What the phone announces: every offered codec at 20 ms, at the
+    /// advertised address, or its own ports with the address left for the
+    /// HFA engine to fill in (its address on the signalling connection).
+    pub fn capabilities(&self) -> std::io::Result<CodecCapabilities> {
+        let (address, rtp_port, rtcp_port) = match self.options.advertise {
+            Some(advertised) => (
+                advertised.ip(),
+                advertised.port(),
+                advertised.port().saturating_add(1),
+            ),
+            None => {
+                let rtp = self.rtp.local_addr()?;
+                let rtcp = self.rtcp.local_addr()?;
+                let address = if rtp.ip().is_unspecified() {
+                    IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+                } else {
+                    rtp.ip()
+                };
+                (address, rtp.port(), rtcp.port())
+            }
+        };
+        Ok(self
+            .options
+            .codecs
+            .iter()
+            .map(|codec| CodecEntry {
+                payload_type: PayloadType(codec.payload_type().0),
+                packet_ms: 20,
+                silence_suppression: false,
+                rtp_port,
+                rtcp_port,
+                address,
+            })
+            .collect())
+    }
+
+    /// Starts, changes or stops the call's media as the system says.
+    pub fn apply(&mut self, set_payload: &SetPayload) -> Result<(), MediaStartError> {
+        let wanted = set_payload.direction != MediaDirection::None && set_payload.rtp_port != 0;
+        if let Some(running) = &self.running
+            && wanted
+            && running.set_payload == *set_payload
+        {
+            return Ok(()); // nothing changed
+        }
+        self.stop();
+        if !wanted {
+            return Ok(());
+        }
+        let codec = self.codec_for(set_payload.payload_type)?;
+        let mut config = SessionConfig::new(codec, rand_ssrc());
+        config.ptime = Duration::from_millis(u64::from(set_payload.packet_ms.max(10)));
+        config.concealment = self.options.concealment;
+        let session = MediaSession::new(config, std::time::Instant::now(), u64::from(rand_ssrc()))?;
+        let audio = self
+            .options
+            .audio
+            .start(AudioConfig::for_rate(session.pcm_rate()))?;
+        let peer = Peer {
+            rtp: SocketAddr::new(set_payload.address, set_payload.rtp_port),
+            rtcp: SocketAddr::new(set_payload.address, set_payload.rtcp_port),
+        };
+        let media = CallMedia {
+            session,
+            rtp: self.rtp.clone(),
+            rtcp: self.rtcp.clone(),
+            peer,
+            audio,
+            ptime: config.ptime,
+            report_every: REPORT_EVERY,
+        };
+        let (stop, stop_rx) = oneshot::channel();
+        let _ = self.reports.send(MediaReport::Started {
+            remote: peer.rtp,
+            codec: codec.name().to_owned(),
+        });
+        let task = tokio::spawn(call::run(media, self.reports.clone(), stop_rx));
+        self.running = Some(Running {
+            set_payload: set_payload.clone(),
+            stop,
+            task,
+        });
+        Ok(())
+    }
+
+    /// Stops the call's media, if any runs.
+    pub fn stop(&mut self) {
+        if let Some(running) = self.running.take() {
+            let _ = running.stop.send(());
+            drop(running.task);
+        }
+    }
+
+    fn codec_for(&self, payload_type: PayloadType) -> Result<Codec, MediaStartError> {
+        self.options
+            .codecs
+            .iter()
+            .copied()
+            .find(|codec| codec.payload_type().0 == payload_type.0)
+            .ok_or(MediaStartError::UnofferedCodec(payload_type.0))
+    }
+}
+
+impl Drop for MediaPort {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A random SSRC (RFC 3550 wants it unpredictable across sessions).
+fn rand_ssrc() -> u32 {
+    rand::random()
+}
+
+/// The codec this softphone offers for Opus.
+pub const OPUS: Codec = Codec::Opus(OpusBandwidth::Wideband);

@@ -1,0 +1,182 @@
+//! Voice end to end: two phones with WAV "devices" in a call through the
+//! gateway; what one plays, the other records.
+
+use std::path::PathBuf;
+
+use e2e_tests::{ANNA, BEN, HOME_IP, Handset, LAN_IP, account, start_gateway};
+use gateway::clock::Clock;
+use shared::hfa_engine::phone::PhoneTimers;
+use shared::hfa_engine::system::SystemTimers;
+use softphone::audio::{AudioEvent, WavBackend, tone};
+use softphone::media::MediaOptions;
+use softphone::media::call::MediaReport;
+
+fn temp(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("media-call-{}-{name}", std::process::id()))
+}
+
+fn write_wav(path: &PathBuf, rate: u32, samples: &[i16]) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(path, spec).expect("create wav");
+    for sample in samples {
+        writer.write_sample(*sample).expect("write wav");
+    }
+    writer.finalize().expect("finalize wav");
+}
+
+fn read_wav(path: &PathBuf) -> (u32, Vec<i16>) {
+    let reader = hound::WavReader::open(path).expect("open the recording");
+    let rate = reader.spec().sample_rate;
+    (
+        rate,
+        reader
+            .into_samples::<i16>()
+            .collect::<Result<_, _>>()
+            .expect("samples"),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tone_played_at_home_is_heard_in_the_office() {
+    let gateway = start_gateway(Clock::system(), SystemTimers::default()).await;
+    let (played, recorded) = (temp("tone.wav"), temp("heard.wav"));
+    write_wav(&played, 8000, &tone::sine(8000, 1000.0, 16000.0, 8000 * 2));
+    let anna_audio = WavBackend {
+        play: Some(played.clone()),
+        record: None,
+    };
+    let ben_audio = WavBackend {
+        play: None,
+        record: Some(recorded.clone()),
+    };
+    let mut anna = Handset::register_with_media(
+        account(gateway.hfa_addr(), ANNA, HOME_IP),
+        PhoneTimers::default(),
+        MediaOptions::g711(Box::new(anna_audio)),
+    )
+    .await;
+    let mut ben = Handset::register_with_media(
+        account(gateway.hfa_addr(), BEN, LAN_IP),
+        PhoneTimers::default(),
+        MediaOptions::g711(Box::new(ben_audio)),
+    )
+    .await;
+    anna.press("h202");
+    ben.until("the ringer", |m| m.ringer()).await;
+    ben.press("h");
+    let started = anna
+        .media_report("media", |r| matches!(r, MediaReport::Started { .. }))
+        .await;
+    assert!(
+        matches!(started, MediaReport::Started { ref codec, .. } if codec == "PCMA"),
+        "{started:?}"
+    );
+    anna.media_report("the tone played to its end", |r| {
+        matches!(r, MediaReport::Audio(AudioEvent::PlaybackFinished))
+    })
+    .await;
+    anna.press("u");
+    let stopped = ben
+        .media_report("media to stop", |r| matches!(r, MediaReport::Stopped(_)))
+        .await;
+    let MediaReport::Stopped(stats) = stopped else {
+        unreachable!()
+    };
+    assert!(stats.received > 90, "about 100 packets in 2 s: {stats:?}");
+    assert_eq!(stats.lost, 0, "{stats:?}");
+
+    ben.press("u");
+    ben.client.stop().await;
+    anna.client.stop().await;
+    gateway.stop().await;
+    let (rate, heard) = read_wav(&recorded);
+    let loud = tone::loud_span(&heard, 2000);
+    assert!(
+        loud.len() > 8000,
+        "a second or more of the tone was heard ({} samples)",
+        loud.len()
+    );
+    let frequency = tone::dominant_frequency(loud, rate).expect("a tone");
+    assert!((frequency - 1000.0).abs() < 5.0, "heard {frequency} Hz");
+    let _ = std::fs::remove_file(played);
+    let _ = std::fs::remove_file(recorded);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_echo_test_returns_what_was_said_and_the_announcement_plays() {
+    let gateway = start_gateway(Clock::system(), SystemTimers::default()).await;
+    let (played, echoed, announced) = (
+        temp("echo-in.wav"),
+        temp("echo-out.wav"),
+        temp("announcement.wav"),
+    );
+    write_wav(&played, 8000, &tone::sine(8000, 700.0, 12000.0, 8000));
+
+    let audio = WavBackend {
+        play: Some(played.clone()),
+        record: Some(echoed.clone()),
+    };
+    let mut anna = Handset::register_with_media(
+        account(gateway.hfa_addr(), ANNA, HOME_IP),
+        PhoneTimers::default(),
+        MediaOptions::g711(Box::new(audio)),
+    )
+    .await;
+    anna.press("h*98");
+    anna.media_report("the tone played", |r| {
+        matches!(r, MediaReport::Audio(AudioEvent::PlaybackFinished))
+    })
+    .await;
+    // Give the last packets one round trip's worth of packets to come back.
+    anna.media_report("a quality report", |r| matches!(r, MediaReport::Quality(_)))
+        .await;
+    anna.press("u");
+    anna.media_report("media to stop", |r| matches!(r, MediaReport::Stopped(_)))
+        .await;
+    anna.client.stop().await;
+    let (rate, heard) = read_wav(&echoed);
+    let frequency =
+        tone::dominant_frequency(tone::loud_span(&heard, 2000), rate).expect("the echo");
+    assert!((frequency - 700.0).abs() < 5.0, "heard {frequency} Hz back");
+
+    let audio = WavBackend {
+        play: None,
+        record: Some(announced.clone()),
+    };
+    let mut ben = Handset::register_with_media(
+        account(gateway.hfa_addr(), BEN, LAN_IP),
+        PhoneTimers::default(),
+        MediaOptions::g711(Box::new(audio)),
+    )
+    .await;
+    ben.press("h*99");
+    ben.media_report("two quality reports (4 s)", {
+        let mut reports = 0;
+        move |r| {
+            reports += usize::from(matches!(r, MediaReport::Quality(_)));
+            reports == 2
+        }
+    })
+    .await;
+    ben.press("u");
+    ben.media_report("media to stop", |r| matches!(r, MediaReport::Stopped(_)))
+        .await;
+    ben.client.stop().await;
+    assert_eq!(gateway.calls().calls(), 0);
+    let (_, heard) = read_wav(&announced);
+    let loud = heard.iter().filter(|s| s.unsigned_abs() > 1000).count();
+    assert!(
+        loud > 4000,
+        "speech was heard: {loud} loud samples of {}",
+        heard.len()
+    );
+    gateway.stop().await;
+    for file in [played, echoed, announced] {
+        let _ = std::fs::remove_file(file);
+    }
+}
