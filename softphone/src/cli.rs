@@ -22,9 +22,11 @@ use shared::hfa_engine::phone::PhoneTimers;
 use shared::secret::Secret;
 use shared::version::SoftwareVersion;
 
+use crate::audio::{AudioBackend, CpalBackend, NullBackend, WavBackend};
 use crate::hfa::call_flow::{Outcome, Plan};
 use crate::hfa::session::{self, SessionEnd};
 use crate::hfa::{GatewayAddress, HfaAccount};
+use crate::media::MediaOptions;
 
 /// Exit code of a declined registration.
 pub const EXIT_DECLINED: u8 = 3;
@@ -52,6 +54,15 @@ pub enum Command {
     /// Act as an OpenStage HFA desk phone.
     #[command(subcommand)]
     Hfa(HfaCommand),
+    /// Sound devices.
+    #[command(subcommand)]
+    Audio(AudioCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AudioCommand {
+    /// List the sound devices (ids and names for --input and --output).
+    Devices,
 }
 
 #[derive(Debug, Subcommand)]
@@ -66,11 +77,67 @@ pub enum HfaCommand {
     Answer(AnswerArgs),
 }
 
+/// The audio of a call.
+#[derive(Debug, ClapArgs)]
+pub struct AudioArgs {
+    /// Send this WAV file into the call instead of the microphone (with or
+    /// without --record, both directions then use files: no sound device).
+    #[arg(long)]
+    pub play: Option<PathBuf>,
+    /// Write what is heard to this WAV file instead of the speaker.
+    #[arg(long)]
+    pub record: Option<PathBuf>,
+    /// No sound device: silence in, what is heard discarded.
+    #[arg(long, conflicts_with_all = ["play", "record", "input", "output"])]
+    pub no_audio: bool,
+    /// Microphone, by name or id (`softphone audio devices` lists them).
+    #[arg(long)]
+    pub input: Option<String>,
+    /// Speaker, by name or id.
+    #[arg(long)]
+    pub output: Option<String>,
+    /// Offer Opus (wideband) before G.711; used when the other side offers
+    /// it too.
+    #[arg(long)]
+    pub opus: bool,
+    /// Announce this RTP address instead of the phone's own (a port
+    /// forward in front of it); RTCP one port above.
+    #[arg(long)]
+    pub advertise: Option<std::net::SocketAddr>,
+}
+
+impl AudioArgs {
+    /// The media settings these options describe.
+    pub fn media(&self) -> MediaOptions {
+        let audio: Box<dyn AudioBackend> = if self.play.is_some() || self.record.is_some() {
+            Box::new(WavBackend {
+                play: self.play.clone(),
+                record: self.record.clone(),
+            })
+        } else if self.no_audio {
+            Box::new(NullBackend)
+        } else {
+            Box::new(CpalBackend {
+                input: self.input.clone(),
+                output: self.output.clone(),
+            })
+        };
+        let mut media = MediaOptions::g711(audio);
+        if self.opus {
+            media.codecs.insert(0, crate::media::OPUS);
+        }
+        media.advertise = self.advertise;
+        media
+    }
+}
+
 /// `hfa call`.
 #[derive(Debug, ClapArgs)]
 pub struct CallArgs {
     #[command(flatten)]
     pub account: AccountArgs,
+    #[command(flatten)]
+    pub audio: AudioArgs,
     /// The number to dial: digits, * and #.
     #[arg(value_name = "NUMBER")]
     pub destination: String,
@@ -84,6 +151,8 @@ pub struct CallArgs {
 pub struct AnswerArgs {
     #[command(flatten)]
     pub account: AccountArgs,
+    #[command(flatten)]
+    pub audio: AudioArgs,
     /// Go off-hook as soon as the phone rings (required: the only way a
     /// headless phone answers).
     #[arg(long, required = true)]
@@ -206,18 +275,21 @@ pub fn init_logging(verbose: u8) {
 }
 
 pub async fn run(args: Args) -> ExitCode {
-    let Command::Hfa(command) = args.command;
+    let command = match args.command {
+        Command::Hfa(command) => command,
+        Command::Audio(AudioCommand::Devices) => return list_devices(),
+    };
     let (account, plan) = match command {
         HfaCommand::Register(account) => (account, None),
         HfaCommand::Call(call) => match Plan::call(&call.destination, call.hangup_after) {
-            Ok(plan) => (call.account, Some(plan)),
+            Ok(plan) => (call.account, Some((plan, call.audio.media()))),
             Err(message) => return usage(&message),
         },
         HfaCommand::Answer(answer) => {
             let plan = Plan::Answer {
                 hangup_after: answer.hangup_after,
             };
-            (answer.account, Some(plan))
+            (answer.account, Some((plan, answer.audio.media())))
         }
     };
     let hfa = match account.account() {
@@ -230,9 +302,26 @@ pub async fn run(args: Args) -> ExitCode {
     println!("hfa {} at {}: starting", hfa.number, hfa.gateway);
     let end = match plan {
         None => session::register(hfa, account.timers()).await,
-        Some(plan) => session::call(hfa, account.timers(), plan).await,
+        Some((plan, media)) => session::call(hfa, account.timers(), plan, media).await,
     };
     exit_code(&end)
+}
+
+fn list_devices() -> ExitCode {
+    let devices = crate::audio::list_devices();
+    if devices.is_empty() {
+        println!("no sound devices");
+    }
+    for device in devices {
+        let directions = match (device.input, device.output) {
+            (true, true) => "input, output",
+            (true, false) => "input",
+            (false, true) => "output",
+            (false, false) => "-",
+        };
+        println!("{}\t{}\t({directions})", device.id, device.name);
+    }
+    ExitCode::SUCCESS
 }
 
 fn usage(message: &str) -> ExitCode {

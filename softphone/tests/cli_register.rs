@@ -197,25 +197,32 @@ async fn unusable_settings_exit_2_naming_the_setting() {
 }
 
 #[tokio::test]
-async fn answer_and_call_connect_and_both_exit_0() {
+async fn answer_and_call_connect_and_both_exit_0_and_the_played_file_is_heard() {
     let gateway = start_gateway().await;
     let ben_file = password_file("ben", "Ben!desk-4711");
     let anna_file = password_file("anna", PASSWORD);
+    let tone_file =
+        std::env::temp_dir().join(format!("softphone-cli-{}-tone.wav", std::process::id()));
+    let heard_file =
+        std::env::temp_dir().join(format!("softphone-cli-{}-heard.wav", std::process::id()));
+    write_tone(&tone_file);
+    let heard = heard_file.to_string_lossy().into_owned();
     let mut ben = softphone(
         &["hfa", "answer", "--auto"],
         &gateway,
         "202",
         &ben_file,
-        &[],
+        &["--record", &heard],
     );
     let mut ben_lines = BufReader::new(ben.stdout.take().unwrap()).lines();
     read_until(&mut ben_lines, "registered:").await;
+    let tone = tone_file.to_string_lossy().into_owned();
     let mut anna = softphone(
-        &["hfa", "call", "202", "--hangup-after", "1s"],
+        &["hfa", "call", "202", "--hangup-after", "2s"],
         &gateway,
         "201",
         &anna_file,
-        &[],
+        &["--play", &tone],
     );
     let mut anna_lines = BufReader::new(anna.stdout.take().unwrap()).lines();
     let anna_seen = read_until(&mut anna_lines, "connected").await;
@@ -225,25 +232,62 @@ async fn answer_and_call_connect_and_both_exit_0() {
             .any(|line| line == "display: Calling 202 Ben |"),
         "{anna_seen:#?}"
     );
-    let ben_seen = read_until(&mut ben_lines, "connected").await;
+    let mut ben_seen = read_until(&mut ben_lines, "connected").await;
     assert!(
         ben_seen.iter().any(|line| line == "ringer: on"),
         "{ben_seen:#?}"
     );
-    // Anna hangs up after 1 s; Ben's answer ends when the call does.
+    ben_seen.extend(read_until(&mut ben_lines, "media stopped:").await);
+    assert!(
+        ben_seen
+            .iter()
+            .any(|line| line.starts_with("media: PCMA to ")),
+        "{ben_seen:#?}"
+    );
+    // Anna hangs up after 2 s; Ben's answer ends when the call does.
     assert!(exit_status(&mut anna).await.success());
     assert!(exit_status(&mut ben).await.success());
     assert_eq!(gateway.calls().calls(), 0);
-    let _ = std::fs::remove_file(ben_file);
-    let _ = std::fs::remove_file(anna_file);
+    let reader = hound::WavReader::open(&heard_file).expect("the recording");
+    let samples: Vec<i16> = reader
+        .into_samples::<i16>()
+        .collect::<Result<_, _>>()
+        .expect("samples");
+    let loud = softphone::audio::tone::loud_span(&samples, 2000);
+    let frequency = softphone::audio::tone::dominant_frequency(loud, 8000).expect("a tone");
+    assert!((frequency - 1000.0).abs() < 5.0, "Ben heard {frequency} Hz");
+    for file in [ben_file, anna_file, tone_file, heard_file] {
+        let _ = std::fs::remove_file(file);
+    }
     gateway.stop().await;
+}
+
+/// 1.5 s of a 1 kHz tone, 8 kHz mono.
+fn write_tone(path: &PathBuf) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 8000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(path, spec).expect("create");
+    for sample in softphone::audio::tone::sine(8000, 1000.0, 12000.0, 12000) {
+        writer.write_sample(sample).expect("write");
+    }
+    writer.finalize().expect("finalize");
 }
 
 #[tokio::test]
 async fn a_failed_call_exits_4_with_the_reason() {
     let gateway = start_gateway().await;
     let file = password_file("fail", PASSWORD);
-    let mut child = softphone(&["hfa", "call", "299"], &gateway, "201", &file, &[]);
+    let mut child = softphone(
+        &["hfa", "call", "299"],
+        &gateway,
+        "201",
+        &file,
+        &["--no-audio"],
+    );
     assert_eq!(exit_status(&mut child).await.code(), Some(4));
     let output = child.wait_with_output().await.expect("output");
     let stdout = String::from_utf8_lossy(&output.stdout);

@@ -180,3 +180,79 @@ async fn the_echo_test_returns_what_was_said_and_the_announcement_plays() {
         let _ = std::fs::remove_file(file);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opus_when_both_phones_offer_it_and_g711_otherwise_with_dtmf_in_band() {
+    use shared::media::Codec;
+    let gateway = start_gateway(Clock::system(), SystemTimers::default()).await;
+    let opus_phone = || MediaOptions {
+        codecs: vec![softphone::media::OPUS, Codec::Pcma],
+        ..MediaOptions::g711(Box::new(softphone::audio::NullBackend))
+    };
+    let mut anna = Handset::register_with_media(
+        account(gateway.hfa_addr(), ANNA, HOME_IP),
+        PhoneTimers::default(),
+        opus_phone(),
+    )
+    .await;
+    let mut ben = Handset::register_with_media(
+        account(gateway.hfa_addr(), BEN, LAN_IP),
+        PhoneTimers::default(),
+        opus_phone(),
+    )
+    .await;
+    anna.press("h202");
+    ben.until("the ringer", |m| m.ringer()).await;
+    ben.press("h");
+    let codec = |report: MediaReport| match report {
+        MediaReport::Started { codec, .. } => codec,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        codec(
+            anna.media_report("media", |r| matches!(r, MediaReport::Started { .. }))
+                .await
+        ),
+        "opus"
+    );
+    assert_eq!(
+        codec(
+            ben.media_report("media", |r| matches!(r, MediaReport::Started { .. }))
+                .await
+        ),
+        "opus"
+    );
+    // DTMF in the media, RFC 4733: each digit arrives once.
+    for digit in ['1', '5', '#'] {
+        anna.client.send_dtmf(digit);
+        let heard = ben
+            .media_report("a DTMF digit", |r| matches!(r, MediaReport::Dtmf(_)))
+            .await;
+        assert_eq!(heard, MediaReport::Dtmf(digit));
+    }
+    anna.press("u");
+    ben.press("u");
+    ben.client.stop().await;
+
+    // 202 registers again from a phone that offers G.711 only.
+    let mut g711 = Handset::register_with_media(
+        account(gateway.hfa_addr(), BEN, LAN_IP),
+        PhoneTimers::default(),
+        MediaOptions::g711(Box::new(softphone::audio::NullBackend)),
+    )
+    .await;
+    anna.press("h202");
+    g711.until("the ringer", |m| m.ringer()).await;
+    g711.press("h");
+    assert_eq!(
+        codec(
+            anna.media_report("media", |r| matches!(r, MediaReport::Started { .. }))
+                .await
+        ),
+        "PCMA"
+    );
+    anna.press("u");
+    anna.client.stop().await;
+    g711.client.stop().await;
+    gateway.stop().await;
+}

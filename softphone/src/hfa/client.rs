@@ -24,6 +24,8 @@ use crate::media::call::MediaReport;
 pub enum ClientCommand {
     /// Send a stimulus (key, hook) or media message.
     Send(Message),
+    /// Send a DTMF digit in the call's media (RFC 4733).
+    Dtmf(char),
     /// Close the connection and end the task.
     Stop,
 }
@@ -94,6 +96,13 @@ impl HfaClient {
 
     pub fn send(&self, message: Message) {
         let _ = self.commands.send(ClientCommand::Send(message));
+    }
+
+    /// Sends `digit` in the media of the call in progress, as an RFC 4733
+    /// telephone event (the desk phone's key stimulus to the system is
+    /// separate: [`HfaClient::send`]).
+    pub fn send_dtmf(&self, digit: char) {
+        let _ = self.commands.send(ClientCommand::Dtmf(digit));
     }
 
     /// Closes the connection and waits for the task to end.
@@ -201,6 +210,11 @@ async fn drive(
                 Some(ClientCommand::Send(message)) => {
                     if let Err(error) = engine.send_message(message) {
                         tracing::warn!("message not sent: {error}");
+                    }
+                }
+                Some(ClientCommand::Dtmf(digit)) => {
+                    if let Some(media) = media.as_ref() {
+                        media.send_dtmf(digit);
                     }
                 }
                 Some(ClientCommand::Stop) | None => {

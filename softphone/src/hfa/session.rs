@@ -9,6 +9,7 @@ use tokio::time::Instant;
 
 use super::call_flow::{Action, CallFlow, Outcome, Plan};
 use super::{HfaAccount, HfaClient};
+use crate::media::MediaOptions;
 
 /// How a session ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +27,7 @@ pub enum SessionEnd {
 /// Registers and keeps the registration until Ctrl-C or a decline,
 /// printing every registration event.
 pub async fn register(account: HfaAccount, timers: PhoneTimers) -> SessionEnd {
+    let mut interrupt = Interrupt::new();
     let (client, mut events) = HfaClient::spawn(account, timers);
     let end = loop {
         tokio::select! {
@@ -38,7 +40,7 @@ pub async fn register(account: HfaAccount, timers: PhoneTimers) -> SessionEnd {
                 }
                 None => break SessionEnd::ClientGone,
             },
-            _ = tokio::signal::ctrl_c() => {
+            () = interrupt.recv() => {
                 println!("interrupted: closing the connection");
                 break SessionEnd::Interrupted;
             }
@@ -50,8 +52,21 @@ pub async fn register(account: HfaAccount, timers: PhoneTimers) -> SessionEnd {
 
 /// Registers, then places or answers a call as `plan` says, printing every
 /// registration event and every change of the phone model.
-pub async fn call(account: HfaAccount, timers: PhoneTimers, plan: Plan) -> SessionEnd {
-    let (client, mut events) = HfaClient::spawn(account, timers);
+pub async fn call(
+    account: HfaAccount,
+    timers: PhoneTimers,
+    plan: Plan,
+    media: MediaOptions,
+) -> SessionEnd {
+    let mut interrupt = Interrupt::new();
+    let (client, mut events, mut media) =
+        match HfaClient::spawn_with_media(account, timers, media).await {
+            Ok(started) => started,
+            Err(error) => {
+                eprintln!("softphone: cannot open the media sockets: {error}");
+                return SessionEnd::ClientGone;
+            }
+        };
     let mut flow = CallFlow::new(plan);
     let end = loop {
         let deadline = flow.poll_timeout().map(Instant::from_std);
@@ -64,7 +79,11 @@ pub async fn call(account: HfaAccount, timers: PhoneTimers, plan: Plan) -> Sessi
                 None => break SessionEnd::ClientGone,
             },
             () = sleep_until(deadline) => flow.handle_timeout(now()),
-            _ = tokio::signal::ctrl_c() => {
+            Some(report) = media.reports.recv() => {
+                println!("{report}");
+                Vec::new()
+            }
+            () = interrupt.recv() => {
                 println!("interrupted");
                 flow.interrupted()
             }
@@ -74,8 +93,17 @@ pub async fn call(account: HfaAccount, timers: PhoneTimers, plan: Plan) -> Sessi
         }
     };
     client.stop().await;
+    // The last figures (and a finished recording) come as the media stops.
+    while let Ok(Some(report)) =
+        tokio::time::timeout(MEDIA_STOP_PATIENCE, media.reports.recv()).await
+    {
+        println!("{report}");
+    }
     end
 }
+
+/// How long the media of an ending call may take to stop and report.
+const MEDIA_STOP_PATIENCE: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Feeds one client event to the flow; `Err` on a decline, which ends the
 /// session.
@@ -142,4 +170,24 @@ async fn sleep_until(deadline: Option<Instant>) {
 
 fn now() -> std::time::Instant {
     Instant::now().into_std()
+}
+
+/// Ctrl-C (SIGINT), listened for from the session's start to its end: a
+/// fresh `ctrl_c()` per loop turn would miss a signal that arrives between
+/// two turns, and the default action would kill the process unannounced.
+struct Interrupt(Option<tokio::signal::unix::Signal>);
+
+impl Interrupt {
+    fn new() -> Self {
+        Self(tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok())
+    }
+
+    async fn recv(&mut self) {
+        match &mut self.0 {
+            Some(signal) => {
+                signal.recv().await;
+            }
+            None => std::future::pending().await,
+        }
+    }
 }

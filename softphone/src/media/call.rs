@@ -70,6 +70,7 @@ pub async fn run(
     mut media: CallMedia,
     reports: mpsc::UnboundedSender<MediaReport>,
     mut stop: oneshot::Receiver<()>,
+    mut dtmf: mpsc::UnboundedReceiver<char>,
 ) {
     let frame = media.session.samples_per_frame();
     let mut pcm = vec![0i16; frame];
@@ -102,6 +103,7 @@ pub async fn run(
                 }
             }
             () = sleep_until(rtcp_deadline) => media.session.handle_timeout(Instant::now()),
+            Some(digit) = dtmf.recv() => media.session.send_dtmf(Instant::now(), digit),
             Some(event) = media.audio.events.recv() => {
                 let _ = reports.send(MediaReport::Audio(event));
             }
@@ -188,4 +190,44 @@ async fn sleep_until(deadline: Option<Instant>) {
         Some(at) => tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await,
         None => std::future::pending().await,
     }
+}
+
+impl std::fmt::Display for MediaReport {
+    /// One line per report, as the headless commands print them.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Started { remote, codec } => write!(f, "media: {codec} to {remote}"),
+            Self::Quality(stats) => write!(f, "quality: {}", quality(stats)),
+            Self::Dtmf(digit) => write!(f, "dtmf: {digit}"),
+            Self::Audio(AudioEvent::DeviceLost { which, why }) => {
+                write!(
+                    f,
+                    "audio: {which:?} device lost ({why}); the call goes on silently"
+                )
+            }
+            Self::Audio(AudioEvent::PlaybackFinished) => f.write_str("audio: play file finished"),
+            Self::Stopped(stats) => write!(f, "media stopped: {}", quality(stats)),
+        }
+    }
+}
+
+/// The figures a person reads: loss, jitter, round trip, playout delay and
+/// the E-model's estimate.
+fn quality(stats: &StreamStats) -> String {
+    let rtt = stats
+        .rtt_ms
+        .map_or_else(|| "-".to_owned(), |rtt| format!("{rtt:.1} ms"));
+    format!(
+        "sent {} received {} lost {} ({:.1} %) late {} concealed {}, jitter {:.1} ms, rtt {rtt}, \
+         playout delay {:.0} ms, MOS {:.2}",
+        stats.sent,
+        stats.received,
+        stats.lost,
+        stats.loss_fraction * 100.0,
+        stats.late,
+        stats.concealed,
+        stats.jitter_ms,
+        stats.playout_delay_ms,
+        stats.mos
+    )
 }

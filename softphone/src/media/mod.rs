@@ -55,6 +55,7 @@ impl MediaOptions {
 struct Running {
     set_payload: SetPayload,
     stop: oneshot::Sender<()>,
+    dtmf: mpsc::UnboundedSender<char>,
     task: JoinHandle<()>,
 }
 
@@ -172,17 +173,27 @@ impl MediaPort {
             report_every: REPORT_EVERY,
         };
         let (stop, stop_rx) = oneshot::channel();
+        let (dtmf, dtmf_rx) = mpsc::unbounded_channel();
         let _ = self.reports.send(MediaReport::Started {
             remote: peer.rtp,
             codec: codec.name().to_owned(),
         });
-        let task = tokio::spawn(call::run(media, self.reports.clone(), stop_rx));
+        let task = tokio::spawn(call::run(media, self.reports.clone(), stop_rx, dtmf_rx));
         self.running = Some(Running {
             set_payload: set_payload.clone(),
             stop,
+            dtmf,
             task,
         });
         Ok(())
+    }
+
+    /// Sends `digit` in the media as an RFC 4733 telephone event, if a
+    /// call's media runs.
+    pub fn send_dtmf(&self, digit: char) {
+        if let Some(running) = &self.running {
+            let _ = running.dtmf.send(digit);
+        }
     }
 
     /// Stops the call's media, if any runs.
