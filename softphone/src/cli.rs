@@ -53,7 +53,7 @@ pub struct Args {
 pub enum Command {
     /// Act as an OpenStage HFA desk phone.
     #[command(subcommand)]
-    Hfa(HfaCommand),
+    Hfa(Box<HfaCommand>),
     /// Sound devices.
     #[command(subcommand)]
     Audio(AudioCommand),
@@ -276,7 +276,7 @@ pub fn init_logging(verbose: u8) {
 
 pub async fn run(args: Args) -> ExitCode {
     let command = match args.command {
-        Command::Hfa(command) => command,
+        Command::Hfa(command) => *command,
         Command::Audio(AudioCommand::Devices) => return list_devices(),
     };
     let (account, plan) = match command {
