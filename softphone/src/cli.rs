@@ -379,21 +379,27 @@ mod tests {
     #[test]
     fn call_takes_the_number_and_a_human_duration() {
         let Ok(Args {
-            command: Command::Hfa(HfaCommand::Call(call)),
+            command: Command::Hfa(command),
             ..
         }) = parse(&["call", "202", "--hangup-after", "1m 500ms"])
         else {
             panic!("hfa call parses");
         };
+        let HfaCommand::Call(call) = *command else {
+            panic!("a call")
+        };
         assert_eq!(call.destination, "202");
         assert_eq!(call.account.number, "201");
         assert_eq!(call.hangup_after, Duration::from_millis(60_500));
         let Ok(Args {
-            command: Command::Hfa(HfaCommand::Call(call)),
+            command: Command::Hfa(command),
             ..
         }) = parse(&["call", "202"])
         else {
             panic!("hfa call parses");
+        };
+        let HfaCommand::Call(call) = *command else {
+            panic!("a call")
         };
         assert_eq!(call.hangup_after, Duration::from_secs(10));
         assert!(parse(&["call", "202", "--hangup-after", "10x"]).is_err());
@@ -403,11 +409,14 @@ mod tests {
     fn answer_needs_auto() {
         assert!(parse(&["answer"]).is_err());
         let Ok(Args {
-            command: Command::Hfa(HfaCommand::Answer(answer)),
+            command: Command::Hfa(command),
             ..
         }) = parse(&["answer", "--auto", "--hangup-after", "2s"])
         else {
             panic!("hfa answer parses");
+        };
+        let HfaCommand::Answer(answer) = *command else {
+            panic!("an answer")
         };
         assert_eq!(answer.hangup_after, Some(Duration::from_secs(2)));
     }
