@@ -31,6 +31,14 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Ask the running gateway (of this configuration's data directory)
+    /// how it is doing: registered phones, calls, RTP proxy channels.
+    Status {
+        /// The configuration file the gateway runs with; without it, the
+        /// built-in demo configuration's data directory.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Start the gateway.
     Run {
         /// The configuration file; without it, the built-in demo

@@ -3,17 +3,24 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
 use shared::hfa_engine::system::SystemTimers;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::calls::channels::{ChannelAddresses, ChannelId, ChannelPlan};
+use crate::calls::control::SbcCommand;
 use crate::calls::media::MediaPolicy;
+use crate::calls::service::SbcControl;
 use crate::calls::{CallControl, CallService, CallTimers};
 use crate::clock::Clock;
+use crate::config::RtpRange;
 use crate::config::ValidatedConfig;
 use crate::hfa::{HfaServer, HfaState};
 use crate::media::ServiceMedia;
+use crate::sbc::{Sbc, SbcConfig};
+use crate::status;
 
 /// How to start a gateway beyond its configuration (tests and benchmarks
 /// change these; `gateway run` uses the defaults).
@@ -23,6 +30,12 @@ pub struct StartOptions {
     pub hfa_listen: Option<SocketAddr>,
     pub timers: SystemTimers,
     pub clock: Clock,
+    /// Use this RTP port range for the proxy instead of the model's (tests
+    /// running gateways side by side).
+    pub rtp_range: Option<RtpRange>,
+    /// Answer `gateway status` on this Unix socket (`gateway run` puts it
+    /// in the data directory).
+    pub status_socket: Option<std::path::PathBuf>,
 }
 
 /// The gateway's servers, running on the current tokio runtime.
@@ -34,25 +47,34 @@ pub struct Gateway {
     shutdown: watch::Sender<bool>,
     hfa_task: JoinHandle<()>,
     timers_task: JoinHandle<()>,
+    status_task: Option<JoinHandle<()>>,
+    sbc: Arc<Sbc>,
+    idle_task: JoinHandle<()>,
 }
 
 impl Gateway {
     /// Binds every listener, then serves. Fails if a port is taken.
     pub async fn start(config: ValidatedConfig, options: StartOptions) -> std::io::Result<Self> {
         let listen = options.hfa_listen.unwrap_or_else(|| config.hfa_addr());
-        let trunk_channels = config.internet_calls().calls as usize;
-        let (service_media, endpoints) = ServiceMedia::start(media_ip(&config)).await?;
+        let internet_calls = config.internet_calls().calls as usize;
+        let media_ip = media_ip(&config);
+        let (service_media, endpoints) = ServiceMedia::start(media_ip).await?;
         let media = MediaPolicy {
             services: endpoints,
             ..MediaPolicy::from_config(&config)
         };
-        let control = CallControl::new(
-            &config,
-            CallTimers::from_config(&config),
-            trunk_channels,
-            media,
+        let sbc = Sbc::start(sbc_config(&config, media_ip, options.rtp_range))
+            .await
+            .map_err(std::io::Error::other)?;
+        let plan = channel_plan(&sbc, public_ip(&config, media_ip).await, internet_calls);
+        let control = CallControl::new(&config, CallTimers::from_config(&config), plan, media);
+        let calls = CallService::new(
+            control,
+            options.clock.clone(),
+            Some(service_media),
+            Some(sbc.clone()),
         );
-        let calls = CallService::new(control, options.clock.clone(), Some(service_media));
+        let idle_task = tokio::spawn(end_idle_calls(sbc.idle(), calls.clone()));
         let timers_task = tokio::spawn(calls.clone().run_timers());
         let hfa = Arc::new(HfaState::new(
             config,
@@ -64,6 +86,18 @@ impl Gateway {
         let hfa_addr = server.local_addr()?;
         let (shutdown, shutdown_rx) = watch::channel(false);
         let hfa_task = tokio::spawn(server.serve(shutdown_rx));
+        let status_task = match &options.status_socket {
+            Some(path) => {
+                let (hfa, calls) = (hfa.clone(), calls.clone());
+                let sbc = sbc.clone();
+                let report = move || {
+                    status::collect(&hfa, &calls, Some(status::relay_report(&sbc.stats())))
+                        .to_string()
+                };
+                Some(status::serve(path, Arc::new(report))?)
+            }
+            None => None,
+        };
         Ok(Self {
             hfa_addr,
             hfa,
@@ -71,6 +105,9 @@ impl Gateway {
             shutdown,
             hfa_task,
             timers_task,
+            status_task,
+            sbc,
+            idle_task,
         })
     }
 
@@ -95,6 +132,25 @@ impl Gateway {
         let _ = self.shutdown.send(true);
         let _ = self.hfa_task.await;
         self.timers_task.abort();
+        self.idle_task.abort();
+        if let Some(task) = self.status_task {
+            task.abort();
+        }
+        self.sbc.shutdown().await;
+    }
+
+    /// The RTP proxy's data plane (counters, latch states).
+    pub fn sbc(&self) -> &Sbc {
+        &self.sbc
+    }
+
+    /// What `gateway status` reports.
+    pub fn status(&self) -> status::Status {
+        status::collect(
+            &self.hfa,
+            &self.calls,
+            Some(status::relay_report(&self.sbc.stats())),
+        )
     }
 
     /// Call control, for status and tests.
@@ -112,5 +168,89 @@ fn media_ip(config: &ValidatedConfig) -> IpAddr {
         IpAddr::V4(Ipv4Addr::LOCALHOST)
     } else {
         listen
+    }
+}
+
+/// The proxy's pool: the model's channels on its forwarded range (guide
+/// 1.3.5, 2.5.2), latching as `docs/sbc.md` describes.
+fn sbc_config(config: &ValidatedConfig, ip: IpAddr, range: Option<RtpRange>) -> SbcConfig {
+    SbcConfig {
+        public_bind: ip,
+        rtp_range: range.unwrap_or_else(|| config.rtp_ports()),
+        channels: u16::try_from(config.rtp_proxy_channels()).unwrap_or(u16::MAX),
+        inner_bind: ip,
+        learning_window: Duration::from_secs(10),
+        probation: 3,
+        idle_timeout: Duration::from_secs(30),
+    }
+}
+
+/// Call control's view of the pool the SBC bound.
+fn channel_plan(sbc: &Sbc, public_ip: IpAddr, internet_calls: usize) -> ChannelPlan {
+    let channels = (0..sbc.channels())
+        .map(ChannelId)
+        .map(|id| {
+            let (inner_rtp, inner_rtcp) = sbc.inner(id);
+            ChannelAddresses {
+                public_rtp_port: sbc.public_rtp(id).port(),
+                inner_rtp,
+                inner_rtcp,
+            }
+        })
+        .collect();
+    ChannelPlan {
+        public_ip: Some(public_ip),
+        channels,
+        internet_calls,
+    }
+}
+
+/// The system's public address as an IP for Set Payload: the configured
+/// one, or what its DNS name resolves to now (dynamic DNS, guide 3.2).
+async fn public_ip(config: &ValidatedConfig, fallback: IpAddr) -> IpAddr {
+    let host = config.public_address().to_string();
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return ip;
+    }
+    match tokio::net::lookup_host((host.as_str(), 0))
+        .await
+        .map(|mut found| found.next())
+    {
+        Ok(Some(addr)) => addr.ip(),
+        _ => {
+            tracing::warn!(
+                host,
+                "the public address does not resolve now; Set Payload uses {fallback}"
+            );
+            fallback
+        }
+    }
+}
+
+/// Ends the calls whose media went idle (a phone that lost its network).
+async fn end_idle_calls(
+    mut idle: tokio::sync::mpsc::UnboundedReceiver<ChannelId>,
+    calls: Arc<CallService>,
+) {
+    while let Some(channel) = idle.recv().await {
+        tracing::info!(channel = channel.0, "media idle: ending the call");
+        calls.media_idle(channel);
+    }
+}
+
+impl SbcControl for Sbc {
+    fn apply(&self, command: &SbcCommand) {
+        match *command {
+            SbcCommand::Anchor {
+                channel,
+                inner_peer,
+            } => self.anchor(channel, inner_peer),
+            SbcCommand::SetInnerPeer {
+                channel,
+                inner_peer,
+            } => self.set_inner_peer(channel, inner_peer),
+            SbcCommand::Relearn { channel } => self.relearn(channel),
+            SbcCommand::Release { channel } => self.release(channel),
+        }
     }
 }

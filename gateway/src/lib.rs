@@ -6,3 +6,5 @@ pub mod gateway;
 pub mod hfa;
 pub mod lockout;
 pub mod media;
+pub mod sbc;
+pub mod status;

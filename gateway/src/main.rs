@@ -23,6 +23,7 @@ async fn main() -> ExitCode {
         Command::CheckConfig { file } => return check_config(&file),
         Command::Init { file, force } => init(&file, force),
         Command::Run { config } => run(config.as_deref()).await,
+        Command::Status { config } => status(config.as_deref()).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -57,7 +58,12 @@ async fn run(file: Option<&Path>) -> anyhow::Result<()> {
     print!("{}", config.summary());
     let hfa_addr = config.hfa_addr();
     let (https_addr, rtp_ports) = (config.https_addr(), config.rtp_ports());
-    let gateway = Gateway::start(config, StartOptions::default())
+    let status_socket = Some(gateway::status::socket_path(&prepare_data_dir(&config)?));
+    let options = StartOptions {
+        status_socket,
+        ..StartOptions::default()
+    };
+    let gateway = Gateway::start(config, options)
         .await
         .with_context(|| format!("cannot listen for HFA on TCP {hfa_addr}"))?;
     println!(
@@ -72,6 +78,34 @@ async fn run(file: Option<&Path>) -> anyhow::Result<()> {
     gateway.stop().await;
     println!("stopped");
     Ok(())
+}
+
+async fn status(file: Option<&Path>) -> anyhow::Result<()> {
+    let data_dir = match file {
+        Some(file) => config::load_file(file)?.data_dir()?,
+        None => config::data_dir::default_data_dir()?,
+    };
+    let path = gateway::status::socket_path(&data_dir);
+    let report = gateway::status::query(&data_dir).await.with_context(|| {
+        format!(
+            "no gateway answers at {} (is `gateway run` running with this configuration?)",
+            path.display()
+        )
+    })?;
+    print!("{report}");
+    Ok(())
+}
+
+/// The gateway's data directory, created private (0700) if missing.
+fn prepare_data_dir(config: &ValidatedConfig) -> anyhow::Result<std::path::PathBuf> {
+    use std::os::unix::fs::DirBuilderExt as _;
+    let dir = config.data_dir()?;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)
+        .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+    Ok(dir)
 }
 
 fn load_for_run(file: Option<&Path>) -> anyhow::Result<ValidatedConfig> {

@@ -49,8 +49,15 @@ const PATIENCE: Duration = Duration::from_secs(20);
 
 async fn start_gateway() -> Gateway {
     let config = config::from_toml_str(CONFIG, "cli test").expect("valid test config");
+    // A block of RTP proxy ports per gateway: the tests run side by side.
+    static NEXT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
+    let first = 26000 + NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) * 128;
     let options = StartOptions {
         hfa_listen: Some("127.0.0.1:0".parse().expect("an address")),
+        rtp_range: Some(config::RtpRange {
+            first,
+            last: first + 127,
+        }),
         ..StartOptions::default()
     };
     Gateway::start(config, options)

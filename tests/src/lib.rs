@@ -3,10 +3,11 @@
 //! waiting for events (never sleeping).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::Duration;
 
 use gateway::clock::Clock;
-use gateway::config::{self, ValidatedConfig};
+use gateway::config::{self, RtpRange, ValidatedConfig};
 use gateway::gateway::{Gateway, StartOptions};
 use shared::hfa_engine::phone::{PhoneEvent, PhoneState, PhoneTimers};
 use shared::hfa_engine::system::SystemTimers;
@@ -121,10 +122,25 @@ pub async fn start_gateway_on(listen: SocketAddr, clock: Clock, timers: SystemTi
         hfa_listen: Some(listen),
         timers,
         clock,
+        rtp_range: Some(next_rtp_range()),
+        status_socket: None,
     };
     match Gateway::start(office_config(), options).await {
         Ok(gateway) => gateway,
         Err(error) => panic!("gateway failed to start on {listen}: {error}"),
+    }
+}
+
+/// A block of the RTP proxy's ports of its own for each gateway a test
+/// starts, so that gateways run side by side (below the ephemeral range).
+pub fn next_rtp_range() -> RtpRange {
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    const PORTS: u16 = 128; // 60 channels of an X model, rounded up
+    let block = NEXT.fetch_add(1, Ordering::Relaxed) % 90;
+    let first = 20000 + block * PORTS;
+    RtpRange {
+        first,
+        last: first + PORTS - 1,
     }
 }
 

@@ -57,10 +57,14 @@ fn reference() -> &'static (PathBuf, Vec<i16>) {
             spoke.is_ok_and(|s| s.success()),
             "espeak-ng is needed (make deps installs it)"
         );
+        // Half a second of silence first, as a caller draws breath: the
+        // proxy drops a phone's first packets while it makes sure of their
+        // source (probation), and those should not be speech.
         let converted = Command::new("sox")
             .arg(&raw)
             .args(["-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer"])
             .arg(&path)
+            .args(["pad", "0.5", "0.5"])
             .status();
         assert!(
             converted.is_ok_and(|s| s.success()),
@@ -182,17 +186,63 @@ async fn a_clean_path_adds_no_damage_to_g711() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concealment_keeps_speech_good_under_loss_and_beats_zero_fill() {
+/// The impaired path, replayed deterministically: the same sessions
+/// (codec, jitter buffer, concealment) on a virtual clock, with packets
+/// dropped and delayed by the seeded impairment, so concealment and
+/// zero-fill face exactly the same losses and the scores do not depend on
+/// how busy the machine is.
+fn through_impairment(reference: &[i16], impairment: Impairment, concealment: bool) -> Vec<i16> {
+    use std::collections::BTreeMap;
+    use std::time::Instant;
+
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+    use shared::media::{Channel, MediaSession, SessionConfig};
+
+    let t0 = Instant::now();
+    let mut sender = MediaSession::new(SessionConfig::new(Codec::Pcma, 1), t0, 1).expect("sender");
+    let config = SessionConfig {
+        concealment,
+        ..SessionConfig::new(Codec::Pcma, 2)
+    };
+    let mut receiver = MediaSession::new(config, t0, 2).expect("receiver");
+    let mut rng = StdRng::seed_from_u64(impairment.seed);
+    // Packets in flight by arrival time (µs after t0, then sending order).
+    let mut in_flight: BTreeMap<(u128, usize), Vec<u8>> = BTreeMap::new();
+    let (mut heard, mut frame, mut sent) = (Vec::new(), [0i16; 160], 0usize);
+    let frames = reference.len().div_ceil(160) + 25;
+    for k in 0..frames {
+        let now = t0 + Duration::from_millis(20 * k as u64);
+        let mut input = [0i16; 160];
+        for (sample, source) in input.iter_mut().zip(reference.iter().skip(k * 160)) {
+            *sample = *source;
+        }
+        sender.send_frame(now, &input);
+        while let Some(transmit) = sender.poll_transmit() {
+            let lost = rng.random_bool(impairment.loss);
+            let delay = impairment.delay + impairment.jitter.mul_f64(rng.random::<f64>());
+            if transmit.channel == Channel::Rtp && !lost {
+                let arrival = (now + delay).duration_since(t0).as_micros();
+                in_flight.insert((arrival, sent), transmit.bytes.to_vec());
+            }
+            sent += 1;
+        }
+        let due = now.duration_since(t0).as_micros();
+        while let Some(entry) = in_flight.first_entry().filter(|entry| entry.key().0 <= due) {
+            let ((arrival, _), packet) = entry.remove_entry();
+            receiver.handle_rtp(t0 + Duration::from_micros(arrival as u64), &packet);
+        }
+        receiver.playout(now, &mut frame);
+        heard.extend_from_slice(&frame);
+    }
+    heard
+}
+
+#[test]
+fn concealment_keeps_speech_good_under_loss_and_beats_zero_fill() {
     let (_, reference) = reference();
-    let concealed = mos(
-        reference,
-        &call_and_record("plc.wav", Some(IMPAIRMENT), true).await,
-    );
-    let zero_filled = mos(
-        reference,
-        &call_and_record("zero-fill.wav", Some(IMPAIRMENT), false).await,
-    );
+    let concealed = mos(reference, &through_impairment(reference, IMPAIRMENT, true));
+    let zero_filled = mos(reference, &through_impairment(reference, IMPAIRMENT, false));
     eprintln!(
         "PESQ MOS-LQO with 5 % loss, 30 ms jitter: concealment {concealed:.3}, zero-fill {zero_filled:.3}"
     );
@@ -201,4 +251,16 @@ async fn concealment_keeps_speech_good_under_loss_and_beats_zero_fill() {
         concealed > zero_filled + 0.1,
         "concealment {concealed:.3} vs zero-fill {zero_filled:.3}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_impaired_path_through_the_gateway_is_concealed_not_broken() {
+    let (_, reference) = reference();
+    let heard = call_and_record("impaired.wav", Some(IMPAIRMENT), true).await;
+    // Real time on a shared machine: the score varies with the load, so the
+    // bar here is "speech survives"; the exact figures are the
+    // deterministic replay's above.
+    let score = mos(reference, &heard);
+    eprintln!("PESQ MOS-LQO through the gateway with 5 % loss, 30 ms jitter: {score:.3}");
+    assert!(score >= 2.5, "speech survived: {score:.3}");
 }

@@ -9,6 +9,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
+use std::net::SocketAddr;
+
+use super::channels::{ChannelId, ChannelPlan, ChannelPool, Refusal};
 use super::dialplan::Service;
 use super::dialplan::{Analysis, DialPlan};
 use super::indication::{CallId, FeatureKey, Indication};
@@ -68,6 +71,12 @@ pub enum CallEvent {
         a: String,
         b: String,
     },
+    /// A call refused for want of an RTP proxy channel or of an internet
+    /// call (guide 1.3.5, 2.3).
+    ProxyRefused {
+        subscriber: String,
+        refusal: Refusal,
+    },
     Released {
         call: CallId,
         by: String,
@@ -93,7 +102,29 @@ pub enum Output {
         party: Party,
         send_to: Option<RemoteMedia>,
     },
+    /// What the RTP proxy's data plane does with a channel.
+    Sbc(SbcCommand),
     Event(CallEvent),
+}
+
+/// Instructions to the SBC's data plane (see `docs/sbc.md`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SbcCommand {
+    /// The channel carries a connected call: relay between the device it
+    /// anchors (latched in a learning window opened now) and `inner_peer`.
+    Anchor {
+        channel: ChannelId,
+        inner_peer: Option<(SocketAddr, SocketAddr)>,
+    },
+    /// The rest of the call moved (a transfer, a LAN device's new address).
+    SetInnerPeer {
+        channel: ChannelId,
+        inner_peer: Option<(SocketAddr, SocketAddr)>,
+    },
+    /// The device announced a new address: learn its source again.
+    Relearn { channel: ChannelId },
+    /// The call ended: stop relaying, the channel is free.
+    Release { channel: ChannelId },
 }
 
 /// A deadline and what it belongs to (checked against the state when it
@@ -109,7 +140,7 @@ enum Timer {
 pub struct CallControl {
     plan: DialPlan,
     clients: HashMap<String, Client>,
-    trunk_channels: usize,
+    pool: ChannelPool,
     timers: CallTimers,
     media: MediaPolicy,
     lines: BTreeMap<String, Line>,
@@ -121,11 +152,11 @@ pub struct CallControl {
 }
 
 impl CallControl {
-    /// `trunk_channels`: calls the built-in test trunk carries at once.
+    /// `channels`: the RTP proxy's pool as the SBC bound it.
     pub fn new(
         config: &ValidatedConfig,
         timers: CallTimers,
-        trunk_channels: usize,
+        channels: ChannelPlan,
         media: MediaPolicy,
     ) -> Self {
         Self {
@@ -135,7 +166,7 @@ impl CallControl {
                 .iter()
                 .map(|c| (c.number.clone(), c.clone()))
                 .collect(),
-            trunk_channels,
+            pool: ChannelPool::new(channels),
             timers,
             media,
             lines: BTreeMap::new(),
@@ -147,14 +178,16 @@ impl CallControl {
         }
     }
 
-    /// A device of `number` registered (a re-registration replaces the old).
-    pub fn attach(&mut self, number: &str) {
+    /// A device of `number` registered (a re-registration replaces the
+    /// old); `internet`: from outside the company LAN, so its calls are
+    /// anchored in the RTP proxy.
+    pub fn attach(&mut self, number: &str, internet: bool) {
         self.detach(number);
         let Some(client) = self.clients.get(number) else {
             return;
         };
         self.lines
-            .insert(number.to_owned(), Line::new(client.name.clone()));
+            .insert(number.to_owned(), Line::new(client.name.clone(), internet));
         self.dirty.insert(number.to_owned());
         self.refresh();
     }
@@ -227,9 +260,22 @@ impl CallControl {
         self.calls.len()
     }
 
-    /// Trunk channels taken by calls now.
-    pub fn trunk_channels_in_use(&self) -> usize {
+    /// Calls on the test trunk now.
+    pub fn trunk_calls(&self) -> usize {
         self.calls.values().filter(|call| call.uses_trunk()).count()
+    }
+
+    /// The RTP proxy's pool: channels in use, peak, refusals.
+    pub fn channels(&self) -> &ChannelPool {
+        &self.pool
+    }
+
+    /// Calls holding RTP proxy channels now (internet calls, guide 2.3).
+    pub fn internet_calls(&self) -> usize {
+        self.calls
+            .values()
+            .filter(|call| !call.anchors.is_empty())
+            .count()
     }
 
     /// The device of `number` receives media as `offer` says (its Codec
@@ -242,8 +288,24 @@ impl CallControl {
         if let LineState::InCall(id) = line.state {
             self.touch_call(id);
             self.service_media_update(id);
+            self.repoint_channels(id, Some(number));
         }
         self.refresh();
+    }
+
+    /// The media of the call holding `channel` stopped flowing (the SBC's
+    /// idle-media timeout: a phone lost its network without a word): the
+    /// call ends for everyone in it, and its channels are free again.
+    pub fn media_idle(&mut self, channel: ChannelId) {
+        let holding = self
+            .calls
+            .iter()
+            .find(|(_, call)| call.anchors.iter().any(|(_, held)| *held == channel));
+        if let Some((id, _)) = holding {
+            let id = *id;
+            self.end_call(id, "");
+            self.refresh();
+        }
     }
 
     /// What the device of `number` shows now, as far as call control knows.
@@ -407,14 +469,25 @@ impl CallControl {
             return; // nobody left to end such a call
         }
         let state = second.state;
-        self.remove_call(held);
-        self.remove_call(consultation);
-        let id = self.new_call(Call {
+        // The held party's and the consultation party's channels carry on
+        // in the new call; the transferring phone's are given back.
+        let anchors: Vec<(Party, ChannelId)> = first
+            .anchors
+            .iter()
+            .filter(|(party, _)| *party == x)
+            .chain(second.anchors.iter().filter(|(party, _)| *party == y))
+            .cloned()
+            .collect();
+        let kept: Vec<ChannelId> = anchors.iter().map(|(_, channel)| *channel).collect();
+        self.remove_call_keeping(held, &kept);
+        self.remove_call_keeping(consultation, &kept);
+        let id = self.insert_call(Call {
             a: x,
             b: y,
             state,
             held_by: None,
             via: None,
+            anchors,
         });
         if let CallState::Alerting { until } = state {
             self.deadlines.insert((until, Timer::Call(id)));
@@ -431,6 +504,8 @@ impl CallControl {
             }
         }
         self.touch_call(id);
+        self.repoint_channels(id, None);
+        self.service_media_update(id);
     }
 
     fn forward_key(&mut self, number: &str) {
@@ -486,14 +561,74 @@ impl CallControl {
         Parties {
             lines: &self.lines,
             media: &self.media,
+            pool: &self.pool,
         }
     }
 }
 
-/// The parties' names and media, as screens see them.
+/// The parties' names and media, as screens and the SBC see them.
 struct Parties<'a> {
     lines: &'a BTreeMap<String, Line>,
     media: &'a MediaPolicy,
+    pool: &'a ChannelPool,
+}
+
+impl Parties<'_> {
+    /// What `party` announced: a device's Codec Capabilities, or the
+    /// system's own end for a service or the trunk.
+    fn announced(&self, party: &Party) -> Option<&MediaOffer> {
+        let services = &self.media.services;
+        match party {
+            Party::Device(number) => self.lines.get(number)?.media_offer.as_ref(),
+            Party::Trunk(_) => services.trunk.as_ref(),
+            Party::Service(Service::EchoTest) => services.echo_test.as_ref(),
+            Party::Service(Service::AnnouncementTest) => services.announcement.as_ref(),
+        }
+    }
+
+    /// Where the rest of `call` sends `party`'s media: what it announced,
+    /// or for an anchored device, its channel's inner side.
+    pub(super) fn effective_offer(&self, call: &Call, party: &Party) -> Option<MediaOffer> {
+        let announced = self.announced(party)?;
+        match (
+            party,
+            call.anchor_of(party)
+                .and_then(|channel| self.pool.addresses(channel)),
+        ) {
+            (Party::Device(_), Some(channel)) => Some(MediaOffer {
+                rtp: channel.inner_rtp,
+                rtcp_port: channel.inner_rtcp.port(),
+                codecs: announced.codecs.clone(),
+            }),
+            _ => Some(announced.clone()),
+        }
+    }
+
+    /// The inner peer of a channel anchoring `party`: the other party's
+    /// effective media address (RTP, RTCP).
+    pub(super) fn inner_peer(
+        &self,
+        call: &Call,
+        party: &Party,
+    ) -> Option<(SocketAddr, SocketAddr)> {
+        let other = if *party == call.a { &call.b } else { &call.a };
+        let offer = self.effective_offer(call, other)?;
+        Some((offer.rtp, SocketAddr::new(offer.rtp.ip(), offer.rtcp_port)))
+    }
+
+    /// The media the system's end of a service or trunk call sends: to the
+    /// device's effective address.
+    pub(super) fn service_leg(
+        &self,
+        call: &Call,
+        system: &Party,
+        device: &Party,
+    ) -> Option<RemoteMedia> {
+        self.media.leg(
+            self.announced(system)?,
+            &self.effective_offer(call, device)?,
+        )
+    }
 }
 
 impl Directory for Parties<'_> {
@@ -508,21 +643,23 @@ impl Directory for Parties<'_> {
         }
     }
 
-    fn media_offer(&self, party: &Party) -> Option<&MediaOffer> {
-        let services = &self.media.services;
-        match party {
-            Party::Device(number) => self.lines.get(number)?.media_offer.as_ref(),
-            Party::Trunk(_) => services.trunk.as_ref(),
-            Party::Service(Service::EchoTest) => services.echo_test.as_ref(),
-            Party::Service(Service::AnnouncementTest) => services.announcement.as_ref(),
+    fn media_for(&self, call: &Call, own: &str) -> Option<RemoteMedia> {
+        let me = Party::Device(own.to_owned());
+        let mine = self.announced(&me)?;
+        let theirs = self.effective_offer(call, call.other(own))?;
+        let mut leg = self.media.leg(mine, &theirs)?;
+        // An anchored device sends to its channel's public side, at the
+        // company's public address (guide 3.1: the router forwards it).
+        if let Some(channel) = call
+            .anchor_of(&me)
+            .and_then(|channel| self.pool.addresses(channel))
+        {
+            leg.rtp = SocketAddr::new(self.pool.public_ip()?, channel.public_rtp_port);
+            leg.rtcp_port = channel.public_rtp_port.saturating_add(1);
         }
-    }
-
-    fn media_policy(&self) -> &MediaPolicy {
-        self.media
+        Some(leg)
     }
 }
-
 #[cfg(test)]
 impl CallControl {
     /// Every call is referenced by a device line that is in it or holds
@@ -556,6 +693,18 @@ impl CallControl {
             if line.held.is_some() && matches!(line.state, LineState::Idle) {
                 return Err(format!("{number} is idle while holding a call"));
             }
+        }
+        let held: Vec<ChannelId> = self
+            .calls
+            .values()
+            .flat_map(|call| call.anchors.iter().map(|(_, c)| *c))
+            .collect();
+        let unique: BTreeSet<ChannelId> = held.iter().copied().collect();
+        if unique.len() != held.len() || held.len() != self.pool.in_use() {
+            return Err(format!(
+                "calls hold channels {held:?}, the pool counts {} in use",
+                self.pool.in_use()
+            ));
         }
         Ok(())
     }

@@ -1,6 +1,9 @@
 //! Number analysis: what the digits dialled so far lead to.
 
 use crate::config::ValidatedConfig;
+use std::collections::BTreeSet;
+use std::ops::Bound;
+
 use crate::config::cos::{CallClass, Dialing};
 
 /// A number the system answers itself.
@@ -41,7 +44,9 @@ pub enum Analysis {
 /// The numbering plan of one system.
 #[derive(Debug, Clone)]
 pub struct DialPlan {
-    subscribers: Vec<String>,
+    /// Sorted, so that a prefix is found by one range lookup: analysis runs
+    /// per dialled digit, under the call service's lock.
+    subscribers: BTreeSet<String>,
     dialing: Dialing,
 }
 
@@ -84,14 +89,18 @@ impl DialPlan {
                 return Analysis::Service(service);
             }
         }
-        if let Some(number) = self.subscribers.iter().find(|number| *number == digits) {
-            return Analysis::Internal(number.clone());
+        if self.subscribers.contains(digits) {
+            return Analysis::Internal(digits.to_owned());
         }
-        let is_prefix = self
+        let subscriber_prefix = self
             .subscribers
-            .iter()
-            .chain([&self.dialing.echo_test, &self.dialing.announcement_test])
-            .any(|number| number.starts_with(digits));
+            .range::<str, _>((Bound::Included(digits), Bound::Unbounded))
+            .next()
+            .is_some_and(|number| number.starts_with(digits));
+        let is_prefix = subscriber_prefix
+            || [&self.dialing.echo_test, &self.dialing.announcement_test]
+                .into_iter()
+                .any(|code| code.starts_with(digits));
         if is_prefix {
             Analysis::Incomplete
         } else {

@@ -3,6 +3,7 @@
 //! against toll fraud (guide 2.2). Sans-IO and independent of how devices
 //! are attached: HFA phones today, myPortal to go and SIP devices later.
 
+pub mod channels;
 pub mod control;
 pub mod dialplan;
 pub mod indication;

@@ -3,6 +3,7 @@
 
 use std::time::Instant;
 
+use super::channels::ChannelId;
 use super::dialplan::Service;
 use super::indication::CallId;
 use super::media::MediaOffer;
@@ -49,6 +50,8 @@ pub struct Call {
     pub held_by: Option<String>,
     /// The subscriber whose forwarding redirected this call to `b`.
     pub via: Option<String>,
+    /// The RTP proxy channels this call holds, by the party each anchors.
+    pub anchors: Vec<(Party, ChannelId)>,
 }
 
 impl Call {
@@ -64,6 +67,14 @@ impl Call {
     /// Whether the call occupies a channel of the trunk.
     pub fn uses_trunk(&self) -> bool {
         matches!(self.a, Party::Trunk(_)) || matches!(self.b, Party::Trunk(_))
+    }
+
+    /// The channel that anchors `party` in this call, if any.
+    pub fn anchor_of(&self, party: &Party) -> Option<ChannelId> {
+        self.anchors
+            .iter()
+            .find(|(anchored, _)| anchored == party)
+            .map(|(_, channel)| *channel)
     }
 
     pub fn devices(&self) -> impl Iterator<Item = &str> {
@@ -89,7 +100,8 @@ pub enum Failure {
     UnknownNumber,
     /// The class of service bars the number (guide 2.2).
     NotAllowed,
-    /// No trunk channel or internet call left.
+    /// No RTP proxy channel or no simultaneous internet call is left
+    /// (guide 1.3.5, 2.3).
     NoLineFree,
     /// The callee's device is not registered.
     NotReachable(String),
@@ -134,10 +146,13 @@ pub struct Line {
     pub screen: Option<Screen>,
     /// Where and how the device receives media, as it announced.
     pub media_offer: Option<MediaOffer>,
+    /// The device registered from outside the company LAN: its calls are
+    /// anchored in the RTP proxy.
+    pub internet: bool,
 }
 
 impl Line {
-    pub fn new(name: String) -> Self {
+    pub fn new(name: String, internet: bool) -> Self {
         Self {
             name,
             off_hook: false,
@@ -146,6 +161,7 @@ impl Line {
             forward: None,
             screen: None,
             media_offer: None,
+            internet,
         }
     }
 

@@ -9,7 +9,7 @@
 use super::indication::{
     CallId, ClockKind, DisplayRow, FeatureKey, Indication, Lamp, MediaIndication, Tone,
 };
-use super::media::{MediaOffer, MediaPolicy, RemoteMedia};
+use super::media::RemoteMedia;
 use super::model::{Call, CallState, Failure, Line, LineState, Party, Purpose};
 
 /// Everything a device shows or plays.
@@ -33,9 +33,9 @@ pub struct Screen {
 pub trait Directory {
     /// "202 Ben" for a subscriber, the digits for an external number.
     fn label(&self, party: &Party) -> String;
-    /// Where and how `party` receives media, if it announced it.
-    fn media_offer(&self, party: &Party) -> Option<&MediaOffer>;
-    fn media_policy(&self) -> &MediaPolicy;
+    /// Where and how the device `own` sends the media of `call`, when both
+    /// ends announced theirs.
+    fn media_for(&self, call: &Call, own: &str) -> Option<RemoteMedia>;
 }
 
 impl Screen {
@@ -120,12 +120,7 @@ impl Screen {
                 self.top = other;
                 self.bottom = "Connected".into();
                 self.clock = ClockKind::CallTimer;
-                let mine = names.media_offer(&Party::Device(own.to_owned()));
-                let theirs = names.media_offer(call.other(own));
-                let remote = mine
-                    .zip(theirs)
-                    .and_then(|(mine, theirs)| names.media_policy().leg(mine, theirs));
-                self.media = Some((id, remote));
+                self.media = Some((id, names.media_for(call, own)));
             }
         }
     }

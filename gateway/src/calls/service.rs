@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tokio::sync::Notify;
 use tracing::{info, warn};
 
-use super::control::{CallControl, CallEvent, DeviceInput, Output};
+use super::channels::{ChannelId, Refusal};
+use super::control::{CallControl, CallEvent, DeviceInput, Output, SbcCommand};
 use super::indication::Indication;
 use super::media::MediaOffer;
 use super::screen::Screen;
@@ -16,6 +17,23 @@ use crate::clock::Clock;
 use crate::hfa::attachment::HfaAttachment;
 use crate::hfa::registry::ConnectionId;
 use crate::media::ServiceMedia;
+
+/// The RTP proxy's figures, for `gateway status` and tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChannelFigures {
+    pub capacity: usize,
+    pub in_use: usize,
+    pub peak: usize,
+    /// Calls holding channels (guide 2.3's simultaneous internet calls).
+    pub internet_calls: usize,
+    pub refused_no_channel: u64,
+    pub refused_budget: u64,
+}
+
+/// What the SBC's data plane does for call control.
+pub trait SbcControl: Send + Sync + std::fmt::Debug {
+    fn apply(&self, command: &SbcCommand);
+}
 
 /// Where a device's indications go.
 #[derive(Debug)]
@@ -50,6 +68,8 @@ pub struct CallService {
     inner: Mutex<Inner>,
     /// The system's own media ends (echo, announcement, test trunk).
     service_media: Option<Arc<ServiceMedia>>,
+    /// The RTP proxy's data plane.
+    sbc: Option<Arc<dyn SbcControl>>,
     clock: Clock,
     /// Wakes the timer task when a deadline may have moved earlier.
     deadline_changed: Notify,
@@ -60,9 +80,11 @@ impl CallService {
         control: CallControl,
         clock: Clock,
         service_media: Option<Arc<ServiceMedia>>,
+        sbc: Option<Arc<dyn SbcControl>>,
     ) -> Arc<Self> {
         Arc::new(Self {
             service_media,
+            sbc,
             inner: Mutex::new(Inner {
                 control,
                 devices: HashMap::new(),
@@ -73,10 +95,11 @@ impl CallService {
     }
 
     /// A device registered (replacing any earlier attachment of `number`).
-    pub fn attach(&self, number: &str, sink: DeviceSink) {
+    /// `internet`: it registered from outside the company LAN.
+    pub fn attach(&self, number: &str, sink: DeviceSink, internet: bool) {
         let mut inner = self.lock();
         inner.devices.insert(number.to_owned(), sink);
-        inner.control.attach(number);
+        inner.control.attach(number, internet);
         self.dispatch(&mut inner);
     }
 
@@ -111,14 +134,30 @@ impl CallService {
         self.dispatch(&mut inner);
     }
 
+    /// The media of the call holding `channel` stopped: end that call.
+    pub fn media_idle(&self, channel: ChannelId) {
+        let mut inner = self.lock();
+        inner.control.media_idle(channel);
+        self.dispatch(&mut inner);
+    }
+
     /// Calls in progress.
     pub fn calls(&self) -> usize {
         self.lock().control.calls()
     }
 
-    /// Trunk channels in use.
-    pub fn trunk_channels_in_use(&self) -> usize {
-        self.lock().control.trunk_channels_in_use()
+    /// The RTP proxy's figures: channels in use and peak, refusals.
+    pub fn channel_figures(&self) -> ChannelFigures {
+        let inner = self.lock();
+        let pool = inner.control.channels();
+        ChannelFigures {
+            capacity: pool.capacity(),
+            in_use: pool.in_use(),
+            peak: pool.peak,
+            internet_calls: inner.control.internet_calls(),
+            refused_no_channel: pool.refused_no_channel,
+            refused_budget: pool.refused_budget,
+        }
     }
 
     /// What `number`'s device shows, as call control derives it.
@@ -171,6 +210,11 @@ impl CallService {
                         media.update(call, &party, send_to);
                     }
                 }
+                Output::Sbc(command) => {
+                    if let Some(sbc) = &self.sbc {
+                        sbc.apply(&command);
+                    }
+                }
                 Output::Event(event) => log(&event),
             }
         }
@@ -203,5 +247,17 @@ fn log(event: &CallEvent) {
             subscriber,
             failure,
         } => info!(subscriber, ?failure, "call attempt failed"),
+        CallEvent::ProxyRefused {
+            subscriber,
+            refusal,
+        } => warn!(
+            subscriber,
+            ?refusal,
+            "call refused, no line free: {}",
+            match refusal {
+                Refusal::NoChannel => "every RTP proxy channel is in use (guide 1.3.5)",
+                Refusal::NoInternetCall => "every simultaneous internet call is in use (guide 2.3)",
+            }
+        ),
     }
 }

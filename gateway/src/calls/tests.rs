@@ -49,6 +49,8 @@ pub(super) struct Office {
     pub events: Vec<CallEvent>,
     /// Indications per device, in order, since the last `take`.
     pub shown: Vec<(String, Indication)>,
+    /// What the SBC's data plane was told.
+    pub sbc: Vec<super::control::SbcCommand>,
     /// What the system's media ends were told.
     pub service_media: Vec<(
         super::CallId,
@@ -66,18 +68,34 @@ pub(super) fn office_with_trunk(channels: usize) -> Office {
         failure_display: Duration::from_secs(10),
     };
     let mut office = Office {
-        cc: CallControl::new(&config, timers, channels, MediaPolicy::default()),
+        cc: CallControl::new(&config, timers, plan(channels, 10), MediaPolicy::default()),
         now: Instant::now(),
         events: Vec::new(),
         shown: Vec::new(),
         service_media: Vec::new(),
+        sbc: Vec::new(),
     };
     for number in ["201", "202", "203", "204"] {
-        office.cc.attach(number);
+        office.cc.attach(number, false);
     }
     office.drain();
     office.shown.clear();
     office
+}
+
+/// A pool of `channels` RTP proxy channels (public ports from 30274, inner
+/// sides on 10.10.0.2) and `internet_calls` simultaneous internet calls.
+pub(super) fn plan(channels: usize, internet_calls: usize) -> super::channels::ChannelPlan {
+    let address = |i: usize| super::channels::ChannelAddresses {
+        public_rtp_port: 30274 + 2 * i as u16,
+        inner_rtp: std::net::SocketAddr::from(([10, 10, 0, 2], 40000 + 2 * i as u16)),
+        inner_rtcp: std::net::SocketAddr::from(([10, 10, 0, 2], 40001 + 2 * i as u16)),
+    };
+    super::channels::ChannelPlan {
+        public_ip: Some(std::net::IpAddr::from([203, 0, 113, 10])),
+        channels: (0..channels).map(address).collect(),
+        internet_calls,
+    }
 }
 
 fn office() -> Office {
@@ -95,6 +113,7 @@ impl Office {
                     party,
                     send_to,
                 } => self.service_media.push((call, party, send_to)),
+                Output::Sbc(command) => self.sbc.push(command),
             }
         }
     }
@@ -169,10 +188,10 @@ fn a_device_attaching_gets_its_whole_idle_screen() {
     let mut cc = CallControl::new(
         &config,
         CallTimers::from_config(&config),
-        1,
+        plan(1, 1),
         MediaPolicy::default(),
     );
-    cc.attach("201");
+    cc.attach("201", false);
     let expected: Vec<Indication> = [
         top("201 Anna"),
         bottom(""),
@@ -547,7 +566,7 @@ fn class_of_service_bars_international_and_premium_numbers_and_logs_them() {
             ("201", "0900123456", CallClass::Premium)
         ]
     );
-    assert_eq!(o.cc.trunk_channels_in_use(), 0);
+    assert_eq!(o.cc.trunk_calls(), 0);
     // A national number is within 201's class of service.
     o.input("201", DeviceInput::OffHook);
     o.dial("201", "0089123456#");
@@ -594,7 +613,7 @@ fn the_trunk_counts_its_channels() {
     let mut o = office_with_trunk(1);
     o.input("201", DeviceInput::OffHook);
     o.dial("201", "04711#");
-    assert_eq!(o.cc.trunk_channels_in_use(), 1);
+    assert_eq!(o.cc.trunk_calls(), 1);
     o.input("204", DeviceInput::OffHook);
     o.dial("204", "04712#");
     assert_eq!(
@@ -618,7 +637,7 @@ fn the_trunk_counts_its_channels() {
         Some("Connected"),
         "dialled by the inter-digit timeout"
     );
-    assert_eq!(o.cc.trunk_channels_in_use(), 1);
+    assert_eq!(o.cc.trunk_calls(), 1);
 }
 
 #[test]
@@ -716,13 +735,13 @@ fn random_keys_and_hooks_never_break_call_control() {
         let mut rng = StdRng::seed_from_u64(seed);
         let config = config::from_toml_str(OFFICE, "t").expect("valid");
         let timers = CallTimers::from_config(&config);
-        let mut cc = CallControl::new(&config, timers, 2, MediaPolicy::default());
+        let mut cc = CallControl::new(&config, timers, plan(4, 3), MediaPolicy::default());
         let mut now = Instant::now();
         let mut views: std::collections::HashMap<&str, View> =
             PHONES.iter().map(|p| (*p, View::default())).collect();
         let mut attached = PHONES.map(|_| true);
         for phone in PHONES {
-            cc.attach(phone);
+            cc.attach(phone, phone == "201");
         }
         for step in 0..300 {
             let index = rng.random_range(0..PHONES.len());
@@ -754,7 +773,7 @@ fn random_keys_and_hooks_never_break_call_control() {
                     if attached[index] {
                         cc.detach(phone);
                     } else {
-                        cc.attach(phone);
+                        cc.attach(phone, phone == "201");
                         views.insert(phone, View::default());
                     }
                     attached[index] = !attached[index];
@@ -787,7 +806,7 @@ fn random_keys_and_hooks_never_break_call_control() {
         now += Duration::from_secs(120);
         cc.handle_timeout(now);
         assert_eq!(cc.calls(), 0, "seed {seed}: calls left behind");
-        assert_eq!(cc.trunk_channels_in_use(), 0, "seed {seed}");
+        assert_eq!(cc.trunk_calls(), 0, "seed {seed}");
     }
 }
 
@@ -888,8 +907,8 @@ fn the_system_end_of_a_service_call_is_told_where_to_send_and_when_to_stop() {
         ..MediaPolicy::default()
     };
     let mut o = office();
-    o.cc = CallControl::new(&config, CallTimers::from_config(&config), 1, media);
-    o.cc.attach("201");
+    o.cc = CallControl::new(&config, CallTimers::from_config(&config), plan(1, 1), media);
+    o.cc.attach("201", false);
     o.cc.offer_media("201", offer([192, 168, 178, 20], 5004, &g711));
     o.drain();
     o.input("201", DeviceInput::OffHook);
@@ -917,5 +936,267 @@ fn the_system_end_of_a_service_call_is_told_where_to_send_and_when_to_stop() {
         o.service_media.last().map(|(c, _, to)| (*c, *to)),
         Some((call, None)),
         "and told to stop"
+    );
+}
+
+mod proxy {
+    //! The RTP proxy's channels as call control takes, addresses and gives
+    //! them back (guide 1.3.5, 2.3, 3.1).
+
+    use super::*;
+    use crate::calls::channels::{ChannelId, Refusal};
+    use crate::calls::control::SbcCommand;
+    use shared::hfa::PayloadType;
+
+    const G711: [PayloadType; 2] = [PayloadType::PCMA, PayloadType::PCMU];
+
+    /// 201 at home, 202, 203, 204 in the office, all announcing media.
+    fn office_with_home_phone(channels: usize, internet_calls: usize) -> Office {
+        let config = config::from_toml_str(OFFICE, "t").expect("valid");
+        let mut o = office();
+        o.cc = CallControl::new(
+            &config,
+            CallTimers::from_config(&config),
+            plan(channels, internet_calls),
+            MediaPolicy::default(),
+        );
+        for (number, internet, port) in [
+            ("201", true, 5004),
+            ("202", false, 6000),
+            ("203", false, 6100),
+            ("204", false, 6200),
+        ] {
+            o.cc.attach(number, internet);
+            o.cc.offer_media(
+                number,
+                offer([192, 168, 1, 20 + (port / 100) as u8], port, &G711),
+            );
+        }
+        o.drain();
+        o.shown.clear();
+        o
+    }
+
+    fn connect(o: &mut Office, caller: &str, callee: &str) {
+        o.input(caller, DeviceInput::OffHook);
+        o.dial(caller, callee);
+        o.input(callee, DeviceInput::OffHook);
+    }
+
+    #[test]
+    fn a_phone_at_home_sends_to_the_public_port_and_the_office_to_the_inner_side() {
+        let mut o = office_with_home_phone(60, 10);
+        connect(&mut o, "201", "202");
+        let home = media_of(&o, "201").expect("201's media");
+        assert_eq!(
+            home.rtp.to_string(),
+            "203.0.113.10:30274",
+            "the public address and channel 0's RTP port"
+        );
+        assert_eq!(home.rtcp_port, 30275);
+        let office = media_of(&o, "202").expect("202's media");
+        assert_eq!(
+            office.rtp.to_string(),
+            "10.10.0.2:40000",
+            "channel 0's inner side"
+        );
+        assert_eq!(
+            o.sbc,
+            [SbcCommand::Anchor {
+                channel: ChannelId(0),
+                inner_peer: Some((
+                    "192.168.1.80:6000".parse().unwrap(),
+                    "192.168.1.80:6001".parse().unwrap()
+                )),
+            }]
+        );
+        assert_eq!((o.cc.channels().in_use(), o.cc.internet_calls()), (1, 1));
+        o.input("202", DeviceInput::OnHook);
+        assert_eq!(
+            o.sbc.last(),
+            Some(&SbcCommand::Release {
+                channel: ChannelId(0)
+            })
+        );
+        assert_eq!(o.cc.channels().in_use(), 0);
+    }
+
+    #[test]
+    fn office_to_office_takes_no_channel() {
+        let mut o = office_with_home_phone(60, 10);
+        connect(&mut o, "203", "202");
+        assert_eq!(
+            media_of(&o, "203").map(|m| m.rtp.to_string()),
+            Some("192.168.1.80:6000".into())
+        );
+        assert!(o.sbc.is_empty());
+        assert_eq!(o.cc.channels().in_use(), 0);
+    }
+
+    #[test]
+    fn no_free_channel_refuses_before_anything_rings_and_frees_on_release() {
+        let mut o = office_with_home_phone(1, 10);
+        connect(&mut o, "201", "202");
+        // A trunk call needs a channel of its own: none is left.
+        o.input("204", DeviceInput::OffHook);
+        o.dial("204", "04711#");
+        assert_eq!(o.top("204"), "No line free");
+        assert!(o.events.iter().any(|e| matches!(
+            e,
+            CallEvent::ProxyRefused {
+                refusal: Refusal::NoChannel,
+                ..
+            }
+        )));
+        assert_eq!(o.cc.calls(), 1, "the refused call left nothing behind");
+        o.input("204", DeviceInput::OnHook);
+        o.input("201", DeviceInput::OnHook);
+        o.input("202", DeviceInput::OnHook);
+        o.input("204", DeviceInput::OffHook);
+        o.dial("204", "04711#");
+        assert_eq!(o.top("204"), "Calling 4711");
+    }
+
+    #[test]
+    fn the_internet_call_limit_applies_on_top_of_the_channels() {
+        let mut o = office_with_home_phone(60, 1);
+        connect(&mut o, "201", "202");
+        o.input("204", DeviceInput::OffHook);
+        o.dial("204", "04711#");
+        assert_eq!(o.top("204"), "No line free");
+        assert!(o.events.iter().any(|e| matches!(
+            e,
+            CallEvent::ProxyRefused {
+                refusal: Refusal::NoInternetCall,
+                ..
+            }
+        )));
+        assert_eq!(o.cc.channels().refused_budget, 1);
+    }
+
+    #[test]
+    fn a_transfer_keeps_the_home_phones_channel_and_repoints_it() {
+        let mut o = office_with_home_phone(60, 10);
+        connect(&mut o, "201", "202");
+        o.press("202", FeatureKey::Hold);
+        o.dial("202", "203");
+        o.input("203", DeviceInput::OffHook);
+        o.sbc.clear();
+        o.press("202", FeatureKey::Transfer);
+        assert_eq!(
+            o.sbc,
+            [SbcCommand::SetInnerPeer {
+                channel: ChannelId(0),
+                inner_peer: Some((
+                    "192.168.1.81:6100".parse().unwrap(),
+                    "192.168.1.81:6101".parse().unwrap()
+                )),
+            }],
+            "channel 0 carries on to 203, nothing is released"
+        );
+        assert_eq!(
+            media_of(&o, "203").map(|m| m.rtp.to_string()),
+            Some("10.10.0.2:40000".into())
+        );
+        assert_eq!(o.cc.channels().in_use(), 1);
+    }
+
+    #[test]
+    fn media_that_stops_ends_the_call_and_frees_the_channel() {
+        let mut o = office_with_home_phone(60, 10);
+        connect(&mut o, "201", "202");
+        o.cc.media_idle(ChannelId(0));
+        o.drain();
+        assert_eq!(o.top("202"), "Call ended");
+        assert_eq!(o.top("201"), "Call ended");
+        assert_eq!((o.cc.calls(), o.cc.channels().in_use()), (0, 0));
+        assert_eq!(
+            o.sbc.last(),
+            Some(&SbcCommand::Release {
+                channel: ChannelId(0)
+            })
+        );
+        o.cc.media_idle(ChannelId(0));
+        assert_eq!(o.cc.calls(), 0, "a second report changes nothing");
+    }
+
+    #[test]
+    fn a_home_phone_that_moves_is_learnt_again() {
+        let mut o = office_with_home_phone(60, 10);
+        connect(&mut o, "201", "202");
+        o.sbc.clear();
+        o.cc.offer_media("201", offer([192, 168, 2, 7], 7000, &G711));
+        o.drain();
+        assert!(
+            o.sbc.contains(&SbcCommand::Relearn {
+                channel: ChannelId(0)
+            }),
+            "{:?}",
+            o.sbc
+        );
+    }
+}
+
+/// 61 phones at home calling 61 in the office at once: the X model's 60
+/// channels carry 60 of the calls, and the 61st is refused until one ends.
+#[test]
+fn a_model_x_refuses_the_61st_internet_call_and_takes_it_after_one_ends() {
+    let mut text = String::from(
+        "[system]\nmodel = \"X5\"\nlan_interface = \"LAN2\"\n[network]\npublic_address = \"203.0.113.10\"\ncompany_lan = [\"10.10.0.0/24\"]\n",
+    );
+    for n in 0..122 {
+        text += &format!(
+            "[[clients]]\nnumber = \"{}\"\nname = \"User {n}\"\nkind = {{ hfa = \"OpenStage 40\" }}\nauthentication = false\n",
+            3000 + n
+        );
+    }
+    let config = config::from_toml_str(&text, "t").expect("valid");
+    let channels = usize::try_from(config.rtp_proxy_channels()).unwrap();
+    assert_eq!(channels, 60);
+    let mut cc = CallControl::new(
+        &config,
+        CallTimers::from_config(&config),
+        plan(channels, 200),
+        MediaPolicy::default(),
+    );
+    let now = Instant::now();
+    let (home, office): (Vec<String>, Vec<String>) = (
+        (0..61).map(|n| format!("{}", 3000 + n)).collect(),
+        (61..122).map(|n| format!("{}", 3000 + n)).collect(),
+    );
+    for number in &home {
+        cc.attach(number, true);
+    }
+    for number in &office {
+        cc.attach(number, false);
+    }
+    let call = |cc: &mut CallControl, from: &str, to: &str| {
+        cc.handle_input(now, from, DeviceInput::OffHook);
+        for digit in to.chars() {
+            cc.handle_input(now, from, DeviceInput::Digit(digit));
+        }
+    };
+    for (from, to) in home.iter().zip(&office).take(60) {
+        call(&mut cc, from, to);
+    }
+    assert_eq!((cc.calls(), cc.channels().in_use()), (60, 60));
+    call(&mut cc, &home[60], &office[60]);
+    assert_eq!(
+        cc.screen(&home[60]).map(|s| s.top.clone()),
+        Some("No line free".into())
+    );
+    assert_eq!(cc.calls(), 60);
+    cc.handle_input(now, &home[60], DeviceInput::OnHook);
+    cc.handle_input(now, &home[0], DeviceInput::OnHook);
+    assert_eq!(cc.channels().in_use(), 59);
+    call(&mut cc, &home[60], &office[60]);
+    assert_eq!(cc.screen(&office[60]).map(|s| s.ringer), Some(true));
+    assert_eq!(
+        (
+            cc.channels().in_use(),
+            cc.channels().peak,
+            cc.channels().refused_no_channel
+        ),
+        (60, 60, 1)
     );
 }

@@ -43,11 +43,12 @@ pub(super) async fn serve(
     // Frames are decoded as they stream in, so a small buffer only costs a
     // few more reads for a large frame; it is held per connection.
     let mut buffer = vec![0u8; 1024];
+    let mut out = Vec::new();
     debug!(%peer, "HFA connection opened");
 
     'connection: loop {
         loop {
-            if flush(&mut engine, &mut writer).await.is_err() {
+            if flush(&mut engine, &mut writer, &mut out).await.is_err() {
                 break 'connection;
             }
             let Some(event) = engine.poll_event() else {
@@ -84,7 +85,7 @@ pub(super) async fn serve(
                     }
                 }
                 SystemEvent::Close(reason) => {
-                    let _ = flush(&mut engine, &mut writer).await;
+                    let _ = flush(&mut engine, &mut writer, &mut out).await;
                     info!(%peer, subscriber = registered_as.as_deref(), "HFA connection closed: {reason}");
                     break 'connection;
                 }
@@ -99,14 +100,22 @@ pub(super) async fn serve(
                 }
                 Ok(n) => engine.handle_input(state.clock.now(), buffer.get(..n).unwrap_or_default()),
             },
-            Some(command) = command_rx.recv() => match command {
-                ConnectionCommand::Send(message) => {
-                    if let Err(error) = engine.send_message(*message) {
-                        warn!(%peer, "message to the phone dropped: {error}");
+            Some(command) = command_rx.recv() => {
+                // Everything already queued goes out in one write: a call
+                // sends a phone a burst of stimuli at once.
+                let mut next = Some(command);
+                while let Some(command) = next {
+                    match command {
+                        ConnectionCommand::Send(message) => {
+                            if let Err(error) = engine.send_message(*message) {
+                                warn!(%peer, "message to the phone dropped: {error}");
+                            }
+                        }
+                        ConnectionCommand::Terminate(cause) => engine.terminate(cause),
                     }
+                    next = command_rx.try_recv().ok();
                 }
-                ConnectionCommand::Terminate(cause) => engine.terminate(cause),
-            },
+            }
             () = sleep_until(&state.clock, deadline) => engine.handle_timeout(state.clock.now()),
             // Like a real system going down: the connection just ends, and
             // the phone reconnects when the system is back.
@@ -203,7 +212,8 @@ fn register(
     }
     drop(registry);
     let sink = DeviceSink::Hfa(HfaAttachment::new(id, commands.clone()));
-    state.calls.attach(&number, sink);
+    let internet = !state.config.is_company_lan(peer.ip());
+    state.calls.attach(&number, sink, internet);
     info!(
         %peer, subscriber = number, session = session.0, version = request.software_version,
         lan = state.config.is_company_lan(peer.ip()), "HFA phone registered"
@@ -211,11 +221,20 @@ fn register(
     Some(number)
 }
 
-async fn flush(engine: &mut SystemConnection, writer: &mut OwnedWriteHalf) -> std::io::Result<()> {
+/// Writes every frame the engine has queued, in one write.
+async fn flush(
+    engine: &mut SystemConnection,
+    writer: &mut OwnedWriteHalf,
+    out: &mut Vec<u8>,
+) -> std::io::Result<()> {
+    out.clear();
     while let Some(bytes) = engine.poll_transmit() {
-        writer.write_all(&bytes).await?;
+        out.extend_from_slice(&bytes);
     }
-    Ok(())
+    if out.is_empty() {
+        return Ok(());
+    }
+    writer.write_all(out).await
 }
 
 async fn sleep_until(clock: &Clock, deadline: Option<Instant>) {

@@ -7,7 +7,7 @@
 //! from loopback, all register from the LAN.
 
 use std::fmt::Write as _;
-use std::net::{Ipv4Addr, TcpListener};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -16,6 +16,7 @@ use gateway::config::secret::generate_password;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use shared::secret::Secret;
+use softphone::hfa::{AccountError, GatewayAddress, HfaAccount};
 
 /// The first phone's number; phone `i` is `FIRST_NUMBER + i`.
 const FIRST_NUMBER: usize = 10_000;
@@ -37,6 +38,15 @@ impl Phone {
     /// `10000 Phone 0`.
     pub fn idle_label(&self) -> String {
         format!("{} {}", self.number, self.name)
+    }
+
+    /// The softphone account of this phone, registering at `gateway`.
+    pub fn account(&self, gateway: SocketAddr) -> Result<HfaAccount, AccountError> {
+        let address = GatewayAddress {
+            host: gateway.ip().to_string(),
+            port: gateway.port(),
+        };
+        HfaAccount::new(address, &self.number, self.password.clone())
     }
 }
 

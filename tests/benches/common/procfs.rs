@@ -47,6 +47,29 @@ pub fn usage(process: Process) -> anyhow::Result<Usage> {
     })
 }
 
+/// CPU time (utime + stime) of each thread of a process, with the thread's
+/// name (`comm`, at most 15 bytes; tokio's runtime names, `audio-clock`,
+/// ...). A thread that ended is no longer listed: its time counts in the
+/// process's [`Usage::cpu`] only.
+pub fn thread_cpu(process: Process) -> anyhow::Result<Vec<(String, Duration)>> {
+    let dir = format!("{}/task", process.dir());
+    let mut threads = Vec::new();
+    for entry in std::fs::read_dir(&dir).with_context(|| format!("cannot list {dir}"))? {
+        // A thread may end between the listing and the read: skip it.
+        let Ok(stat) = std::fs::read_to_string(entry?.path().join("stat")) else {
+            continue;
+        };
+        let name = stat
+            .split_once('(')
+            .and_then(|(_, rest)| rest.rsplit_once(')'))
+            .map_or("", |(name, _)| name);
+        if let Some(cpu) = cpu_time(&stat) {
+            threads.push((name.to_owned(), cpu));
+        }
+    }
+    Ok(threads)
+}
+
 /// utime + stime (fields 14 and 15 of /proc/PID/stat, in clock ticks).
 /// The command name (field 2) may hold spaces, so fields are counted after
 /// its closing parenthesis, where field 3 starts.

@@ -24,6 +24,23 @@ pub fn preamble(command: &str, gateway: &Path) -> String {
     text
 }
 
+/// Like [`preamble`], for a bench that runs the gateway in its own process
+/// (the `gateway` crate of this checkout).
+pub fn preamble_in_process(command: &str) -> String {
+    let mut text = String::new();
+    let _ = writeln!(text, "command: `{command}`  ");
+    let _ = writeln!(text, "gateway: in-process (the gateway crate)  ");
+    let _ = writeln!(text, "commit: {}  ", commit());
+    let _ = writeln!(text, "machine: {}  ", machine());
+    let _ = writeln!(text, "date: {}  ", today());
+    let _ = writeln!(
+        text,
+        "load average at the end (1, 5, 15 min; the machine may be shared): {}\n",
+        load_average()
+    );
+    text
+}
+
 /// How CPU and memory are measured, for under the table.
 pub fn units_note() -> String {
     format!(

@@ -8,9 +8,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use shared::hfa_engine::phone::{PhoneEvent, PhoneTimers};
-use softphone::hfa::{
-    GatewayAddress, HfaAccount, HfaClient, Led, PhoneModel, ToneKind, press_digit,
-};
+use softphone::hfa::{HfaClient, Led, PhoneModel, ToneKind, press_digit};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::common::office;
@@ -37,11 +35,7 @@ impl Phone {
     /// Starts registering `phone` at `gateway` (default timers: an Alive
     /// Request every 15 s). Call it on the tokio runtime.
     pub fn start(gateway: SocketAddr, phone: &office::Phone) -> anyhow::Result<Self> {
-        let address = GatewayAddress {
-            host: gateway.ip().to_string(),
-            port: gateway.port(),
-        };
-        let account = HfaAccount::new(address, &phone.number, phone.password.clone())?;
+        let account = phone.account(gateway)?;
         let (client, events) = HfaClient::spawn(account, PhoneTimers::default());
         Ok(Self {
             number: phone.number.clone(),

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use shared::hfa_engine::phone::{PhoneEvent, PhoneState, PhoneTimers};
-use softphone::hfa::{GatewayAddress, HfaAccount, HfaClient};
+use softphone::hfa::HfaClient;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
@@ -67,13 +67,9 @@ impl Fleet {
     /// Starts one client per phone, all at once, against `gateway`. Call
     /// it on the tokio runtime.
     pub fn start(gateway: SocketAddr, phones: &[Phone]) -> anyhow::Result<Self> {
-        let address = GatewayAddress {
-            host: gateway.ip().to_string(),
-            port: gateway.port(),
-        };
         let accounts = phones
             .iter()
-            .map(|phone| HfaAccount::new(address.clone(), &phone.number, phone.password.clone()))
+            .map(|phone| phone.account(gateway))
             .collect::<Result<Vec<_>, _>>()?;
         let (sink, observations) = mpsc::unbounded_channel();
         let mut clients = Vec::with_capacity(accounts.len());

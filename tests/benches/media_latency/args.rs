@@ -18,6 +18,10 @@ pub struct Args {
     /// Time between clicks, ms.
     #[arg(long, default_value_t = 1500)]
     pub click_interval_ms: u64,
+    /// Calls (or direct-path runs) per path: each has its own, random,
+    /// phases between the device clocks and the drivers' ticks.
+    #[arg(long, default_value_t = 3)]
+    pub repeats: usize,
     /// Concurrent calls per CPU run (2 × N phones), comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "1,10,50")]
     pub calls: Vec<usize>,

@@ -2,7 +2,8 @@
 
 use std::time::Instant;
 
-use super::{CallControl, CallEvent, Timer};
+use super::{CallControl, CallEvent, SbcCommand, Timer};
+use crate::calls::channels::ChannelId;
 use crate::calls::dialplan::Analysis;
 use crate::calls::indication::CallId;
 use crate::calls::model::{Call, CallState, Failure, LineState, Party};
@@ -26,13 +27,14 @@ impl CallControl {
                     Err(Failure::NotAllowed)
                 }
             }
-            Analysis::Service(service) => Ok(self.new_call(Call {
+            Analysis::Service(service) => self.new_call(Call {
                 a: caller,
                 b: Party::Service(service),
                 state: CallState::Connected,
                 held_by: None,
                 via: None,
-            })),
+                anchors: Vec::new(),
+            }),
             Analysis::Incomplete | Analysis::Unknown => Err(Failure::UnknownNumber),
         };
         match outcome {
@@ -100,7 +102,8 @@ impl CallControl {
             state: CallState::Alerting { until },
             held_by: None,
             via,
-        });
+            anchors: Vec::new(),
+        })?;
         if let Some(line) = self.lines.get_mut(callee) {
             line.state = LineState::InCall(id);
         }
@@ -108,7 +111,8 @@ impl CallControl {
         Ok(id)
     }
 
-    /// An external call on the test trunk, if a channel is free.
+    /// An external call on the test trunk: like an ITSP call, it takes an
+    /// RTP proxy channel of its own (guide 1.3.5).
     fn call_trunk(
         &mut self,
         now: Instant,
@@ -116,9 +120,6 @@ impl CallControl {
         number: String,
         via: Option<String>,
     ) -> Result<CallId, Failure> {
-        if self.trunk_channels_in_use() >= self.trunk_channels {
-            return Err(Failure::NoLineFree);
-        }
         let until = now + self.timers.trunk_answer;
         let id = self.new_call(Call {
             a: caller,
@@ -126,7 +127,8 @@ impl CallControl {
             state: CallState::Alerting { until },
             held_by: None,
             via,
-        });
+            anchors: Vec::new(),
+        })?;
         self.deadlines.insert((until, Timer::Call(id)));
         Ok(id)
     }
@@ -235,18 +237,68 @@ impl CallControl {
             }));
     }
 
-    pub(super) fn new_call(&mut self, call: Call) -> CallId {
+    /// Enters `call` with the RTP proxy channels it needs (one per anchored
+    /// device, one for the trunk), all or none: a call that cannot have
+    /// them is refused before anything rings.
+    pub(super) fn new_call(&mut self, mut call: Call) -> Result<CallId, Failure> {
+        let needing: Vec<Party> = [&call.a, &call.b]
+            .into_iter()
+            .filter(|party| self.needs_channel(party))
+            .cloned()
+            .collect();
+        let internet_calls = self.internet_calls();
+        match self.pool.take(needing.len(), internet_calls) {
+            Ok(channels) => call.anchors = needing.into_iter().zip(channels).collect(),
+            Err(refusal) => {
+                let subscriber = call.a.device().unwrap_or_default().to_owned();
+                self.outputs
+                    .push_back(super::Output::Event(CallEvent::ProxyRefused {
+                        subscriber,
+                        refusal,
+                    }));
+                return Err(Failure::NoLineFree);
+            }
+        }
+        Ok(self.insert_call(call))
+    }
+
+    /// Enters `call` as it is (its channels already taken).
+    pub(super) fn insert_call(&mut self, call: Call) -> CallId {
         self.next_call += 1;
         let id = CallId(self.next_call);
         self.calls.insert(id, call);
         id
     }
 
-    pub(super) fn remove_call(&mut self, id: CallId) -> Option<Call> {
+    /// A device registered from outside the company LAN, or the trunk.
+    fn needs_channel(&self, party: &Party) -> bool {
+        match party {
+            Party::Device(number) => self.lines.get(number).is_some_and(|line| line.internet),
+            Party::Trunk(_) => true,
+            Party::Service(_) => false,
+        }
+    }
+
+    /// Removes call `id`, giving back its channels except `keep` (a
+    /// transfer carries those over to the call it makes).
+    pub(super) fn remove_call_keeping(&mut self, id: CallId, keep: &[ChannelId]) -> Option<Call> {
         let call = self.calls.remove(&id)?;
         for device in call.devices() {
             self.dirty.insert(device.to_owned());
         }
+        let released: Vec<ChannelId> = call
+            .anchors
+            .iter()
+            .map(|(_, channel)| *channel)
+            .filter(|channel| !keep.contains(channel))
+            .collect();
+        for channel in &released {
+            self.outputs
+                .push_back(super::Output::Sbc(SbcCommand::Release {
+                    channel: *channel,
+                }));
+        }
+        self.pool.give_back(released);
         let system = [&call.a, &call.b]
             .into_iter()
             .find(|party| party.device().is_none());
@@ -259,6 +311,63 @@ impl CallControl {
             });
         }
         Some(call)
+    }
+
+    pub(super) fn remove_call(&mut self, id: CallId) -> Option<Call> {
+        self.remove_call_keeping(id, &[])
+    }
+
+    /// Tells the SBC where each anchored device's media goes now: with
+    /// `anchor` when the call has just connected (a learning window opens),
+    /// and to learn again the source of `moved`'s device.
+    pub(super) fn repoint_channels(&mut self, id: CallId, moved: Option<&str>) {
+        let Some(call) = self.calls.get(&id) else {
+            return;
+        };
+        if call.state != CallState::Connected {
+            return;
+        }
+        let parties = self.parties();
+        let commands: Vec<SbcCommand> = call
+            .anchors
+            .iter()
+            .filter(|(party, _)| party.device().is_some())
+            .flat_map(|(party, channel)| {
+                let inner_peer = parties.inner_peer(call, party);
+                let relearn =
+                    (party.device() == moved).then_some(SbcCommand::Relearn { channel: *channel });
+                [
+                    Some(SbcCommand::SetInnerPeer {
+                        channel: *channel,
+                        inner_peer,
+                    }),
+                    relearn,
+                ]
+            })
+            .flatten()
+            .collect();
+        self.outputs
+            .extend(commands.into_iter().map(super::Output::Sbc));
+    }
+
+    /// The call connected: every anchored device's channel starts relaying
+    /// and learning its device's source.
+    fn anchor_channels(&mut self, id: CallId) {
+        let Some(call) = self.calls.get(&id) else {
+            return;
+        };
+        let parties = self.parties();
+        let commands: Vec<SbcCommand> = call
+            .anchors
+            .iter()
+            .filter(|(party, _)| party.device().is_some())
+            .map(|(party, channel)| SbcCommand::Anchor {
+                channel: *channel,
+                inner_peer: parties.inner_peer(call, party),
+            })
+            .collect();
+        self.outputs
+            .extend(commands.into_iter().map(super::Output::Sbc));
     }
 
     /// Marks the devices of call `id` for a screen update.
@@ -283,6 +392,7 @@ impl CallControl {
                 a,
                 b,
             }));
+        self.anchor_channels(id);
         self.service_media_update(id);
     }
 
@@ -300,11 +410,7 @@ impl CallControl {
             (system @ (Party::Service(_) | Party::Trunk(_)), Party::Device(_)) => (system, &call.b),
             _ => return,
         };
-        let parties = self.parties();
-        let send_to = parties
-            .media_offer(system)
-            .zip(parties.media_offer(device))
-            .and_then(|(ours, theirs)| self.media.leg(ours, theirs));
+        let send_to = self.parties().service_leg(call, system, device);
         let party = system.clone();
         self.outputs.push_back(super::Output::ServiceMedia {
             call: id,

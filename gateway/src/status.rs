@@ -1,0 +1,123 @@
+//! `gateway status`: what a running gateway reports about itself, over a
+//! Unix socket in its data directory (only the gateway's own user can open
+//! it: the directory is private).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::task::JoinHandle;
+use tracing::warn;
+
+use crate::calls::CallService;
+use crate::calls::service::ChannelFigures;
+use crate::hfa::HfaState;
+use crate::sbc::{LatchStatus, SbcStats};
+
+/// The socket's name in the data directory.
+pub const SOCKET: &str = "gateway.sock";
+
+/// What the report is made of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    pub registered_phones: usize,
+    pub calls: usize,
+    pub channels: ChannelFigures,
+    /// The data plane's counters, when the SBC runs.
+    pub relay: Option<String>,
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let channels = &self.channels;
+        writeln!(f, "registered phones: {}", self.registered_phones)?;
+        writeln!(f, "calls: {}", self.calls)?;
+        writeln!(
+            f,
+            "RTP proxy channels: {} of {} in use (peak {}); internet calls {}",
+            channels.in_use, channels.capacity, channels.peak, channels.internet_calls
+        )?;
+        writeln!(
+            f,
+            "refused: {} for want of a channel, {} for want of an internet call",
+            channels.refused_no_channel, channels.refused_budget
+        )?;
+        if let Some(relay) = &self.relay {
+            write!(f, "{relay}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Gathers the status of a running gateway.
+pub fn collect(hfa: &HfaState, calls: &CallService, relay: Option<String>) -> Status {
+    Status {
+        registered_phones: hfa.registry().len(),
+        calls: calls.calls(),
+        channels: calls.channel_figures(),
+        relay,
+    }
+}
+
+/// Answers every connection to `path` with the report `report` makes.
+pub fn serve(
+    path: &Path,
+    report: Arc<dyn Fn() -> String + Send + Sync>,
+) -> std::io::Result<JoinHandle<()>> {
+    // A socket left behind by a gateway that did not stop cleanly.
+    let _ = std::fs::remove_file(path);
+    let listener = UnixListener::bind(path)?;
+    Ok(tokio::spawn(async move {
+        loop {
+            match listener.accept().await {
+                Ok((mut stream, _)) => {
+                    let _ = stream.write_all(report().as_bytes()).await;
+                }
+                Err(error) => {
+                    warn!("status socket: {error}");
+                    return;
+                }
+            }
+        }
+    }))
+}
+
+/// Asks the gateway whose data directory is `data_dir` for its status.
+pub async fn query(data_dir: &Path) -> std::io::Result<String> {
+    let mut stream = UnixStream::connect(socket_path(data_dir)).await?;
+    let mut report = String::new();
+    stream.read_to_string(&mut report).await?;
+    Ok(report)
+}
+
+pub fn socket_path(data_dir: &Path) -> PathBuf {
+    data_dir.join(SOCKET)
+}
+
+/// The data plane's part of the report: totals, then each anchored channel.
+pub fn relay_report(stats: &SbcStats) -> String {
+    let totals = &stats.totals;
+    let drops = &totals.dropped;
+    let mut out = format!(
+        "relay: {} packets from devices, {} to devices; dropped {} foreign, {} in probation, {} outside a learning window\n",
+        totals.from_device.packets,
+        totals.to_device.packets,
+        drops.foreign,
+        drops.probation,
+        drops.not_learning
+    );
+    for channel in stats.channels.iter().filter(|channel| channel.anchored) {
+        let latch = match channel.latch {
+            LatchStatus::Latched { source, .. } => format!("latched to {source}"),
+            LatchStatus::Learning => "learning".to_owned(),
+            LatchStatus::Idle => "not learning".to_owned(),
+        };
+        let call = &channel.call;
+        out += &format!(
+            "  channel {}: {latch}; {} packets in, {} out; {} foreign dropped\n",
+            channel.id.0, call.from_device.packets, call.to_device.packets, call.dropped.foreign
+        );
+    }
+    out
+}
