@@ -806,6 +806,11 @@ fn random_keys_and_hooks_never_break_call_control() {
         now += Duration::from_secs(120);
         cc.handle_timeout(now);
         assert_eq!(cc.calls(), 0, "seed {seed}: calls left behind");
+        assert_eq!(
+            cc.channels().in_use(),
+            0,
+            "seed {seed}: RTP proxy channels left behind"
+        );
         assert_eq!(cc.trunk_calls(), 0, "seed {seed}");
     }
 }

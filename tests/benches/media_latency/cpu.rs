@@ -4,10 +4,10 @@
 //! idle, then over a window with N calls between them (media on both
 //! legs). Per call = (calls − idle) / N: the media of two phones.
 //!
-//! The gateway runs on its own runtime ("gateway" threads), the phones on
-//! another ("phones" threads); /proc/self/task/*/stat splits the process's
-//! CPU by thread name, so the gateway's share shows (RTP goes phone to
-//! phone, so it should be nil).
+//! The gateway runs on its own runtime ("gateway" threads, and its RTP
+//! proxy's "sbc-worker" threads), the phones on another ("phones" threads);
+//! /proc/self/task/*/stat splits the process's CPU by thread name, so the
+//! gateway's share shows (RTP goes phone to phone, so it should be nil).
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, anyhow};
 use e2e_tests::{Handset, LAN_IP, account};
+use gateway::config::RtpRange;
 use gateway::gateway::{Gateway, StartOptions};
 use shared::hfa_engine::phone::PhoneTimers;
 use shared::media::{Codec, StreamStats};
@@ -66,10 +67,11 @@ pub struct MediaCheck {
 }
 
 /// Thread groups by name prefix (`comm`, up to 15 bytes).
-pub const GROUPS: [(&str, &str); 3] = [
+pub const GROUPS: [(&str, &str); 4] = [
     ("phones", "phones runtime (HFA clients, media tasks)"),
     ("audio-clock", "device clock threads"),
     ("gateway", "gateway runtime"),
+    ("sbc-worker", "gateway's RTP proxy workers"),
 ];
 
 pub fn run(
@@ -82,9 +84,19 @@ pub fn run(
     let text = office::config_toml(&phones, office::free_port()?);
     let config = gateway::config::from_toml_str(&text, "media_latency office")
         .map_err(|errors| anyhow!("the generated office is invalid: {errors}"))?;
-    // The system clock and default timers, as `gateway run`.
+    // The system clock and default timers, as `gateway run`; the RTP
+    // proxy's ports (2 per channel of the office's model) in a block of
+    // this process, away from the defaults that a gateway run next to the
+    // bench would bind. The phones all register from the company LAN, so
+    // no call takes a channel: their RTP goes phone to phone.
+    let channels = u16::try_from(config.rtp_proxy_channels()).unwrap_or(u16::MAX);
+    let first = 12_000 + (std::process::id() % 20) as u16 * 400;
     let options = StartOptions {
         hfa_listen: Some(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))),
+        rtp_range: Some(RtpRange {
+            first,
+            last: first + 2 * channels.min(200) - 1,
+        }),
         ..StartOptions::default()
     };
     let gateway = runtimes
