@@ -278,14 +278,17 @@ async fn read_some(connection: Option<&mut Connection>, buffer: &mut [u8]) -> Op
     }
 }
 
-async fn sleep_until(deadline: Option<Instant>) {
+/// Sleeps until `deadline`, or forever without one (a `select!` branch
+/// that never fires).
+pub(crate) async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
         Some(deadline) => tokio::time::sleep_until(deadline).await,
         None => std::future::pending().await,
     }
 }
 
-fn now() -> std::time::Instant {
+/// The engines' clock (tokio's, which tests may pause).
+pub(crate) fn now() -> std::time::Instant {
     Instant::now().into_std()
 }
 

@@ -8,6 +8,7 @@ use shared::hfa_engine::phone::{PhoneEvent, PhoneState, PhoneTimers};
 use tokio::time::Instant;
 
 use super::call_flow::{Action, CallFlow, Outcome, Plan};
+use super::client::{now, sleep_until};
 use super::{HfaAccount, HfaClient};
 use crate::media::MediaOptions;
 
@@ -159,17 +160,6 @@ fn describe(event: &PhoneEvent) -> Option<String> {
         PhoneEvent::Received(message) => Some(format!("received: {message:?}")),
         PhoneEvent::Connect | PhoneEvent::Disconnect => None,
     }
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline).await,
-        None => std::future::pending().await,
-    }
-}
-
-fn now() -> std::time::Instant {
-    Instant::now().into_std()
 }
 
 /// Ctrl-C (SIGINT), listened for from the session's start to its end: a

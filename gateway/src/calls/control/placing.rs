@@ -1,5 +1,6 @@
 //! Placing, answering and ending calls.
 
+use std::net::SocketAddr;
 use std::time::Instant;
 
 use super::{CallControl, CallEvent, SbcCommand, Timer};
@@ -317,53 +318,60 @@ impl CallControl {
         self.remove_call_keeping(id, &[])
     }
 
-    /// Tells the SBC where each anchored device's media goes now: with
-    /// `anchor` when the call has just connected (a learning window opens),
-    /// and to learn again the source of `moved`'s device.
+    /// Tells the SBC where each anchored device's media goes now, and to
+    /// learn again the source of `moved`'s device.
     pub(super) fn repoint_channels(&mut self, id: CallId, moved: Option<&str>) {
+        if self
+            .calls
+            .get(&id)
+            .is_some_and(|call| call.state == CallState::Connected)
+        {
+            self.command_channels(id, moved, |channel, inner_peer, moved_here| {
+                let relearn = moved_here.then_some(SbcCommand::Relearn { channel });
+                std::iter::once(SbcCommand::SetInnerPeer {
+                    channel,
+                    inner_peer,
+                })
+                .chain(relearn)
+                .collect()
+            });
+        }
+    }
+
+    /// The call connected: every anchored device's channel starts relaying
+    /// and learning its device's source.
+    fn anchor_channels(&mut self, id: CallId) {
+        self.command_channels(id, None, |channel, inner_peer, _| {
+            vec![SbcCommand::Anchor {
+                channel,
+                inner_peer,
+            }]
+        });
+    }
+
+    /// The commands `make` gives for each channel anchoring a device of
+    /// call `id`, from the channel, its inner peer, and whether the device
+    /// is `moved`.
+    fn command_channels(
+        &mut self,
+        id: CallId,
+        moved: Option<&str>,
+        make: impl Fn(ChannelId, Option<(SocketAddr, SocketAddr)>, bool) -> Vec<SbcCommand>,
+    ) {
         let Some(call) = self.calls.get(&id) else {
             return;
         };
-        if call.state != CallState::Connected {
-            return;
-        }
         let parties = self.parties();
         let commands: Vec<SbcCommand> = call
             .anchors
             .iter()
             .filter(|(party, _)| party.device().is_some())
             .flat_map(|(party, channel)| {
-                let inner_peer = parties.inner_peer(call, party);
-                let relearn =
-                    (party.device() == moved).then_some(SbcCommand::Relearn { channel: *channel });
-                [
-                    Some(SbcCommand::SetInnerPeer {
-                        channel: *channel,
-                        inner_peer,
-                    }),
-                    relearn,
-                ]
-            })
-            .flatten()
-            .collect();
-        self.outputs
-            .extend(commands.into_iter().map(super::Output::Sbc));
-    }
-
-    /// The call connected: every anchored device's channel starts relaying
-    /// and learning its device's source.
-    fn anchor_channels(&mut self, id: CallId) {
-        let Some(call) = self.calls.get(&id) else {
-            return;
-        };
-        let parties = self.parties();
-        let commands: Vec<SbcCommand> = call
-            .anchors
-            .iter()
-            .filter(|(party, _)| party.device().is_some())
-            .map(|(party, channel)| SbcCommand::Anchor {
-                channel: *channel,
-                inner_peer: parties.inner_peer(call, party),
+                make(
+                    *channel,
+                    parties.inner_peer(call, party),
+                    party.device() == moved,
+                )
             })
             .collect();
         self.outputs
