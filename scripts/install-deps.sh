@@ -7,11 +7,12 @@ set -euo pipefail
 # Build: cpal's ALSA back end and Opus (found by pkg-config).
 build_packages=(pkg-config libasound2-dev libopus-dev)
 # Tests: GUI under a virtual display, a real sound server with a null sink,
-# synthetic speech, and the network-namespace lab (real NAT, coturn STUN).
+# synthetic speech, the network-namespace lab (real NAT, coturn STUN), and
+# rtpengine, the baseline of the SBC relay benchmark (BENCHMARKS.md).
 test_packages=(
   xvfb xauth x11-utils xdotool imagemagick
   pulseaudio pulseaudio-utils libasound2-plugins sox espeak-ng
-  iproute2 nftables iptables conntrack coturn
+  iproute2 nftables iptables conntrack coturn rtpengine-daemon
 )
 
 case "${1:-all}" in
