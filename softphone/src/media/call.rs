@@ -11,7 +11,7 @@
 //!   this task wakes late. The ring starts with [`PREFILL_FRAMES`] of
 //!   silence so the device never waits for a frame that is on its way; a
 //!   device whose clock runs slower than ours (the ring holds more than
-//!   [`MAX_QUEUED_FRAMES`]) skips a playout now and then.
+//!   [`MAX_QUEUED_FRAMES`]) drops a played-out frame now and then.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -144,15 +144,17 @@ fn capture(media: &mut CallMedia, pcm: &mut [i16], now: Instant) {
     }
 }
 
-/// Plays out one frame, unless the device is behind.
+/// Plays out one frame; writes it unless the device is behind.
 fn play(media: &mut CallMedia, pcm: &mut [i16], now: Instant) {
+    // The jitter buffer takes a frame on every tick, so its clock stays the
+    // stream's; when the device is behind, the frame is dropped here rather
+    // than left to add 20 ms of delay for good.
+    let _: FrameSource = media.session.playout(now, pcm);
     let playback = &mut media.audio.playback;
     let queued = playback.buffer().capacity() - playback.slots();
-    if queued > MAX_QUEUED_FRAMES * pcm.len() {
-        return;
+    if queued <= MAX_QUEUED_FRAMES * pcm.len() {
+        write(playback, pcm);
     }
-    let _: FrameSource = media.session.playout(now, pcm);
-    write(playback, pcm);
 }
 
 fn prefill(media: &mut CallMedia, frame: usize) {
