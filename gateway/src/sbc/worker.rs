@@ -498,6 +498,23 @@ mod tests {
             panic!("nothing relayed");
         }
 
+        /// Channel 0 anchored towards the LAN socket, and the phone's
+        /// first three packets (enough to latch) on their way.
+        fn anchored_with_three_packets_sent() -> (Self, [u8; 2048]) {
+            let rig = Self::new();
+            let lan = rig.lan.local_addr().unwrap();
+            rig.link.send(Command::Anchor {
+                slot: 0,
+                at: Instant::now(),
+                inner_peer: Some((lan, lan)),
+                expected: None,
+            });
+            for seq in 0..3 {
+                rig.phone.send_to(&rtp(seq), rig.public_rtp).unwrap();
+            }
+            (rig, [0u8; 2048])
+        }
+
         fn counters(&self) -> Counters {
             self.shared.counters[0].call()
         }
@@ -505,18 +522,7 @@ mod tests {
 
     #[test]
     fn relays_a_call_without_allocating_per_packet() {
-        let mut rig = Rig::new();
-        let lan = rig.lan.local_addr().unwrap();
-        rig.link.send(Command::Anchor {
-            slot: 0,
-            at: Instant::now(),
-            inner_peer: Some((lan, lan)),
-            expected: None,
-        });
-        for seq in 0..3 {
-            rig.phone.send_to(&rtp(seq), rig.public_rtp).unwrap();
-        }
-        let mut buf = [0u8; 2048];
+        let (mut rig, mut buf) = Rig::anchored_with_three_packets_sent();
         assert_eq!(rig.turn_until(true, &mut buf), 172);
         assert_eq!(&buf[2..4], &2u16.to_be_bytes(), "the third packet latched");
         // Warm up the reverse path too.
@@ -542,18 +548,7 @@ mod tests {
 
     #[test]
     fn a_release_queued_before_a_packet_applies_to_it() {
-        let mut rig = Rig::new();
-        let lan = rig.lan.local_addr().unwrap();
-        rig.link.send(Command::Anchor {
-            slot: 0,
-            at: Instant::now(),
-            inner_peer: Some((lan, lan)),
-            expected: None,
-        });
-        for seq in 0..3 {
-            rig.phone.send_to(&rtp(seq), rig.public_rtp).unwrap();
-        }
-        let mut buf = [0u8; 2048];
+        let (mut rig, mut buf) = Rig::anchored_with_three_packets_sent();
         rig.turn_until(true, &mut buf);
         rig.link.send(Command::Release { slot: 0 });
         rig.phone.send_to(&rtp(3), rig.public_rtp).unwrap();
