@@ -15,5 +15,6 @@
 pub mod hfa;
 pub mod hfa_engine;
 pub mod media;
+pub mod portal;
 pub mod secret;
 pub mod version;
