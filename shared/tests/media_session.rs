@@ -357,7 +357,9 @@ fn clean_g711_path_is_bit_exact_after_the_initial_delay() {
             assert!(stats.jitter_ms < 0.2, "{stats:?}");
             let rtt = stats.rtt_ms.unwrap();
             assert!(near(rtt, 60.0, 1.0), "rtt {rtt}");
-            assert!((40.0..60.0).contains(&stats.playout_delay_ms), "{stats:?}");
+            // G.711's least delay is 10 ms: a frame plays at the first pop
+            // at least that long after it arrives.
+            assert!((10.0..30.0).contains(&stats.playout_delay_ms), "{stats:?}");
             assert!(stats.mos > 4.35, "{stats:?}");
             assert_eq!(stats.remote_loss_fraction, Some(0.0));
         }

@@ -62,20 +62,37 @@ pub struct SessionConfig {
     /// Conceal lost frames (PLC, Opus FEC); `false` plays them as silence,
     /// to hear (and measure) what concealment is worth.
     pub concealment: bool,
+    /// What the owner's audio path adds after the jitter buffer (a frame's
+    /// wait for the sound device), for the mouth-to-ear estimate.
+    pub device_delay: Duration,
 }
+
+/// The least playout delay of a G.711 stream (see [`SessionConfig::new`]).
+pub const G711_MIN_DELAY: Duration = Duration::from_millis(10);
 
 impl SessionConfig {
     /// The usual settings for `codec`: its payload type, 20 ms, DTMF on
-    /// payload type 101, the default jitter buffer.
+    /// payload type 101, the default jitter buffer; for G.711 with half its
+    /// least delay. That floor is a packet time so that Opus FEC finds the
+    /// next packet in hand; G.711 has no use for it, but needs some floor
+    /// all the same: both ends' media tasks wake on a 5 ms poll, late now
+    /// and then, and without a margin for that, the first such wake-up
+    /// costs a concealed frame and a stretch before the delay estimate has
+    /// seen it (the clean-path PESQ test drops from 4.00 to 3.74 at 0 ms).
     pub fn new(codec: Codec, ssrc: u32) -> Self {
+        let mut jitter = JitterConfig::default();
+        if !codec.is_opus() {
+            jitter.min_delay = G711_MIN_DELAY;
+        }
         Self {
             codec,
             payload_type: codec.payload_type().0,
             ptime: Duration::from_millis(20),
             ssrc,
             dtmf_payload_type: Some(PayloadType::TELEPHONE_EVENT.0),
-            jitter: JitterConfig::default(),
+            jitter,
             concealment: true,
+            device_delay: Duration::ZERO,
         }
     }
 }
@@ -335,6 +352,7 @@ impl MediaSession {
         let mouth_to_ear = self.rtt.unwrap_or_default() / 2
             + Duration::from_secs_f64(stats.playout_delay_ms.max(0.0) / 1000.0)
             + self.config.ptime
+            + self.config.device_delay
             + codec_delay;
         let pattern = self.receiver.loss_pattern();
         stats.mouth_to_ear_ms = mouth_to_ear.as_secs_f64() * 1000.0;

@@ -2,16 +2,16 @@
 //! end's rings and the call's [`MediaSession`], and datagrams between the
 //! session and the RTP/RTCP sockets.
 //!
-//! The back end runs on the device's clock; this task wakes every packet
-//! time and
-//! - sends every complete frame the capture ring holds (normally one; two
-//!   after a late wake-up, so the stream keeps its rate), and
-//! - plays out one frame into the playback ring, with the tick's scheduled
-//!   time as "now": the jitter buffer sees a steady playout clock even when
-//!   this task wakes late. The ring starts with [`PREFILL_FRAMES`] of
-//!   silence so the device never waits for a frame that is on its way; a
-//!   device whose clock runs slower than ours (the ring holds more than
-//!   [`MAX_QUEUED_FRAMES`]) drops a played-out frame now and then.
+//! The back end runs on the device's clock; this task looks at its rings
+//! every [`POLL_INTERVAL`] and
+//! - sends every complete frame the capture ring holds (one, normally), and
+//! - plays out a frame into the playback ring when the device has taken the
+//!   last one, paced by a [`PlayoutPacer`] that gives the jitter buffer a
+//!   steady playout clock (see `pacing.rs`).
+//!
+//! Polling a few times per packet time rather than ticking once keeps both
+//! waits short: a frame is sent within a poll of its capture, and played
+//! within a device period of its playout, with no silence queued ahead.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -22,14 +22,8 @@ use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::MissedTickBehavior;
 
+use super::pacing::{POLL_INTERVAL, Pace, PlayoutPacer};
 use crate::audio::{AudioEvent, AudioStreams};
-
-/// Silence queued for the device before the first frame: the margin between
-/// this task's tick and the device's own clock (latency, 20 ms a frame).
-pub const PREFILL_FRAMES: usize = 1;
-
-/// More than this queued means the device consumes slower than we play.
-pub const MAX_QUEUED_FRAMES: usize = 3;
 
 /// What a running call's media reports to its owner.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,17 +70,17 @@ pub async fn run(
     let mut pcm = vec![0i16; frame];
     let mut rtp_in = vec![0u8; 2048];
     let mut rtcp_in = vec![0u8; 2048];
-    let mut tick = tokio::time::interval(media.ptime);
-    tick.set_missed_tick_behavior(MissedTickBehavior::Burst);
+    let mut tick = tokio::time::interval(POLL_INTERVAL);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let mut pacer = PlayoutPacer::new(media.ptime, frame);
     let mut next_report = Instant::now() + media.report_every;
-    prefill(&mut media, frame);
     loop {
         let rtcp_deadline = media.session.poll_timeout();
         tokio::select! {
-            scheduled = tick.tick() => {
-                let now = scheduled.into_std();
+            _ = tick.tick() => {
+                let now = Instant::now();
                 capture(&mut media, &mut pcm, now);
-                play(&mut media, &mut pcm, now);
+                play(&mut media, &mut pacer, &mut pcm, now);
                 if now >= next_report {
                     next_report = now + media.report_every;
                     let _ = reports.send(MediaReport::Quality(media.session.stats()));
@@ -144,23 +138,19 @@ fn capture(media: &mut CallMedia, pcm: &mut [i16], now: Instant) {
     }
 }
 
-/// Plays out one frame; writes it unless the device is behind.
-fn play(media: &mut CallMedia, pcm: &mut [i16], now: Instant) {
-    // The jitter buffer takes a frame on every tick, so its clock stays the
-    // stream's; when the device is behind, the frame is dropped here rather
-    // than left to add 20 ms of delay for good.
-    let _: FrameSource = media.session.playout(now, pcm);
+/// Plays out a frame when the pacer says so.
+fn play(media: &mut CallMedia, pacer: &mut PlayoutPacer, pcm: &mut [i16], now: Instant) {
     let playback = &mut media.audio.playback;
     let queued = playback.buffer().capacity() - playback.slots();
-    if queued <= MAX_QUEUED_FRAMES * pcm.len() {
-        write(playback, pcm);
-    }
-}
-
-fn prefill(media: &mut CallMedia, frame: usize) {
-    let silence = vec![0i16; frame];
-    for _ in 0..PREFILL_FRAMES {
-        write(&mut media.audio.playback, &silence);
+    match pacer.poll(now, queued) {
+        Pace::Play { at } => {
+            let _: FrameSource = media.session.playout(at, pcm);
+            write(playback, pcm);
+        }
+        Pace::Discard { at } => {
+            let _: FrameSource = media.session.playout(at, pcm);
+        }
+        Pace::Wait => {}
     }
 }
 

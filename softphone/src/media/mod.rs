@@ -6,6 +6,7 @@
 //! is what lets the system's SBC, and a NAT, pair the two directions.
 
 pub mod call;
+pub mod pacing;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -154,6 +155,9 @@ impl MediaPort {
         let mut config = SessionConfig::new(codec, rand_ssrc());
         config.ptime = Duration::from_millis(u64::from(set_payload.packet_ms.max(10)));
         config.concealment = self.options.concealment;
+        // A played-out frame waits for the device's next period, a frame at
+        // most (pacing.rs), half of one on average.
+        config.device_delay = config.ptime / 2;
         let session = MediaSession::new(config, std::time::Instant::now(), u64::from(rand_ssrc()))?;
         let audio = self
             .options

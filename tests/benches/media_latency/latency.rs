@@ -33,7 +33,8 @@ use shared::hfa_engine::phone::PhoneTimers;
 use shared::media::{Codec, StreamStats};
 use softphone::audio::{AudioBackend, AudioConfig, AudioEvent, WavBackend};
 use softphone::media::MediaOptions;
-use softphone::media::call::{MAX_QUEUED_FRAMES, MediaReport, PREFILL_FRAMES};
+use softphone::media::call::MediaReport;
+use softphone::media::pacing::{POLL_INTERVAL, Pace, PlayoutPacer};
 use tokio::sync::oneshot;
 use tokio::time::MissedTickBehavior;
 
@@ -62,8 +63,6 @@ pub struct PathRun {
     pub seen_late_ms: (f64, f64),
     /// Back end starts beyond the first (A + B).
     pub restarts: usize,
-    /// Silence queued ahead of the first frame, frames.
-    pub prefill: usize,
     /// For the stack: what the softphone reported.
     pub stack: Option<StackFigures>,
 }
@@ -119,11 +118,11 @@ pub struct StackFigures {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direct {
     /// The media task's loop with the network and the jitter buffer taken
-    /// out: a 20 ms tick (missed ticks in a burst), started right after the
-    /// back ends as `MediaPort::apply` starts the media task; `PREFILL_FRAMES`
-    /// of silence first; each tick takes every complete captured frame into
-    /// a queue and writes one frame (from the queue, else silence) into the
-    /// playback ring, unless it holds more than `MAX_QUEUED_FRAMES`.
+    /// out: a poll every `POLL_INTERVAL`, started right after the back ends
+    /// as `MediaPort::apply` starts the media task; each poll takes every
+    /// complete captured frame into a queue, and the media task's
+    /// `PlayoutPacer` says when to write one frame (from the queue, else
+    /// silence) into the playback ring, or to discard one.
     Driver,
     /// The floor: each captured frame goes to the playback ring within a
     /// millisecond of its capture (a 1 ms poll), with no prefill: two 20 ms
@@ -169,15 +168,17 @@ pub async fn direct(clicks: &Clicks, dir: &Path, how: Direct) -> anyhow::Result<
         Ok(())
     })
     .await??;
-    let (label, prefill) = match how {
-        Direct::Driver => (
-            "**baseline: direct path**, the media task's tick, no network".to_owned(),
-            PREFILL_FRAMES,
-        ),
-        Direct::Immediate => ("floor: device clocks only".to_owned(), 0),
+    let label = match how {
+        Direct::Driver => "**baseline: direct path**, the media task's polling, no network",
+        Direct::Immediate => "floor: device clocks only",
     };
     analyse(
-        label, prefill, clicks, &recorded, &a_starts, &b_starts, None,
+        label.to_owned(),
+        clicks,
+        &recorded,
+        &a_starts,
+        &b_starts,
+        None,
     )
 }
 
@@ -189,17 +190,13 @@ async fn relay(
     mut stop: oneshot::Receiver<()>,
 ) {
     let period = match how {
-        Direct::Driver => FRAME,
+        Direct::Driver => POLL_INTERVAL,
         Direct::Immediate => Duration::from_millis(1),
     };
     let mut queue = std::collections::VecDeque::new();
-    if how == Direct::Driver {
-        for _ in 0..PREFILL_FRAMES * frame {
-            let _ = playback.push(0);
-        }
-    }
+    let mut pacer = PlayoutPacer::new(FRAME, frame);
     let mut tick = tokio::time::interval(period);
-    tick.set_missed_tick_behavior(MissedTickBehavior::Burst);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
     loop {
         tokio::select! {
             _ = tick.tick() => {}
@@ -210,12 +207,17 @@ async fn relay(
         }
         let queued = playback.buffer().capacity() - playback.slots();
         match how {
-            Direct::Driver if queued <= MAX_QUEUED_FRAMES * frame => {
-                for _ in 0..frame {
-                    let _ = playback.push(queue.pop_front().unwrap_or(0));
+            Direct::Driver => match pacer.poll(Instant::now(), queued) {
+                Pace::Play { .. } => {
+                    for _ in 0..frame {
+                        let _ = playback.push(queue.pop_front().unwrap_or(0));
+                    }
                 }
-            }
-            Direct::Driver => {}
+                Pace::Discard { .. } => {
+                    queue.drain(..frame.min(queue.len()));
+                }
+                Pace::Wait => {}
+            },
             Direct::Immediate => {
                 while queue.len() >= frame && playback.slots() >= frame {
                     for sample in queue.drain(..frame) {
@@ -319,7 +321,6 @@ pub async fn stack(
     let label = format!("**softphone stack**, {wanted}");
     analyse(
         label,
-        PREFILL_FRAMES,
         clicks,
         &recorded,
         &a_starts,
@@ -331,7 +332,6 @@ pub async fn stack(
 /// Finds the clicks in the recording and times them.
 fn analyse(
     label: String,
-    prefill: usize,
     clicks: &Clicks,
     recorded: &Path,
     a_starts: &Starts,
@@ -353,7 +353,6 @@ fn analyse(
         late_start_ms: (a.late_start_ms, b.late_start_ms),
         seen_late_ms: (late(&a), late(&b)),
         restarts: a.starts + b.starts - 2,
-        prefill,
         stack,
     })
 }

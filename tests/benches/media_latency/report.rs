@@ -172,7 +172,7 @@ fn merged(figures: &[&StackFigures], spread: impl Fn(&StackFigures) -> &Spread) 
 }
 
 /// The delay, part by part (medians over the calls), against the measured
-/// median; the driver's tick waits are what remains.
+/// median; the driver's poll and device waits are what remains.
 fn budget_table(latency: &Latency) -> String {
     let frame_ms = FRAME.as_secs_f64() * 1e3;
     let paths = &latency.paths;
@@ -180,15 +180,13 @@ fn budget_table(latency: &Latency) -> String {
         label(runs)
     });
     let codec = |runs: &[PathRun]| runs.first().map_or(0.0, PathRun::codec_ms);
-    let prefill = |runs: &[PathRun]| runs.first().map_or(0.0, |r| r.prefill as f64 * frame_ms);
     let jitter = |runs: &[PathRun]| {
         median_of(runs, |r| {
             r.stack.as_ref().and_then(|s| s.playout_delay.median())
         })
     };
     let measured = |runs: &[PathRun]| all_delays(runs).median();
-    let known =
-        |runs: &[PathRun]| frame_ms + codec(runs) + jitter(runs).unwrap_or(0.0) + prefill(runs);
+    let known = |runs: &[PathRun]| frame_ms + codec(runs) + jitter(runs).unwrap_or(0.0);
     rows.add(
         "capture frame (a sample waits for the end of its frame)",
         |_| format!("{frame_ms:.0}"),
@@ -197,15 +195,11 @@ fn budget_table(latency: &Latency) -> String {
         format!("{:.1}", codec(runs))
     });
     rows.add(
-        "jitter buffer: B plays a frame this long after its fastest arrival (`playout_delay_ms`; target 40 = `JitterConfig::min_delay`)",
+        "jitter buffer: B plays a frame this long after its fastest arrival (`playout_delay_ms`; least target 20 = `JitterConfig::min_delay`)",
         |runs| jitter(runs).map_or_else(|| "–".to_owned(), |j| format!("{j:.1}")),
     );
     rows.add(
-        "playout prefill (`PREFILL_FRAMES` × 20 ms of silence ahead of the first frame)",
-        |runs| format!("{:.0}", prefill(runs)),
-    );
-    rows.add(
-        "the rest: tick phases (A's device push → A's driver tick → B's driver tick → B's device pull) + packetisation + loopback",
+        "the rest: A's device push → A's poll, B's playout → B's device pull (`pacing.rs`), packetisation, loopback",
         |runs| {
             measured(runs).map_or_else(|| "–".to_owned(), |m| format!("{:.1}", m - known(runs)))
         },

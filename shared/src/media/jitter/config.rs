@@ -28,11 +28,11 @@ pub struct JitterConfig {
 }
 
 impl Default for JitterConfig {
-    /// 40 to 400 ms; 95 % of the last 250 packets (5 s at 20 ms) in time;
+    /// 20 to 400 ms; 95 % of the last 250 packets (5 s at 20 ms) in time;
     /// shrinking by at most 20 ms per second; silence after 60 ms.
     fn default() -> Self {
         Self {
-            min_delay: Duration::from_millis(40),
+            min_delay: Duration::from_millis(20),
             max_delay: Duration::from_millis(400),
             max_packets: 64,
             quantile: 0.95,

@@ -144,11 +144,11 @@ fn clean_path_plays_every_frame_in_order_at_the_target_delay() {
             .iter()
             .all(|(_, p)| matches!(p, Played::Frame(_)))
     );
-    // Packet 0 arrived at 30 ms and played at 70 ms: 40 ms of buffering.
-    assert_eq!(played[first], (70, Played::Frame(0)));
+    // Packet 0 arrived at 30 ms and played at 50 ms: the 20 ms minimum.
+    assert_eq!(played[first], (50, Played::Frame(0)));
     let delay = rig.jb.current_delay();
     assert!(
-        delay >= Duration::from_millis(40) && delay < Duration::from_millis(60),
+        delay >= Duration::from_millis(20) && delay < Duration::from_millis(40),
         "{delay:?}"
     );
     assert_eq!(rig.jb.stats(), JitterStats::default());
@@ -206,7 +206,7 @@ fn a_late_packet_is_concealed_counted_and_raises_the_delay_at_once() {
     assert_eq!(rig.jb.stats().late, 1);
     // Packet 50 is concealed (from packet 51: Opus could use its FEC).
     assert!(
-        played.contains(&(1050, Played::Missing(Some(51)))),
+        played.contains(&(1030, Played::Missing(Some(51)))),
         "{:?}",
         &played[50..56]
     );
@@ -327,9 +327,9 @@ fn a_pause_turns_to_silence_and_playout_restarts_at_the_target() {
             .iter()
             .any(|(ms, p)| *ms > 1300 && *p == Played::Silence)
     );
-    // Packet 50 arrives at 2010 ms and plays 40 ms later, at the first pop.
+    // Packet 50 arrives at 2010 ms and plays 20 ms later, at the first pop.
     assert!(
-        played.contains(&(2050, Played::Frame(50))),
+        played.contains(&(2030, Played::Frame(50))),
         "{:?}",
         &played[100..106]
     );

@@ -1,0 +1,159 @@
+//! When the media task hands the sound device a frame.
+//!
+//! The device takes frames on its own clock; the media task looks at its
+//! rings every [`POLL_INTERVAL`] and plays out a frame from the jitter
+//! buffer as soon as the playback ring holds less than one frame, i.e.
+//! right after the device took the last one. So a frame waits in the ring
+//! one device period at most, without a prefill of silence, and the ring
+//! never builds up: a device that consumes slower than the stream arrives
+//! shows up as jitter-buffer delay, which the buffer shrinks.
+//!
+//! The jitter buffer needs a steady playout clock, not the poll's jittery
+//! wake-ups: each frame is played out at the previous one's time plus the
+//! packet time, and the clock restarts at "now" only when it is a whole
+//! packet time off (a stall, or a device whose clock drifted). A device
+//! that takes nothing (gone, or stalled) still gets the jitter buffer's
+//! clock advanced, one frame per packet time, so the stream's timeline is
+//! not frozen.
+
+use std::time::{Duration, Instant};
+
+/// How often the media task looks at the device's rings: a captured frame
+/// waits at most this long to be sent, and the device's playback ring is
+/// topped up at most this long after it ran below a frame.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(5);
+
+/// What to do with the next frame of the stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pace {
+    /// Play out a frame at `at` and write it into the playback ring.
+    Play { at: Instant },
+    /// The device has taken nothing for a whole packet time past due: play
+    /// out the frame at `at` and discard it.
+    Discard { at: Instant },
+    /// The device still holds a frame.
+    Wait,
+}
+
+/// Paces the playout of one call's stream to its sound device.
+#[derive(Debug, Clone)]
+pub struct PlayoutPacer {
+    ptime: Duration,
+    frame_samples: usize,
+    /// The playout time of the next frame.
+    next: Option<Instant>,
+}
+
+impl PlayoutPacer {
+    /// A pacer for frames of `frame_samples` samples lasting `ptime`.
+    pub fn new(ptime: Duration, frame_samples: usize) -> Self {
+        Self {
+            ptime,
+            frame_samples,
+            next: None,
+        }
+    }
+
+    /// What to do at `now`, with `queued` samples in the playback ring.
+    pub fn poll(&mut self, now: Instant, queued: usize) -> Pace {
+        if queued < self.frame_samples {
+            let at = match self.next {
+                Some(next) if within(next, now, self.ptime) => next,
+                _ => now,
+            };
+            self.next = Some(at + self.ptime);
+            return Pace::Play { at };
+        }
+        match self.next {
+            Some(next) if now >= next + self.ptime => {
+                self.next = Some(next + self.ptime);
+                Pace::Discard { at: next }
+            }
+            _ => Pace::Wait,
+        }
+    }
+}
+
+/// Whether `a` and `b` lie less than `limit` apart.
+fn within(a: Instant, b: Instant, limit: Duration) -> bool {
+    let apart = a.checked_duration_since(b).unwrap_or_else(|| b - a);
+    apart < limit
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PTIME: Duration = Duration::from_millis(20);
+    const FRAME: usize = 160;
+
+    fn ms(origin: Instant, ms: u64) -> Instant {
+        origin + Duration::from_millis(ms)
+    }
+
+    #[test]
+    fn a_frame_is_played_as_soon_as_the_ring_runs_below_one_and_not_before() {
+        let origin = Instant::now();
+        let mut pacer = PlayoutPacer::new(PTIME, FRAME);
+        assert_eq!(pacer.poll(origin, 0), Pace::Play { at: origin });
+        assert_eq!(pacer.poll(ms(origin, 5), FRAME), Pace::Wait);
+        assert_eq!(pacer.poll(ms(origin, 10), FRAME), Pace::Wait);
+        // The device took the frame at 18 ms; the next poll sees it.
+        assert_eq!(
+            pacer.poll(ms(origin, 20), FRAME / 2),
+            Pace::Play { at: ms(origin, 20) }
+        );
+    }
+
+    #[test]
+    fn the_playout_clock_stays_steady_while_the_polls_jitter() {
+        let origin = Instant::now();
+        let mut pacer = PlayoutPacer::new(PTIME, FRAME);
+        assert_eq!(pacer.poll(origin, 0), Pace::Play { at: origin });
+        // Wake-ups 4 ms late and 3 ms early play at 20 ms steps all the same.
+        for (k, wake) in [(1, 24), (2, 37), (3, 64), (4, 80)] {
+            assert_eq!(
+                pacer.poll(ms(origin, wake), 0),
+                Pace::Play {
+                    at: ms(origin, 20 * k)
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn the_clock_restarts_when_a_whole_packet_time_off() {
+        let origin = Instant::now();
+        let mut pacer = PlayoutPacer::new(PTIME, FRAME);
+        pacer.poll(origin, 0);
+        // The device resumed after a stall: no frame was discarded because
+        // the ring was full, then it drained at 300 ms.
+        assert_eq!(
+            pacer.poll(ms(origin, 300), 0),
+            Pace::Play {
+                at: ms(origin, 300)
+            }
+        );
+    }
+
+    #[test]
+    fn a_device_that_takes_nothing_still_advances_the_stream_a_frame_per_packet_time() {
+        let origin = Instant::now();
+        let mut pacer = PlayoutPacer::new(PTIME, FRAME);
+        pacer.poll(origin, 0);
+        let mut discarded = Vec::new();
+        for wake in (5..=100).step_by(5) {
+            match pacer.poll(ms(origin, wake), FRAME) {
+                Pace::Discard { at } => discarded.push(at.duration_since(origin)),
+                Pace::Wait => {}
+                Pace::Play { .. } => panic!("the ring is full"),
+            }
+        }
+        // Frames due at 20, 40, 60 ms were each discarded a packet time late.
+        let expected: Vec<_> = [20, 40, 60, 80]
+            .into_iter()
+            .map(Duration::from_millis)
+            .collect();
+        assert_eq!(discarded, expected);
+    }
+}
