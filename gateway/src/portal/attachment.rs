@@ -316,3 +316,238 @@ fn target(remote: RemoteMedia) -> MediaTarget {
         ptime_ms: remote.packet_ms,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeSet, HashMap};
+    use std::net::SocketAddr;
+
+    use shared::hfa::PayloadType;
+
+    use super::*;
+    use crate::calls::channels::ChannelPlan;
+    use crate::calls::control::{CallControl, CallTimers, DeviceInput, Output};
+    use crate::calls::media::{MediaOffer, MediaPolicy};
+    use crate::config;
+
+    const OFFICE: &str = r#"
+[system]
+model = "X3"
+lan_interface = "LAN2"
+[network]
+public_address = "127.0.0.1"
+company_lan = ["127.0.0.0/24"]
+[[clients]]
+number = "201"
+name = "Anna"
+kind = "myportal_to_go"
+password = "Kx7#mQ2!vLp9"
+[[clients]]
+number = "202"
+name = "Ben"
+kind = "myportal_to_go"
+password = "Tz4%wR8@nBq3"
+[[clients]]
+number = "203"
+name = "Clara"
+kind = "myportal_to_go"
+password = "Hy6&dF5^sJk8"
+"#;
+
+    /// Call control with three apps attached, each with an open stream.
+    struct Apps {
+        cc: CallControl,
+        apps: HashMap<String, (PortalAttachment, Subscription)>,
+    }
+
+    impl Apps {
+        fn new() -> Self {
+            let config = config::from_toml_str(OFFICE, "t").expect("valid");
+            let timers = CallTimers::from_config(&config);
+            let cc = CallControl::new(
+                &config,
+                timers,
+                ChannelPlan::default(),
+                MediaPolicy::default(),
+            );
+            let mut apps = Self {
+                cc,
+                apps: HashMap::new(),
+            };
+            for (i, number) in ["201", "202", "203"].into_iter().enumerate() {
+                let outlet = Outlet::new(Clock::manual());
+                let subscription = outlet.subscribe();
+                let app = PortalAttachment::new(PortalSessionId(i as u64), outlet);
+                apps.apps.insert(number.to_owned(), (app, subscription));
+                apps.cc.attach(number, false);
+                let port = 40000 + 100 * i as u16;
+                apps.cc.offer_media(
+                    number,
+                    MediaOffer {
+                        rtp: SocketAddr::from(([127, 0, 0, 1], port)),
+                        rtcp_port: port + 1,
+                        codecs: vec![(PayloadType::PCMA, 20)],
+                    },
+                );
+            }
+            apps.pump();
+            for number in ["201", "202", "203"] {
+                let first = apps.views(number);
+                assert!(first.is_empty(), "an idle line sends nothing: {first:?}");
+            }
+            apps
+        }
+
+        /// Indications to the apps, settled once per batch.
+        fn pump(&mut self) {
+            let mut shown = BTreeSet::new();
+            while let Some(output) = self.cc.poll_output() {
+                if let Output::Indicate { device, indication } = output
+                    && let Some((app, _)) = self.apps.get_mut(&device)
+                {
+                    app.show(&indication);
+                    shown.insert(device);
+                }
+            }
+            for device in shown {
+                if let Some((app, _)) = self.apps.get_mut(&device) {
+                    app.settle();
+                }
+            }
+        }
+
+        fn input(&mut self, number: &str, inputs: &[DeviceInput]) {
+            let now = Instant::now();
+            for input in inputs {
+                self.cc.handle_input(now, number, input.clone());
+            }
+            self.pump();
+        }
+
+        fn dial(&mut self, number: &str, digits: &str) {
+            let inputs: Vec<DeviceInput> = digits
+                .chars()
+                .chain(['#'])
+                .map(DeviceInput::Digit)
+                .collect();
+            self.input(number, &inputs);
+        }
+
+        /// (state, peer, reason, has media) of the events since last asked.
+        fn views(&mut self, number: &str) -> Vec<(CallState, String, String, bool)> {
+            let (_, subscription) = self.apps.get_mut(number).expect("an app");
+            let mut views = Vec::new();
+            while let Ok(event) = subscription.events.try_recv() {
+                if let Event::Call(view) = event {
+                    views.push((
+                        view.state,
+                        view.peer.unwrap_or_default(),
+                        view.reason.unwrap_or_default(),
+                        view.media.is_some(),
+                    ));
+                }
+            }
+            views
+        }
+    }
+
+    fn view(
+        state: CallState,
+        peer: &str,
+        reason: &str,
+        media: bool,
+    ) -> (CallState, String, String, bool) {
+        (state, peer.into(), reason.into(), media)
+    }
+
+    #[test]
+    fn outgoing_incoming_hold_and_remote_hangup() {
+        use CallState::*;
+        let mut o = Apps::new();
+        o.dial("201", "202");
+        assert_eq!(o.views("201"), [view(Calling, "202 Ben", "", false)]);
+        assert_eq!(o.views("202"), [view(Ringing, "201 Anna", "", false)]);
+        o.input("202", &[DeviceInput::Feature(FeatureKey::Line)]);
+        assert_eq!(o.views("202"), [view(Connected, "201 Anna", "", true)]);
+        assert_eq!(o.views("201"), [view(Connected, "202 Ben", "", true)]);
+        o.input("201", &[DeviceInput::Feature(FeatureKey::Hold)]);
+        assert_eq!(o.views("201"), [view(Held, "202 Ben", "", false)]);
+        assert_eq!(
+            o.views("202"),
+            [view(Connected, "201 Anna", "On hold", false)]
+        );
+        o.input("201", &[DeviceInput::Feature(FeatureKey::Hold)]);
+        assert_eq!(o.views("201"), [view(Connected, "202 Ben", "", true)]);
+        assert_eq!(o.views("202"), [view(Connected, "201 Anna", "", true)]);
+        o.input("202", &[DeviceInput::Feature(FeatureKey::Release)]);
+        let ended = [
+            view(Ended, "202 Ben", "Call ended", false),
+            view(Idle, "", "", false),
+        ];
+        assert_eq!(o.views("201"), ended, "the other side hung up");
+        assert_eq!(
+            o.views("202"),
+            [
+                view(Ended, "201 Anna", "Call ended", false),
+                view(Idle, "", "", false)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_connected_call_carries_where_to_send_media() {
+        let mut o = Apps::new();
+        o.dial("201", "202");
+        o.input("202", &[DeviceInput::Feature(FeatureKey::Line)]);
+        let (app, _) = &o.apps["201"];
+        let media = app.outlet.call().media.expect("media while connected");
+        assert_eq!(media.rtp.to_string(), "127.0.0.1:40100", "202's address");
+        assert_eq!(
+            (media.rtcp_port, media.payload_type, media.ptime_ms),
+            (40101, 8, 20)
+        );
+    }
+
+    #[test]
+    fn busy_and_rejected_calls_end_with_the_reason() {
+        use CallState::*;
+        let mut o = Apps::new();
+        o.dial("201", "202");
+        o.input("202", &[DeviceInput::Feature(FeatureKey::Line)]);
+        o.views("201");
+        o.dial("203", "201");
+        assert_eq!(o.views("203"), [view(Ended, "", "201 busy", false)]);
+        o.input("203", &[DeviceInput::Feature(FeatureKey::Release)]);
+        assert_eq!(o.views("203"), [view(Idle, "", "", false)]);
+
+        o.input("202", &[DeviceInput::Feature(FeatureKey::Release)]);
+        o.views("201");
+        o.views("202");
+        o.dial("203", "202");
+        assert_eq!(o.views("203"), [view(Calling, "202 Ben", "", false)]);
+        assert_eq!(o.views("202"), [view(Ringing, "203 Clara", "", false)]);
+        o.input("202", &[DeviceInput::Reject]);
+        assert_eq!(o.views("203"), [view(Ended, "", "202 rejected", false)]);
+        assert_eq!(
+            o.views("202"),
+            [
+                view(Ended, "203 Clara", "Call ended", false),
+                view(Idle, "", "", false)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_stream_that_does_not_keep_up_is_closed_and_the_state_kept() {
+        let outlet = Outlet::new(Clock::manual());
+        let subscription = outlet.subscribe();
+        assert_eq!(outlet.streamless_since(), None);
+        for _ in 0..=STREAM_QUEUE {
+            outlet.publish(Event::Call(idle()));
+        }
+        assert!(outlet.streamless_since().is_some(), "closed when full");
+        drop(subscription);
+        let again = outlet.subscribe();
+        assert_eq!(again.current.len(), 2, "registration and call first");
+    }
+}

@@ -173,3 +173,106 @@ fn check_codecs(
 fn refuse(code: ErrorCode, message: &str, detail: String) -> ApiFailure {
     ApiFailure::new(code, message.to_owned(), detail)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config;
+
+    const OFFICE: &str = r#"
+[system]
+model = "X3"
+lan_interface = "LAN2"
+[network]
+public_address = "203.0.113.10"
+company_lan = ["192.168.1.0/24"]
+[internet]
+upstream_kbps = 1000
+[stun]
+server = "stun.example.net"
+[[clients]]
+number = "210"
+name = "Dan"
+kind = "myportal_to_go"
+ip_user_license = true
+internet_registration = true
+password = "Dan*portal-0815"
+"#;
+
+    fn request(codecs: &[(&str, u8)]) -> VoipRegistration {
+        VoipRegistration {
+            rtp: "0.0.0.0:40000".parse().expect("address"),
+            codecs: codecs
+                .iter()
+                .map(|(name, payload_type)| CodecOffer {
+                    name: (*name).into(),
+                    payload_type: *payload_type,
+                    ptime_ms: 0,
+                })
+                .collect(),
+        }
+    }
+
+    fn android() -> AppInfo {
+        AppInfo {
+            platform: "android".into(),
+            version: "V2R1.61.14".into(),
+        }
+    }
+
+    #[test]
+    fn a_deskshare_user_is_refused_after_the_version_and_before_the_codecs() {
+        let config = config::from_toml_str(OFFICE, "t").expect("valid");
+        let mut client = config.client("210").expect("210").clone();
+        // Validation refuses such a client; the registration checks again.
+        client.deskshare = true;
+        let source = "192.168.1.50:5000".parse().expect("address");
+        let refused = check(
+            &config,
+            &client,
+            &android(),
+            source,
+            &request(&[("G729", 18)]),
+        )
+        .expect_err("refused");
+        assert_eq!(refused.error.code, ErrorCode::DeskshareUser);
+        assert!(refused.error.message.contains("guide 1.3.3"));
+        let old = AppInfo {
+            version: "V2R1.0.0".into(),
+            ..android()
+        };
+        let refused =
+            check(&config, &client, &old, source, &request(&[("PCMA", 8)])).expect_err("refused");
+        assert_eq!(
+            refused.error.code,
+            ErrorCode::VersionTooOld,
+            "version first"
+        );
+    }
+
+    #[test]
+    fn an_accepted_offer_becomes_call_controls_media_offer() {
+        let config = config::from_toml_str(OFFICE, "t").expect("valid");
+        let client = config.client("210").expect("210");
+        let source = "198.51.100.7:5000".parse().expect("address");
+        let accepted = check(
+            &config,
+            client,
+            &android(),
+            source,
+            &request(&[("pcmu", 0), ("PCMA", 8)]),
+        )
+        .expect("accepted");
+        let registration = accepted.registration;
+        assert!(registration.internet);
+        assert_eq!(registration.offer.rtp.to_string(), "198.51.100.7:40000");
+        assert_eq!(registration.offer.rtcp_port, 40001);
+        assert_eq!(
+            registration.offer.codecs,
+            [(PayloadType::PCMU, 20), (PayloadType::PCMA, 20)]
+        );
+        let refused =
+            check(&config, client, &android(), source, &request(&[])).expect_err("an empty offer");
+        assert_eq!(refused.error.code, ErrorCode::CodecNotSupported);
+    }
+}
