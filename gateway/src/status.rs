@@ -40,8 +40,8 @@ impl std::fmt::Display for Status {
         if let (Some(portal), Some(fingerprint)) = (&self.portal, &self.portal_fingerprint) {
             writeln!(
                 f,
-                "myPortal to go: {} sessions, {} VoIP registrations",
-                portal.sessions, portal.registrations
+                "myPortal to go: {} sessions, {} VoIP registrations, {} event streams",
+                portal.sessions, portal.registrations, portal.streams
             )?;
             writeln!(f, "portal certificate SHA-256: {fingerprint}")?;
         }

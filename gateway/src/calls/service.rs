@@ -162,12 +162,15 @@ impl CallService {
         self.dispatch(&mut inner);
     }
 
-    /// The device of `number` moved between the company LAN and the
-    /// internet: its calls are re-anchored (see `CallControl::rehome`).
-    pub fn rehome(&self, number: &str, internet: bool) {
+    /// The device of `number` registered again with a new media address
+    /// (a change of network): its calls stay up, re-anchored if it moved
+    /// between the company LAN and the internet (`CallControl::rehome`),
+    /// and every party is told the new targets once.
+    pub fn reregister(&self, number: &str, offer: MediaOffer, internet: bool) {
         let mut inner = self.lock();
         let now = self.clock.now();
         inner.control.rehome(now, number, internet);
+        inner.control.offer_media(number, offer);
         self.dispatch(&mut inner);
     }
 

@@ -54,6 +54,8 @@ pub struct PortalState {
 pub struct PortalCounts {
     pub sessions: usize,
     pub registrations: usize,
+    /// Sessions with an open event stream.
+    pub streams: usize,
 }
 
 impl PortalState {
@@ -83,10 +85,16 @@ impl PortalState {
     }
 
     pub fn counts(&self) -> PortalCounts {
-        let (sessions, registrations) = self.logins().counts();
+        let mut logins = self.logins();
+        let (sessions, registrations) = logins.counts();
+        let streams = logins
+            .sessions_mut()
+            .filter(|session| session.outlet.streamless_since().is_none())
+            .count();
         PortalCounts {
             sessions,
             registrations,
+            streams,
         }
     }
 

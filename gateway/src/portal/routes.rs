@@ -208,18 +208,22 @@ async fn register(
             state
                 .calls
                 .attach(&number, DeviceSink::Portal(sink), registration.internet);
+            state.calls.offer_media(&number, registration.offer.clone());
         }
-        Some(old) if old.internet != registration.internet => {
-            info!(
-                user = number,
-                internet = registration.internet,
-                "myPortal to go moved between the company LAN and the internet: re-anchoring its calls"
-            );
-            state.calls.rehome(&number, registration.internet);
+        Some(old) => {
+            if old.internet != registration.internet {
+                info!(
+                    user = number,
+                    internet = registration.internet,
+                    "myPortal to go moved between the company LAN and the internet: \
+                     re-anchoring its calls"
+                );
+            }
+            state
+                .calls
+                .reregister(&number, registration.offer.clone(), registration.internet);
         }
-        Some(_) => {}
     }
-    state.calls.offer_media(&number, registration.offer.clone());
     session.outlet.publish(Event::Registration {
         state: RegistrationState::Registered,
         reason: None,
