@@ -127,13 +127,14 @@ password = "{}"
 
 /// A block of RTP proxy ports per gateway, below the ephemeral range (the
 /// system's media ends bind ephemeral ports) and apart from the blocks of
-/// the `tests` crate; the process id spreads test binaries that run at
+/// the `tests` crate and the benches (12000 and up); the process id
+/// spreads test binaries that run at
 /// the same time.
 fn rtp_range() -> RtpRange {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
     let block = (std::process::id() as usize * 7 + n) % 70;
-    let first = 10000 + u16::try_from(block).expect("small") * 128;
+    let first = 2000 + u16::try_from(block).expect("small") * 128;
     RtpRange {
         first,
         last: first + 127,
