@@ -128,8 +128,7 @@ password = "{}"
 /// A block of RTP proxy ports per gateway, below the ephemeral range (the
 /// system's media ends bind ephemeral ports) and apart from the blocks of
 /// the `tests` crate and the benches (12000 and up); the process id
-/// spreads test binaries that run at
-/// the same time.
+/// spreads test binaries that run at the same time.
 fn rtp_range() -> RtpRange {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
