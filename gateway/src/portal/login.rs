@@ -289,3 +289,95 @@ impl Logins {
         self.challenges.len()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config;
+    use shared::portal::login_proof;
+
+    const OFFICE: &str = r#"
+[system]
+model = "X3"
+lan_interface = "LAN2"
+[network]
+public_address = "127.0.0.1"
+company_lan = ["127.0.0.0/24"]
+[[clients]]
+number = "210"
+name = "Dan"
+kind = "myportal_to_go"
+password = "Dan*portal-0815"
+"#;
+
+    fn login_request(challenge: &Challenge, password: &str) -> LoginRequest {
+        let server = LoginNonce::from_hex(&challenge.nonce).expect("hex");
+        let client = LoginNonce([1; 32]);
+        LoginRequest {
+            user: "210".into(),
+            challenge_id: challenge.challenge_id.clone(),
+            client_nonce: client.to_hex(),
+            proof: login_proof(&config::Secret::new(password), "210", &server, &client),
+            app: AppInfo {
+                platform: "android".into(),
+                version: "V2R1.61.14".into(),
+            },
+        }
+    }
+
+    #[test]
+    fn a_flood_of_challenges_keeps_the_table_bounded_and_new_ones_usable() {
+        let config = config::from_toml_str(OFFICE, "t").expect("valid");
+        let mut logins = Logins::new(&config);
+        let clock = Clock::manual();
+        for _ in 0..MAX_CHALLENGES + 100 {
+            logins.challenge(clock.now(), "210");
+        }
+        assert_eq!(logins.pending_challenges(), MAX_CHALLENGES);
+        let fresh = logins.challenge(clock.now(), "210");
+        let source = "127.0.0.1".parse().expect("ip");
+        let request = login_request(&fresh, "Dan*portal-0815");
+        logins
+            .login(&config, &clock, source, &request)
+            .expect("the newest challenge survives the flood");
+    }
+
+    #[test]
+    fn tokens_are_found_by_hash_and_a_second_login_replaces_the_first() {
+        let config = config::from_toml_str(OFFICE, "t").expect("valid");
+        let mut logins = Logins::new(&config);
+        let clock = Clock::manual();
+        let source = "127.0.0.1".parse().expect("ip");
+        let first = logins.challenge(clock.now(), "210");
+        let first = logins
+            .login(
+                &config,
+                &clock,
+                source,
+                &login_request(&first, "Dan*portal-0815"),
+            )
+            .expect("logged in");
+        assert!(first.replaced.is_none());
+        assert!(logins.session(clock.now(), &first.token).is_some());
+        assert!(logins.session(clock.now(), "not-a-token").is_none());
+        let second = logins.challenge(clock.now(), "210");
+        let second = logins
+            .login(
+                &config,
+                &clock,
+                source,
+                &login_request(&second, "Dan*portal-0815"),
+            )
+            .expect("logged in again");
+        assert!(
+            second.replaced.is_some(),
+            "the first session is handed back to end"
+        );
+        assert!(logins.session(clock.now(), &first.token).is_none());
+        assert_eq!(logins.counts(), (1, 0));
+        clock.advance(logins.lifetime());
+        assert!(logins.session(clock.now(), &second.token).is_none());
+        assert_eq!(logins.expired(clock.now()).len(), 1);
+        assert_eq!(logins.counts(), (0, 0));
+    }
+}
