@@ -101,14 +101,17 @@ fn generated(
     if certificate.exists() && key.exists() {
         return load(&certificate, &key);
     }
-    let mut names = vec![config.public_address().to_string()];
-    if !listen.ip().is_unspecified() {
-        names.push(listen.ip().to_string());
+    let mut names: Vec<String> = Vec::new();
+    let listen_ip = (!listen.ip().is_unspecified()).then(|| listen.ip().to_string());
+    let candidates = [config.public_address().to_string()]
+        .into_iter()
+        .chain(listen_ip)
+        .chain(["localhost".to_owned(), "127.0.0.1".to_owned()]);
+    for name in candidates {
+        if !names.contains(&name) {
+            names.push(name);
+        }
     }
-    for name in ["localhost", "127.0.0.1"] {
-        names.push(name.to_owned());
-    }
-    names.dedup();
     let made = rcgen::generate_simple_self_signed(names)?;
     let write_error = |path: &Path| {
         let path = path.to_owned();
