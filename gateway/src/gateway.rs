@@ -19,6 +19,7 @@ use crate::config::RtpRange;
 use crate::config::ValidatedConfig;
 use crate::hfa::{HfaServer, HfaState};
 use crate::media::ServiceMedia;
+use crate::portal::{self, PortalServer, PortalState, TlsError};
 use crate::sbc::{Sbc, SbcConfig};
 use crate::status;
 
@@ -28,6 +29,10 @@ use crate::status;
 pub struct StartOptions {
     /// Listen here for HFA instead of the configured address (e.g. port 0).
     pub hfa_listen: Option<SocketAddr>,
+    /// Serve myPortal to go HTTPS here (`gateway run`: the configured
+    /// `network.https_port`); `None`: no portal server (tests of other
+    /// parts, which must not bind 8802 or write a certificate).
+    pub portal_listen: Option<SocketAddr>,
     pub timers: SystemTimers,
     pub clock: Clock,
     /// Use this RTP port range for the proxy instead of the model's (tests
@@ -38,6 +43,25 @@ pub struct StartOptions {
     pub status_socket: Option<std::path::PathBuf>,
 }
 
+/// The myPortal to go server of a gateway.
+#[derive(Debug)]
+struct RunningPortal {
+    addr: SocketAddr,
+    state: Arc<PortalState>,
+    task: JoinHandle<()>,
+}
+
+/// Why a gateway did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// A listener or socket could not be set up (a port taken).
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// The portal's certificate could not be loaded or generated.
+    #[error("myPortal to go HTTPS: {0}")]
+    PortalTls(#[from] TlsError),
+}
+
 /// The gateway's servers, running on the current tokio runtime.
 #[derive(Debug)]
 pub struct Gateway {
@@ -46,6 +70,7 @@ pub struct Gateway {
     calls: Arc<CallService>,
     shutdown: watch::Sender<bool>,
     hfa_task: JoinHandle<()>,
+    portal: Option<RunningPortal>,
     timers_task: JoinHandle<()>,
     status_task: Option<JoinHandle<()>>,
     sbc: Arc<Sbc>,
@@ -53,8 +78,9 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    /// Binds every listener, then serves. Fails if a port is taken.
-    pub async fn start(config: ValidatedConfig, options: StartOptions) -> std::io::Result<Self> {
+    /// Binds every listener, then serves. Fails if a port is taken or the
+    /// portal's certificate cannot be had.
+    pub async fn start(config: ValidatedConfig, options: StartOptions) -> Result<Self, StartError> {
         let listen = options.hfa_listen.unwrap_or_else(|| config.hfa_addr());
         let internet_calls = config.internet_calls().calls as usize;
         let media_ip = media_ip(&config);
@@ -76,6 +102,25 @@ impl Gateway {
         );
         let idle_task = tokio::spawn(end_idle_calls(sbc.idle(), calls.clone()));
         let timers_task = tokio::spawn(calls.clone().run_timers());
+        let portal_server = match options.portal_listen {
+            Some(addr) => {
+                let tls = portal::tls::setup(&config, addr)?;
+                let state = Arc::new(PortalState::new(
+                    config.clone(),
+                    options.clock.clone(),
+                    calls.clone(),
+                    tls.fingerprint.clone(),
+                ));
+                let server = PortalServer::bind(addr, &tls, state.clone()).await?;
+                tracing::info!(
+                    addr = %server.local_addr()?,
+                    "myPortal to go HTTPS: certificate SHA-256 fingerprint {}",
+                    tls.fingerprint
+                );
+                Some((server, state))
+            }
+            None => None,
+        };
         let hfa = Arc::new(HfaState::new(
             config,
             options.timers,
@@ -85,14 +130,23 @@ impl Gateway {
         let server = HfaServer::bind(listen, hfa.clone()).await?;
         let hfa_addr = server.local_addr()?;
         let (shutdown, shutdown_rx) = watch::channel(false);
+        let portal = match portal_server {
+            Some((server, state)) => Some(RunningPortal {
+                addr: server.local_addr()?,
+                state,
+                task: tokio::spawn(server.serve(shutdown_rx.clone())),
+            }),
+            None => None,
+        };
         let hfa_task = tokio::spawn(server.serve(shutdown_rx));
         let status_task = match &options.status_socket {
             Some(path) => {
                 let (hfa, calls) = (hfa.clone(), calls.clone());
                 let sbc = sbc.clone();
+                let portal = portal.as_ref().map(|portal| portal.state.clone());
                 let report = move || {
-                    status::collect(&hfa, &calls, Some(status::relay_report(&sbc.stats())))
-                        .to_string()
+                    let relay = Some(status::relay_report(&sbc.stats()));
+                    status::collect(&hfa, &calls, portal.as_deref(), relay).to_string()
                 };
                 Some(status::serve(path, Arc::new(report))?)
             }
@@ -104,6 +158,7 @@ impl Gateway {
             calls,
             shutdown,
             hfa_task,
+            portal,
             timers_task,
             status_task,
             sbc,
@@ -114,6 +169,18 @@ impl Gateway {
     /// Where phones connect (the LAN side of the company router's forward).
     pub fn hfa_addr(&self) -> SocketAddr {
         self.hfa_addr
+    }
+
+    /// Where myPortal to go apps connect (HTTPS), when the portal runs.
+    pub fn portal_addr(&self) -> Option<SocketAddr> {
+        self.portal.as_ref().map(|portal| portal.addr)
+    }
+
+    /// The portal certificate's SHA-256 fingerprint, when the portal runs.
+    pub fn portal_fingerprint(&self) -> Option<&str> {
+        self.portal
+            .as_ref()
+            .map(|portal| portal.state.fingerprint())
     }
 
     /// The phones registered right now.
@@ -131,6 +198,9 @@ impl Gateway {
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
         let _ = self.hfa_task.await;
+        if let Some(portal) = self.portal {
+            let _ = portal.task.await;
+        }
         self.timers_task.abort();
         self.idle_task.abort();
         if let Some(task) = self.status_task {
@@ -149,6 +219,7 @@ impl Gateway {
         status::collect(
             &self.hfa,
             &self.calls,
+            self.portal.as_ref().map(|portal| &*portal.state),
             Some(status::relay_report(&self.sbc.stats())),
         )
     }

@@ -6,5 +6,6 @@ pub mod gateway;
 pub mod hfa;
 pub mod lockout;
 pub mod media;
+pub mod portal;
 pub mod sbc;
 pub mod status;

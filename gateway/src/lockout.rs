@@ -42,6 +42,18 @@ impl Default for LockoutPolicy {
     }
 }
 
+impl LockoutPolicy {
+    /// The configured policy (`[security]`), the same for HFA phones and
+    /// myPortal to go logins.
+    pub fn from_settings(settings: crate::config::LockoutSettings) -> Self {
+        Self {
+            max_failures: settings.max_failed_attempts,
+            base_lockout: settings.base_lockout,
+            ..Self::default()
+        }
+    }
+}
+
 /// What a lockout applies to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LockTarget {

@@ -60,15 +60,20 @@ async fn run(file: Option<&Path>) -> anyhow::Result<()> {
     let (https_addr, rtp_ports) = (config.https_addr(), config.rtp_ports());
     let status_socket = Some(gateway::status::socket_path(&prepare_data_dir(&config)?));
     let options = StartOptions {
+        portal_listen: Some(https_addr),
         status_socket,
         ..StartOptions::default()
     };
     let gateway = Gateway::start(config, options)
         .await
-        .with_context(|| format!("cannot listen for HFA on TCP {hfa_addr}"))?;
+        .with_context(|| format!("cannot start (HFA TCP {hfa_addr}, HTTPS TCP {https_addr})"))?;
     println!(
-        "listening: HFA TCP {}, HTTPS TCP {https_addr} (not served yet), RTP UDP {rtp_ports}; Ctrl-C stops",
+        "listening: HFA TCP {}, HTTPS TCP {} (certificate SHA-256 {}), RTP UDP {rtp_ports}; Ctrl-C stops",
         gateway.hfa_addr(),
+        gateway
+            .portal_addr()
+            .map_or_else(|| https_addr.to_string(), |addr| addr.to_string()),
+        gateway.portal_fingerprint().unwrap_or("none"),
     );
     tokio::signal::ctrl_c().await?;
     println!(

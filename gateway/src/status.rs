@@ -13,6 +13,7 @@ use tracing::warn;
 use crate::calls::CallService;
 use crate::calls::service::ChannelFigures;
 use crate::hfa::HfaState;
+use crate::portal::{PortalCounts, PortalState};
 use crate::sbc::{LatchStatus, SbcStats};
 
 /// The socket's name in the data directory.
@@ -24,6 +25,10 @@ pub struct Status {
     pub registered_phones: usize,
     pub calls: usize,
     pub channels: ChannelFigures,
+    /// myPortal to go sessions and VoIP registrations, when the portal runs.
+    pub portal: Option<PortalCounts>,
+    /// The portal certificate's SHA-256 fingerprint (the app pins it).
+    pub portal_fingerprint: Option<String>,
     /// The data plane's counters, when the SBC runs.
     pub relay: Option<String>,
 }
@@ -32,6 +37,14 @@ impl std::fmt::Display for Status {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let channels = &self.channels;
         writeln!(f, "registered phones: {}", self.registered_phones)?;
+        if let (Some(portal), Some(fingerprint)) = (&self.portal, &self.portal_fingerprint) {
+            writeln!(
+                f,
+                "myPortal to go: {} sessions, {} VoIP registrations, {} event streams",
+                portal.sessions, portal.registrations, portal.streams
+            )?;
+            writeln!(f, "portal certificate SHA-256: {fingerprint}")?;
+        }
         writeln!(f, "calls: {}", self.calls)?;
         writeln!(
             f,
@@ -51,11 +64,18 @@ impl std::fmt::Display for Status {
 }
 
 /// Gathers the status of a running gateway.
-pub fn collect(hfa: &HfaState, calls: &CallService, relay: Option<String>) -> Status {
+pub fn collect(
+    hfa: &HfaState,
+    calls: &CallService,
+    portal: Option<&PortalState>,
+    relay: Option<String>,
+) -> Status {
     Status {
         registered_phones: hfa.registry().len(),
         calls: calls.calls(),
         channels: calls.channel_figures(),
+        portal: portal.map(PortalState::counts),
+        portal_fingerprint: portal.map(|portal| portal.fingerprint().to_owned()),
         relay,
     }
 }

@@ -120,6 +120,7 @@ pub async fn start_gateway(clock: Clock, timers: SystemTimers) -> Gateway {
 pub async fn start_gateway_on(listen: SocketAddr, clock: Clock, timers: SystemTimers) -> Gateway {
     let options = StartOptions {
         hfa_listen: Some(listen),
+        portal_listen: None,
         timers,
         clock,
         rtp_range: Some(next_rtp_range()),

@@ -54,6 +54,9 @@ pub enum DeviceInput {
     /// A dial key: `0`-`9`, `*`, `#` (`#` dials at once).
     Digit(char),
     Feature(FeatureKey),
+    /// Refuse the call ringing here (an app's "reject"): the caller is
+    /// told it was rejected, as with a busy line.
+    Reject,
 }
 
 /// Something worth a log line.
@@ -228,6 +231,7 @@ impl CallControl {
             DeviceInput::Feature(FeatureKey::Hold) => self.hold_or_retrieve(number),
             DeviceInput::Feature(FeatureKey::Transfer) => self.transfer(number),
             DeviceInput::Feature(FeatureKey::Forward) => self.forward_key(number),
+            DeviceInput::Reject => self.reject(now, number),
         }
         self.refresh();
     }
@@ -554,6 +558,7 @@ impl CallControl {
 }
 
 mod placing;
+pub(crate) mod rehome;
 mod timers;
 
 impl CallControl {

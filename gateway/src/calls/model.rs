@@ -105,6 +105,8 @@ pub enum Failure {
     NoLineFree,
     /// The callee's device is not registered.
     NotReachable(String),
+    /// The callee refused the call while it rang.
+    Rejected(String),
     /// The callee did not answer in time.
     NoAnswer(String),
     /// The other party ended the call.

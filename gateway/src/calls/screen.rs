@@ -204,6 +204,7 @@ fn failure_text(failure: &Failure) -> (String, Tone) {
         Failure::NotAllowed => ("Not allowed".into(), Tone::Congestion),
         Failure::NoLineFree => ("No line free".into(), Tone::Congestion),
         Failure::NotReachable(number) => (format!("{number} not reachable"), Tone::Congestion),
+        Failure::Rejected(number) => (format!("{number} rejected"), Tone::Busy),
         Failure::NoAnswer(number) => (format!("{number} no answer"), Tone::Busy),
         Failure::Ended => ("Call ended".into(), Tone::Busy),
     }

@@ -1,8 +1,8 @@
 //! Call control at work: one [`CallControl`] shared by every device
 //! connection, a task that fires its deadlines, and the attachments that
-//! carry its indications to devices (HFA today).
+//! carry its indications to devices (HFA phones and myPortal to go apps).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::Notify;
@@ -17,6 +17,7 @@ use crate::clock::Clock;
 use crate::hfa::attachment::HfaAttachment;
 use crate::hfa::registry::ConnectionId;
 use crate::media::ServiceMedia;
+use crate::portal::attachment::{PortalAttachment, PortalSessionId};
 
 /// The RTP proxy's figures, for `gateway status` and tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,23 +36,46 @@ pub trait SbcControl: Send + Sync + std::fmt::Debug {
     fn apply(&self, command: &SbcCommand);
 }
 
+/// Which attachment of a number a device is: a detach names it, so that
+/// an old connection or session ending leaves a newer attachment alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AttachmentId {
+    /// An HFA phone on this TCP connection.
+    Hfa(ConnectionId),
+    /// A myPortal to go app in this login session.
+    Portal(PortalSessionId),
+}
+
 /// Where a device's indications go.
 #[derive(Debug)]
 pub enum DeviceSink {
     /// An HFA phone.
     Hfa(HfaAttachment),
+    /// A myPortal to go app.
+    Portal(PortalAttachment),
 }
 
 impl DeviceSink {
-    fn connection(&self) -> ConnectionId {
+    fn attachment(&self) -> AttachmentId {
         match self {
-            Self::Hfa(phone) => phone.connection(),
+            Self::Hfa(phone) => AttachmentId::Hfa(phone.connection()),
+            Self::Portal(app) => AttachmentId::Portal(app.session()),
         }
     }
 
     fn show(&mut self, indication: &Indication) {
         match self {
             Self::Hfa(phone) => phone.show(indication),
+            Self::Portal(app) => app.show(indication),
+        }
+    }
+
+    /// A batch of indications is complete (an app is sent one event for
+    /// the whole change, a phone got each stimulus already).
+    fn settle(&mut self) {
+        match self {
+            Self::Hfa(_) => {}
+            Self::Portal(app) => app.settle(),
         }
     }
 }
@@ -103,14 +127,14 @@ impl CallService {
         self.dispatch(&mut inner);
     }
 
-    /// The device's connection `connection` ended; a newer attachment of
+    /// The device's attachment `attachment` ended; a newer attachment of
     /// the same number is left alone.
-    pub fn detach(&self, number: &str, connection: ConnectionId) {
+    pub fn detach(&self, number: &str, attachment: AttachmentId) {
         let mut inner = self.lock();
         if inner
             .devices
             .get(number)
-            .is_none_or(|sink| sink.connection() != connection)
+            .is_none_or(|sink| sink.attachment() != attachment)
         {
             return;
         }
@@ -124,6 +148,29 @@ impl CallService {
         let mut inner = self.lock();
         let now = self.clock.now();
         inner.control.handle_input(now, number, input);
+        self.dispatch(&mut inner);
+    }
+
+    /// Several inputs of `number` at once (an app dialling a whole
+    /// number): the device is sent the outcome, not every step.
+    pub fn inputs(&self, number: &str, inputs: impl IntoIterator<Item = DeviceInput>) {
+        let mut inner = self.lock();
+        let now = self.clock.now();
+        for input in inputs {
+            inner.control.handle_input(now, number, input);
+        }
+        self.dispatch(&mut inner);
+    }
+
+    /// The device of `number` registered again with a new media address
+    /// (a change of network): its calls stay up, re-anchored if it moved
+    /// between the company LAN and the internet (`CallControl::rehome`),
+    /// and every party is told the new targets once.
+    pub fn reregister(&self, number: &str, offer: MediaOffer, internet: bool) {
+        let mut inner = self.lock();
+        let now = self.clock.now();
+        inner.control.rehome(now, number, internet);
+        inner.control.offer_media(number, offer);
         self.dispatch(&mut inner);
     }
 
@@ -194,11 +241,13 @@ impl CallService {
     }
 
     fn dispatch(&self, inner: &mut Inner) {
+        let mut shown = BTreeSet::new();
         while let Some(output) = inner.control.poll_output() {
             match output {
                 Output::Indicate { device, indication } => {
                     if let Some(sink) = inner.devices.get_mut(&device) {
                         sink.show(&indication);
+                        shown.insert(device);
                     }
                 }
                 Output::ServiceMedia {
@@ -216,6 +265,11 @@ impl CallService {
                     }
                 }
                 Output::Event(event) => log(&event),
+            }
+        }
+        for device in shown {
+            if let Some(sink) = inner.devices.get_mut(&device) {
+                sink.settle();
             }
         }
         self.deadline_changed.notify_one();

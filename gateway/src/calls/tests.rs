@@ -944,6 +944,8 @@ fn the_system_end_of_a_service_call_is_told_where_to_send_and_when_to_stop() {
     );
 }
 
+mod moving;
+
 mod proxy {
     //! The RTP proxy's channels as call control takes, addresses and gives
     //! them back (guide 1.3.5, 2.3, 3.1).

@@ -31,6 +31,7 @@ pub mod media;
 pub mod model;
 pub mod net;
 pub mod password;
+pub mod portal;
 pub mod secret;
 pub mod stun;
 pub mod summary;

@@ -16,6 +16,7 @@ use super::call_timers::CallTimersSection;
 use super::client::Client;
 use super::cos::Dialing;
 use super::media::MediaSection;
+use super::portal::PortalSection;
 use super::system::{LanInterface, RtpRange, SystemModel};
 use super::versions::MinVersionsSection;
 
@@ -53,6 +54,9 @@ pub struct Config {
     /// `[media]`: codec preference.
     #[serde(default)]
     pub media: MediaSection,
+    /// `[portal]`: the myPortal to go HTTPS server.
+    #[serde(default)]
+    pub portal: PortalSection,
     /// `[min_versions]`: minimum client software versions.
     #[serde(default)]
     pub min_versions: MinVersionsSection,

@@ -14,6 +14,7 @@ use super::error::{ConfigError, ConfigErrors};
 use super::media::CodecName;
 use super::model::Config;
 use super::net::{Host, StunServer};
+use super::portal::{IdentityFile, TlsIdentity};
 use super::stun::EffectiveStun;
 use super::system::LanInterface;
 use super::validate_clients;
@@ -55,6 +56,7 @@ pub fn validate(config: Config) -> Result<ValidatedConfig, ConfigErrors> {
     check_dialing(&config, &mut report);
     check_call_timers(&config, &mut report);
     check_media(&config, &mut report);
+    check_portal(&config, &mut report);
     validate_clients::check(&config.clients, &internet_clients, &mut report);
 
     match (public_address, min_versions) {
@@ -77,6 +79,36 @@ pub fn validate(config: Config) -> Result<ValidatedConfig, ConfigErrors> {
             })
         }
         _ => Err(ConfigErrors::new(report.errors)),
+    }
+}
+
+/// The portal's own certificate: both files or neither, readable, PEM,
+/// and the key must be the certificate's.
+fn check_portal(config: &Config, report: &mut Report) {
+    let portal = &config.portal;
+    match (&portal.certificate, &portal.private_key) {
+        (Some(certificate), Some(key)) => {
+            if let Err((file, reason)) = TlsIdentity::load(certificate, key) {
+                let path = match file {
+                    IdentityFile::Certificate => certificate,
+                    IdentityFile::PrivateKey => key,
+                };
+                report.errors.push(ConfigError::PortalIdentity {
+                    field: file.field(),
+                    path: path.clone(),
+                    reason,
+                });
+            }
+        }
+        (Some(_), None) => report.errors.push(ConfigError::PortalIdentityHalf {
+            given: IdentityFile::Certificate.field(),
+            missing: IdentityFile::PrivateKey.field(),
+        }),
+        (None, Some(_)) => report.errors.push(ConfigError::PortalIdentityHalf {
+            given: IdentityFile::PrivateKey.field(),
+            missing: IdentityFile::Certificate.field(),
+        }),
+        (None, None) => {}
     }
 }
 

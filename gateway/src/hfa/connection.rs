@@ -20,7 +20,7 @@ use super::registrar::Decision;
 use super::registry::{ConnectionCommand, ConnectionId, RegisteredPhone};
 use super::render;
 use crate::calls::media::MediaOffer;
-use crate::calls::{DeviceInput, DeviceSink};
+use crate::calls::{AttachmentId, DeviceInput, DeviceSink};
 use crate::clock::Clock;
 
 /// The version the gateway reports in Register Response (OpenScape Business V2R1).
@@ -124,7 +124,7 @@ pub(super) async fn serve(
     }
     if let Some(number) = registered_as {
         state.registry().remove(&number, id);
-        state.calls.detach(&number, id);
+        state.calls.detach(&number, AttachmentId::Hfa(id));
     }
 }
 

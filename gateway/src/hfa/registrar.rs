@@ -34,13 +34,8 @@ pub struct Registrar {
 
 impl Registrar {
     pub fn new(config: &ValidatedConfig) -> Self {
-        let settings = config.lockout();
         Self {
-            guard: LoginGuard::new(LockoutPolicy {
-                max_failures: settings.max_failed_attempts,
-                base_lockout: settings.base_lockout,
-                ..LockoutPolicy::default()
-            }),
+            guard: LoginGuard::new(LockoutPolicy::from_settings(config.lockout())),
         }
     }
 

@@ -134,6 +134,36 @@ impl CallControl {
         Ok(id)
     }
 
+    /// The callee `number` refuses the call ringing there: it goes idle,
+    /// the caller sees it rejected.
+    pub(super) fn reject(&mut self, now: Instant, number: &str) {
+        let Some(line) = self.lines.get(number) else {
+            return;
+        };
+        let LineState::InCall(id) = line.state else {
+            return;
+        };
+        if !self.is_ringing(number, id) {
+            return;
+        }
+        let Some(call) = self.remove_call(id) else {
+            return;
+        };
+        if let Some(line) = self.lines.get_mut(number) {
+            line.state = LineState::Idle;
+        }
+        self.dirty.insert(number.to_owned());
+        self.outputs
+            .push_back(super::Output::Event(CallEvent::Released {
+                call: id,
+                by: number.to_owned(),
+            }));
+        if let Some(caller) = call.a.device() {
+            let caller = caller.to_owned();
+            self.fail(now, &caller, Failure::Rejected(number.to_owned()));
+        }
+    }
+
     pub(super) fn answer(&mut self, id: CallId) {
         if let Some(call) = self.calls.get_mut(&id) {
             call.state = CallState::Connected;
@@ -352,7 +382,7 @@ impl CallControl {
     /// The commands `make` gives for each channel anchoring a device of
     /// call `id`, from the channel, its inner peer, and whether the device
     /// is `moved`.
-    fn command_channels(
+    pub(super) fn command_channels(
         &mut self,
         id: CallId,
         moved: Option<&str>,

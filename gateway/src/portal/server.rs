@@ -1,0 +1,131 @@
+//! The HTTPS listener: TCP accept, the TLS handshake (bounded in time),
+//! then HTTP/1.1 or HTTP/2 by ALPN on the router. A bad TLS client or a
+//! misbehaving peer loses its own connection only; the number of
+//! connections is bounded.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::Extension;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls::ServerConfig;
+use tracing::{debug, info, warn};
+
+use super::routes::{Peer, router};
+use super::{PortalState, PortalTls};
+
+/// Connections served at once; more are closed at accept.
+pub const MAX_CONNECTIONS: usize = 512;
+/// A TLS handshake or a request head must complete within this.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often expired sessions and stream-less registrations are swept.
+const SWEEP_INTERVAL: Duration = Duration::from_millis(250);
+/// After a failed accept, pause instead of spinning.
+const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
+
+/// A bound portal listener, not yet serving.
+#[derive(Debug)]
+pub struct PortalServer {
+    listener: TcpListener,
+    tls: Arc<ServerConfig>,
+    state: Arc<PortalState>,
+}
+
+impl PortalServer {
+    pub async fn bind(
+        addr: SocketAddr,
+        tls: &PortalTls,
+        state: Arc<PortalState>,
+    ) -> std::io::Result<Self> {
+        let socket = if addr.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
+        socket.set_reuseaddr(true)?;
+        socket.bind(addr)?;
+        Ok(Self {
+            listener: socket.listen(1024)?,
+            tls: tls.config.clone(),
+            state,
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` turns true; then every session ends and
+    /// every connection closes.
+    pub async fn serve(self, mut shutdown: watch::Receiver<bool>) {
+        let router = router(self.state.clone());
+        let acceptor = TlsAcceptor::from(self.tls.clone());
+        let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+        let mut connections = JoinSet::new();
+        let mut sweep = tokio::time::interval(SWEEP_INTERVAL);
+        loop {
+            tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok((stream, peer)) => {
+                        let Ok(slot) = slots.clone().try_acquire_owned() else {
+                            warn!(%peer, "portal connection refused: {MAX_CONNECTIONS} connections open");
+                            continue;
+                        };
+                        let task = connection(stream, peer, acceptor.clone(), router.clone());
+                        connections.spawn(async move {
+                            task.await;
+                            drop(slot);
+                        });
+                    }
+                    Err(error) => {
+                        warn!("portal accept failed: {error}");
+                        tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
+                    }
+                },
+                Some(_) = connections.join_next() => {}
+                _ = sweep.tick() => self.state.sweep(),
+                _ = shutdown.changed() => break,
+            }
+        }
+        info!(
+            "portal server stopping: ending sessions, closing {} connections",
+            connections.len()
+        );
+        self.state.end_all();
+        connections.abort_all();
+        while connections.join_next().await.is_some() {}
+    }
+}
+
+/// One connection: TLS, then HTTP until the peer closes or misbehaves.
+async fn connection(stream: TcpStream, peer: SocketAddr, acceptor: TlsAcceptor, router: Router) {
+    let _ = stream.set_nodelay(true);
+    let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+        Ok(Ok(tls)) => tls,
+        Ok(Err(error)) => {
+            debug!(%peer, "portal TLS handshake failed: {error}");
+            return;
+        }
+        Err(_) => {
+            debug!(%peer, "portal TLS handshake timed out");
+            return;
+        }
+    };
+    let service = TowerToHyperService::new(router.layer(Extension(Peer(peer))));
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HANDSHAKE_TIMEOUT);
+    if let Err(error) = builder.serve_connection(TokioIo::new(tls), service).await {
+        debug!(%peer, "portal connection ended: {error}");
+    }
+}
