@@ -1,10 +1,13 @@
 //! The HTTPS listener: TCP accept, the TLS handshake (bounded in time),
 //! then HTTP/1.1 or HTTP/2 by ALPN on the router. A bad TLS client or a
 //! misbehaving peer loses its own connection only; the number of
-//! connections is bounded.
+//! connections is bounded, in all and per source address (so one host
+//! holding idle connections cannot take every slot), and an HTTP/2 peer
+//! that stops answering pings is dropped.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use axum::Router;
@@ -24,6 +27,12 @@ use super::{PortalState, PortalTls};
 
 /// Connections served at once; more are closed at accept.
 pub const MAX_CONNECTIONS: usize = 512;
+/// Connections one source address may hold at once (an app needs two: its
+/// event stream and a request).
+pub const MAX_CONNECTIONS_PER_SOURCE: usize = 16;
+/// An HTTP/2 peer is pinged this often when idle, and dropped when a ping
+/// goes unanswered as long.
+const HTTP2_KEEP_ALIVE: Duration = Duration::from_secs(20);
 /// A TLS handshake or a request head must complete within this.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often expired sessions and stream-less registrations are swept.
@@ -69,6 +78,7 @@ impl PortalServer {
         let router = router(self.state.clone());
         let acceptor = TlsAcceptor::from(self.tls.clone());
         let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+        let sources = Arc::new(SourceCounts::default());
         let mut connections = JoinSet::new();
         let mut sweep = tokio::time::interval(SWEEP_INTERVAL);
         loop {
@@ -79,10 +89,14 @@ impl PortalServer {
                             warn!(%peer, "portal connection refused: {MAX_CONNECTIONS} connections open");
                             continue;
                         };
+                        let Some(source) = SourceSlot::take(&sources, peer.ip()) else {
+                            warn!(%peer, "portal connection refused: {MAX_CONNECTIONS_PER_SOURCE} connections open from {}", peer.ip());
+                            continue;
+                        };
                         let task = connection(stream, peer, acceptor.clone(), router.clone());
                         connections.spawn(async move {
                             task.await;
-                            drop(slot);
+                            drop((slot, source));
                         });
                     }
                     Err(error) => {
@@ -125,7 +139,70 @@ async fn connection(stream: TcpStream, peer: SocketAddr, acceptor: TlsAcceptor, 
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(HANDSHAKE_TIMEOUT);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(HTTP2_KEEP_ALIVE)
+        .keep_alive_timeout(HTTP2_KEEP_ALIVE);
     if let Err(error) = builder.serve_connection(TokioIo::new(tls), service).await {
         debug!(%peer, "portal connection ended: {error}");
+    }
+}
+
+/// Open connections per source address.
+#[derive(Debug, Default)]
+struct SourceCounts(Mutex<HashMap<IpAddr, usize>>);
+
+/// One connection's place in [`SourceCounts`], given back on drop.
+struct SourceSlot {
+    counts: Arc<SourceCounts>,
+    source: IpAddr,
+}
+
+impl SourceSlot {
+    /// A place for a connection from `source`, unless it holds the most.
+    fn take(counts: &Arc<SourceCounts>, source: IpAddr) -> Option<Self> {
+        let mut map = counts.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let open = map.entry(source).or_default();
+        if *open >= MAX_CONNECTIONS_PER_SOURCE {
+            return None;
+        }
+        *open += 1;
+        Some(Self {
+            counts: counts.clone(),
+            source,
+        })
+    }
+}
+
+impl Drop for SourceSlot {
+    fn drop(&mut self) {
+        let mut map = self.counts.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(open) = map.get_mut(&self.source) {
+            *open -= 1;
+            if *open == 0 {
+                map.remove(&self.source);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_source_holds_at_most_its_share_and_gets_places_back_on_drop() {
+        let counts = Arc::new(SourceCounts::default());
+        let home: IpAddr = "192.0.2.7".parse().expect("address");
+        let other: IpAddr = "192.0.2.8".parse().expect("address");
+        let held: Vec<_> = (0..MAX_CONNECTIONS_PER_SOURCE)
+            .map(|_| SourceSlot::take(&counts, home).expect("a place"))
+            .collect();
+        assert!(SourceSlot::take(&counts, home).is_none());
+        assert!(SourceSlot::take(&counts, other).is_some());
+        drop(held);
+        assert!(SourceSlot::take(&counts, home).is_some());
+        assert!(counts.0.lock().expect("lock").is_empty());
     }
 }
