@@ -22,8 +22,12 @@ use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::MissedTickBehavior;
 
-use super::pacing::{POLL_INTERVAL, Pace, PlayoutPacer};
+use super::pacing::{MAX_CATCH_UP, POLL_INTERVAL, Pace, PlayoutPacer};
 use crate::audio::{AudioEvent, AudioStreams};
+
+/// The most frames one poll plays out or discards: a stall's catch-up, and
+/// a frame, with room to spare (a write that cannot happen ends no loop).
+const MAX_PACES: u32 = (MAX_CATCH_UP.as_millis() / 10) as u32 + 2;
 
 /// What a running call's media reports to its owner.
 #[derive(Debug, Clone, PartialEq)]
@@ -138,19 +142,21 @@ fn capture(media: &mut CallMedia, pcm: &mut [i16], now: Instant) {
     }
 }
 
-/// Plays out a frame when the pacer says so.
+/// Plays out frames as the pacer says (at most `MAX_PACES` a poll).
 fn play(media: &mut CallMedia, pacer: &mut PlayoutPacer, pcm: &mut [i16], now: Instant) {
-    let playback = &mut media.audio.playback;
-    let queued = playback.buffer().capacity() - playback.slots();
-    match pacer.poll(now, queued) {
-        Pace::Play { at } => {
-            let _: FrameSource = media.session.playout(at, pcm);
-            write(playback, pcm);
+    for _ in 0..MAX_PACES {
+        let playback = &mut media.audio.playback;
+        let queued = playback.buffer().capacity() - playback.slots();
+        match pacer.poll(now, queued) {
+            Pace::Play { at } => {
+                let _: FrameSource = media.session.playout(at, pcm);
+                write(playback, pcm);
+            }
+            Pace::Discard { at } => {
+                let _: FrameSource = media.session.playout(at, pcm);
+            }
+            Pace::Wait => return,
         }
-        Pace::Discard { at } => {
-            let _: FrameSource = media.session.playout(at, pcm);
-        }
-        Pace::Wait => {}
     }
 }
 

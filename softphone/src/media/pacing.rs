@@ -10,11 +10,11 @@
 //!
 //! The jitter buffer needs a steady playout clock, not the poll's jittery
 //! wake-ups: each frame is played out at the previous one's time plus the
-//! packet time, and the clock restarts at "now" only when it is a whole
-//! packet time off (a stall, or a device whose clock drifted). A device
-//! that takes nothing (gone, or stalled) still gets the jitter buffer's
-//! clock advanced, one frame per packet time, so the stream's timeline is
-//! not frozen.
+//! packet time. When that clock falls a whole packet time behind "now" (the
+//! device took nothing: gone or stalled; or this task was starved), the
+//! frames due meanwhile are played out and discarded, so the stream's
+//! timeline goes on in real time and the delay stays where it was; after a
+//! stall longer than [`MAX_CATCH_UP`] the clock restarts at "now".
 
 use std::time::{Duration, Instant};
 
@@ -22,6 +22,10 @@ use std::time::{Duration, Instant};
 /// waits at most this long to be sent, and the device's playback ring is
 /// topped up at most this long after it ran below a frame.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(5);
+
+/// Behind by this much or more, the playout clock restarts at "now"
+/// instead of discarding the frames in between.
+pub const MAX_CATCH_UP: Duration = Duration::from_millis(200);
 
 /// What to do with the next frame of the stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,29 +59,28 @@ impl PlayoutPacer {
     }
 
     /// What to do at `now`, with `queued` samples in the playback ring.
+    /// Call again until [`Pace::Wait`]: after a stall, the frames the
+    /// device missed come one [`Pace::Discard`] at a time.
     pub fn poll(&mut self, now: Instant, queued: usize) -> Pace {
+        let next = match self.next {
+            // A long stall: restart the clock rather than discard a burst.
+            Some(next) if now >= next + MAX_CATCH_UP => now,
+            // A device that takes frames faster than real time.
+            Some(next) if next > now + self.ptime => now,
+            Some(next) => next,
+            None => now,
+        };
+        if now >= next + self.ptime {
+            self.next = Some(next + self.ptime);
+            return Pace::Discard { at: next };
+        }
         if queued < self.frame_samples {
-            let at = match self.next {
-                Some(next) if within(next, now, self.ptime) => next,
-                _ => now,
-            };
-            self.next = Some(at + self.ptime);
-            return Pace::Play { at };
+            self.next = Some(next + self.ptime);
+            return Pace::Play { at: next };
         }
-        match self.next {
-            Some(next) if now >= next + self.ptime => {
-                self.next = Some(next + self.ptime);
-                Pace::Discard { at: next }
-            }
-            _ => Pace::Wait,
-        }
+        self.next = Some(next);
+        Pace::Wait
     }
-}
-
-/// Whether `a` and `b` lie less than `limit` apart.
-fn within(a: Instant, b: Instant, limit: Duration) -> bool {
-    let apart = a.checked_duration_since(b).unwrap_or_else(|| b - a);
-    apart < limit
 }
 
 #[cfg(test)]
@@ -134,6 +137,45 @@ mod tests {
                 at: ms(origin, 300)
             }
         );
+    }
+
+    #[test]
+    fn after_a_short_stall_the_missed_frames_are_discarded_then_one_plays() {
+        let origin = Instant::now();
+        let mut pacer = PlayoutPacer::new(PTIME, FRAME);
+        pacer.poll(origin, 0);
+        // Starved for 100 ms: the device drained its ring meanwhile.
+        let now = ms(origin, 105);
+        let mut paces = Vec::new();
+        loop {
+            let pace = pacer.poll(now, 0);
+            paces.push(pace);
+            if !matches!(pace, Pace::Discard { .. }) {
+                break;
+            }
+        }
+        let discarded: Vec<_> = [20, 40, 60, 80]
+            .map(|t| Pace::Discard { at: ms(origin, t) })
+            .into();
+        assert_eq!(paces[..4], discarded[..]);
+        assert_eq!(
+            paces[4..],
+            [Pace::Play {
+                at: ms(origin, 100)
+            }]
+        );
+    }
+
+    #[test]
+    fn a_device_faster_than_real_time_does_not_run_the_clock_ahead() {
+        let origin = Instant::now();
+        let mut pacer = PlayoutPacer::new(PTIME, FRAME);
+        for _ in 0..10 {
+            match pacer.poll(origin, 0) {
+                Pace::Play { at } => assert!(at <= ms(origin, 20), "{:?}", at - origin),
+                other => panic!("{other:?}"),
+            }
+        }
     }
 
     #[test]
