@@ -42,10 +42,9 @@ impl LoginNonce {
 
 fn mac(password: &Secret, user: &str, server: &LoginNonce, client: &LoginNonce) -> HmacSha256 {
     // HMAC takes keys of any length; `new_from_slice` cannot fail for it.
-    let mut mac = <HmacSha256 as hmac::digest::KeyInit>::new_from_slice(
-        password.expose().as_bytes(),
-    )
-    .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+    let mut mac =
+        <HmacSha256 as hmac::digest::KeyInit>::new_from_slice(password.expose().as_bytes())
+            .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
     mac.update(DOMAIN);
     mac.update(&[0]);
     mac.update(user.as_bytes());
@@ -94,13 +93,23 @@ mod tests {
         let password = Secret::new("Portal-Pass-2026!");
         let proof = login_proof(&password, "210", &SERVER, &CLIENT);
         assert_eq!(proof.len(), 64);
-        assert!(verify_login_proof(&password, "210", &SERVER, &CLIENT, &proof));
+        assert!(verify_login_proof(
+            &password, "210", &SERVER, &CLIENT, &proof
+        ));
         let other = Secret::new("Portal-Pass-2027!");
         assert!(!verify_login_proof(&other, "210", &SERVER, &CLIENT, &proof));
-        assert!(!verify_login_proof(&password, "211", &SERVER, &CLIENT, &proof));
-        assert!(!verify_login_proof(&password, "210", &CLIENT, &CLIENT, &proof));
-        assert!(!verify_login_proof(&password, "210", &SERVER, &SERVER, &proof));
-        assert!(!verify_login_proof(&password, "210", &SERVER, &CLIENT, "zz"));
+        assert!(!verify_login_proof(
+            &password, "211", &SERVER, &CLIENT, &proof
+        ));
+        assert!(!verify_login_proof(
+            &password, "210", &CLIENT, &CLIENT, &proof
+        ));
+        assert!(!verify_login_proof(
+            &password, "210", &SERVER, &SERVER, &proof
+        ));
+        assert!(!verify_login_proof(
+            &password, "210", &SERVER, &CLIENT, "zz"
+        ));
         assert!(!verify_login_proof(&password, "210", &SERVER, &CLIENT, ""));
     }
 
