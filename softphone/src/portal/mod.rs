@@ -4,6 +4,8 @@
 //! the API in `docs/portal-api.md`, and the agent that drives them with the
 //! call's media.
 
+pub mod client;
+pub mod events;
 pub mod selection;
 pub mod settings;
 pub mod trust;

@@ -139,3 +139,164 @@ pub fn temp_path(name: &str) -> std::path::PathBuf {
         std::process::id()
     ))
 }
+
+/// One request the fake portal received.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// Where it came from (the client's local address).
+    pub peer: SocketAddr,
+}
+
+impl Request {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> T {
+        serde_json::from_slice(&self.body).expect("a JSON body")
+    }
+}
+
+/// What the fake portal answers.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// A status and a JSON body.
+    Json(u16, String),
+    /// A status without a body.
+    Empty(u16),
+    /// An event stream: these raw chunks, then held open until the client
+    /// goes (`hold`) or closed at once.
+    Sse { chunks: Vec<String>, hold: bool },
+}
+
+/// A portal server good enough for the client's tests: HTTP/1.1 over real
+/// TLS, one request per connection, answers from the test's handler.
+pub struct FakePortal {
+    pub listener: TlsListener,
+    pub requests: Arc<Mutex<Vec<Request>>>,
+}
+
+impl FakePortal {
+    pub async fn start<H>(ip: IpAddr, cert: &TestCert, handler: H) -> Self
+    where
+        H: Fn(&Request) -> Reply + Send + Sync + 'static,
+    {
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let recorded = requests.clone();
+        let handler = Arc::new(handler);
+        let listener = TlsListener::start(ip, cert, move |tls| {
+            let recorded = recorded.clone();
+            let handler = handler.clone();
+            async move { serve_one(tls, &recorded, handler.as_ref()).await }
+        })
+        .await;
+        Self { listener, requests }
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.listener.address
+    }
+
+    /// The requests so far to `path`.
+    pub fn requests_to(&self, path: &str) -> Vec<Request> {
+        self.requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .filter(|request| request.path == path)
+            .cloned()
+            .collect()
+    }
+}
+
+async fn serve_one(
+    mut tls: TlsStream<TcpStream>,
+    recorded: &Mutex<Vec<Request>>,
+    handler: &(dyn Fn(&Request) -> Reply + Send + Sync),
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(peer) = tls.get_ref().0.peer_addr() else {
+        return;
+    };
+    let mut buffer = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        if let Some(at) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at;
+        }
+        match tls.read(&mut chunk).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+        }
+    };
+    let head = String::from_utf8_lossy(&buffer[..head_end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let mut start = lines.next().unwrap_or_default().split(' ');
+    let method = start.next().unwrap_or_default().to_owned();
+    let path = start.next().unwrap_or_default().to_owned();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(key, value)| (key.trim().to_owned(), value.trim().to_owned()))
+        .collect();
+    let length: usize = headers
+        .iter()
+        .find(|(key, _)| key.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, value)| value.parse().ok())
+        .unwrap_or(0);
+    let mut body = buffer[head_end + 4..].to_vec();
+    while body.len() < length {
+        match tls.read(&mut chunk).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => body.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let request = Request {
+        method,
+        path,
+        headers,
+        body,
+        peer,
+    };
+    let reply = handler(&request);
+    recorded
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(request);
+    match reply {
+        Reply::Json(status, body) => {
+            let head = format!(
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+                 Connection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = tls.write_all(head.as_bytes()).await;
+            let _ = tls.write_all(body.as_bytes()).await;
+        }
+        Reply::Empty(status) => {
+            let head =
+                format!("HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            let _ = tls.write_all(head.as_bytes()).await;
+        }
+        Reply::Sse { chunks, hold } => {
+            let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n\
+                        Connection: close\r\n\r\n";
+            let _ = tls.write_all(head.as_bytes()).await;
+            for chunk in chunks {
+                let _ = tls.write_all(chunk.as_bytes()).await;
+                let _ = tls.flush().await;
+            }
+            if hold {
+                // Until the client goes away.
+                while matches!(tls.read(&mut chunk).await, Ok(n) if n > 0) {}
+            }
+        }
+    }
+    let _ = tls.shutdown().await;
+}
