@@ -18,7 +18,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::audio::{AudioBackend, AudioConfig, AudioError};
-use call::{CallMedia, MediaReport, Peer};
+use call::{CallMedia, MediaReport, Peer, Sockets};
 
 /// How often a call reports its quality figures.
 const REPORT_EVERY: Duration = Duration::from_secs(2);
@@ -51,11 +51,23 @@ impl MediaOptions {
     }
 }
 
+/// Where and how a call's media flows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamTarget {
+    /// Where RTP and RTCP go.
+    pub peer: Peer,
+    /// The codec chosen for this call.
+    pub payload_type: u8,
+    /// Packetisation time, ms.
+    pub ptime_ms: u8,
+}
+
 /// A call's media that runs now.
 struct Running {
-    set_payload: SetPayload,
+    target: StreamTarget,
     stop: oneshot::Sender<()>,
     dtmf: mpsc::UnboundedSender<char>,
+    sockets: mpsc::UnboundedSender<Sockets>,
     task: JoinHandle<()>,
 }
 
@@ -140,52 +152,104 @@ impl MediaPort {
     /// Starts, changes or stops the call's media as the system says.
     pub fn apply(&mut self, set_payload: &SetPayload) -> Result<(), MediaStartError> {
         let wanted = set_payload.direction != MediaDirection::None && set_payload.rtp_port != 0;
-        if let Some(running) = &self.running
-            && wanted
-            && running.set_payload == *set_payload
+        self.play(wanted.then_some(StreamTarget {
+            peer: Peer {
+                rtp: SocketAddr::new(set_payload.address, set_payload.rtp_port),
+                rtcp: SocketAddr::new(set_payload.address, set_payload.rtcp_port),
+            },
+            payload_type: set_payload.payload_type.0,
+            ptime_ms: set_payload.packet_ms,
+        }))
+    }
+
+    /// Runs the call's media towards `target`, or stops it (`None`); a
+    /// target that did not change leaves the running media alone.
+    pub fn play(&mut self, target: Option<StreamTarget>) -> Result<(), MediaStartError> {
+        if let (Some(running), Some(target)) = (&self.running, target)
+            && running.target == target
         {
             return Ok(()); // nothing changed
         }
         self.stop();
-        if !wanted {
+        let Some(target) = target else {
             return Ok(());
-        }
-        let codec = self.codec_for(set_payload.payload_type)?;
+        };
+        let codec = self.codec_for(PayloadType(target.payload_type))?;
         let mut config = SessionConfig::new(codec, rand_ssrc());
-        config.ptime = Duration::from_millis(u64::from(set_payload.packet_ms.max(10)));
+        config.ptime = Duration::from_millis(u64::from(target.ptime_ms.max(10)));
         config.concealment = self.options.concealment;
         let session = MediaSession::new(config, std::time::Instant::now(), u64::from(rand_ssrc()))?;
         let audio = self
             .options
             .audio
             .start(AudioConfig::for_rate(session.pcm_rate()))?;
-        let peer = Peer {
-            rtp: SocketAddr::new(set_payload.address, set_payload.rtp_port),
-            rtcp: SocketAddr::new(set_payload.address, set_payload.rtcp_port),
-        };
         let media = CallMedia {
             session,
-            rtp: self.rtp.clone(),
-            rtcp: self.rtcp.clone(),
-            peer,
+            sockets: Sockets {
+                rtp: self.rtp.clone(),
+                rtcp: self.rtcp.clone(),
+            },
+            peer: target.peer,
             audio,
             ptime: config.ptime,
             report_every: REPORT_EVERY,
         };
         let (stop, stop_rx) = oneshot::channel();
         let (dtmf, dtmf_rx) = mpsc::unbounded_channel();
+        let (sockets, sockets_rx) = mpsc::unbounded_channel();
         let _ = self.reports.send(MediaReport::Started {
-            remote: peer.rtp,
+            remote: target.peer.rtp,
             codec: codec.name().to_owned(),
         });
-        let task = tokio::spawn(call::run(media, self.reports.clone(), stop_rx, dtmf_rx));
+        let controls = call::Controls {
+            stop: stop_rx,
+            dtmf: dtmf_rx,
+            sockets: sockets_rx,
+        };
+        let task = tokio::spawn(call::run(media, self.reports.clone(), controls));
         self.running = Some(Running {
-            set_payload: set_payload.clone(),
+            target,
             stop,
             dtmf,
+            sockets,
             task,
         });
         Ok(())
+    }
+
+    /// Moves the RTP and RTCP sockets to `ip` (the device changed
+    /// network); a running call's media goes on from the new sockets.
+    /// Returns the new RTP address.
+    pub async fn rebind(&mut self, ip: IpAddr) -> std::io::Result<SocketAddr> {
+        let rtp = Arc::new(UdpSocket::bind(SocketAddr::new(ip, 0)).await?);
+        let rtcp = Arc::new(UdpSocket::bind(SocketAddr::new(ip, 0)).await?);
+        let local = rtp.local_addr()?;
+        self.options.bind = ip;
+        self.rtp = rtp;
+        self.rtcp = rtcp;
+        if let Some(running) = &self.running {
+            let _ = running.sockets.send(Sockets {
+                rtp: self.rtp.clone(),
+                rtcp: self.rtcp.clone(),
+            });
+            let _ = self.reports.send(MediaReport::Moved { local });
+        }
+        Ok(local)
+    }
+
+    /// Whether a call's media runs.
+    pub fn is_running(&self) -> bool {
+        self.running.is_some()
+    }
+
+    /// The local address the sockets are bound to.
+    pub fn bind_address(&self) -> IpAddr {
+        self.options.bind
+    }
+
+    /// The RTP address to announce: the advertised one, if any.
+    pub fn advertised(&self) -> Option<SocketAddr> {
+        self.options.advertise
     }
 
     /// Sends `digit` in the media as an RFC 4733 telephone event, if a

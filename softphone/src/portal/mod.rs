@@ -4,6 +4,7 @@
 //! the API in `docs/portal-api.md`, and the agent that drives them with the
 //! call's media.
 
+pub mod agent;
 pub mod client;
 pub mod events;
 pub mod selection;

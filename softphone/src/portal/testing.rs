@@ -165,15 +165,15 @@ impl Request {
 }
 
 /// What the fake portal answers.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum Reply {
     /// A status and a JSON body.
     Json(u16, String),
     /// A status without a body.
     Empty(u16),
-    /// An event stream: these raw chunks, then held open until the client
-    /// goes (`hold`) or closed at once.
-    Sse { chunks: Vec<String>, hold: bool },
+    /// An event stream: each raw chunk as it comes, closed when the
+    /// sender is dropped (or the client goes).
+    Sse(tokio::sync::mpsc::UnboundedReceiver<String>),
 }
 
 /// A portal server good enough for the client's tests: HTTP/1.1 over real
@@ -284,17 +284,26 @@ async fn serve_one(
                 format!("HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
             let _ = tls.write_all(head.as_bytes()).await;
         }
-        Reply::Sse { chunks, hold } => {
+        Reply::Sse(mut chunks) => {
             let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n\
                         Connection: close\r\n\r\n";
             let _ = tls.write_all(head.as_bytes()).await;
-            for chunk in chunks {
-                let _ = tls.write_all(chunk.as_bytes()).await;
-                let _ = tls.flush().await;
-            }
-            if hold {
-                // Until the client goes away.
-                while matches!(tls.read(&mut chunk).await, Ok(n) if n > 0) {}
+            let _ = tls.flush().await;
+            loop {
+                tokio::select! {
+                    next = chunks.recv() => match next {
+                        Some(text) => {
+                            if tls.write_all(text.as_bytes()).await.is_err() {
+                                break;
+                            }
+                            let _ = tls.flush().await;
+                        }
+                        None => break,
+                    },
+                    read = tls.read(&mut chunk) => if !matches!(read, Ok(n) if n > 0) {
+                        break;
+                    },
+                }
             }
         }
     }

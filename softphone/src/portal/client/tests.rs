@@ -41,7 +41,11 @@ fn portal(request: &Request) -> Reply {
                     r#"{"token":"tok-1","expires_in_s":3600,"number":"210","name":"Dan"}"#.into(),
                 )
             } else {
-                api_error(401, "login_failed", "Login failed: unknown user or wrong password")
+                api_error(
+                    401,
+                    "login_failed",
+                    "Login failed: unknown user or wrong password",
+                )
             }
         }
         _ if !authorised => api_error(401, "unauthorized", "Session ended"),
@@ -55,17 +59,19 @@ fn portal(request: &Request) -> Reply {
         }
         ("POST", "/api/v1/call/hold") => api_error(409, "no_call", "There is no call to hold"),
         ("POST", path) if path.starts_with("/api/v1/call/") => Reply::Empty(204),
-        ("GET", "/api/v1/events") => Reply::Sse {
-            chunks: vec![
-                ": keepalive\n\n".into(),
-                "event: registration\ndata: {\"type\":\"registration\",\"state\":\"registered\"}\n\n"
-                    .into(),
-                "event: call\ndata: {\"type\":\"call\",\"state\":\n\n".into(),
-                "event: call\ndata: {\"type\":\"call\",\"state\":\"ringing\",\"peer\":\"201 Anna\"}\n\n"
-                    .into(),
-            ],
-            hold: false,
-        },
+        ("GET", "/api/v1/events") => {
+            let (chunks, stream) = tokio::sync::mpsc::unbounded_channel();
+            for chunk in [
+                ": keepalive\n\n",
+                "event: registration\ndata: {\"type\":\"registration\",\"state\":\"registered\"}\n\n",
+                "event: call\ndata: {\"type\":\"call\",\"state\":\n\n",
+                "event: call\ndata: {\"type\":\"call\",\"state\":\"ringing\",\"peer\":\"201 Anna\"}\n\n",
+            ] {
+                let _ = chunks.send(chunk.to_owned());
+            }
+            // Dropping the sender closes the stream after these events.
+            Reply::Sse(stream)
+        }
         _ => api_error(404, "bad_request", "no such endpoint"),
     }
 }

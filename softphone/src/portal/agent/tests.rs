@@ -1,0 +1,323 @@
+//! The agent against two fake portal servers (LAN and WAN) over real TLS,
+//! with a real RTP peer: the client binds to 127.0.0.1 "in the company
+//! LAN" and 127.0.1.20 "at home".
+
+use std::net::Ipv4Addr;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use shared::portal::{LoginNonce, LoginRequest, MediaTarget, VoipRegistration, verify_login_proof};
+use shared::secret::Secret;
+use tokio::net::UdpSocket;
+
+use super::*;
+use crate::audio::NullBackend;
+use crate::portal::testing::{FakePortal, Reply, Request, TestCert};
+use crate::portal::trust::Trust;
+
+const PASSWORD: &str = "Portal-Pass-2026!";
+const NONCE: LoginNonce = LoginNonce([0x33; 32]);
+const LAN_IP: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+const HOME_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 1, 20));
+const PATIENCE: Duration = Duration::from_secs(10);
+
+/// The gateway behind both servers: one session store, open streams.
+#[derive(Default)]
+struct Gateway {
+    streams: Mutex<Vec<mpsc::UnboundedSender<String>>>,
+    logins: Mutex<u32>,
+}
+
+impl Gateway {
+    fn answer(&self, request: &Request) -> Reply {
+        let json = |status, body: String| Reply::Json(status, body);
+        let authorised = request.header("authorization") == Some("Bearer tok-9");
+        match (request.method.as_str(), request.path.as_str()) {
+            ("POST", "/api/v1/login/challenge") => json(
+                200,
+                format!(
+                    r#"{{"challenge_id":"c","nonce":"{}","expires_in_s":30}}"#,
+                    NONCE.to_hex()
+                ),
+            ),
+            ("POST", "/api/v1/login") => {
+                let login: LoginRequest = request.json();
+                let client = LoginNonce::from_hex(&login.client_nonce).expect("nonce");
+                assert!(verify_login_proof(
+                    &Secret::new(PASSWORD),
+                    "210",
+                    &NONCE,
+                    &client,
+                    &login.proof
+                ));
+                *self.logins.lock().unwrap_or_else(PoisonError::into_inner) += 1;
+                json(
+                    200,
+                    r#"{"token":"tok-9","expires_in_s":3600,"number":"210","name":"Dan"}"#.into(),
+                )
+            }
+            _ if !authorised => json(401, r#"{"code":"unauthorized","message":"no"}"#.into()),
+            ("POST", "/api/v1/voip/register") => {
+                let offer: VoipRegistration = request.json();
+                json(
+                    200,
+                    serde_json::json!({"number": "210", "codecs": offer.codecs, "internet": false})
+                        .to_string(),
+                )
+            }
+            ("GET", "/api/v1/events") => {
+                let (sender, receiver) = mpsc::unbounded_channel();
+                let _ = sender.send(
+                    "event: registration\ndata: {\"type\":\"registration\",\"state\":\"registered\"}\n\n"
+                        .to_owned(),
+                );
+                self.streams
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(sender);
+                Reply::Sse(receiver)
+            }
+            ("POST", "/api/v1/call/dial") => {
+                self.push(&Event::Call(CallView {
+                    state: CallState::Calling,
+                    peer: Some("201 Anna".into()),
+                    reason: None,
+                    media: None,
+                }));
+                Reply::Empty(204)
+            }
+            _ => Reply::Empty(204),
+        }
+    }
+
+    /// Sends `event` on every open stream.
+    fn push(&self, event: &Event) {
+        let chunk = format!("event: {}\ndata: {}\n\n", event.name(), event.to_data());
+        self.streams
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|stream| stream.send(chunk.clone()).is_ok());
+    }
+}
+
+struct Rig {
+    gateway: Arc<Gateway>,
+    lan: FakePortal,
+    wan: FakePortal,
+    agent: PortalAgent,
+    events: mpsc::UnboundedReceiver<AgentEvent>,
+}
+
+async fn portal(gateway: &Arc<Gateway>, cert: &TestCert) -> FakePortal {
+    let gateway = gateway.clone();
+    FakePortal::start(LAN_IP, cert, move |request| gateway.answer(request)).await
+}
+
+impl Rig {
+    /// Starts on `network` from `bind`, with remote WiFi VoIP on; `lan`
+    /// replaces the LAN server's address.
+    async fn start(network: Network, bind: IpAddr, lan: Option<SocketAddr>) -> Self {
+        let cert = TestCert::self_signed();
+        let gateway = Arc::new(Gateway::default());
+        let lan_portal = portal(&gateway, &cert).await;
+        let wan = portal(&gateway, &cert).await;
+        let lan_address = lan.unwrap_or(lan_portal.address());
+        let mut settings = PortalSettings::new(
+            "210",
+            Secret::new(PASSWORD),
+            &wan.address().to_string(),
+            Some(&lan_address.to_string()),
+            network,
+            Trust::Pin(cert.fingerprint()),
+        )
+        .expect("settings");
+        settings.flags.remote_wifi = true;
+        settings.bind = Some(bind);
+        let mut timers = AgentTimers::default();
+        timers.selection.lan_timeout = Duration::from_millis(300);
+        let media = MediaOptions::g711(Box::new(NullBackend));
+        let (agent, events) = PortalAgent::spawn(settings, media, timers)
+            .await
+            .expect("agent");
+        Self {
+            gateway,
+            lan: lan_portal,
+            wan,
+            agent,
+            events,
+        }
+    }
+
+    /// The next event `pick` accepts (others skipped), within the patience.
+    async fn wait<T>(&mut self, mut pick: impl FnMut(&AgentEvent) -> Option<T>) -> T {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let event = tokio::time::timeout_at(deadline, self.events.recv())
+                .await
+                .expect("the awaited event in time")
+                .expect("agent alive");
+            if let Some(found) = pick(&event) {
+                return found;
+            }
+        }
+    }
+
+    async fn status(&mut self, text: &str) -> StatusChange {
+        self.wait(|event| match event {
+            AgentEvent::Status(change) if change.status.to_string() == text => Some(change.clone()),
+            _ => None,
+        })
+        .await
+    }
+}
+
+fn connected(rtp: SocketAddr) -> Event {
+    Event::Call(CallView {
+        state: CallState::Connected,
+        peer: Some("201 Anna".into()),
+        reason: None,
+        media: Some(MediaTarget {
+            rtp,
+            rtcp_port: rtp.port() + 1,
+            payload_type: 8,
+            ptime_ms: 20,
+        }),
+    })
+}
+
+/// The source of the next RTP packet `peer` receives.
+async fn rtp_source(peer: &UdpSocket) -> SocketAddr {
+    let mut buffer = [0u8; 1500];
+    let (_, from) = tokio::time::timeout(PATIENCE, peer.recv_from(&mut buffer))
+        .await
+        .expect("RTP in time")
+        .expect("received");
+    from
+}
+
+#[tokio::test]
+async fn a_call_survives_the_move_from_company_wifi_to_home_and_mobile_data_ends_it() {
+    let mut rig = Rig::start(Network::CompanyWifi, LAN_IP, None).await;
+    let lan = rig.lan.address();
+    rig.status(&format!("Registering via LAN server {lan}"))
+        .await;
+    let first_rtp = rig
+        .wait(|event| match event {
+            AgentEvent::Registered { rtp, logged_in, .. } => {
+                assert!(*logged_in);
+                Some(*rtp)
+            }
+            _ => None,
+        })
+        .await;
+    assert_eq!(first_rtp.ip(), LAN_IP);
+    rig.status(&format!("Registered via LAN server {lan}"))
+        .await;
+    let sent: VoipRegistration = rig.lan.requests_to("/api/v1/voip/register")[0].json();
+    assert_eq!(sent.rtp, first_rtp);
+
+    // A call: dial, then the gateway connects it with media to our peer.
+    rig.agent
+        .send(AgentCommand::Call(CallRequest::Dial("201".into())));
+    let peer = UdpSocket::bind((LAN_IP, 0)).await.expect("peer");
+    let peer_address = peer.local_addr().expect("address");
+    rig.wait(|event| match event {
+        AgentEvent::Call(view) if view.state == CallState::Calling => Some(()),
+        _ => None,
+    })
+    .await;
+    rig.gateway.push(&connected(peer_address));
+    rig.wait(|event| match event {
+        AgentEvent::Media(MediaReport::Started { remote, codec }) => {
+            assert_eq!((*remote, codec.as_str()), (peer_address, "PCMA"));
+            Some(())
+        }
+        _ => None,
+    })
+    .await;
+    assert_eq!(rtp_source(&peer).await, first_rtp);
+
+    // Home: remote WiFi, another local address, through the WAN server in
+    // the same session; the media moves, the call goes on.
+    rig.agent.send(AgentCommand::SetNetwork {
+        network: Network::RemoteWifi,
+        bind: Some(HOME_IP),
+    });
+    let wan = rig.wan.address();
+    let moved = rig
+        .status(&format!("Registered via WAN server {wan}"))
+        .await;
+    assert!(moved.elapsed < PATIENCE);
+    let register = rig.wan.requests_to("/api/v1/voip/register");
+    assert_eq!(register.len(), 1);
+    assert_eq!(register[0].peer.ip(), HOME_IP, "signalling from home");
+    let announced: VoipRegistration = register[0].json();
+    assert_eq!(announced.rtp.ip(), HOME_IP);
+    assert_eq!(
+        *rig.gateway
+            .logins
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner),
+        1,
+        "the same session"
+    );
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let from = rtp_source(&peer).await;
+        if from == announced.rtp {
+            break;
+        }
+        assert!(Instant::now() < deadline, "media moved home");
+    }
+
+    // Mobile data: no VoIP; the media stops.
+    rig.agent.send(AgentCommand::SetNetwork {
+        network: Network::Mobile,
+        bind: Some(HOME_IP),
+    });
+    rig.status("Not registered: VoIP is not available on mobile data")
+        .await;
+    rig.wait(|event| match event {
+        AgentEvent::Media(MediaReport::Stopped(_)) => Some(()),
+        AgentEvent::Media(MediaReport::Started { .. }) => panic!("media restarted"),
+        _ => None,
+    })
+    .await;
+    rig.agent.send(AgentCommand::Call(CallRequest::Hangup));
+    let refused = rig
+        .wait(|event| match event {
+            AgentEvent::RequestFailed { reason, .. } => Some(reason.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(
+        refused,
+        "Not registered: VoIP is not available on mobile data"
+    );
+    rig.agent.stop().await;
+}
+
+#[tokio::test]
+async fn a_lan_server_that_never_answers_sends_the_app_to_wan() {
+    // Accepts TCP, never speaks TLS.
+    let silent = tokio::net::TcpListener::bind((LAN_IP, 0))
+        .await
+        .expect("bind");
+    let silent_address = silent.local_addr().expect("address");
+    let _hold = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((tcp, _)) = silent.accept().await {
+            held.push(tcp);
+        }
+    });
+    let mut rig = Rig::start(Network::CompanyWifi, LAN_IP, Some(silent_address)).await;
+    let wan = rig.wan.address();
+    let fallback = rig
+        .status(&format!("Registering via WAN server {wan}"))
+        .await;
+    assert!(fallback.elapsed >= Duration::from_millis(300));
+    let registered = rig
+        .status(&format!("Registered via WAN server {wan}"))
+        .await;
+    assert!(registered.elapsed >= fallback.elapsed);
+    rig.agent.stop().await;
+}
