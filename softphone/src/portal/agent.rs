@@ -42,6 +42,9 @@ pub enum AgentCommand {
     },
     /// The user changed the VoIP flags.
     SetFlags(VoipFlags),
+    /// Try to register again now, after every server failed (e.g. once the
+    /// user accepted the gateway's certificate).
+    Retry,
     /// Dial, answer, reject, hang up, hold, retrieve, send DTMF.
     Call(CallRequest),
     /// Log out and end the task.
@@ -356,6 +359,7 @@ impl Agent {
                 self.selection.set_network(now, network);
             }
             AgentCommand::SetFlags(flags) => self.selection.set_flags(now, flags),
+            AgentCommand::Retry => self.selection.retry(now),
             AgentCommand::Call(request) => self.call_request(request),
             AgentCommand::Stop => {}
         }

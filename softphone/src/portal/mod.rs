@@ -5,14 +5,17 @@
 //! call's media.
 
 pub mod agent;
+pub mod call_flow;
 pub mod client;
 pub mod events;
+pub mod lines;
 pub mod selection;
+pub mod session;
 pub mod settings;
 pub mod trust;
 
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 
 pub use selection::{Route, Selection, SelectionTimers, Status, StatusChange};
 pub use settings::{Network, PortalSettings, ServerAddress, SettingsError, VoipFlags};

@@ -270,6 +270,15 @@ impl Selection {
         }
     }
 
+    /// Try again now rather than at the retry time (after the user
+    /// accepted a certificate, say); nothing unless every server failed.
+    pub fn retry(&mut self, now: Instant) {
+        if matches!(self.state, State::Failed { .. }) {
+            self.trigger_at = now;
+            self.start(now);
+        }
+    }
+
     /// `attempt` succeeded.
     pub fn registered(&mut self, now: Instant, attempt: AttemptId) {
         let State::Trying {

@@ -7,6 +7,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use shared::portal::{
+    CallState, CallView, Event, LoginNonce, LoginRequest, VoipRegistration, verify_login_proof,
+};
+use shared::secret::Secret;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
@@ -308,4 +312,88 @@ async fn serve_one(
         }
     }
     let _ = tls.shutdown().await;
+}
+
+/// The UC password of the fake gateway's user 210.
+pub const PASSWORD: &str = "Portal-Pass-2026!";
+const NONCE: LoginNonce = LoginNonce([0x33; 32]);
+
+/// A gateway behind one or more fake servers (LAN, WAN) for user 210:
+/// one session (token `tok-9`), its open event streams.
+#[derive(Default)]
+pub struct FakeGateway {
+    pub streams: Mutex<Vec<tokio::sync::mpsc::UnboundedSender<String>>>,
+    pub logins: Mutex<u32>,
+}
+
+impl FakeGateway {
+    pub fn answer(&self, request: &Request) -> Reply {
+        let json = |status, body: String| Reply::Json(status, body);
+        let authorised = request.header("authorization") == Some("Bearer tok-9");
+        match (request.method.as_str(), request.path.as_str()) {
+            ("POST", "/api/v1/login/challenge") => json(
+                200,
+                format!(
+                    r#"{{"challenge_id":"c","nonce":"{}","expires_in_s":30}}"#,
+                    NONCE.to_hex()
+                ),
+            ),
+            ("POST", "/api/v1/login") => {
+                let login: LoginRequest = request.json();
+                let client = LoginNonce::from_hex(&login.client_nonce).expect("nonce");
+                assert!(verify_login_proof(
+                    &Secret::new(PASSWORD),
+                    "210",
+                    &NONCE,
+                    &client,
+                    &login.proof
+                ));
+                *self.logins.lock().unwrap_or_else(PoisonError::into_inner) += 1;
+                json(
+                    200,
+                    r#"{"token":"tok-9","expires_in_s":3600,"number":"210","name":"Dan"}"#.into(),
+                )
+            }
+            _ if !authorised => json(401, r#"{"code":"unauthorized","message":"no"}"#.into()),
+            ("POST", "/api/v1/voip/register") => {
+                let offer: VoipRegistration = request.json();
+                json(
+                    200,
+                    serde_json::json!({"number": "210", "codecs": offer.codecs, "internet": false})
+                        .to_string(),
+                )
+            }
+            ("GET", "/api/v1/events") => {
+                let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+                let _ = sender.send(
+                    "event: registration\ndata: {\"type\":\"registration\",\"state\":\"registered\"}\n\n"
+                        .to_owned(),
+                );
+                self.streams
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(sender);
+                Reply::Sse(receiver)
+            }
+            ("POST", "/api/v1/call/dial") => {
+                self.push(&Event::Call(CallView {
+                    state: CallState::Calling,
+                    peer: Some("201 Anna".into()),
+                    reason: None,
+                    media: None,
+                }));
+                Reply::Empty(204)
+            }
+            _ => Reply::Empty(204),
+        }
+    }
+
+    /// Sends `event` on every open stream.
+    pub fn push(&self, event: &Event) {
+        let chunk = format!("event: {}\ndata: {}\n\n", event.name(), event.to_data());
+        self.streams
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|stream| stream.send(chunk.clone()).is_ok());
+    }
 }

@@ -3,111 +3,30 @@
 //! LAN" and 127.0.1.20 "at home".
 
 use std::net::Ipv4Addr;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, PoisonError};
 
-use shared::portal::{LoginNonce, LoginRequest, MediaTarget, VoipRegistration, verify_login_proof};
+use shared::portal::{MediaTarget, VoipRegistration};
 use shared::secret::Secret;
 use tokio::net::UdpSocket;
 
 use super::*;
 use crate::audio::NullBackend;
-use crate::portal::testing::{FakePortal, Reply, Request, TestCert};
+use crate::portal::testing::{FakeGateway, FakePortal, TestCert};
 use crate::portal::trust::Trust;
 
-const PASSWORD: &str = "Portal-Pass-2026!";
-const NONCE: LoginNonce = LoginNonce([0x33; 32]);
 const LAN_IP: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 const HOME_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 1, 20));
 const PATIENCE: Duration = Duration::from_secs(10);
 
-/// The gateway behind both servers: one session store, open streams.
-#[derive(Default)]
-struct Gateway {
-    streams: Mutex<Vec<mpsc::UnboundedSender<String>>>,
-    logins: Mutex<u32>,
-}
-
-impl Gateway {
-    fn answer(&self, request: &Request) -> Reply {
-        let json = |status, body: String| Reply::Json(status, body);
-        let authorised = request.header("authorization") == Some("Bearer tok-9");
-        match (request.method.as_str(), request.path.as_str()) {
-            ("POST", "/api/v1/login/challenge") => json(
-                200,
-                format!(
-                    r#"{{"challenge_id":"c","nonce":"{}","expires_in_s":30}}"#,
-                    NONCE.to_hex()
-                ),
-            ),
-            ("POST", "/api/v1/login") => {
-                let login: LoginRequest = request.json();
-                let client = LoginNonce::from_hex(&login.client_nonce).expect("nonce");
-                assert!(verify_login_proof(
-                    &Secret::new(PASSWORD),
-                    "210",
-                    &NONCE,
-                    &client,
-                    &login.proof
-                ));
-                *self.logins.lock().unwrap_or_else(PoisonError::into_inner) += 1;
-                json(
-                    200,
-                    r#"{"token":"tok-9","expires_in_s":3600,"number":"210","name":"Dan"}"#.into(),
-                )
-            }
-            _ if !authorised => json(401, r#"{"code":"unauthorized","message":"no"}"#.into()),
-            ("POST", "/api/v1/voip/register") => {
-                let offer: VoipRegistration = request.json();
-                json(
-                    200,
-                    serde_json::json!({"number": "210", "codecs": offer.codecs, "internet": false})
-                        .to_string(),
-                )
-            }
-            ("GET", "/api/v1/events") => {
-                let (sender, receiver) = mpsc::unbounded_channel();
-                let _ = sender.send(
-                    "event: registration\ndata: {\"type\":\"registration\",\"state\":\"registered\"}\n\n"
-                        .to_owned(),
-                );
-                self.streams
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .push(sender);
-                Reply::Sse(receiver)
-            }
-            ("POST", "/api/v1/call/dial") => {
-                self.push(&Event::Call(CallView {
-                    state: CallState::Calling,
-                    peer: Some("201 Anna".into()),
-                    reason: None,
-                    media: None,
-                }));
-                Reply::Empty(204)
-            }
-            _ => Reply::Empty(204),
-        }
-    }
-
-    /// Sends `event` on every open stream.
-    fn push(&self, event: &Event) {
-        let chunk = format!("event: {}\ndata: {}\n\n", event.name(), event.to_data());
-        self.streams
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .retain(|stream| stream.send(chunk.clone()).is_ok());
-    }
-}
-
 struct Rig {
-    gateway: Arc<Gateway>,
+    gateway: Arc<FakeGateway>,
     lan: FakePortal,
     wan: FakePortal,
     agent: PortalAgent,
     events: mpsc::UnboundedReceiver<AgentEvent>,
 }
 
-async fn portal(gateway: &Arc<Gateway>, cert: &TestCert) -> FakePortal {
+async fn portal(gateway: &Arc<FakeGateway>, cert: &TestCert) -> FakePortal {
     let gateway = gateway.clone();
     FakePortal::start(LAN_IP, cert, move |request| gateway.answer(request)).await
 }
@@ -117,13 +36,13 @@ impl Rig {
     /// replaces the LAN server's address.
     async fn start(network: Network, bind: IpAddr, lan: Option<SocketAddr>) -> Self {
         let cert = TestCert::self_signed();
-        let gateway = Arc::new(Gateway::default());
+        let gateway = Arc::new(FakeGateway::default());
         let lan_portal = portal(&gateway, &cert).await;
         let wan = portal(&gateway, &cert).await;
         let lan_address = lan.unwrap_or(lan_portal.address());
         let mut settings = PortalSettings::new(
             "210",
-            Secret::new(PASSWORD),
+            Secret::new(crate::portal::testing::PASSWORD),
             &wan.address().to_string(),
             Some(&lan_address.to_string()),
             network,

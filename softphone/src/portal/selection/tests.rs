@@ -129,8 +129,14 @@ fn lan_silent_and_wan_refusing_says_both() {
         "Not registered: LAN server 10.10.0.2:8802 did not answer, WAN server \
          company.example.com:8802 refused: Internet registration is off (guide 2.2)"
     );
-    // Retried 30 s later, from the LAN server again.
+    // Retried 30 s later, from the LAN server again, or at once if asked.
     rig.advance(Duration::from_secs(30));
+    let lan = rig.expect_register(Route::Lan);
+    rig.selection.retry(rig.now);
+    assert_eq!(rig.selection.poll_action(), None, "only after a failure");
+    rig.selection
+        .failed(rig.now, lan, ServerFailure::Refused("Login failed".into()));
+    rig.selection.retry(rig.now);
     rig.expect_register(Route::Lan);
 }
 
