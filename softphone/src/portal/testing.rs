@@ -324,6 +324,8 @@ const NONCE: LoginNonce = LoginNonce([0x33; 32]);
 pub struct FakeGateway {
     pub streams: Mutex<Vec<tokio::sync::mpsc::UnboundedSender<String>>>,
     pub logins: Mutex<u32>,
+    /// When set, a dialled call connects at once with media to here.
+    pub answer_with_media: Mutex<Option<SocketAddr>>,
 }
 
 impl FakeGateway {
@@ -376,12 +378,26 @@ impl FakeGateway {
                 Reply::Sse(receiver)
             }
             ("POST", "/api/v1/call/dial") => {
-                self.push(&Event::Call(CallView {
-                    state: CallState::Calling,
-                    peer: Some("201 Anna".into()),
-                    reason: None,
-                    media: None,
-                }));
+                self.push(&call(CallState::Calling, None));
+                let peer = *self
+                    .answer_with_media
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                if let Some(rtp) = peer {
+                    self.push(&call(
+                        CallState::Connected,
+                        Some(shared::portal::MediaTarget {
+                            rtp,
+                            rtcp_port: rtp.port() + 1,
+                            payload_type: 8,
+                            ptime_ms: 20,
+                        }),
+                    ));
+                }
+                Reply::Empty(204)
+            }
+            ("POST", "/api/v1/call/hangup") => {
+                self.push(&call(CallState::Idle, None));
                 Reply::Empty(204)
             }
             _ => Reply::Empty(204),
@@ -396,4 +412,14 @@ impl FakeGateway {
             .unwrap_or_else(PoisonError::into_inner)
             .retain(|stream| stream.send(chunk.clone()).is_ok());
     }
+}
+
+/// The line's call with 201 Anna.
+fn call(state: CallState, media: Option<shared::portal::MediaTarget>) -> Event {
+    Event::Call(CallView {
+        state,
+        peer: Some("201 Anna".into()),
+        reason: None,
+        media,
+    })
 }
