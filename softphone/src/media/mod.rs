@@ -97,8 +97,7 @@ impl MediaPort {
         options: MediaOptions,
         reports: mpsc::UnboundedSender<MediaReport>,
     ) -> std::io::Result<Self> {
-        let rtp = Arc::new(UdpSocket::bind(SocketAddr::new(options.bind, 0)).await?);
-        let rtcp = Arc::new(UdpSocket::bind(SocketAddr::new(options.bind, 0)).await?);
+        let (rtp, rtcp) = bind_pair(options.bind).await?;
         Ok(Self {
             options,
             rtp,
@@ -221,8 +220,7 @@ impl MediaPort {
     /// network); a running call's media goes on from the new sockets.
     /// Returns the new RTP address.
     pub async fn rebind(&mut self, ip: IpAddr) -> std::io::Result<SocketAddr> {
-        let rtp = Arc::new(UdpSocket::bind(SocketAddr::new(ip, 0)).await?);
-        let rtcp = Arc::new(UdpSocket::bind(SocketAddr::new(ip, 0)).await?);
+        let (rtp, rtcp) = bind_pair(ip).await?;
         let local = rtp.local_addr()?;
         self.options.bind = ip;
         self.rtp = rtp;
@@ -284,6 +282,29 @@ impl Drop for MediaPort {
     }
 }
 
+/// How many system-chosen ports to try for an even RTP port with its RTCP
+/// port free above it.
+const PAIR_ATTEMPTS: usize = 64;
+
+/// RTP on an even port and RTCP on the next one (RFC 3550, 11): the
+/// myPortal to go API announces only the RTP address, RTCP being one above.
+async fn bind_pair(ip: IpAddr) -> std::io::Result<(Arc<UdpSocket>, Arc<UdpSocket>)> {
+    for _ in 0..PAIR_ATTEMPTS {
+        let rtp = UdpSocket::bind(SocketAddr::new(ip, 0)).await?;
+        let port = rtp.local_addr()?.port();
+        if port % 2 != 0 || port == u16::MAX {
+            continue;
+        }
+        if let Ok(rtcp) = UdpSocket::bind(SocketAddr::new(ip, port + 1)).await {
+            return Ok((Arc::new(rtp), Arc::new(rtcp)));
+        }
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::AddrInUse,
+        format!("no free RTP/RTCP port pair on {ip} after {PAIR_ATTEMPTS} tries"),
+    ))
+}
+
 /// A random SSRC (RFC 3550 wants it unpredictable across sessions).
 fn rand_ssrc() -> u32 {
     rand::random()
@@ -291,3 +312,20 @@ fn rand_ssrc() -> u32 {
 
 /// The codec this softphone offers for Opus.
 pub const OPUS: Codec = Codec::Opus(OpusBandwidth::Wideband);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn rtp_takes_an_even_port_and_rtcp_the_next_one() {
+        for _ in 0..8 {
+            let (rtp, rtcp) = bind_pair(IpAddr::V4(Ipv4Addr::LOCALHOST))
+                .await
+                .expect("a pair");
+            let rtp = rtp.local_addr().expect("rtp").port();
+            assert_eq!(rtp % 2, 0);
+            assert_eq!(rtcp.local_addr().expect("rtcp").port(), rtp + 1);
+        }
+    }
+}

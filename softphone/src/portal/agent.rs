@@ -70,6 +70,10 @@ pub enum AgentEvent {
         server: String,
         fingerprint: Fingerprint,
     },
+    /// The session's event stream is open (again).
+    StreamOpen,
+    /// The session was refreshed; it now lasts `expires_in`.
+    SessionRefreshed { expires_in: Duration },
     /// The line's call changed.
     Call(CallView),
     /// The call's media.
@@ -424,6 +428,9 @@ impl Agent {
                 }
                 match result {
                     Ok(session) => {
+                        self.emit(AgentEvent::SessionRefreshed {
+                            expires_in: session.expires_in,
+                        });
                         self.refresh_at = Some(refresh_time(&session));
                         self.session = Some(session);
                     }
@@ -486,7 +493,10 @@ impl Agent {
 
     fn stream_event(&mut self, event: StreamEvent) {
         match event {
-            StreamEvent::Connected => self.stream_down_since = None,
+            StreamEvent::Connected => {
+                self.stream_down_since = None;
+                self.emit(AgentEvent::StreamOpen);
+            }
             StreamEvent::Event(Event::Registration { state, reason }) => {
                 if state == RegistrationState::Unregistered {
                     self.emit(AgentEvent::Notice(format!(

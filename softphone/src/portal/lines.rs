@@ -39,6 +39,10 @@ pub fn describe(event: &AgentEvent) -> String {
             server,
             fingerprint,
         } => format!("certificate: {server} shows an unknown certificate, SHA-256 {fingerprint}"),
+        AgentEvent::StreamOpen => "events: stream open".to_owned(),
+        AgentEvent::SessionRefreshed { expires_in } => {
+            format!("session: refreshed, valid for {}", millis(*expires_in))
+        }
         AgentEvent::Call(view) => call_line(view),
         AgentEvent::Media(report) => report.to_string(),
         AgentEvent::RequestFailed { request, reason } => {

@@ -324,6 +324,8 @@ const NONCE: LoginNonce = LoginNonce([0x33; 32]);
 pub struct FakeGateway {
     pub streams: Mutex<Vec<tokio::sync::mpsc::UnboundedSender<String>>>,
     pub logins: Mutex<u32>,
+    /// Session lifetime given at login and refresh (default 3600 s).
+    pub expires_in_s: Mutex<Option<u64>>,
     /// When set, a dialled call connects at once with media to here.
     pub answer_with_media: Mutex<Option<SocketAddr>>,
 }
@@ -351,10 +353,7 @@ impl FakeGateway {
                     &login.proof
                 ));
                 *self.logins.lock().unwrap_or_else(PoisonError::into_inner) += 1;
-                json(
-                    200,
-                    r#"{"token":"tok-9","expires_in_s":3600,"number":"210","name":"Dan"}"#.into(),
-                )
+                json(200, self.session())
             }
             _ if !authorised => json(401, r#"{"code":"unauthorized","message":"no"}"#.into()),
             ("POST", "/api/v1/voip/register") => {
@@ -396,12 +395,22 @@ impl FakeGateway {
                 }
                 Reply::Empty(204)
             }
+            ("POST", "/api/v1/session/refresh") => json(200, self.session()),
             ("POST", "/api/v1/call/hangup") => {
                 self.push(&call(CallState::Idle, None));
                 Reply::Empty(204)
             }
             _ => Reply::Empty(204),
         }
+    }
+
+    fn session(&self) -> String {
+        let expires = self
+            .expires_in_s
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .unwrap_or(3600);
+        format!(r#"{{"token":"tok-9","expires_in_s":{expires},"number":"210","name":"Dan"}}"#)
     }
 
     /// Sends `event` on every open stream.

@@ -11,6 +11,7 @@ use tokio::net::UdpSocket;
 
 use super::*;
 use crate::audio::NullBackend;
+use crate::portal::selection::Status;
 use crate::portal::testing::{FakeGateway, FakePortal, TestCert};
 use crate::portal::trust::Trust;
 
@@ -36,7 +37,19 @@ impl Rig {
     /// replaces the LAN server's address.
     async fn start(network: Network, bind: IpAddr, lan: Option<SocketAddr>) -> Self {
         let cert = TestCert::self_signed();
-        let gateway = Arc::new(FakeGateway::default());
+        let trust = Trust::Pin(cert.fingerprint());
+        Self::start_with(network, bind, lan, cert, trust, FakeGateway::default()).await
+    }
+
+    async fn start_with(
+        network: Network,
+        bind: IpAddr,
+        lan: Option<SocketAddr>,
+        cert: TestCert,
+        trust: Trust,
+        gateway: FakeGateway,
+    ) -> Self {
+        let gateway = Arc::new(gateway);
         let lan_portal = portal(&gateway, &cert).await;
         let wan = portal(&gateway, &cert).await;
         let lan_address = lan.unwrap_or(lan_portal.address());
@@ -46,7 +59,7 @@ impl Rig {
             &wan.address().to_string(),
             Some(&lan_address.to_string()),
             network,
-            Trust::Pin(cert.fingerprint()),
+            trust,
         )
         .expect("settings");
         settings.flags.remote_wifi = true;
@@ -238,5 +251,95 @@ async fn a_lan_server_that_never_answers_sends_the_app_to_wan() {
         .status(&format!("Registered via WAN server {wan}"))
         .await;
     assert!(registered.elapsed >= fallback.elapsed);
+    rig.agent.stop().await;
+}
+
+#[tokio::test]
+async fn an_unknown_certificate_is_reported_and_accepted_one_registers_on_retry() {
+    let cert = TestCert::self_signed();
+    let fingerprint = cert.fingerprint();
+    let store = crate::portal::testing::temp_path("agent-tofu").join("known.toml");
+    let trust = Trust::Tofu {
+        store: store.clone(),
+        accept: None,
+    };
+    let mut rig = Rig::start_with(
+        Network::RemoteWifi,
+        HOME_IP,
+        None,
+        cert,
+        trust,
+        FakeGateway::default(),
+    )
+    .await;
+    let wan = rig.wan.address().to_string();
+    let (server, shown) = rig
+        .wait(|event| match event {
+            AgentEvent::CertificateUnknown {
+                server,
+                fingerprint,
+            } => Some((server.clone(), *fingerprint)),
+            _ => None,
+        })
+        .await;
+    assert_eq!((server.as_str(), shown), (wan.as_str(), fingerprint));
+    let failed = rig
+        .wait(|event| match event {
+            AgentEvent::Status(change) if matches!(change.status, Status::Failed(_)) => {
+                Some(change.status.to_string())
+            }
+            _ => None,
+        })
+        .await;
+    assert!(failed.contains("is not known yet"), "{failed}");
+    // The user accepts it (what the CLI's prompt does), then retries.
+    crate::portal::trust::KnownGateways::new(store.clone())
+        .remember(&wan, fingerprint)
+        .expect("remembered");
+    rig.agent.send(AgentCommand::Retry);
+    rig.status(&format!("Registered via WAN server {wan}"))
+        .await;
+    rig.agent.stop().await;
+    let _ = std::fs::remove_dir_all(store.parent().expect("dir"));
+}
+
+#[tokio::test]
+async fn the_session_is_refreshed_and_an_ended_registration_registers_again() {
+    let gateway = FakeGateway::default();
+    *gateway
+        .expires_in_s
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner) = Some(1);
+    let cert = TestCert::self_signed();
+    let trust = Trust::Pin(cert.fingerprint());
+    let mut rig = Rig::start_with(Network::CompanyWifi, LAN_IP, None, cert, trust, gateway).await;
+    let lan = rig.lan.address();
+    rig.status(&format!("Registered via LAN server {lan}"))
+        .await;
+    rig.wait(|event| matches!(event, AgentEvent::StreamOpen).then_some(()))
+        .await;
+    // The gateway ends the registration: the app registers again.
+    rig.gateway.push(&Event::Registration {
+        state: RegistrationState::Unregistered,
+        reason: Some("configuration changed".into()),
+    });
+    rig.wait(|event| match event {
+        AgentEvent::Notice(text) if text.contains("configuration changed") => Some(()),
+        _ => None,
+    })
+    .await;
+    rig.status(&format!("Registered via LAN server {lan}"))
+        .await;
+    // A 1 s session is refreshed at 0.8 s, and again 0.8 s later.
+    for _ in 0..2 {
+        let expires_in = rig
+            .wait(|event| match event {
+                AgentEvent::SessionRefreshed { expires_in } => Some(*expires_in),
+                _ => None,
+            })
+            .await;
+        assert_eq!(expires_in, Duration::from_secs(1));
+    }
+    assert!(rig.lan.requests_to("/api/v1/session/refresh").len() >= 2);
     rig.agent.stop().await;
 }
