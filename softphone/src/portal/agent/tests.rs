@@ -5,9 +5,10 @@
 use std::net::Ipv4Addr;
 use std::sync::{Arc, PoisonError};
 
-use shared::portal::{MediaTarget, VoipRegistration};
+use shared::portal::{CallState, Event, MediaTarget, RegistrationState, VoipRegistration};
 use shared::secret::Secret;
 use tokio::net::UdpSocket;
+use tokio::time::Instant;
 
 use super::*;
 use crate::audio::NullBackend;
