@@ -326,6 +326,8 @@ pub struct FakeGateway {
     pub logins: Mutex<u32>,
     /// Session lifetime given at login and refresh (default 3600 s).
     pub expires_in_s: Mutex<Option<u64>>,
+    /// When set, event streams are refused (503).
+    pub refuse_streams: std::sync::atomic::AtomicBool,
     /// When set, a dialled call connects at once with media to here.
     pub answer_with_media: Mutex<Option<SocketAddr>>,
 }
@@ -363,6 +365,13 @@ impl FakeGateway {
                     serde_json::json!({"number": "210", "codecs": offer.codecs, "internet": false})
                         .to_string(),
                 )
+            }
+            ("GET", "/api/v1/events")
+                if self
+                    .refuse_streams
+                    .load(std::sync::atomic::Ordering::SeqCst) =>
+            {
+                json(503, r#"{"code":"busy","message":"no events now"}"#.into())
             }
             ("GET", "/api/v1/events") => {
                 let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
@@ -411,6 +420,14 @@ impl FakeGateway {
             .unwrap_or_else(PoisonError::into_inner)
             .unwrap_or(3600);
         format!(r#"{{"token":"tok-9","expires_in_s":{expires},"number":"210","name":"Dan"}}"#)
+    }
+
+    /// Closes every open stream.
+    pub fn close_streams(&self) {
+        self.streams
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
     }
 
     /// Sends `event` on every open stream.

@@ -12,6 +12,7 @@ use tokio::time::Instant;
 
 use super::*;
 use crate::audio::NullBackend;
+use crate::portal::events::Backoff;
 use crate::portal::selection::Status;
 use crate::portal::testing::{FakeGateway, FakePortal, TestCert};
 use crate::portal::trust::Trust;
@@ -50,6 +51,20 @@ impl Rig {
         trust: Trust,
         gateway: FakeGateway,
     ) -> Self {
+        let mut timers = AgentTimers::default();
+        timers.selection.lan_timeout = Duration::from_millis(300);
+        Self::start_timed(network, bind, lan, cert, trust, gateway, timers).await
+    }
+
+    async fn start_timed(
+        network: Network,
+        bind: IpAddr,
+        lan: Option<SocketAddr>,
+        cert: TestCert,
+        trust: Trust,
+        gateway: FakeGateway,
+        timers: AgentTimers,
+    ) -> Self {
         let gateway = Arc::new(gateway);
         let lan_portal = portal(&gateway, &cert).await;
         let wan = portal(&gateway, &cert).await;
@@ -65,8 +80,6 @@ impl Rig {
         .expect("settings");
         settings.flags.remote_wifi = true;
         settings.bind = Some(bind);
-        let mut timers = AgentTimers::default();
-        timers.selection.lan_timeout = Duration::from_millis(300);
         let media = MediaOptions::g711(Box::new(NullBackend));
         let (agent, events) = PortalAgent::spawn(settings, media, timers)
             .await
@@ -342,5 +355,53 @@ async fn the_session_is_refreshed_and_an_ended_registration_registers_again() {
         assert_eq!(expires_in, Duration::from_secs(1));
     }
     assert!(rig.lan.requests_to("/api/v1/session/refresh").len() >= 2);
+    rig.agent.stop().await;
+}
+
+#[tokio::test]
+async fn an_event_stream_down_longer_than_the_grace_registers_again() {
+    let cert = TestCert::self_signed();
+    let trust = Trust::Pin(cert.fingerprint());
+    let timers = AgentTimers {
+        stream_grace: Duration::from_millis(400),
+        backoff: Backoff {
+            first: Duration::from_millis(20),
+            max: Duration::from_millis(50),
+        },
+        ..AgentTimers::default()
+    };
+    let mut rig = Rig::start_timed(
+        Network::CompanyWifi,
+        LAN_IP,
+        None,
+        cert,
+        trust,
+        FakeGateway::default(),
+        timers,
+    )
+    .await;
+    let lan = rig.lan.address();
+    rig.wait(|event| matches!(event, AgentEvent::StreamOpen).then_some(()))
+        .await;
+    rig.gateway
+        .refuse_streams
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    rig.gateway.close_streams();
+    rig.wait(|event| match event {
+        AgentEvent::Notice(text) if text.contains("down too long") => Some(()),
+        _ => None,
+    })
+    .await;
+    let again = rig
+        .status(&format!("Registering via LAN server {lan}"))
+        .await;
+    assert_eq!(again.elapsed, Duration::ZERO, "timed from the loss");
+    rig.gateway
+        .refuse_streams
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    rig.status(&format!("Registered via LAN server {lan}"))
+        .await;
+    rig.wait(|event| matches!(event, AgentEvent::StreamOpen).then_some(()))
+        .await;
     rig.agent.stop().await;
 }
