@@ -21,6 +21,9 @@ use crate::portal::session::{self, DemoBinds, PortalEnd};
 use crate::portal::settings::{Network, PortalSettings, VoipFlags};
 use crate::portal::trust::{Fingerprint, Trust};
 
+/// Why `--opus` is refused here.
+pub const G711_ONLY: &str = "opus: myPortal to go VoIP supports only the G.711 codec (guide 1.3.3)";
+
 /// The environment variable that may hold the UC password.
 pub const PASSWORD_ENV: &str = "SOFTPHONE_PASSWORD";
 
@@ -193,6 +196,12 @@ impl PortalArgs {
 /// Runs a `portal` command.
 pub async fn run(command: PortalCommand) -> ExitCode {
     let env_password = std::env::var(PASSWORD_ENV).ok();
+    if let PortalCommand::Call(PortalCallArgs { audio, .. })
+    | PortalCommand::Answer(PortalAnswerArgs { audio, .. }) = &command
+        && audio.opus
+    {
+        return usage(G711_ONLY);
+    }
     let (args, plan, media) = match command {
         PortalCommand::Register(args) => (args, None, no_audio()),
         PortalCommand::Call(call) => match Plan::call(&call.destination, call.hangup_after) {

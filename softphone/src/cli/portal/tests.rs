@@ -152,3 +152,11 @@ fn demo_switch_takes_both_binds_and_can_silence_the_lan_server() {
     assert_eq!(demo.home_bind, Some("127.0.1.20".parse().expect("ip")));
     assert!(demo.lan_unreachable);
 }
+
+#[tokio::test]
+async fn opus_is_refused_as_a_usage_error() {
+    let Ok(command) = parse(&with_account(&["call", "201", "--opus", "--pin", FP])) else {
+        panic!("portal call parses");
+    };
+    assert_eq!(run(command).await, ExitCode::from(EXIT_USAGE));
+}
