@@ -19,7 +19,7 @@ use crate::media::MediaOptions;
 use crate::portal::agent::AgentTimers;
 use crate::portal::session::{self, DemoBinds, PortalEnd};
 use crate::portal::settings::{Network, PortalSettings, VoipFlags};
-use crate::portal::trust::{Fingerprint, Trust};
+use crate::portal::trust::{Fingerprint, GatewayVerifier, Trust, provider};
 
 /// Why `--opus` is refused here.
 pub const G711_ONLY: &str = "opus: myPortal to go VoIP supports only the G.711 codec (guide 1.3.3)";
@@ -163,7 +163,14 @@ impl PortalArgs {
         };
         let trust = match (&self.pin, &self.ca, &self.known_gateways) {
             (Some(pin), _, _) => Trust::Pin(*pin),
-            (None, Some(ca), _) => Trust::Ca(ca.clone()),
+            (None, Some(ca), _) => {
+                let trust = Trust::Ca(ca.clone());
+                // A CA file that cannot be read is a usage error, not a
+                // refusal by the gateway.
+                GatewayVerifier::new(self.wan.clone(), &trust, provider())
+                    .map_err(|error| error.to_string())?;
+                trust
+            }
             (None, None, Some(store)) => Trust::Tofu {
                 store: store.clone(),
                 accept: self.accept_fingerprint,

@@ -115,6 +115,20 @@ fn trust_options_exclude_each_other_and_tofu_takes_a_store() {
 }
 
 #[test]
+fn an_unreadable_ca_file_is_a_usage_error() {
+    let Ok(PortalCommand::Register(args)) =
+        parse(&with_account(&["register", "--ca", "/nonexistent/ca.pem"]))
+    else {
+        panic!("register parses");
+    };
+    let message = args.settings(Some("pw".into())).expect_err("no CA file");
+    assert!(
+        message.starts_with("ca file /nonexistent/ca.pem"),
+        "{message}"
+    );
+}
+
+#[test]
 fn bad_settings_name_the_field() {
     let error = parse(&with_account(&["register", "--network", "lte"])).expect_err("no lte");
     assert!(error.to_string().contains("network = \"lte\""));
