@@ -99,13 +99,6 @@ pub enum Status {
     Failed(Vec<(Route, ServerAddress, ServerFailure)>),
 }
 
-impl Status {
-    /// Whether the app is registered.
-    pub fn is_registered(&self) -> bool {
-        matches!(self, Self::Registered { .. })
-    }
-}
-
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -249,6 +242,21 @@ impl Selection {
         self.start(now);
     }
 
+    /// The device's address changed on the same kind of network (another
+    /// remote WiFi): register again through the same server, unless VoIP
+    /// is unavailable here.
+    pub fn address_changed(&mut self, now: Instant) {
+        if self.first_route().is_ok() {
+            self.trigger_at = now;
+            self.start(now);
+        }
+    }
+
+    /// The network the device is on.
+    pub fn network(&self) -> Network {
+        self.network
+    }
+
     /// The user changed the VoIP flags: re-register only if the server to
     /// use (or whether VoIP is available) changed.
     pub fn set_flags(&mut self, now: Instant, flags: VoipFlags) {
@@ -342,11 +350,6 @@ impl Selection {
     /// The status field now.
     pub fn status(&self) -> Option<&Status> {
         self.status.as_ref()
-    }
-
-    /// The network the device is on.
-    pub fn network(&self) -> Network {
-        self.network
     }
 
     /// The server to try first, or why there is none.

@@ -238,8 +238,15 @@ impl Agent {
         let now = Self::now();
         match command {
             AgentCommand::SetNetwork { network, bind } => {
+                let moved = bind != self.bind;
                 self.bind = bind;
-                self.selection.set_network(now, network);
+                if network == self.selection.network() {
+                    if moved {
+                        self.selection.address_changed(now);
+                    }
+                } else {
+                    self.selection.set_network(now, network);
+                }
             }
             AgentCommand::SetFlags(flags) => self.selection.set_flags(now, flags),
             AgentCommand::Retry => self.selection.retry(now),

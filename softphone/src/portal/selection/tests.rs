@@ -221,6 +221,19 @@ fn a_network_change_re_registers_even_through_the_same_server() {
     // A flag change that does not change the server does nothing.
     rig.selection.set_flags(rig.now, flags(true, false));
     assert_eq!(rig.selection.poll_action(), None);
+    rig.selection.set_flags(rig.now, flags(true, true));
+    // Another remote WiFi: same kind of network, new address.
+    rig.selection.registered(rig.now, second);
+    rig.selection.set_network(rig.now, Network::RemoteWifi);
+    let third = rig.expect_register(Route::Wan);
+    rig.selection.registered(rig.now, third);
+    rig.selection.address_changed(rig.now);
+    rig.expect_register(Route::Wan);
+    // On mobile data a new address changes nothing.
+    rig.selection.set_network(rig.now, Network::Mobile);
+    assert_eq!(rig.selection.poll_action(), Some(Action::Unregister));
+    rig.selection.address_changed(rig.now);
+    assert_eq!(rig.selection.poll_action(), None);
 }
 
 #[test]
