@@ -345,6 +345,14 @@ mod tests {
     }
 
     #[test]
+    fn the_password_never_prints() {
+        let settings = settings("210", "company.example.com", None).expect("valid");
+        let shown = format!("{settings:?}");
+        assert!(!shown.contains("Portal-Pass-2026!"));
+        assert!(shown.contains("password: ***"));
+    }
+
+    #[test]
     fn networks_round_trip_through_their_names() {
         for network in [Network::CompanyWifi, Network::RemoteWifi, Network::Mobile] {
             assert_eq!(network.name().parse::<Network>(), Ok(network));

@@ -103,6 +103,10 @@ async fn login_proves_the_password_without_sending_it_from_the_bound_address() {
         .await
         .expect("logged in");
     assert_eq!(session.token.expose(), "tok-1");
+    assert!(
+        !format!("{session:?}").contains("tok-1"),
+        "the token never prints"
+    );
     assert_eq!(session.expires_in, Duration::from_secs(3600));
     assert_eq!(session.name, "Dan");
     let login = fake.requests_to("/api/v1/login");
