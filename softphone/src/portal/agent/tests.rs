@@ -215,6 +215,19 @@ async fn a_call_survives_the_move_from_company_wifi_to_home_and_mobile_data_ends
         assert!(Instant::now() < deadline, "media moved home");
     }
 
+    // Held: the media stops; retrieved: it starts again.
+    rig.gateway.push(&Event::Call(CallView {
+        state: CallState::Held,
+        peer: Some("201 Anna".into()),
+        reason: None,
+        media: None,
+    }));
+    rig.wait(|event| matches!(event, AgentEvent::Media(MediaReport::Stopped(_))).then_some(()))
+        .await;
+    rig.gateway.push(&connected(peer_address));
+    rig.wait(|event| matches!(event, AgentEvent::Media(MediaReport::Started { .. })).then_some(()))
+        .await;
+
     // Mobile data: no VoIP; the media stops.
     rig.agent.send(AgentCommand::SetNetwork {
         network: Network::Mobile,
