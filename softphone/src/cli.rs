@@ -6,7 +6,8 @@
 //!   and hung up after `--hangup-after`; `answer` connected a call.
 //! - 1: runtime failure (the client stopped by itself).
 //! - 2: bad arguments or settings.
-//! - 3: registration declined.
+//! - 3: registration declined (`portal`: refused by a server, the
+//!   certificate not trusted, or VoIP unavailable on the network).
 //! - 4: the call failed: refused or busy (the reason is the display's
 //!   bottom row, e.g. "202 busy", "not allowed"), ended by the other side
 //!   before `--hangup-after`, lost with the connection, or interrupted
@@ -27,6 +28,8 @@ use crate::hfa::call_flow::{Outcome, Plan};
 use crate::hfa::session::{self, SessionEnd};
 use crate::hfa::{GatewayAddress, HfaAccount};
 use crate::media::MediaOptions;
+
+pub mod portal;
 
 /// Exit code of a declined registration.
 pub const EXIT_DECLINED: u8 = 3;
@@ -54,6 +57,9 @@ pub enum Command {
     /// Act as an OpenStage HFA desk phone.
     #[command(subcommand)]
     Hfa(Box<HfaCommand>),
+    /// Act as the VoIP client of the myPortal to go app (HTTPS on 8802).
+    #[command(subcommand)]
+    Portal(Box<portal::PortalCommand>),
     /// Sound devices.
     #[command(subcommand)]
     Audio(AudioCommand),
@@ -277,6 +283,7 @@ pub fn init_logging(verbose: u8) {
 pub async fn run(args: Args) -> ExitCode {
     let command = match args.command {
         Command::Hfa(command) => *command,
+        Command::Portal(command) => return portal::run(*command).await,
         Command::Audio(AudioCommand::Devices) => return list_devices(),
     };
     let (account, plan) = match command {

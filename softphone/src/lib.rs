@@ -5,3 +5,4 @@ pub mod audio;
 pub mod cli;
 pub mod hfa;
 pub mod media;
+pub mod portal;

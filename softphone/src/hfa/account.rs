@@ -29,39 +29,40 @@ impl GatewayAddress {
     /// Parses `host`, `host:port`, `[v6]` or `[v6]:port`; the port defaults
     /// to [`DEFAULT_HFA_PORT`].
     pub fn parse(text: &str) -> Result<Self, AccountError> {
-        let invalid = || AccountError::Gateway {
-            value: text.to_owned(),
-        };
-        let (host, port) = if let Some(rest) = text.strip_prefix('[') {
-            let (host, after) = rest.split_once(']').ok_or_else(invalid)?;
-            let port = match after {
-                "" => None,
-                _ => Some(after.strip_prefix(':').ok_or_else(invalid)?),
-            };
-            (host, port)
-        } else {
-            match text.rsplit_once(':') {
-                Some((host, port)) if !host.contains(':') => (host, Some(port)),
-                Some(_) => (text, None), // a bare IPv6 address
-                None => (text, None),
-            }
-        };
-        let port = match port {
-            Some(port) => port
-                .parse::<u16>()
-                .ok()
-                .filter(|p| *p != 0)
-                .ok_or_else(invalid)?,
-            None => DEFAULT_HFA_PORT,
-        };
-        if host.is_empty() || host.chars().any(char::is_whitespace) {
-            return Err(invalid());
-        }
-        Ok(Self {
-            host: host.to_owned(),
-            port,
-        })
+        let (host, port) =
+            split_host_port(text, DEFAULT_HFA_PORT).ok_or_else(|| AccountError::Gateway {
+                value: text.to_owned(),
+            })?;
+        Ok(Self { host, port })
     }
+}
+
+/// Splits `host`, `host:port`, `[v6]` or `[v6]:port` into host and port
+/// (`default_port` when none is given); `None` for an empty host, a host
+/// with white space, or a port that is not 1 to 65535.
+pub(crate) fn split_host_port(text: &str, default_port: u16) -> Option<(String, u16)> {
+    let (host, port) = if let Some(rest) = text.strip_prefix('[') {
+        let (host, after) = rest.split_once(']')?;
+        let port = match after {
+            "" => None,
+            _ => Some(after.strip_prefix(':')?),
+        };
+        (host, port)
+    } else {
+        match text.rsplit_once(':') {
+            Some((host, port)) if !host.contains(':') => (host, Some(port)),
+            Some(_) => (text, None), // a bare IPv6 address
+            None => (text, None),
+        }
+    };
+    let port = match port {
+        Some(port) => port.parse::<u16>().ok().filter(|p| *p != 0)?,
+        None => default_port,
+    };
+    if host.is_empty() || host.chars().any(char::is_whitespace) {
+        return None;
+    }
+    Some((host.to_owned(), port))
 }
 
 impl fmt::Display for GatewayAddress {

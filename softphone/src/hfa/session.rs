@@ -28,7 +28,7 @@ pub enum SessionEnd {
 /// Registers and keeps the registration until Ctrl-C or a decline,
 /// printing every registration event.
 pub async fn register(account: HfaAccount, timers: PhoneTimers) -> SessionEnd {
-    let mut interrupt = Interrupt::new();
+    let mut interrupt = Interrupt::listen();
     let (client, mut events) = HfaClient::spawn(account, timers);
     let end = loop {
         tokio::select! {
@@ -59,7 +59,7 @@ pub async fn call(
     plan: Plan,
     media: MediaOptions,
 ) -> SessionEnd {
-    let mut interrupt = Interrupt::new();
+    let mut interrupt = Interrupt::listen();
     let (client, mut events, mut media) =
         match HfaClient::spawn_with_media(account, timers, media).await {
             Ok(started) => started,
@@ -165,14 +165,15 @@ fn describe(event: &PhoneEvent) -> Option<String> {
 /// Ctrl-C (SIGINT), listened for from the session's start to its end: a
 /// fresh `ctrl_c()` per loop turn would miss a signal that arrives between
 /// two turns, and the default action would kill the process unannounced.
-struct Interrupt(Option<tokio::signal::unix::Signal>);
+pub struct Interrupt(Option<tokio::signal::unix::Signal>);
 
 impl Interrupt {
-    fn new() -> Self {
+    /// Starts listening for Ctrl-C.
+    pub fn listen() -> Self {
         Self(tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok())
     }
 
-    async fn recv(&mut self) {
+    pub async fn recv(&mut self) {
         match &mut self.0 {
             Some(signal) => {
                 signal.recv().await;

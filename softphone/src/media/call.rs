@@ -40,6 +40,8 @@ pub enum MediaReport {
     Dtmf(char),
     /// The audio device failed or vanished; the call goes on silently.
     Audio(AudioEvent),
+    /// Media now leaves from `local` (the device changed network).
+    Moved { local: SocketAddr },
     /// Media stopped; the last figures.
     Stopped(StreamStats),
 }
@@ -51,11 +53,28 @@ pub struct Peer {
     pub rtcp: SocketAddr,
 }
 
+/// The RTP and RTCP sockets a call's media uses (replaced when the device
+/// changes network).
+#[derive(Debug, Clone)]
+pub struct Sockets {
+    pub rtp: Arc<UdpSocket>,
+    pub rtcp: Arc<UdpSocket>,
+}
+
+/// What the owner tells a running call's media.
+pub struct Controls {
+    /// Stop (or the sender dropped).
+    pub stop: oneshot::Receiver<()>,
+    /// Send a digit as an RFC 4733 telephone event.
+    pub dtmf: mpsc::UnboundedReceiver<char>,
+    /// Go on with these sockets.
+    pub sockets: mpsc::UnboundedReceiver<Sockets>,
+}
+
 /// Sockets, session and audio of one call.
 pub struct CallMedia {
     pub session: MediaSession,
-    pub rtp: Arc<UdpSocket>,
-    pub rtcp: Arc<UdpSocket>,
+    pub sockets: Sockets,
     pub peer: Peer,
     pub audio: AudioStreams,
     pub ptime: Duration,
@@ -67,9 +86,13 @@ pub struct CallMedia {
 pub async fn run(
     mut media: CallMedia,
     reports: mpsc::UnboundedSender<MediaReport>,
-    mut stop: oneshot::Receiver<()>,
-    mut dtmf: mpsc::UnboundedReceiver<char>,
+    controls: Controls,
 ) {
+    let Controls {
+        mut stop,
+        mut dtmf,
+        mut sockets,
+    } = controls;
     let frame = media.session.samples_per_frame();
     let mut pcm = vec![0i16; frame];
     let mut rtp_in = vec![0u8; 2048];
@@ -90,18 +113,19 @@ pub async fn run(
                     let _ = reports.send(MediaReport::Quality(media.session.stats()));
                 }
             }
-            received = media.rtp.recv_from(&mut rtp_in) => {
+            received = media.sockets.rtp.recv_from(&mut rtp_in) => {
                 if let Ok((len, _)) = received {
                     media.session.handle_rtp(Instant::now(), rtp_in.get(..len).unwrap_or_default());
                 }
             }
-            received = media.rtcp.recv_from(&mut rtcp_in) => {
+            received = media.sockets.rtcp.recv_from(&mut rtcp_in) => {
                 if let Ok((len, _)) = received {
                     media.session.handle_rtcp(Instant::now(), rtcp_in.get(..len).unwrap_or_default());
                 }
             }
             () = sleep_until(rtcp_deadline) => media.session.handle_timeout(Instant::now()),
             Some(digit) = dtmf.recv() => media.session.send_dtmf(Instant::now(), digit),
+            Some(moved) = sockets.recv() => media.sockets = moved,
             Some(event) = media.audio.events.recv() => {
                 let _ = reports.send(MediaReport::Audio(event));
             }
@@ -174,8 +198,8 @@ fn write(playback: &mut rtrb::Producer<i16>, pcm: &[i16]) {
 async fn flush(media: &mut CallMedia) {
     while let Some(transmit) = media.session.poll_transmit() {
         let (socket, to) = match transmit.channel {
-            Channel::Rtp => (&media.rtp, media.peer.rtp),
-            Channel::Rtcp => (&media.rtcp, media.peer.rtcp),
+            Channel::Rtp => (&media.sockets.rtp, media.peer.rtp),
+            Channel::Rtcp => (&media.sockets.rtcp, media.peer.rtcp),
         };
         // A lost datagram is what RTP is built for; an unreachable peer
         // shows in the quality figures.
@@ -204,6 +228,7 @@ impl std::fmt::Display for MediaReport {
                 )
             }
             Self::Audio(AudioEvent::PlaybackFinished) => f.write_str("audio: play file finished"),
+            Self::Moved { local } => write!(f, "media: now from {local}"),
             Self::Stopped(stats) => write!(f, "media stopped: {}", quality(stats)),
         }
     }

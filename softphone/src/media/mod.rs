@@ -19,7 +19,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::audio::{AudioBackend, AudioConfig, AudioError};
-use call::{CallMedia, MediaReport, Peer};
+use call::{CallMedia, MediaReport, Peer, Sockets};
 
 /// How often a call reports its quality figures.
 const REPORT_EVERY: Duration = Duration::from_secs(2);
@@ -52,11 +52,23 @@ impl MediaOptions {
     }
 }
 
+/// Where and how a call's media flows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamTarget {
+    /// Where RTP and RTCP go.
+    pub peer: Peer,
+    /// The codec chosen for this call.
+    pub payload_type: u8,
+    /// Packetisation time, ms.
+    pub ptime_ms: u8,
+}
+
 /// A call's media that runs now.
 struct Running {
-    set_payload: SetPayload,
+    target: StreamTarget,
     stop: oneshot::Sender<()>,
     dtmf: mpsc::UnboundedSender<char>,
+    sockets: mpsc::UnboundedSender<Sockets>,
     task: JoinHandle<()>,
 }
 
@@ -86,8 +98,7 @@ impl MediaPort {
         options: MediaOptions,
         reports: mpsc::UnboundedSender<MediaReport>,
     ) -> std::io::Result<Self> {
-        let rtp = Arc::new(UdpSocket::bind(SocketAddr::new(options.bind, 0)).await?);
-        let rtcp = Arc::new(UdpSocket::bind(SocketAddr::new(options.bind, 0)).await?);
+        let (rtp, rtcp) = bind_pair(options.bind).await?;
         Ok(Self {
             options,
             rtp,
@@ -141,19 +152,31 @@ impl MediaPort {
     /// Starts, changes or stops the call's media as the system says.
     pub fn apply(&mut self, set_payload: &SetPayload) -> Result<(), MediaStartError> {
         let wanted = set_payload.direction != MediaDirection::None && set_payload.rtp_port != 0;
-        if let Some(running) = &self.running
-            && wanted
-            && running.set_payload == *set_payload
+        self.play(wanted.then_some(StreamTarget {
+            peer: Peer {
+                rtp: SocketAddr::new(set_payload.address, set_payload.rtp_port),
+                rtcp: SocketAddr::new(set_payload.address, set_payload.rtcp_port),
+            },
+            payload_type: set_payload.payload_type.0,
+            ptime_ms: set_payload.packet_ms,
+        }))
+    }
+
+    /// Runs the call's media towards `target`, or stops it (`None`); a
+    /// target that did not change leaves the running media alone.
+    pub fn play(&mut self, target: Option<StreamTarget>) -> Result<(), MediaStartError> {
+        if let (Some(running), Some(target)) = (&self.running, target)
+            && running.target == target
         {
             return Ok(()); // nothing changed
         }
         self.stop();
-        if !wanted {
+        let Some(target) = target else {
             return Ok(());
-        }
-        let codec = self.codec_for(set_payload.payload_type)?;
+        };
+        let codec = self.codec_for(PayloadType(target.payload_type))?;
         let mut config = SessionConfig::new(codec, rand_ssrc());
-        config.ptime = Duration::from_millis(u64::from(set_payload.packet_ms.max(10)));
+        config.ptime = Duration::from_millis(u64::from(target.ptime_ms.max(10)));
         config.concealment = self.options.concealment;
         // A played-out frame waits for the device's next period, a frame at
         // most (pacing.rs), half of one on average.
@@ -163,33 +186,72 @@ impl MediaPort {
             .options
             .audio
             .start(AudioConfig::for_rate(session.pcm_rate()))?;
-        let peer = Peer {
-            rtp: SocketAddr::new(set_payload.address, set_payload.rtp_port),
-            rtcp: SocketAddr::new(set_payload.address, set_payload.rtcp_port),
-        };
         let media = CallMedia {
             session,
-            rtp: self.rtp.clone(),
-            rtcp: self.rtcp.clone(),
-            peer,
+            sockets: Sockets {
+                rtp: self.rtp.clone(),
+                rtcp: self.rtcp.clone(),
+            },
+            peer: target.peer,
             audio,
             ptime: config.ptime,
             report_every: REPORT_EVERY,
         };
         let (stop, stop_rx) = oneshot::channel();
         let (dtmf, dtmf_rx) = mpsc::unbounded_channel();
+        let (sockets, sockets_rx) = mpsc::unbounded_channel();
         let _ = self.reports.send(MediaReport::Started {
-            remote: peer.rtp,
+            remote: target.peer.rtp,
             codec: codec.name().to_owned(),
         });
-        let task = tokio::spawn(call::run(media, self.reports.clone(), stop_rx, dtmf_rx));
+        let controls = call::Controls {
+            stop: stop_rx,
+            dtmf: dtmf_rx,
+            sockets: sockets_rx,
+        };
+        let task = tokio::spawn(call::run(media, self.reports.clone(), controls));
         self.running = Some(Running {
-            set_payload: set_payload.clone(),
+            target,
             stop,
             dtmf,
+            sockets,
             task,
         });
         Ok(())
+    }
+
+    /// Moves the RTP and RTCP sockets to `ip` (the device changed
+    /// network); a running call's media goes on from the new sockets.
+    /// Returns the new RTP address.
+    pub async fn rebind(&mut self, ip: IpAddr) -> std::io::Result<SocketAddr> {
+        let (rtp, rtcp) = bind_pair(ip).await?;
+        let local = rtp.local_addr()?;
+        self.options.bind = ip;
+        self.rtp = rtp;
+        self.rtcp = rtcp;
+        if let Some(running) = &self.running {
+            let _ = running.sockets.send(Sockets {
+                rtp: self.rtp.clone(),
+                rtcp: self.rtcp.clone(),
+            });
+            let _ = self.reports.send(MediaReport::Moved { local });
+        }
+        Ok(local)
+    }
+
+    /// Whether a call's media runs.
+    pub fn is_running(&self) -> bool {
+        self.running.is_some()
+    }
+
+    /// The local address the sockets are bound to.
+    pub fn bind_address(&self) -> IpAddr {
+        self.options.bind
+    }
+
+    /// The RTP address to announce: the advertised one, if any.
+    pub fn advertised(&self) -> Option<SocketAddr> {
+        self.options.advertise
     }
 
     /// Sends `digit` in the media as an RFC 4733 telephone event, if a
@@ -224,6 +286,29 @@ impl Drop for MediaPort {
     }
 }
 
+/// How many system-chosen ports to try for an even RTP port with its RTCP
+/// port free above it.
+const PAIR_ATTEMPTS: usize = 64;
+
+/// RTP on an even port and RTCP on the next one (RFC 3550, 11): the
+/// myPortal to go API announces only the RTP address, RTCP being one above.
+async fn bind_pair(ip: IpAddr) -> std::io::Result<(Arc<UdpSocket>, Arc<UdpSocket>)> {
+    for _ in 0..PAIR_ATTEMPTS {
+        let rtp = UdpSocket::bind(SocketAddr::new(ip, 0)).await?;
+        let port = rtp.local_addr()?.port();
+        if port % 2 != 0 || port == u16::MAX {
+            continue;
+        }
+        if let Ok(rtcp) = UdpSocket::bind(SocketAddr::new(ip, port + 1)).await {
+            return Ok((Arc::new(rtp), Arc::new(rtcp)));
+        }
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::AddrInUse,
+        format!("no free RTP/RTCP port pair on {ip} after {PAIR_ATTEMPTS} tries"),
+    ))
+}
+
 /// A random SSRC (RFC 3550 wants it unpredictable across sessions).
 fn rand_ssrc() -> u32 {
     rand::random()
@@ -231,3 +316,20 @@ fn rand_ssrc() -> u32 {
 
 /// The codec this softphone offers for Opus.
 pub const OPUS: Codec = Codec::Opus(OpusBandwidth::Wideband);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn rtp_takes_an_even_port_and_rtcp_the_next_one() {
+        for _ in 0..8 {
+            let (rtp, rtcp) = bind_pair(IpAddr::V4(Ipv4Addr::LOCALHOST))
+                .await
+                .expect("a pair");
+            let rtp = rtp.local_addr().expect("rtp").port();
+            assert_eq!(rtp % 2, 0);
+            assert_eq!(rtcp.local_addr().expect("rtcp").port(), rtp + 1);
+        }
+    }
+}

@@ -1,0 +1,315 @@
+//! The event loops of the headless `portal` commands: a running
+//! [`PortalAgent`], every event printed as one line ([`super::lines`]),
+//! the call's decisions taken by [`PortalCallFlow`], and the guide's
+//! network changes walked through by `demo-switch`.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::agent::{AgentCommand, AgentEvent, AgentTimers, PortalAgent};
+use super::call_flow::{PortalCallFlow, Step};
+use super::lines::{describe, millis};
+use super::selection::{ServerFailure, Status};
+use super::settings::{Network, PortalSettings, VoipFlags};
+use super::trust::{Fingerprint, KnownGateways, Trust};
+use crate::hfa::call_flow::{Outcome, Plan};
+use crate::hfa::session::Interrupt;
+use crate::media::MediaOptions;
+
+/// How a session ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PortalEnd {
+    /// Interrupted while registered or registering (`portal register`).
+    Interrupted,
+    /// The call flow finished.
+    Call(Outcome),
+    /// Not registered: refused, or VoIP unavailable; the status text.
+    Refused(String),
+    /// The agent stopped by itself, or could not start.
+    AgentGone,
+}
+
+/// Registers (and, with a plan, places or answers a call), printing every
+/// event, until the plan is done, Ctrl-C, or a refusal.
+pub async fn run(settings: PortalSettings, plan: Option<Plan>, media: MediaOptions) -> PortalEnd {
+    let mut interrupt = Interrupt::listen();
+    let store = match &settings.trust {
+        Trust::Tofu { store, .. } => Some(store.clone()),
+        _ => None,
+    };
+    let (agent, mut events) =
+        match PortalAgent::spawn(settings, media, AgentTimers::default()).await {
+            Ok(started) => started,
+            Err(error) => {
+                eprintln!("softphone: cannot open the media sockets: {error}");
+                return PortalEnd::AgentGone;
+            }
+        };
+    let mut flow = plan.map(PortalCallFlow::new);
+    // After the user accepted a certificate, the failure it caused is
+    // not a refusal: a retry follows.
+    let mut retrying_after_trust = false;
+    let end = loop {
+        let deadline = flow
+            .as_ref()
+            .and_then(PortalCallFlow::poll_timeout)
+            .map(Instant::from_std);
+        let steps = tokio::select! {
+            event = events.recv() => {
+                let Some(event) = event else { break PortalEnd::AgentGone };
+                println!("{}", describe(&event));
+                if let AgentEvent::CertificateUnknown { server, fingerprint } = &event {
+                    match trust_prompt(store.clone(), server, *fingerprint).await {
+                        Ok(()) => {
+                            retrying_after_trust = true;
+                            agent.send(AgentCommand::Retry);
+                        }
+                        Err(refusal) => break PortalEnd::Refused(refusal),
+                    }
+                }
+                if let AgentEvent::Status(change) = &event
+                    && matches!(change.status, Status::Failed(_))
+                    && std::mem::take(&mut retrying_after_trust)
+                {
+                    continue;
+                }
+                match (&mut flow, &event) {
+                    (Some(flow), _) => flow.on_event(std::time::Instant::now(), &event),
+                    (None, AgentEvent::Status(change)) if refused(&change.status) => {
+                        vec![Step::Refused(change.status.to_string())]
+                    }
+                    (None, _) => Vec::new(),
+                }
+            }
+            () = sleep_until(deadline) => match &mut flow {
+                Some(flow) => flow.handle_timeout(std::time::Instant::now()),
+                None => Vec::new(),
+            },
+            () = interrupt.recv() => {
+                println!("interrupted");
+                match &mut flow {
+                    Some(flow) => flow.interrupted(),
+                    None => break PortalEnd::Interrupted,
+                }
+            }
+        };
+        if let Some(end) = perform(&agent, steps) {
+            break end;
+        }
+    };
+    agent.stop().await;
+    // The last lines: media stopped, a finished recording.
+    while let Some(event) = events.recv().await {
+        println!("{}", describe(&event));
+    }
+    end
+}
+
+/// Whether a status ends `portal register`: a server refused.
+fn refused(status: &Status) -> bool {
+    matches!(status, Status::Failed(failures)
+        if failures.iter().any(|(_, _, failure)| matches!(failure, ServerFailure::Refused(_))))
+}
+
+fn perform(agent: &PortalAgent, steps: Vec<Step>) -> Option<PortalEnd> {
+    for step in steps {
+        match step {
+            Step::Send(command) => agent.send(command),
+            Step::Finish(outcome) => return Some(PortalEnd::Call(outcome)),
+            Step::Refused(status) => return Some(PortalEnd::Refused(status)),
+        }
+    }
+    None
+}
+
+/// Asks the user on a terminal whether to trust `fingerprint` for
+/// `server`, and remembers it if so; without a terminal, says how to
+/// accept it.
+async fn trust_prompt(
+    store: Option<PathBuf>,
+    server: &str,
+    fingerprint: Fingerprint,
+) -> Result<(), String> {
+    let not_accepted = format!(
+        "the certificate of {server} (SHA-256 {fingerprint}) is not trusted yet; compare it with \
+         the one the administrator gave you, then run again with --accept-fingerprint {fingerprint}"
+    );
+    let Some(store) = store else {
+        return Err(not_accepted);
+    };
+    if !std::io::stdin().is_terminal() {
+        return Err(not_accepted);
+    }
+    let question = format!(
+        "The certificate of {server} is not known yet.\nSHA-256 fingerprint: {fingerprint}\n\
+         Compare it with the one the administrator gave you. Trust it? [y/N] "
+    );
+    let answer = tokio::task::spawn_blocking(move || {
+        let mut stderr = std::io::stderr();
+        let _ = stderr.write_all(question.as_bytes());
+        let _ = stderr.flush();
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).map(|_| line)
+    })
+    .await;
+    match answer {
+        Ok(Ok(line)) if matches!(line.trim(), "y" | "Y" | "yes") => KnownGateways::new(store)
+            .remember(server, fingerprint)
+            .map_err(|error| error.to_string()),
+        _ => Err(not_accepted),
+    }
+}
+
+/// Where `demo-switch` binds on each network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DemoBinds {
+    /// In the company WiFi.
+    pub company: Option<IpAddr>,
+    /// In a remote WiFi and on mobile data.
+    pub home: Option<IpAddr>,
+}
+
+/// One step of the demo.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoStep {
+    pub label: &'static str,
+    /// `None` for the first step: starting in the company WiFi.
+    pub command: Option<AgentCommand>,
+}
+
+/// The guide's walk (4.2): company WiFi, remote WiFi with "Use VoIP in
+/// remote WiFi networks" off, then on, mobile data, company WiFi again.
+pub fn demo_steps(binds: DemoBinds) -> Vec<DemoStep> {
+    let at_home = |network| AgentCommand::SetNetwork {
+        network,
+        bind: binds.home,
+    };
+    vec![
+        DemoStep {
+            label: "start in the company WiFi",
+            command: None,
+        },
+        DemoStep {
+            label: "move to a remote WiFi (\"Use VoIP in remote WiFi networks\" off)",
+            command: Some(at_home(Network::RemoteWifi)),
+        },
+        DemoStep {
+            label: "switch \"Use VoIP in remote WiFi networks\" on",
+            command: Some(AgentCommand::SetFlags(VoipFlags {
+                voip: true,
+                remote_wifi: true,
+            })),
+        },
+        DemoStep {
+            label: "move to mobile data",
+            command: Some(at_home(Network::Mobile)),
+        },
+        DemoStep {
+            label: "back in the company WiFi",
+            command: Some(AgentCommand::SetNetwork {
+                network: Network::CompanyWifi,
+                bind: binds.company,
+            }),
+        },
+    ]
+}
+
+/// Added to the selection's timeouts for a demo step's patience.
+const STEP_SLACK: Duration = Duration::from_secs(5);
+
+/// Whether the status is where a step ends.
+fn settled(status: &Status) -> bool {
+    !matches!(status, Status::Registering { .. })
+}
+
+/// What one demo step ended with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoResult {
+    pub label: &'static str,
+    /// The settled status and how long it took, or `None` if it did not
+    /// settle in time.
+    pub outcome: Option<(String, Duration)>,
+}
+
+/// Runs the demo: every status change printed with its time, then a
+/// summary; `Err` if a step did not settle in time.
+pub async fn demo(
+    settings: PortalSettings,
+    media: MediaOptions,
+    binds: DemoBinds,
+    timers: AgentTimers,
+) -> Result<Vec<DemoResult>, String> {
+    // Long enough for a LAN timeout, a WAN attempt and some slack.
+    let step_patience = timers.selection.lan_timeout + timers.selection.wan_timeout + STEP_SLACK;
+    let mut settings = settings;
+    settings.network = Network::CompanyWifi;
+    settings.bind = binds.company;
+    settings.flags = VoipFlags {
+        voip: true,
+        remote_wifi: false,
+    };
+    let (agent, mut events) = PortalAgent::spawn(settings, media, timers)
+        .await
+        .map_err(|error| format!("cannot open the media sockets: {error}"))?;
+    let steps = demo_steps(binds);
+    let total = steps.len();
+    let mut results = Vec::new();
+    for (index, step) in steps.into_iter().enumerate() {
+        println!("step {}/{total}: {}", index + 1, step.label);
+        if let Some(command) = step.command {
+            agent.send(command);
+        }
+        let outcome = settle(&mut events, step_patience).await;
+        results.push(DemoResult {
+            label: step.label,
+            outcome,
+        });
+    }
+    agent.stop().await;
+    println!("summary:");
+    for result in &results {
+        match &result.outcome {
+            Some((status, took)) => println!("  {}: {status} ({})", result.label, millis(*took)),
+            None => println!("  {}: did not settle in time", result.label),
+        }
+    }
+    if results.iter().all(|result| result.outcome.is_some()) {
+        Ok(results)
+    } else {
+        Err("a step did not settle in time".to_owned())
+    }
+}
+
+/// Prints events until the status settles; its text and time.
+async fn settle(
+    events: &mut mpsc::UnboundedReceiver<AgentEvent>,
+    patience: Duration,
+) -> Option<(String, Duration)> {
+    let deadline = Instant::now() + patience;
+    loop {
+        let event = tokio::time::timeout_at(deadline, events.recv())
+            .await
+            .ok()??;
+        println!("{}", describe(&event));
+        if let AgentEvent::Status(change) = event
+            && settled(&change.status)
+        {
+            return Some((change.status.to_string(), change.elapsed));
+        }
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests;
