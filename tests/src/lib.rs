@@ -32,13 +32,20 @@ pub const DAN: (&str, &str) = ("210", "Dan*portal-0815");
 
 /// A small office: 201 Anna may register over the internet; 202 Ben only
 /// from the LAN; 203 Clara has no IP user license; 210 Dan is a myPortal to
-/// go client.
+/// go client, allowed in from the internet.
 pub fn office_config() -> ValidatedConfig {
+    office_config_with("", "")
+}
+
+/// The office with `system` appended to its `[system]` table (e.g. a
+/// `data_dir`) and `tail` (further tables, e.g. `[security]`) at the end.
+pub fn office_config_with(system: &str, tail: &str) -> ValidatedConfig {
     let text = format!(
         r#"
 [system]
 model = "X3"
 lan_interface = "LAN2"
+{system}
 
 [network]
 listen_address = "127.0.0.1"
@@ -77,7 +84,9 @@ number = "{dan}"
 name = "Dan"
 kind = "myportal_to_go"
 ip_user_license = true
+internet_registration = true
 password = "{dan_pw}"
+{tail}
 "#,
         anna = ANNA.0,
         anna_pw = ANNA.1,
@@ -231,8 +240,10 @@ pub fn phone(account: HfaAccount, timers: PhoneTimers) -> (HfaClient, Events) {
 }
 
 pub mod impair;
+pub mod portal;
 pub mod raw;
 pub mod relay;
+pub mod speech;
 
 /// A registered phone with its model: what its user sees, built from the
 /// stimuli the gateway sent it.

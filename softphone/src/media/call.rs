@@ -69,6 +69,8 @@ pub struct Controls {
     pub dtmf: mpsc::UnboundedReceiver<char>,
     /// Go on with these sockets.
     pub sockets: mpsc::UnboundedReceiver<Sockets>,
+    /// Send to this peer from now on (the call was re-anchored).
+    pub peer: mpsc::UnboundedReceiver<Peer>,
 }
 
 /// Sockets, session and audio of one call.
@@ -92,6 +94,7 @@ pub async fn run(
         mut stop,
         mut dtmf,
         mut sockets,
+        peer: mut peers,
     } = controls;
     let frame = media.session.samples_per_frame();
     let mut pcm = vec![0i16; frame];
@@ -126,6 +129,7 @@ pub async fn run(
             () = sleep_until(rtcp_deadline) => media.session.handle_timeout(Instant::now()),
             Some(digit) = dtmf.recv() => media.session.send_dtmf(Instant::now(), digit),
             Some(moved) = sockets.recv() => media.sockets = moved,
+            Some(peer) = peers.recv() => media.peer = peer,
             Some(event) = media.audio.events.recv() => {
                 let _ = reports.send(MediaReport::Audio(event));
             }

@@ -69,6 +69,7 @@ struct Running {
     stop: oneshot::Sender<()>,
     dtmf: mpsc::UnboundedSender<char>,
     sockets: mpsc::UnboundedSender<Sockets>,
+    peer: mpsc::UnboundedSender<Peer>,
     task: JoinHandle<()>,
 }
 
@@ -163,12 +164,21 @@ impl MediaPort {
     }
 
     /// Runs the call's media towards `target`, or stops it (`None`); a
-    /// target that did not change leaves the running media alone.
+    /// target that did not change leaves the running media alone, and one
+    /// that only moved (the system re-anchored the call) redirects it: the
+    /// same session and audio go on, so nothing restarts mid-call.
     pub fn play(&mut self, target: Option<StreamTarget>) -> Result<(), MediaStartError> {
-        if let (Some(running), Some(target)) = (&self.running, target)
-            && running.target == target
-        {
-            return Ok(()); // nothing changed
+        if let (Some(running), Some(target)) = (&mut self.running, target) {
+            if running.target == target {
+                return Ok(()); // nothing changed
+            }
+            if running.target.payload_type == target.payload_type
+                && running.target.ptime_ms == target.ptime_ms
+                && running.peer.send(target.peer).is_ok()
+            {
+                running.target = target;
+                return Ok(());
+            }
         }
         self.stop();
         let Some(target) = target else {
@@ -200,6 +210,7 @@ impl MediaPort {
         let (stop, stop_rx) = oneshot::channel();
         let (dtmf, dtmf_rx) = mpsc::unbounded_channel();
         let (sockets, sockets_rx) = mpsc::unbounded_channel();
+        let (peer, peer_rx) = mpsc::unbounded_channel();
         let _ = self.reports.send(MediaReport::Started {
             remote: target.peer.rtp,
             codec: codec.name().to_owned(),
@@ -208,6 +219,7 @@ impl MediaPort {
             stop: stop_rx,
             dtmf: dtmf_rx,
             sockets: sockets_rx,
+            peer: peer_rx,
         };
         let task = tokio::spawn(call::run(media, self.reports.clone(), controls));
         self.running = Some(Running {
@@ -215,6 +227,7 @@ impl MediaPort {
             stop,
             dtmf,
             sockets,
+            peer,
             task,
         });
         Ok(())

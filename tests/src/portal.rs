@@ -1,0 +1,337 @@
+//! Support for the myPortal to go end-to-end tests: the office gateway with
+//! its HTTPS portal server on loopback, the app's settings for 210 Dan
+//! pinned to the gateway's certificate, the company router's TCP port
+//! forward for the WAN address, and a LAN server that never answers.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use gateway::clock::Clock;
+use gateway::gateway::{Gateway, StartOptions};
+use shared::hfa_engine::system::SystemTimers;
+use shared::secret::Secret;
+use softphone::media::MediaOptions;
+use softphone::portal::agent::{AgentEvent, AgentTimers, PortalAgent};
+use softphone::portal::{Network, PortalSettings, Trust};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::sync::oneshot;
+use tokio::task::{JoinHandle, JoinSet};
+
+use crate::{DAN, LAN_IP, PATIENCE, next_rtp_range, office_config_with};
+
+/// Failed logins before a lockout in the portal office.
+pub const MAX_FAILURES: u32 = 3;
+
+/// The public (WAN) address of the company router in these tests: outside
+/// the company LAN 127.0.0.0/24, reachable on loopback.
+pub const WAN_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 2, 1));
+
+/// A temporary directory, removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> Self {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("e2e-portal-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("create a temporary directory");
+        Self(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The office gateway with HFA and the portal server on loopback (real
+/// clock), its certificate generated in its own data directory.
+pub struct PortalOffice {
+    pub gateway: Gateway,
+    /// The portal server's address in the company LAN (the LAN server).
+    pub portal: SocketAddr,
+    /// Pins exactly the gateway's certificate.
+    pub trust: Trust,
+    _data: TempDir,
+}
+
+impl PortalOffice {
+    pub async fn start(timers: SystemTimers) -> Self {
+        let data = TempDir::new("gateway");
+        let system = format!("data_dir = \"{}\"", data.path().display());
+        let tail = format!("[security]\nmax_failed_attempts = {MAX_FAILURES}\n");
+        let options = StartOptions {
+            hfa_listen: Some(SocketAddr::new(LAN_IP, 0)),
+            portal_listen: Some(SocketAddr::new(LAN_IP, 0)),
+            timers,
+            clock: Clock::system(),
+            rtp_range: Some(next_rtp_range()),
+            status_socket: None,
+        };
+        let gateway = match Gateway::start(office_config_with(&system, &tail), options).await {
+            Ok(gateway) => gateway,
+            Err(error) => panic!("the gateway with its portal failed to start: {error}"),
+        };
+        let portal = gateway.portal_addr().expect("the portal server runs");
+        let fingerprint = gateway
+            .portal_fingerprint()
+            .expect("the portal has a certificate")
+            .parse()
+            .expect("the gateway shows a SHA-256 fingerprint");
+        Self {
+            gateway,
+            portal,
+            trust: Trust::Pin(fingerprint),
+            _data: data,
+        }
+    }
+
+    /// 210 Dan's app: `wan` (and `lan`) as the user typed them, on
+    /// `network`, bound to `bind`, trusting the gateway's certificate.
+    pub fn dan(
+        &self,
+        wan: SocketAddr,
+        lan: Option<SocketAddr>,
+        network: Network,
+        bind: IpAddr,
+    ) -> PortalSettings {
+        self.settings(DAN, wan, lan, network, bind)
+    }
+
+    /// Settings for `(user, password)`.
+    pub fn settings(
+        &self,
+        (user, password): (&str, &str),
+        wan: SocketAddr,
+        lan: Option<SocketAddr>,
+        network: Network,
+        bind: IpAddr,
+    ) -> PortalSettings {
+        let lan = lan.map(|lan| lan.to_string());
+        let mut settings = PortalSettings::new(
+            user,
+            Secret::new(password),
+            &wan.to_string(),
+            lan.as_deref(),
+            network,
+            self.trust.clone(),
+        )
+        .expect("valid app settings");
+        settings.bind = Some(bind);
+        settings
+    }
+
+    pub async fn stop(self) {
+        self.gateway.stop().await;
+    }
+}
+
+/// A running app with its events.
+pub struct App {
+    pub agent: PortalAgent,
+    pub events: AppEvents,
+}
+
+impl App {
+    pub async fn start(settings: PortalSettings, media: MediaOptions, timers: AgentTimers) -> Self {
+        let (agent, events) = PortalAgent::spawn(settings, media, timers)
+            .await
+            .expect("the app binds its media sockets");
+        Self {
+            agent,
+            events: AppEvents(events),
+        }
+    }
+}
+
+/// The app's event stream, with a bounded wait for the next match.
+pub struct AppEvents(pub UnboundedReceiver<AgentEvent>);
+
+impl AppEvents {
+    /// The first event `wanted` accepts within [`PATIENCE`]; panics with
+    /// what came instead.
+    pub async fn until(
+        &mut self,
+        what: &str,
+        wanted: impl FnMut(&AgentEvent) -> bool,
+    ) -> AgentEvent {
+        self.until_within(PATIENCE, what, wanted).await
+    }
+
+    /// As [`AppEvents::until`], waiting at most `patience`; every event
+    /// passed on the way is kept in `seen` for the caller.
+    pub async fn until_within(
+        &mut self,
+        patience: std::time::Duration,
+        what: &str,
+        mut wanted: impl FnMut(&AgentEvent) -> bool,
+    ) -> AgentEvent {
+        let mut seen = Vec::new();
+        let found = tokio::time::timeout(patience, async {
+            while let Some(event) = self.0.recv().await {
+                if wanted(&event) {
+                    return Some(event);
+                }
+                seen.push(event);
+            }
+            None
+        })
+        .await;
+        match found {
+            Ok(Some(event)) => event,
+            _ => panic!("waited for {what}; the app reported {seen:#?}"),
+        }
+    }
+}
+
+/// The company router's TCP port forward from its public address to the
+/// portal server (guide 4.2: "8802 or other port according to the port
+/// forwarding"): as a DNAT router, it keeps the client's source address,
+/// so each upstream connection is bound to the client's own IP.
+pub struct PortForward {
+    addr: SocketAddr,
+    accepted: Arc<AtomicUsize>,
+    open: Arc<AtomicUsize>,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+impl PortForward {
+    /// Listens on `public` (port 0: any) and forwards to `target`.
+    pub async fn start(public: SocketAddr, target: SocketAddr) -> Self {
+        let listener = TcpListener::bind(public)
+            .await
+            .expect("bind the port forward");
+        let addr = listener.local_addr().expect("the forward's address");
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let open = Arc::new(AtomicUsize::new(0));
+        let (count, gauge) = (accepted.clone(), open.clone());
+        let (stop, mut stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let mut connections = JoinSet::new();
+            loop {
+                tokio::select! {
+                    _ = &mut stopped => break,
+                    accepted = listener.accept() => {
+                        let Ok((client, source)) = accepted else { continue };
+                        count.fetch_add(1, Ordering::SeqCst);
+                        let gauge = gauge.clone();
+                        connections.spawn(async move {
+                            gauge.fetch_add(1, Ordering::SeqCst);
+                            let _open = Decrement(gauge);
+                            forward(client, source.ip(), target).await;
+                        });
+                    }
+                    Some(_) = connections.join_next(), if !connections.is_empty() => {}
+                }
+            }
+            // Closes every connection and waits until each task is gone.
+            connections.shutdown().await;
+        });
+        Self {
+            addr,
+            accepted,
+            open,
+            stop,
+            task,
+        }
+    }
+
+    /// The public address (the "WAN server").
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Connections accepted so far.
+    pub fn accepted(&self) -> usize {
+        self.accepted.load(Ordering::SeqCst)
+    }
+
+    /// Connections open now.
+    pub fn open(&self) -> usize {
+        self.open.load(Ordering::SeqCst)
+    }
+
+    /// Stops listening and closes every connection; returns how many were
+    /// accepted in all.
+    pub async fn stop(self) -> usize {
+        let Self {
+            accepted,
+            open,
+            stop,
+            task,
+            ..
+        } = self;
+        let _ = stop.send(());
+        task.await.expect("the port forward's task ends cleanly");
+        assert_eq!(
+            open.load(Ordering::SeqCst),
+            0,
+            "the forward closed every connection"
+        );
+        accepted.load(Ordering::SeqCst)
+    }
+}
+
+/// Lowers the open-connection gauge when a connection's task ends (or is
+/// aborted).
+struct Decrement(Arc<AtomicUsize>);
+
+impl Drop for Decrement {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+async fn forward(mut client: TcpStream, source: IpAddr, target: SocketAddr) {
+    let socket = match source {
+        IpAddr::V4(_) => TcpSocket::new_v4(),
+        IpAddr::V6(_) => TcpSocket::new_v6(),
+    };
+    let Ok(socket) = socket else { return };
+    if socket.bind(SocketAddr::new(source, 0)).is_err() {
+        return;
+    }
+    let Ok(mut upstream) = socket.connect(target).await else {
+        return;
+    };
+    let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+}
+
+/// A LAN server that does not answer: the TCP handshake completes (the
+/// kernel's backlog) but nothing is ever accepted or answered, as a
+/// gateway that hangs, or a company WiFi whose path to it is broken.
+pub struct SilentServer {
+    listener: TcpListener,
+}
+
+impl SilentServer {
+    pub async fn start() -> Self {
+        let listener = TcpListener::bind(SocketAddr::new(LAN_IP, 0))
+            .await
+            .expect("bind the silent server");
+        Self { listener }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("its address")
+    }
+}
+
+/// A loopback address where nothing listens (connection refused).
+pub async fn closed_port() -> SocketAddr {
+    let listener = TcpListener::bind(SocketAddr::new(LAN_IP, 0))
+        .await
+        .expect("bind a port to close");
+    listener.local_addr().expect("its address")
+}
