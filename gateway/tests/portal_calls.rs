@@ -236,3 +236,105 @@ async fn an_app_that_vanishes_mid_call_ends_the_call_for_the_other_party() {
     );
     rig.gateway.stop().await;
 }
+
+/// An even UDP port on `ip` and the one above it: the app's RTP and RTCP
+/// sockets (the app announces only RTP; RTCP is RTP + 1).
+async fn rtp_pair(ip: std::net::IpAddr) -> (tokio::net::UdpSocket, tokio::net::UdpSocket) {
+    for _ in 0..64 {
+        let rtp = tokio::net::UdpSocket::bind((ip, 0)).await.expect("bind");
+        let port = rtp.local_addr().expect("address").port();
+        if port % 2 != 0 || port == u16::MAX {
+            continue;
+        }
+        if let Ok(rtcp) = tokio::net::UdpSocket::bind((ip, port + 1)).await {
+            return (rtp, rtcp);
+        }
+    }
+    panic!("no free RTP/RTCP pair on {ip}");
+}
+
+/// The next RTCP packet (version 2, payload type 200..=204) on `socket`.
+async fn rtcp_on(socket: &tokio::net::UdpSocket) -> std::net::SocketAddr {
+    let mut buffer = [0u8; 1500];
+    loop {
+        let (len, from) =
+            tokio::time::timeout(Duration::from_secs(10), socket.recv_from(&mut buffer))
+                .await
+                .expect("RTCP within 10 s")
+                .expect("received");
+        let packet = &buffer[..len];
+        if packet.len() >= 8 && packet[0] >> 6 == 2 && (200..=204).contains(&packet[1]) {
+            return from;
+        }
+    }
+}
+
+/// A minimal G.711 A-law RTP packet.
+fn rtp_packet(sequence: u16) -> Vec<u8> {
+    let mut packet = vec![0x80, 8];
+    packet.extend_from_slice(&sequence.to_be_bytes());
+    packet.extend_from_slice(&(u32::from(sequence) * 160).to_be_bytes());
+    packet.extend_from_slice(&0x2100_0210_u32.to_be_bytes());
+    packet.extend(std::iter::repeat_n(0xd5, 160));
+    packet
+}
+
+/// The app announces only its RTP address: the gateway's media (here the
+/// announcement test, *99) sends RTCP to RTP + 1, directly in the LAN and
+/// through the RTP proxy from home.
+#[tokio::test]
+async fn rtcp_reaches_the_port_above_the_announced_rtp_port_in_the_lan_and_from_home() {
+    for (tag, from) in [("rtcp-lan", LAN_IP), ("rtcp-home", HOME_IP)] {
+        let dir = TempDir::new(tag);
+        let rig = Rig::start(office(dir.path(), "")).await;
+        let mut app = rig.app_trusting(from, &stored_certificate(dir.path()));
+        app.login(DAN).await.expect("logged in");
+        let (rtp, rtcp) = rtp_pair(from).await;
+        let announced = rtp.local_addr().expect("address");
+        app.register(&announced.to_string(), vec![pcma()])
+            .await
+            .expect("registered");
+        let mut events = app.events().await.expect("a stream");
+        app.call("dial", serde_json::json!({"number": "*99"}))
+            .await
+            .expect("dialled");
+        let media = match events
+            .until(|event| {
+                matches!(
+                    event,
+                    Event::Call(CallView {
+                        state: CallState::Connected,
+                        media: Some(_),
+                        ..
+                    })
+                )
+            })
+            .await
+        {
+            Event::Call(CallView {
+                media: Some(media), ..
+            }) => media,
+            _ => unreachable!("filtered"),
+        };
+        if from == HOME_IP {
+            // The proxy forwards once it has latched the app's RTP.
+            for sequence in 0..5 {
+                rtp.send_to(&rtp_packet(sequence), media.rtp)
+                    .await
+                    .expect("sent");
+            }
+        }
+        eprintln!(
+            "{tag}: waiting for RTCP on {}",
+            rtcp.local_addr().expect("a")
+        );
+        let source = rtcp_on(&rtcp).await;
+        assert_eq!(
+            source,
+            std::net::SocketAddr::new(media.rtp.ip(), media.rtcp_port),
+            "RTCP comes from where the app is told to send its own"
+        );
+        app.call("hangup", no_body()).await.expect("hung up");
+        rig.gateway.stop().await;
+    }
+}

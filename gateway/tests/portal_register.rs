@@ -220,3 +220,66 @@ async fn call_requests_need_a_registration_and_a_call() {
     assert_eq!(error.code, ErrorCode::BadRequest);
     rig.gateway.stop().await;
 }
+
+/// After a network change the app opens a new event stream in the same
+/// session while its old connection may still look open: the new stream
+/// replaces the old one (which ends), and gets the current state first.
+#[tokio::test]
+async fn a_second_event_stream_replaces_the_first_which_ends() {
+    let (rig, dir) = rig("stream-replace").await;
+    let certificate = stored_certificate(dir.path());
+    let mut office_app = rig.app_trusting(LAN_IP, &certificate);
+    office_app.login(DAN).await.expect("logged in");
+    office_app
+        .register("127.0.0.1:40000", vec![pcma()])
+        .await
+        .expect("registered");
+    let mut old = office_app.events().await.expect("a stream");
+    assert!(matches!(
+        old.next().await,
+        Some(Event::Registration {
+            state: RegistrationState::Registered,
+            ..
+        })
+    ));
+    // The same session from home, the old connection still open.
+    let mut home_app = rig.app_trusting(HOME_IP, &certificate);
+    home_app.token = office_app.token.clone();
+    let mut new = home_app.events().await.expect("the second stream is taken");
+    assert!(matches!(
+        new.next().await,
+        Some(Event::Registration {
+            state: RegistrationState::Registered,
+            ..
+        })
+    ));
+    // The old stream ends (after what was queued for it).
+    while let Some(event) = old.next().await {
+        assert!(
+            matches!(event, Event::Call(_)),
+            "only its first events: {event:?}"
+        );
+    }
+    home_app
+        .register("127.0.1.20:40000", vec![pcma()])
+        .await
+        .expect("registered again from home");
+    let status = rig.gateway.status();
+    assert_eq!(status.portal.map(|p| (p.sessions, p.streams)), Some((1, 1)));
+    home_app
+        .delete("voip/register")
+        .await
+        .expect("unregistered");
+    // The new stream is the one told.
+    new.until(|event| {
+        matches!(
+            event,
+            Event::Registration {
+                state: RegistrationState::Unregistered,
+                ..
+            }
+        )
+    })
+    .await;
+    rig.gateway.stop().await;
+}

@@ -84,12 +84,23 @@ pub async fn stream(
                 }
                 session.send_frame(Instant::now(), &pcm);
             }
+            // RTCP reports (to RTP + 1 of a device that announced only
+            // RTP) are due at the session's report interval.
+            () = report_due(session.poll_timeout()) => session.handle_timeout(Instant::now()),
             _ = &mut stop => break,
         }
         send(&mut session, &socket, &rtcp, to.rtp, rtcp_to).await;
     }
     session.close(Instant::now());
     send(&mut session, &socket, &rtcp, to.rtp, rtcp_to).await;
+}
+
+/// When the session's next RTCP report is due (never once closed).
+async fn report_due(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await,
+        None => std::future::pending().await,
+    }
 }
 
 async fn send(

@@ -53,8 +53,9 @@ pub struct LoginRequest {
 }
 
 /// A session: sent as `Authorization: Bearer <token>` on every further
-/// request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// request. `Debug` never shows the token (it is as good as the password
+/// until the session ends).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
     pub token: String,
     /// Seconds until the session ends unless refreshed
@@ -63,6 +64,17 @@ pub struct Session {
     /// The user's call number and name.
     pub number: String,
     pub name: String,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("token", &"***")
+            .field("expires_in_s", &self.expires_in_s)
+            .field("number", &self.number)
+            .field("name", &self.name)
+            .finish()
+    }
 }
 
 /// One codec the app offers, in its order of preference.
@@ -168,6 +180,19 @@ pub enum ErrorCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_session_debugs_without_its_token() {
+        let session = Session {
+            token: "b7f3c9e1-bearer".into(),
+            expires_in_s: 3600,
+            number: "210".into(),
+            name: "Dan".into(),
+        };
+        let shown = format!("{session:?} {session:#?}");
+        assert!(!shown.contains("b7f3c9e1"), "{shown}");
+        assert!(shown.contains("***") && shown.contains("3600") && shown.contains("\"210\""));
+    }
 
     #[test]
     fn unknown_error_codes_from_a_newer_gateway_read_as_other() {

@@ -30,7 +30,12 @@ enum Phase {
     /// Waiting for the registration (call) or a ringing call (answer).
     Idle,
     /// Dialled or answered; waiting for `connected`.
-    Connecting,
+    /// Dialled or answering; `started` once the line showed the call (the
+    /// event stream's first events still show the line as it was before,
+    /// e.g. `idle`).
+    Connecting {
+        started: bool,
+    },
     /// Hang up at `hangup_at`, if set.
     Connected {
         hangup_at: Option<Instant>,
@@ -94,9 +99,10 @@ impl PortalCallFlow {
             AgentEvent::Status(change) => self.on_status(&change.status),
             AgentEvent::Call(view) => self.on_call(now, view),
             AgentEvent::RequestFailed { request, reason } => match (self.phase, request) {
-                (Phase::Idle | Phase::Connecting, CallRequest::Dial(_) | CallRequest::Answer) => {
-                    self.finish(Outcome::Failed(reason.clone()))
-                }
+                (
+                    Phase::Idle | Phase::Connecting { .. },
+                    CallRequest::Dial(_) | CallRequest::Answer,
+                ) => self.finish(Outcome::Failed(reason.clone())),
                 _ => Vec::new(),
             },
             _ => Vec::new(),
@@ -106,7 +112,7 @@ impl PortalCallFlow {
     fn on_status(&mut self, status: &Status) -> Vec<Step> {
         match (status, self.phase, &self.plan) {
             (Status::Registered { .. }, Phase::Idle, Plan::Call { number, .. }) => {
-                self.phase = Phase::Connecting;
+                self.phase = Phase::Connecting { started: false };
                 vec![Step::Send(AgentCommand::Call(CallRequest::Dial(
                     number.clone(),
                 )))]
@@ -130,10 +136,19 @@ impl PortalCallFlow {
     fn on_call(&mut self, now: Instant, view: &CallView) -> Vec<Step> {
         match (view.state, self.phase) {
             (CallState::Ringing, Phase::Idle) if matches!(self.plan, Plan::Answer { .. }) => {
-                self.phase = Phase::Connecting;
+                self.phase = Phase::Connecting { started: false };
                 vec![Step::Send(AgentCommand::Call(CallRequest::Answer))]
             }
-            (CallState::Connected, Phase::Connecting) => {
+            (
+                CallState::Dialing | CallState::Calling | CallState::Ringing | CallState::Held,
+                Phase::Connecting { .. },
+            ) => {
+                self.phase = Phase::Connecting { started: true };
+                Vec::new()
+            }
+            // The line as it was before the call (the stream just opened).
+            (CallState::Idle, Phase::Connecting { started: false }) => Vec::new(),
+            (CallState::Connected, Phase::Connecting { .. }) => {
                 let after = match &self.plan {
                     Plan::Call { hangup_after, .. } => Some(*hangup_after),
                     Plan::Answer { hangup_after } => *hangup_after,
@@ -143,7 +158,7 @@ impl PortalCallFlow {
                 };
                 Vec::new()
             }
-            (CallState::Ended | CallState::Idle, Phase::Connecting) => {
+            (CallState::Ended | CallState::Idle, Phase::Connecting { .. }) => {
                 let reason = view
                     .reason
                     .clone()
@@ -219,6 +234,10 @@ mod tests {
         );
         assert!(flow.on_event(now, &registered()).is_empty(), "dials once");
         assert!(
+            flow.on_event(now, &call(CallState::Idle, None)).is_empty(),
+            "the line before the call, as a newly opened stream shows it"
+        );
+        assert!(
             flow.on_event(now, &call(CallState::Calling, None))
                 .is_empty()
         );
@@ -246,6 +265,16 @@ mod tests {
         assert_eq!(
             busy.on_event(Instant::now(), &call(CallState::Ended, Some("Busy"))),
             vec![Step::Finish(Outcome::Failed("Busy".into()))]
+        );
+        let mut vanished = PortalCallFlow::new(plan.clone());
+        vanished.on_event(Instant::now(), &registered());
+        vanished.on_event(Instant::now(), &call(CallState::Calling, None));
+        assert_eq!(
+            vanished.on_event(Instant::now(), &call(CallState::Idle, None)),
+            vec![Step::Finish(Outcome::Failed(
+                "the call ended before it connected".into()
+            ))],
+            "idle once the call had started"
         );
         let mut early = PortalCallFlow::new(plan);
         early.on_event(Instant::now(), &registered());

@@ -1,21 +1,33 @@
-//! Test support: rcgen certificates and a real TLS listener (tokio-rustls)
-//! whose certificate can be swapped at the same address, for the trust and
-//! client tests.
+//! Test support: the real gateway (its myPortal to go server, call control
+//! and RTP proxy) in-process with a test office, a TCP port-forward as its
+//! "WAN" address, a second app as a call's other party; and for what the
+//! gateway cannot show (a certificate swapped at the same address,
+//! malformed event data), rcgen certificates and a TLS listener of our own.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use shared::portal::{
-    CallState, CallView, Event, LoginNonce, LoginRequest, VoipRegistration, verify_login_proof,
-};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use gateway::clock::Clock;
+use gateway::config::{self, RtpRange, ValidatedConfig};
+use gateway::gateway::{Gateway, StartOptions};
+use gateway::portal::PortalCounts;
+use shared::portal::{AppInfo, CallView, Event};
 use shared::secret::Secret;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream, UdpSocket};
+use tokio::sync::{mpsc, watch};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
-use super::trust::{Fingerprint, provider};
+use super::client::{CallRequest, PortalClient};
+use super::events::{Backoff, EventStream, StreamEvent};
+use super::settings::ServerAddress;
+use super::trust::{Fingerprint, Trust, provider};
 
 /// A certificate and its key.
 #[derive(Debug)]
@@ -133,7 +145,7 @@ impl Drop for TlsListener {
 }
 
 /// A fresh path in the temp directory for one test's files.
-pub fn temp_path(name: &str) -> std::path::PathBuf {
+pub fn temp_path(name: &str) -> PathBuf {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
@@ -144,308 +156,338 @@ pub fn temp_path(name: &str) -> std::path::PathBuf {
     ))
 }
 
-/// One request the fake portal received.
-#[derive(Debug, Clone)]
-pub struct Request {
-    pub method: String,
-    pub path: String,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-    /// Where it came from (the client's local address).
-    pub peer: SocketAddr,
-}
+/// Inside the test office's LAN (127.0.0.0/24).
+pub const LAN_IP: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+/// Outside it: an app at home.
+pub const HOME_IP: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 1, 20));
+/// Another address at home (the same kind of network, a new address).
+pub const HOME_IP_2: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 1, 21));
 
-impl Request {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
-    }
+/// myPortal to go users of the test office and their UC passwords.
+pub const DAN: (&str, &str) = ("210", "Dan*portal-0815");
+pub const EVE: (&str, &str) = ("211", "Eve#mobile-4242");
 
-    pub fn json<T: serde::de::DeserializeOwned>(&self) -> T {
-        serde_json::from_slice(&self.body).expect("a JSON body")
+/// How long a test waits for anything.
+pub const PATIENCE: Duration = Duration::from_secs(10);
+
+/// The app version the gateway requires (guide 4).
+pub fn android() -> AppInfo {
+    AppInfo {
+        platform: "android".into(),
+        version: "V2R1.61.14".into(),
     }
 }
 
-/// What the fake portal answers.
-#[derive(Debug)]
-pub enum Reply {
-    /// A status and a JSON body.
-    Json(u16, String),
-    /// A status without a body.
-    Empty(u16),
-    /// An event stream: each raw chunk as it comes, closed when the
-    /// sender is dropped (or the client goes).
-    Sse(tokio::sync::mpsc::UnboundedReceiver<String>),
+/// A directory removed on drop.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
-/// A portal server good enough for the client's tests: HTTP/1.1 over real
-/// TLS, one request per connection, answers from the test's handler.
-pub struct FakePortal {
-    pub listener: TlsListener,
-    pub requests: Arc<Mutex<Vec<Request>>>,
+/// The test office (as `gateway/tests/portal_support`): LAN 127.0.0.0/24,
+/// Dan and Eve as myPortal to go users allowed to register from the
+/// internet, echo test on `*98`; `extra` is appended.
+fn office(data_dir: &std::path::Path, extra: &str) -> ValidatedConfig {
+    let text = format!(
+        r#"
+[system]
+model = "X3"
+lan_interface = "LAN2"
+data_dir = "{data}"
+[network]
+listen_address = "127.0.0.1"
+public_address = "127.0.0.1"
+company_lan = ["127.0.0.0/24"]
+[internet]
+upstream_kbps = 1000
+[stun]
+server = "127.0.0.1:3478"
+[[clients]]
+number = "{dan}"
+name = "Dan"
+kind = "myportal_to_go"
+ip_user_license = true
+internet_registration = true
+password = "{dan_password}"
+[[clients]]
+number = "{eve}"
+name = "Eve"
+kind = "myportal_to_go"
+ip_user_license = true
+internet_registration = true
+password = "{eve_password}"
+{extra}
+"#,
+        data = data_dir.display(),
+        dan = DAN.0,
+        dan_password = DAN.1,
+        eve = EVE.0,
+        eve_password = EVE.1,
+    );
+    match config::from_toml_str(&text, "softphone portal test office") {
+        Ok(config) => config,
+        Err(errors) => panic!("the test office is invalid:\n{errors}"),
+    }
 }
 
-impl FakePortal {
-    pub async fn start<H>(ip: IpAddr, cert: &TestCert, handler: H) -> Self
-    where
-        H: Fn(&Request) -> Reply + Send + Sync + 'static,
-    {
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let recorded = requests.clone();
-        let handler = Arc::new(handler);
-        let listener = TlsListener::start(ip, cert, move |tls| {
-            let recorded = recorded.clone();
-            let handler = handler.clone();
-            async move { serve_one(tls, &recorded, handler.as_ref()).await }
+/// RTP proxy ports of its own per gateway, below the ephemeral range and
+/// apart from the gateway tests' (2000..11000) and the `tests` crate's
+/// (20000..31520) blocks.
+fn rtp_range() -> RtpRange {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let block = (std::process::id() as usize * 7 + n) % 70;
+    let first = 11000 + u16::try_from(block).expect("small") * 128;
+    RtpRange {
+        first,
+        last: first + 127,
+    }
+}
+
+/// The real gateway, its portal on the LAN address, on a manual clock
+/// (sessions expire and stream-less registrations end only when a test
+/// advances it).
+pub struct TestGateway {
+    pub gateway: Gateway,
+    pub clock: Clock,
+    /// The portal server's address (the "LAN server").
+    pub lan: SocketAddr,
+    pub fingerprint: Fingerprint,
+    _dir: TempDir,
+}
+
+impl TestGateway {
+    pub async fn start() -> Self {
+        Self::start_with("").await
+    }
+
+    /// With `extra` configuration (e.g. a `[portal]` section).
+    pub async fn start_with(extra: &str) -> Self {
+        let dir = TempDir(temp_path("gateway"));
+        std::fs::create_dir_all(&dir.0).expect("data dir");
+        let clock = Clock::manual();
+        let options = StartOptions {
+            hfa_listen: Some(SocketAddr::new(LAN_IP, 0)),
+            portal_listen: Some(SocketAddr::new(LAN_IP, 0)),
+            clock: clock.clone(),
+            rtp_range: Some(rtp_range()),
+            ..StartOptions::default()
+        };
+        let gateway = match Gateway::start(office(&dir.0, extra), options).await {
+            Ok(gateway) => gateway,
+            Err(error) => panic!("gateway failed to start: {error}"),
+        };
+        let lan = gateway.portal_addr().expect("the portal runs");
+        let fingerprint = gateway
+            .portal_fingerprint()
+            .expect("a fingerprint")
+            .parse()
+            .expect("a SHA-256 fingerprint");
+        Self {
+            gateway,
+            clock,
+            lan,
+            fingerprint,
+            _dir: dir,
+        }
+    }
+
+    /// Trusting exactly the gateway's certificate.
+    pub fn trust(&self) -> Trust {
+        Trust::Pin(self.fingerprint)
+    }
+
+    /// A client of the portal at `server` (the LAN address or a
+    /// [`Forward`]), from `bind`.
+    pub fn client(&self, server: SocketAddr, bind: Option<IpAddr>) -> PortalClient {
+        let server = ServerAddress::parse(&server.to_string()).expect("server");
+        PortalClient::new(&server, bind, &self.trust()).expect("client")
+    }
+
+    /// Sessions, registrations, streams as `gateway status` counts them.
+    pub fn counts(&self) -> PortalCounts {
+        self.gateway.status().portal.expect("the portal runs")
+    }
+
+    /// Waits until the gateway's counts satisfy `condition`. The gateway
+    /// tells no one when a connection it serves goes away, so this polls
+    /// its status (within the patience).
+    pub async fn until(&self, what: &str, condition: impl Fn(PortalCounts) -> bool) {
+        let reached = tokio::time::timeout(PATIENCE, async {
+            while !condition(self.counts()) {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
         })
         .await;
-        Self { listener, requests }
-    }
-
-    pub fn address(&self) -> SocketAddr {
-        self.listener.address
-    }
-
-    /// The requests so far to `path`.
-    pub fn requests_to(&self, path: &str) -> Vec<Request> {
-        self.requests
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .iter()
-            .filter(|request| request.path == path)
-            .cloned()
-            .collect()
+        assert!(reached.is_ok(), "{what}: {:?}", self.counts());
     }
 }
 
-async fn serve_one(
-    mut tls: TlsStream<TcpStream>,
-    recorded: &Mutex<Vec<Request>>,
-    handler: &(dyn Fn(&Request) -> Reply + Send + Sync),
-) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let Ok(peer) = tls.get_ref().0.peer_addr() else {
-        return;
-    };
-    let mut buffer = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let head_end = loop {
-        if let Some(at) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-            break at;
-        }
-        match tls.read(&mut chunk).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
-        }
-    };
-    let head = String::from_utf8_lossy(&buffer[..head_end]).into_owned();
-    let mut lines = head.split("\r\n");
-    let mut start = lines.next().unwrap_or_default().split(' ');
-    let method = start.next().unwrap_or_default().to_owned();
-    let path = start.next().unwrap_or_default().to_owned();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(key, value)| (key.trim().to_owned(), value.trim().to_owned()))
-        .collect();
-    let length: usize = headers
-        .iter()
-        .find(|(key, _)| key.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, value)| value.parse().ok())
-        .unwrap_or(0);
-    let mut body = buffer[head_end + 4..].to_vec();
-    while body.len() < length {
-        match tls.read(&mut chunk).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => body.extend_from_slice(&chunk[..n]),
-        }
-    }
-    let request = Request {
-        method,
-        path,
-        headers,
-        body,
-        peer,
-    };
-    let reply = handler(&request);
-    recorded
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .push(request);
-    match reply {
-        Reply::Json(status, body) => {
-            let head = format!(
-                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
-                 Connection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = tls.write_all(head.as_bytes()).await;
-            let _ = tls.write_all(body.as_bytes()).await;
-        }
-        Reply::Empty(status) => {
-            let head =
-                format!("HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-            let _ = tls.write_all(head.as_bytes()).await;
-        }
-        Reply::Sse(mut chunks) => {
-            let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n\
-                        Connection: close\r\n\r\n";
-            let _ = tls.write_all(head.as_bytes()).await;
-            let _ = tls.flush().await;
-            loop {
-                tokio::select! {
-                    next = chunks.recv() => match next {
-                        Some(text) => {
-                            if tls.write_all(text.as_bytes()).await.is_err() {
-                                break;
-                            }
-                            let _ = tls.flush().await;
-                        }
-                        None => break,
-                    },
-                    read = tls.read(&mut chunk) => if !matches!(read, Ok(n) if n > 0) {
-                        break;
-                    },
-                }
-            }
-        }
-    }
-    let _ = tls.shutdown().await;
+/// A TCP port-forward to the gateway's portal: its "WAN server" address
+/// (the public address the router forwards, guide 3.1). Each upstream
+/// connection is bound to the client's own source IP, so the gateway sees
+/// the real source. [`Forward::hold`] cuts the open connections and holds
+/// new ones (a network that lost its way to the gateway) until
+/// [`Forward::release`].
+pub struct Forward {
+    pub address: SocketAddr,
+    open: watch::Sender<bool>,
+    peers: Arc<Mutex<Vec<IpAddr>>>,
+    task: tokio::task::JoinHandle<()>,
 }
 
-/// The UC password of the fake gateway's user 210.
-pub const PASSWORD: &str = "Portal-Pass-2026!";
-const NONCE: LoginNonce = LoginNonce([0x33; 32]);
-
-/// A gateway behind one or more fake servers (LAN, WAN) for user 210:
-/// one session (token `tok-9`), its open event streams.
-#[derive(Default)]
-pub struct FakeGateway {
-    pub streams: Mutex<Vec<tokio::sync::mpsc::UnboundedSender<String>>>,
-    pub logins: Mutex<u32>,
-    /// Session lifetime given at login and refresh (default 3600 s).
-    pub expires_in_s: Mutex<Option<u64>>,
-    /// When set, event streams are refused (503).
-    pub refuse_streams: std::sync::atomic::AtomicBool,
-    /// When set, a dialled call connects at once with media to here.
-    pub answer_with_media: Mutex<Option<SocketAddr>>,
-}
-
-impl FakeGateway {
-    pub fn answer(&self, request: &Request) -> Reply {
-        let json = |status, body: String| Reply::Json(status, body);
-        let authorised = request.header("authorization") == Some("Bearer tok-9");
-        match (request.method.as_str(), request.path.as_str()) {
-            ("POST", "/api/v1/login/challenge") => json(
-                200,
-                format!(
-                    r#"{{"challenge_id":"c","nonce":"{}","expires_in_s":30}}"#,
-                    NONCE.to_hex()
-                ),
-            ),
-            ("POST", "/api/v1/login") => {
-                let login: LoginRequest = request.json();
-                let client = LoginNonce::from_hex(&login.client_nonce).expect("nonce");
-                assert!(verify_login_proof(
-                    &Secret::new(PASSWORD),
-                    "210",
-                    &NONCE,
-                    &client,
-                    &login.proof
-                ));
-                *self.logins.lock().unwrap_or_else(PoisonError::into_inner) += 1;
-                json(200, self.session())
-            }
-            _ if !authorised => json(401, r#"{"code":"unauthorized","message":"no"}"#.into()),
-            ("POST", "/api/v1/voip/register") => {
-                let offer: VoipRegistration = request.json();
-                json(
-                    200,
-                    serde_json::json!({"number": "210", "codecs": offer.codecs, "internet": false})
-                        .to_string(),
-                )
-            }
-            ("GET", "/api/v1/events")
-                if self
-                    .refuse_streams
-                    .load(std::sync::atomic::Ordering::SeqCst) =>
-            {
-                json(503, r#"{"code":"busy","message":"no events now"}"#.into())
-            }
-            ("GET", "/api/v1/events") => {
-                let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
-                let _ = sender.send(
-                    "event: registration\ndata: {\"type\":\"registration\",\"state\":\"registered\"}\n\n"
-                        .to_owned(),
-                );
-                self.streams
-                    .lock()
+impl Forward {
+    pub async fn start(listen: IpAddr, upstream: SocketAddr) -> Self {
+        let listener = TcpListener::bind((listen, 0)).await.expect("bind");
+        let address = listener.local_addr().expect("address");
+        let (open, _) = watch::channel(true);
+        let peers = Arc::new(Mutex::new(Vec::new()));
+        let (opened, seen) = (open.clone(), peers.clone());
+        let task = tokio::spawn(async move {
+            while let Ok((mut client, peer)) = listener.accept().await {
+                seen.lock()
                     .unwrap_or_else(PoisonError::into_inner)
-                    .push(sender);
-                Reply::Sse(receiver)
+                    .push(peer.ip());
+                let mut open = opened.subscribe();
+                tokio::spawn(async move {
+                    if open.wait_for(|open| *open).await.is_err() {
+                        return;
+                    }
+                    let Ok(mut server) = connect_from(peer.ip(), upstream).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = open.wait_for(|open| !*open) => {}
+                    }
+                });
             }
-            ("POST", "/api/v1/call/dial") => {
-                self.push(&call(CallState::Calling, None));
-                let peer = *self
-                    .answer_with_media
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner);
-                if let Some(rtp) = peer {
-                    self.push(&call(
-                        CallState::Connected,
-                        Some(shared::portal::MediaTarget {
-                            rtp,
-                            rtcp_port: rtp.port() + 1,
-                            payload_type: 8,
-                            ptime_ms: 20,
-                        }),
-                    ));
-                }
-                Reply::Empty(204)
-            }
-            ("POST", "/api/v1/session/refresh") => json(200, self.session()),
-            ("POST", "/api/v1/call/hangup") => {
-                self.push(&call(CallState::Idle, None));
-                Reply::Empty(204)
-            }
-            _ => Reply::Empty(204),
+        });
+        Self {
+            address,
+            open,
+            peers,
+            task,
         }
     }
 
-    fn session(&self) -> String {
-        let expires = self
-            .expires_in_s
+    /// The source IPs of every connection so far.
+    pub fn peers(&self) -> Vec<IpAddr> {
+        self.peers
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .unwrap_or(3600);
-        format!(r#"{{"token":"tok-9","expires_in_s":{expires},"number":"210","name":"Dan"}}"#)
+            .clone()
     }
 
-    /// Closes every open stream.
-    pub fn close_streams(&self) {
-        self.streams
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clear();
+    pub fn hold(&self) {
+        self.open.send_replace(false);
     }
 
-    /// Sends `event` on every open stream.
-    pub fn push(&self, event: &Event) {
-        let chunk = format!("event: {}\ndata: {}\n\n", event.name(), event.to_data());
-        self.streams
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .retain(|stream| stream.send(chunk.clone()).is_ok());
+    pub fn release(&self) {
+        self.open.send_replace(true);
     }
 }
 
-/// The line's call with 201 Anna.
-fn call(state: CallState, media: Option<shared::portal::MediaTarget>) -> Event {
-    Event::Call(CallView {
-        state,
-        peer: Some("201 Anna".into()),
-        reason: None,
-        media,
-    })
+impl Drop for Forward {
+    fn drop(&mut self) {
+        self.task.abort();
+        self.hold();
+    }
+}
+
+async fn connect_from(source: IpAddr, upstream: SocketAddr) -> std::io::Result<TcpStream> {
+    let socket = match source {
+        IpAddr::V4(_) => TcpSocket::new_v4()?,
+        IpAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    socket.bind(SocketAddr::new(source, 0))?;
+    socket.connect(upstream).await
+}
+
+/// An even UDP port and the one above it on `ip` (an app's RTP and RTCP).
+pub async fn rtp_pair(ip: IpAddr) -> (UdpSocket, UdpSocket) {
+    for _ in 0..64 {
+        let rtp = UdpSocket::bind((ip, 0)).await.expect("bind");
+        let port = rtp.local_addr().expect("address").port();
+        if port % 2 != 0 || port == u16::MAX {
+            continue;
+        }
+        if let Ok(rtcp) = UdpSocket::bind((ip, port + 1)).await {
+            return (rtp, rtcp);
+        }
+    }
+    panic!("no free RTP/RTCP pair on {ip}");
+}
+
+/// A second app, registered from the LAN with plain UDP sockets as its
+/// media: the other party of a call, which sees every packet.
+pub struct OtherApp {
+    pub client: PortalClient,
+    pub token: Secret,
+    pub rtp: UdpSocket,
+    /// Bound so that the other side's RTCP (to RTP + 1) is not refused.
+    _rtcp: UdpSocket,
+    events: mpsc::UnboundedReceiver<StreamEvent>,
+    _stream: EventStream,
+}
+
+impl OtherApp {
+    /// `user` logged in and registered from the LAN, its stream open.
+    pub async fn register(gateway: &TestGateway, user: (&str, &str)) -> Self {
+        let client = gateway.client(gateway.lan, Some(LAN_IP));
+        let session = client
+            .login(user.0, &Secret::new(user.1), &android())
+            .await
+            .expect("logged in");
+        let (rtp, rtcp) = rtp_pair(LAN_IP).await;
+        client
+            .register(&session.token, rtp.local_addr().expect("address"))
+            .await
+            .expect("registered");
+        let (stream, events) =
+            EventStream::spawn(client.clone(), session.token.clone(), Backoff::default());
+        Self {
+            client,
+            token: session.token,
+            rtp,
+            _rtcp: rtcp,
+            events,
+            _stream: stream,
+        }
+    }
+
+    /// The next call view `wanted` accepts (others skipped).
+    pub async fn call(&mut self, wanted: impl Fn(&CallView) -> bool) -> CallView {
+        let found = tokio::time::timeout(PATIENCE, async {
+            loop {
+                match self.events.recv().await {
+                    Some(StreamEvent::Event(Event::Call(view))) if wanted(&view) => break view,
+                    Some(_) => {}
+                    None => panic!("the other app's stream ended"),
+                }
+            }
+        })
+        .await;
+        found.expect("the awaited call view in time")
+    }
+
+    pub async fn request(&self, request: CallRequest) {
+        self.client
+            .call(&self.token, &request)
+            .await
+            .expect("the request is taken");
+    }
+
+    /// The source of the next RTP packet this app receives.
+    pub async fn rtp_source(&self) -> SocketAddr {
+        let mut buffer = [0u8; 1500];
+        let (_, from) = tokio::time::timeout(PATIENCE, self.rtp.recv_from(&mut buffer))
+            .await
+            .expect("RTP in time")
+            .expect("received");
+        from
+    }
 }

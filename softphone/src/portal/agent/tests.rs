@@ -1,92 +1,84 @@
-//! The agent against two fake portal servers (LAN and WAN) over real TLS,
-//! with a real RTP peer: the client binds to 127.0.0.1 "in the company
-//! LAN" and 127.0.1.20 "at home".
+//! The agent against the real gateway: its portal as the LAN server, a
+//! port-forward to it as the WAN server (the gateway sees the app's own
+//! source address), another app as the call's other party with plain UDP
+//! sockets; the client binds to 127.0.0.1 "in the company LAN" and
+//! 127.0.1.20 "at home".
 
-use std::net::Ipv4Addr;
-use std::sync::{Arc, PoisonError};
-
-use shared::portal::{CallState, Event, MediaTarget, RegistrationState, VoipRegistration};
+use shared::portal::CallState;
 use shared::secret::Secret;
-use tokio::net::UdpSocket;
 use tokio::time::Instant;
 
 use super::*;
 use crate::audio::NullBackend;
 use crate::portal::events::Backoff;
 use crate::portal::selection::Status;
-use crate::portal::testing::{FakeGateway, FakePortal, TestCert};
+use crate::portal::testing::{
+    DAN, EVE, Forward, HOME_IP, HOME_IP_2, LAN_IP, OtherApp, PATIENCE, TestGateway, android,
+};
 use crate::portal::trust::Trust;
 
-const LAN_IP: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
-const HOME_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 1, 20));
-const PATIENCE: Duration = Duration::from_secs(10);
-
 struct Rig {
-    gateway: Arc<FakeGateway>,
-    lan: FakePortal,
-    wan: FakePortal,
+    gateway: TestGateway,
+    wan: Forward,
     agent: PortalAgent,
     events: mpsc::UnboundedReceiver<AgentEvent>,
 }
 
-async fn portal(gateway: &Arc<FakeGateway>, cert: &TestCert) -> FakePortal {
-    let gateway = gateway.clone();
-    FakePortal::start(LAN_IP, cert, move |request| gateway.answer(request)).await
+/// How a rig starts.
+struct Start {
+    network: Network,
+    bind: IpAddr,
+    /// Replaces the LAN server's address.
+    lan: Option<SocketAddr>,
+    /// Replaces pinning the gateway's certificate.
+    trust: Option<Trust>,
+    /// Appended to the gateway's configuration.
+    config: &'static str,
+    timers: AgentTimers,
+}
+
+impl Start {
+    fn on(network: Network, bind: IpAddr) -> Self {
+        let mut timers = AgentTimers::default();
+        timers.selection.lan_timeout = Duration::from_millis(300);
+        Self {
+            network,
+            bind,
+            lan: None,
+            trust: None,
+            config: "",
+            timers,
+        }
+    }
 }
 
 impl Rig {
-    /// Starts on `network` from `bind`, with remote WiFi VoIP on; `lan`
-    /// replaces the LAN server's address.
-    async fn start(network: Network, bind: IpAddr, lan: Option<SocketAddr>) -> Self {
-        let cert = TestCert::self_signed();
-        let trust = Trust::Pin(cert.fingerprint());
-        Self::start_with(network, bind, lan, cert, trust, FakeGateway::default()).await
+    /// Starts on `network` from `bind`, with remote WiFi VoIP on.
+    async fn start(network: Network, bind: IpAddr) -> Self {
+        Self::start_with(Start::on(network, bind)).await
     }
 
-    async fn start_with(
-        network: Network,
-        bind: IpAddr,
-        lan: Option<SocketAddr>,
-        cert: TestCert,
-        trust: Trust,
-        gateway: FakeGateway,
-    ) -> Self {
-        let mut timers = AgentTimers::default();
-        timers.selection.lan_timeout = Duration::from_millis(300);
-        Self::start_timed(network, bind, lan, cert, trust, gateway, timers).await
-    }
-
-    async fn start_timed(
-        network: Network,
-        bind: IpAddr,
-        lan: Option<SocketAddr>,
-        cert: TestCert,
-        trust: Trust,
-        gateway: FakeGateway,
-        timers: AgentTimers,
-    ) -> Self {
-        let gateway = Arc::new(gateway);
-        let lan_portal = portal(&gateway, &cert).await;
-        let wan = portal(&gateway, &cert).await;
-        let lan_address = lan.unwrap_or(lan_portal.address());
+    async fn start_with(start: Start) -> Self {
+        let gateway = TestGateway::start_with(start.config).await;
+        let wan = Forward::start(LAN_IP, gateway.lan).await;
+        let lan_address = start.lan.unwrap_or(gateway.lan);
         let mut settings = PortalSettings::new(
-            "210",
-            Secret::new(crate::portal::testing::PASSWORD),
-            &wan.address().to_string(),
+            DAN.0,
+            Secret::new(DAN.1),
+            &wan.address.to_string(),
             Some(&lan_address.to_string()),
-            network,
-            trust,
+            start.network,
+            start.trust.unwrap_or_else(|| gateway.trust()),
         )
         .expect("settings");
         settings.flags.remote_wifi = true;
-        settings.bind = Some(bind);
+        settings.bind = Some(start.bind);
         let media = MediaOptions::g711(Box::new(NullBackend));
-        let (agent, events) = PortalAgent::spawn(settings, media, timers)
+        let (agent, events) = PortalAgent::spawn(settings, media, start.timers)
             .await
             .expect("agent");
         Self {
             gateway,
-            lan: lan_portal,
             wan,
             agent,
             events,
@@ -114,117 +106,108 @@ impl Rig {
         })
         .await
     }
-}
 
-fn connected(rtp: SocketAddr) -> Event {
-    Event::Call(CallView {
-        state: CallState::Connected,
-        peer: Some("201 Anna".into()),
-        reason: None,
-        media: Some(MediaTarget {
-            rtp,
-            rtcp_port: rtp.port() + 1,
-            payload_type: 8,
-            ptime_ms: 20,
-        }),
-    })
-}
-
-/// The source of the next RTP packet `peer` receives.
-async fn rtp_source(peer: &UdpSocket) -> SocketAddr {
-    let mut buffer = [0u8; 1500];
-    let (_, from) = tokio::time::timeout(PATIENCE, peer.recv_from(&mut buffer))
+    /// The next registration: (announced RTP, internet, new login).
+    async fn registered(&mut self) -> (SocketAddr, bool, bool) {
+        self.wait(|event| match event {
+            AgentEvent::Registered {
+                rtp,
+                internet,
+                logged_in,
+                ..
+            } => Some((*rtp, *internet, *logged_in)),
+            _ => None,
+        })
         .await
-        .expect("RTP in time")
-        .expect("received");
-    from
+    }
+
+    fn wan_address(&self) -> SocketAddr {
+        self.wan.address
+    }
 }
 
 #[tokio::test]
 async fn a_call_survives_the_move_from_company_wifi_to_home_and_mobile_data_ends_it() {
-    let mut rig = Rig::start(Network::CompanyWifi, LAN_IP, None).await;
-    let lan = rig.lan.address();
+    let mut rig = Rig::start(Network::CompanyWifi, LAN_IP).await;
+    let mut eve = OtherApp::register(&rig.gateway, EVE).await;
+    let lan = rig.gateway.lan;
     rig.status(&format!("Registering via LAN server {lan}"))
         .await;
-    let first_rtp = rig
-        .wait(|event| match event {
-            AgentEvent::Registered { rtp, logged_in, .. } => {
-                assert!(*logged_in);
-                Some(*rtp)
-            }
-            _ => None,
-        })
-        .await;
+    let (first_rtp, internet, logged_in) = rig.registered().await;
+    assert!(logged_in && !internet);
     assert_eq!(first_rtp.ip(), LAN_IP);
     rig.status(&format!("Registered via LAN server {lan}"))
         .await;
-    let sent: VoipRegistration = rig.lan.requests_to("/api/v1/voip/register")[0].json();
-    assert_eq!(sent.rtp, first_rtp);
 
-    // A call: dial, then the gateway connects it with media to our peer.
+    // A call to Eve: she answers; the gateway connects it LAN to LAN,
+    // directly, telling her Dan's RTCP at RTP + 1.
     rig.agent
-        .send(AgentCommand::Call(CallRequest::Dial("201".into())));
-    let peer = UdpSocket::bind((LAN_IP, 0)).await.expect("peer");
-    let peer_address = peer.local_addr().expect("address");
+        .send(AgentCommand::Call(CallRequest::Dial(EVE.0.into())));
+    eve.call(|view| view.state == CallState::Ringing).await;
+    eve.request(CallRequest::Answer).await;
+    let to_dan = eve
+        .call(|view| view.state == CallState::Connected)
+        .await
+        .media
+        .expect("media");
+    assert_eq!(
+        (to_dan.rtp, to_dan.rtcp_port),
+        (first_rtp, first_rtp.port() + 1)
+    );
+    let eve_rtp = eve.rtp.local_addr().expect("address");
     rig.wait(|event| match event {
-        AgentEvent::Call(view) if view.state == CallState::Calling => Some(()),
-        _ => None,
-    })
-    .await;
-    rig.gateway.push(&connected(peer_address));
-    rig.wait(|event| match event {
-        AgentEvent::Media(MediaReport::Started { remote, codec }) => {
-            assert_eq!((*remote, codec.as_str()), (peer_address, "PCMA"));
+        AgentEvent::Media(MediaReport::Started { remote, .. }) => {
+            assert_eq!(*remote, eve_rtp);
             Some(())
         }
         _ => None,
     })
     .await;
-    assert_eq!(rtp_source(&peer).await, first_rtp);
+    assert_eq!(eve.rtp_source().await, first_rtp);
 
     // Home: remote WiFi, another local address, through the WAN server in
-    // the same session; the media moves, the call goes on.
+    // the same session; the gateway anchors the call in its RTP proxy, the
+    // media moves, the call goes on.
     rig.agent.send(AgentCommand::SetNetwork {
         network: Network::RemoteWifi,
         bind: Some(HOME_IP),
     });
-    let wan = rig.wan.address();
+    let wan = rig.wan_address();
+    let (home_rtp, internet, logged_in) = rig.registered().await;
+    assert!(
+        internet && !logged_in,
+        "from the internet, the same session"
+    );
+    assert_eq!(home_rtp.ip(), HOME_IP);
     let moved = rig
         .status(&format!("Registered via WAN server {wan}"))
         .await;
     assert!(moved.elapsed < PATIENCE);
-    let register = rig.wan.requests_to("/api/v1/voip/register");
-    assert_eq!(register.len(), 1);
-    assert_eq!(register[0].peer.ip(), HOME_IP, "signalling from home");
-    let announced: VoipRegistration = register[0].json();
-    assert_eq!(announced.rtp.ip(), HOME_IP);
+    assert!(rig.wan.peers().iter().all(|ip| *ip == HOME_IP));
     assert_eq!(
-        *rig.gateway
-            .logins
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner),
-        1,
-        "the same session"
+        rig.gateway.counts().sessions,
+        2,
+        "Dan's and Eve's: no new login"
     );
+    let through_proxy = eve
+        .call(|view| view.state == CallState::Connected)
+        .await
+        .media
+        .expect("media")
+        .rtp;
+    assert_ne!(through_proxy, first_rtp, "no longer directly to Dan");
+    // The proxy forwards what it receives from Dan's home address.
     let deadline = Instant::now() + PATIENCE;
-    loop {
-        let from = rtp_source(&peer).await;
-        if from == announced.rtp {
-            break;
-        }
+    while eve.rtp_source().await != through_proxy {
         assert!(Instant::now() < deadline, "media moved home");
     }
+    assert_eq!(rig.gateway.gateway.calls().calls(), 1, "the same call");
 
     // Held: the media stops; retrieved: it starts again.
-    rig.gateway.push(&Event::Call(CallView {
-        state: CallState::Held,
-        peer: Some("201 Anna".into()),
-        reason: None,
-        media: None,
-    }));
+    rig.agent.send(AgentCommand::Call(CallRequest::Hold));
     rig.wait(|event| matches!(event, AgentEvent::Media(MediaReport::Stopped(_))).then_some(()))
         .await;
-    rig.gateway.push(&connected(peer_address));
+    rig.agent.send(AgentCommand::Call(CallRequest::Retrieve));
     rig.wait(|event| matches!(event, AgentEvent::Media(MediaReport::Started { .. })).then_some(()))
         .await;
 
@@ -256,8 +239,39 @@ async fn a_call_survives_the_move_from_company_wifi_to_home_and_mobile_data_ends
 }
 
 #[tokio::test]
+async fn a_new_address_on_the_same_kind_of_network_registers_again_in_the_same_session() {
+    let mut rig = Rig::start(Network::RemoteWifi, HOME_IP).await;
+    let wan = rig.wan_address();
+    let (first, internet, logged_in) = rig.registered().await;
+    assert!(internet && logged_in);
+    assert_eq!(first.ip(), HOME_IP);
+    rig.wait(|event| matches!(event, AgentEvent::StreamOpen).then_some(()))
+        .await;
+    rig.agent.send(AgentCommand::SetNetwork {
+        network: Network::RemoteWifi,
+        bind: Some(HOME_IP_2),
+    });
+    let (second, internet, logged_in) = rig.registered().await;
+    assert!(internet && !logged_in, "the same session");
+    assert_eq!(second.ip(), HOME_IP_2, "media from the new address");
+    rig.status(&format!("Registered via WAN server {wan}"))
+        .await;
+    // The event stream reopens from the new address (replacing the old).
+    rig.wait(|event| matches!(event, AgentEvent::StreamOpen).then_some(()))
+        .await;
+    assert!(
+        rig.wan.peers().contains(&HOME_IP_2),
+        "signalling from there"
+    );
+    let counts = rig.gateway.counts();
+    assert_eq!((counts.sessions, counts.registrations), (1, 1));
+    rig.agent.stop().await;
+}
+
+/// The LAN server stays a plain TCP listener: the gateway always answers,
+/// and the point is a server that accepts and never speaks TLS.
+#[tokio::test]
 async fn a_lan_server_that_never_answers_sends_the_app_to_wan() {
-    // Accepts TCP, never speaks TLS.
     let silent = tokio::net::TcpListener::bind((LAN_IP, 0))
         .await
         .expect("bind");
@@ -268,8 +282,12 @@ async fn a_lan_server_that_never_answers_sends_the_app_to_wan() {
             held.push(tcp);
         }
     });
-    let mut rig = Rig::start(Network::CompanyWifi, LAN_IP, Some(silent_address)).await;
-    let wan = rig.wan.address();
+    let mut rig = Rig::start_with(Start {
+        lan: Some(silent_address),
+        ..Start::on(Network::CompanyWifi, LAN_IP)
+    })
+    .await;
+    let wan = rig.wan_address();
     let fallback = rig
         .status(&format!("Registering via WAN server {wan}"))
         .await;
@@ -283,23 +301,18 @@ async fn a_lan_server_that_never_answers_sends_the_app_to_wan() {
 
 #[tokio::test]
 async fn an_unknown_certificate_is_reported_and_accepted_one_registers_on_retry() {
-    let cert = TestCert::self_signed();
-    let fingerprint = cert.fingerprint();
     let store = crate::portal::testing::temp_path("agent-tofu").join("known.toml");
     let trust = Trust::Tofu {
         store: store.clone(),
         accept: None,
     };
-    let mut rig = Rig::start_with(
-        Network::RemoteWifi,
-        HOME_IP,
-        None,
-        cert,
-        trust,
-        FakeGateway::default(),
-    )
+    let mut rig = Rig::start_with(Start {
+        trust: Some(trust),
+        ..Start::on(Network::RemoteWifi, HOME_IP)
+    })
     .await;
-    let wan = rig.wan.address().to_string();
+    let wan = rig.wan_address().to_string();
+    let fingerprint = rig.gateway.fingerprint;
     let (server, shown) = rig
         .wait(|event| match event {
             AgentEvent::CertificateUnknown {
@@ -331,33 +344,17 @@ async fn an_unknown_certificate_is_reported_and_accepted_one_registers_on_retry(
 }
 
 #[tokio::test]
-async fn the_session_is_refreshed_and_an_ended_registration_registers_again() {
-    let gateway = FakeGateway::default();
-    *gateway
-        .expires_in_s
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner) = Some(1);
-    let cert = TestCert::self_signed();
-    let trust = Trust::Pin(cert.fingerprint());
-    let mut rig = Rig::start_with(Network::CompanyWifi, LAN_IP, None, cert, trust, gateway).await;
-    let lan = rig.lan.address();
-    rig.status(&format!("Registered via LAN server {lan}"))
-        .await;
-    rig.wait(|event| matches!(event, AgentEvent::StreamOpen).then_some(()))
-        .await;
-    // The gateway ends the registration: the app registers again.
-    rig.gateway.push(&Event::Registration {
-        state: RegistrationState::Unregistered,
-        reason: Some("configuration changed".into()),
-    });
-    rig.wait(|event| match event {
-        AgentEvent::Notice(text) if text.contains("configuration changed") => Some(()),
-        _ => None,
+async fn a_one_second_session_is_refreshed_before_it_ends() {
+    let mut rig = Rig::start_with(Start {
+        config: "[portal]\nsession_lifetime_seconds = 1\n",
+        ..Start::on(Network::CompanyWifi, LAN_IP)
     })
     .await;
+    let lan = rig.gateway.lan;
     rig.status(&format!("Registered via LAN server {lan}"))
         .await;
-    // A 1 s session is refreshed at 0.8 s, and again 0.8 s later.
+    // Refreshed at 0.8 s, and again 0.8 s later; each time the gateway
+    // moves the end on by the session's life.
     for _ in 0..2 {
         let expires_in = rig
             .wait(|event| match event {
@@ -366,55 +363,134 @@ async fn the_session_is_refreshed_and_an_ended_registration_registers_again() {
             })
             .await;
         assert_eq!(expires_in, Duration::from_secs(1));
+        // Within the refreshed life the session is alive at the gateway.
+        rig.gateway.clock.advance(Duration::from_millis(900));
     }
-    assert!(rig.lan.requests_to("/api/v1/session/refresh").len() >= 2);
+    rig.wait(|event| matches!(event, AgentEvent::SessionRefreshed { .. }).then_some(()))
+        .await;
+    assert_eq!(rig.gateway.counts().sessions, 1);
+    rig.agent.stop().await;
+}
+
+#[tokio::test]
+async fn a_registration_the_gateway_ended_registers_again() {
+    let mut rig = Rig::start(Network::RemoteWifi, HOME_IP).await;
+    let wan = rig.wan_address();
+    rig.status(&format!("Registered via WAN server {wan}"))
+        .await;
+    rig.wait(|event| matches!(event, AgentEvent::StreamOpen).then_some(()))
+        .await;
+    // The way home to the gateway is lost for a while: the gateway sees
+    // no event stream for 30 s and ends the registration.
+    rig.wan.hold();
+    rig.gateway
+        .until("the stream gone", |counts| counts.streams == 0)
+        .await;
+    rig.gateway.clock.advance(Duration::from_secs(31));
+    rig.gateway
+        .until("the registration ended", |counts| counts.registrations == 0)
+        .await;
+    rig.wan.release();
+    rig.wait(|event| match event {
+        AgentEvent::Notice(text)
+            if text.contains("the gateway ended the VoIP registration: no event stream") =>
+        {
+            Some(())
+        }
+        _ => None,
+    })
+    .await;
+    let (_, _, logged_in) = rig.registered().await;
+    assert!(!logged_in, "the same session");
+    rig.status(&format!("Registered via WAN server {wan}"))
+        .await;
+    assert_eq!(rig.gateway.counts().registrations, 1);
     rig.agent.stop().await;
 }
 
 #[tokio::test]
 async fn an_event_stream_down_longer_than_the_grace_registers_again() {
-    let cert = TestCert::self_signed();
-    let trust = Trust::Pin(cert.fingerprint());
     let timers = AgentTimers {
         stream_grace: Duration::from_millis(400),
         backoff: Backoff {
             first: Duration::from_millis(20),
             max: Duration::from_millis(50),
         },
-        ..AgentTimers::default()
+        ..Start::on(Network::RemoteWifi, HOME_IP).timers
     };
-    let mut rig = Rig::start_timed(
-        Network::CompanyWifi,
-        LAN_IP,
-        None,
-        cert,
-        trust,
-        FakeGateway::default(),
+    let mut rig = Rig::start_with(Start {
         timers,
-    )
+        ..Start::on(Network::RemoteWifi, HOME_IP)
+    })
     .await;
-    let lan = rig.lan.address();
+    let wan = rig.wan_address();
     rig.wait(|event| matches!(event, AgentEvent::StreamOpen).then_some(()))
         .await;
-    rig.gateway
-        .refuse_streams
-        .store(true, std::sync::atomic::Ordering::SeqCst);
-    rig.gateway.close_streams();
+    rig.wan.hold();
     rig.wait(|event| match event {
         AgentEvent::Notice(text) if text.contains("down too long") => Some(()),
         _ => None,
     })
     .await;
     let again = rig
-        .status(&format!("Registering via LAN server {lan}"))
+        .status(&format!("Registering via WAN server {wan}"))
         .await;
     assert_eq!(again.elapsed, Duration::ZERO, "timed from the loss");
-    rig.gateway
-        .refuse_streams
-        .store(false, std::sync::atomic::Ordering::SeqCst);
-    rig.status(&format!("Registered via LAN server {lan}"))
+    rig.wan.release();
+    rig.status(&format!("Registered via WAN server {wan}"))
         .await;
     rig.wait(|event| matches!(event, AgentEvent::StreamOpen).then_some(()))
         .await;
     rig.agent.stop().await;
+}
+
+#[tokio::test]
+async fn logged_out_by_a_login_elsewhere_is_reported_and_the_media_stops() {
+    let mut rig = Rig::start(Network::CompanyWifi, LAN_IP).await;
+    let mut eve = OtherApp::register(&rig.gateway, EVE).await;
+    let lan = rig.gateway.lan;
+    rig.status(&format!("Registered via LAN server {lan}"))
+        .await;
+    rig.wait(|event| matches!(event, AgentEvent::StreamOpen).then_some(()))
+        .await;
+    rig.agent
+        .send(AgentCommand::Call(CallRequest::Dial(EVE.0.into())));
+    eve.call(|view| view.state == CallState::Ringing).await;
+    eve.request(CallRequest::Answer).await;
+    rig.wait(|event| matches!(event, AgentEvent::Media(MediaReport::Started { .. })).then_some(()))
+        .await;
+    // Dan logs in on another device.
+    rig.gateway
+        .client(lan, Some(LAN_IP))
+        .login(DAN.0, &Secret::new(DAN.1), &android())
+        .await
+        .expect("logged in elsewhere");
+    let reason = rig
+        .wait(|event| match event {
+            AgentEvent::LoggedOut(reason) => Some(reason.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(reason, "logged in elsewhere");
+    rig.wait(|event| matches!(event, AgentEvent::Media(MediaReport::Stopped(_))).then_some(()))
+        .await;
+    // The call ended for Eve with Dan's session.
+    let ended = eve.call(|view| view.state == CallState::Ended).await;
+    assert_eq!(ended.reason.as_deref(), Some("Call ended"));
+    rig.agent.stop().await;
+}
+
+#[tokio::test]
+async fn stop_logs_out_at_the_gateway() {
+    let mut rig = Rig::start(Network::CompanyWifi, LAN_IP).await;
+    rig.registered().await;
+    let counts = rig.gateway.counts();
+    assert_eq!((counts.sessions, counts.registrations), (1, 1));
+    rig.agent.stop().await;
+    let counts = rig.gateway.counts();
+    assert_eq!(
+        (counts.sessions, counts.registrations),
+        (0, 0),
+        "the session and its registration ended at once"
+    );
 }

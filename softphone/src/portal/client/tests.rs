@@ -1,184 +1,148 @@
-//! The client against a fake portal over real TLS on loopback.
+//! The client against the real gateway's portal over real TLS on loopback;
+//! a TLS listener of our own only for malformed event data, which the
+//! gateway never sends.
 
-use std::net::Ipv4Addr;
-
-use shared::portal::{CallState, ErrorCode, Event, LoginRequest, verify_login_proof};
+use shared::portal::{CallState, ErrorCode, Event, RegistrationState};
 
 use super::*;
 use crate::portal::events::{Backoff, EventStream, StreamEvent};
-use crate::portal::testing::{FakePortal, Reply, Request, TestCert};
+use crate::portal::testing::{
+    DAN, HOME_IP, LAN_IP, OtherApp, PATIENCE, TestCert, TestGateway, TlsListener, android,
+};
 
-const PASSWORD: &str = "Portal-Pass-2026!";
-const SERVER_NONCE: LoginNonce = LoginNonce([0x5a; 32]);
-const HOME: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 1, 20));
-const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
-
-fn api_error(status: u16, code: &str, message: &str) -> Reply {
-    Reply::Json(
-        status,
-        format!(r#"{{"code":"{code}","message":"{message}"}}"#),
-    )
-}
-
-/// Answers like the gateway's contract for user 210.
-fn portal(request: &Request) -> Reply {
-    let authorised = request.header("authorization") == Some("Bearer tok-1");
-    match (request.method.as_str(), request.path.as_str()) {
-        ("POST", "/api/v1/login/challenge") => Reply::Json(
-            200,
-            format!(
-                r#"{{"challenge_id":"c1","nonce":"{}","expires_in_s":30}}"#,
-                SERVER_NONCE.to_hex()
-            ),
-        ),
-        ("POST", "/api/v1/login") => {
-            let login: LoginRequest = request.json();
-            let client = LoginNonce::from_hex(&login.client_nonce).expect("client nonce");
-            let password = Secret::new(PASSWORD);
-            if verify_login_proof(&password, &login.user, &SERVER_NONCE, &client, &login.proof) {
-                Reply::Json(
-                    200,
-                    r#"{"token":"tok-1","expires_in_s":3600,"number":"210","name":"Dan"}"#.into(),
-                )
-            } else {
-                api_error(
-                    401,
-                    "login_failed",
-                    "Login failed: unknown user or wrong password",
-                )
-            }
-        }
-        _ if !authorised => api_error(401, "unauthorized", "Session ended"),
-        ("POST", "/api/v1/voip/register") => {
-            let offer: VoipRegistration = request.json();
-            Reply::Json(
-                200,
-                serde_json::json!({"number": "210", "codecs": offer.codecs, "internet": true})
-                    .to_string(),
-            )
-        }
-        ("POST", "/api/v1/call/hold") => api_error(409, "no_call", "There is no call to hold"),
-        ("POST", path) if path.starts_with("/api/v1/call/") => Reply::Empty(204),
-        ("GET", "/api/v1/events") => {
-            let (chunks, stream) = tokio::sync::mpsc::unbounded_channel();
-            for chunk in [
-                ": keepalive\n\n",
-                "event: registration\ndata: {\"type\":\"registration\",\"state\":\"registered\"}\n\n",
-                "event: call\ndata: {\"type\":\"call\",\"state\":\n\n",
-                "event: call\ndata: {\"type\":\"call\",\"state\":\"ringing\",\"peer\":\"201 Anna\"}\n\n",
-            ] {
-                let _ = chunks.send(chunk.to_owned());
-            }
-            // Dropping the sender closes the stream after these events.
-            Reply::Sse(stream)
-        }
-        _ => api_error(404, "bad_request", "no such endpoint"),
+fn fast() -> Backoff {
+    Backoff {
+        first: Duration::from_millis(10),
+        max: Duration::from_millis(40),
     }
 }
 
-async fn start() -> (TestCert, FakePortal) {
-    let cert = TestCert::self_signed();
-    let fake = FakePortal::start(LOOPBACK, &cert, portal).await;
-    (cert, fake)
-}
-
-fn client(fake: &FakePortal, cert: &TestCert, bind: Option<IpAddr>) -> PortalClient {
-    let server = ServerAddress::parse(&fake.address().to_string()).expect("server");
-    PortalClient::new(&server, bind, &Trust::Pin(cert.fingerprint())).expect("client")
-}
-
-fn app() -> AppInfo {
-    AppInfo {
-        platform: "android".into(),
-        version: "V2R1.61.14".into(),
-    }
+async fn next(events: &mut tokio::sync::mpsc::UnboundedReceiver<StreamEvent>) -> StreamEvent {
+    tokio::time::timeout(PATIENCE, events.recv())
+        .await
+        .expect("an event in time")
+        .expect("stream task alive")
 }
 
 #[tokio::test]
-async fn login_proves_the_password_without_sending_it_from_the_bound_address() {
-    let (cert, fake) = start().await;
-    let client = client(&fake, &cert, Some(HOME));
+async fn login_proves_the_password_from_the_bound_address_and_a_wrong_one_is_refused() {
+    let gateway = TestGateway::start().await;
+    let client = gateway.client(gateway.lan, Some(HOME_IP));
     let session = client
-        .login("210", &Secret::new(PASSWORD), &app())
+        .login(DAN.0, &Secret::new(DAN.1), &android())
         .await
-        .expect("logged in");
-    assert_eq!(session.token.expose(), "tok-1");
+        .expect("the gateway checked the proof");
     assert!(
-        !format!("{session:?}").contains("tok-1"),
+        !format!("{session:?}").contains(session.token.expose()),
         "the token never prints"
     );
     assert_eq!(session.expires_in, Duration::from_secs(3600));
-    assert_eq!(session.name, "Dan");
-    let login = fake.requests_to("/api/v1/login");
-    assert_eq!(login.len(), 1);
-    assert_eq!(login[0].peer.ip(), HOME, "bound to the home address");
-    let body = String::from_utf8_lossy(&login[0].body).into_owned();
-    assert!(!body.contains(PASSWORD));
-    let request: LoginRequest = login[0].json();
-    assert_eq!(request.challenge_id, "c1");
-    assert_eq!(request.app, app());
+    assert_eq!((session.number.as_str(), session.name.as_str()), DAN_NAME);
+    // The gateway saw the home address: outside the company LAN.
+    let rtp: SocketAddr = SocketAddr::new(HOME_IP, 40000);
+    let registered = client
+        .register(&session.token, rtp)
+        .await
+        .expect("registered");
+    assert!(registered.internet, "bound to the home address");
 
     let refused = client
-        .login("210", &Secret::new("wrong"), &app())
+        .login(DAN.0, &Secret::new("Dan*wrong"), &android())
         .await
         .expect_err("wrong password");
     let ClientError::Api { status, error } = &refused else {
         panic!("an API error, got {refused:?}");
     };
     assert_eq!((*status, error.code), (401, ErrorCode::LoginFailed));
-    assert_eq!(
-        refused.to_string(),
-        "Login failed: unknown user or wrong password"
-    );
+    assert_eq!(refused.to_string(), "Login failed: wrong user or password");
 }
 
-#[tokio::test]
-async fn registration_offers_g711_only_and_calls_reach_their_endpoints() {
-    let (cert, fake) = start().await;
-    let client = client(&fake, &cert, None);
-    let token = Secret::new("tok-1");
-    let rtp: SocketAddr = "127.0.0.1:40000".parse().expect("address");
-    let registered = client.register(&token, rtp).await.expect("registered");
-    assert_eq!(registered.codecs, g711_offer());
-    let sent: VoipRegistration = fake.requests_to("/api/v1/voip/register")[0].json();
-    assert_eq!(sent.rtp, rtp);
-    assert!(
-        sent.codecs
-            .iter()
-            .all(|codec| [0, 8].contains(&codec.payload_type))
-    );
+const DAN_NAME: (&str, &str) = ("210", "Dan");
 
-    client
-        .call(&token, &CallRequest::Dial("201".into()))
+#[tokio::test]
+async fn registration_offers_g711_and_call_requests_act_or_are_refused_in_the_gateways_words() {
+    let gateway = TestGateway::start().await;
+    let mut eve = OtherApp::register(&gateway, crate::portal::testing::EVE).await;
+    let client = gateway.client(gateway.lan, Some(LAN_IP));
+    let session = client
+        .login(DAN.0, &Secret::new(DAN.1), &android())
         .await
-        .expect("dial taken");
-    let dial: DialRequest = fake.requests_to("/api/v1/call/dial")[0].json();
-    assert_eq!(dial.number, "201");
-    client
-        .call(&token, &CallRequest::Dtmf("12#".into()))
+        .expect("logged in");
+    let token = session.token;
+    let not_yet = client
+        .call(&token, &CallRequest::Dial("211".into()))
         .await
-        .expect("dtmf taken");
-    let dtmf: DtmfRequest = fake.requests_to("/api/v1/call/dtmf")[0].json();
-    assert_eq!(dtmf.digits, "12#");
+        .expect_err("not registered");
+    assert!(
+        matches!(&not_yet, ClientError::Api { status: 409, error } if error.code == ErrorCode::NotRegistered),
+        "{not_yet:?}"
+    );
+    let rtp: SocketAddr = SocketAddr::new(LAN_IP, 40000);
+    let registered = client.register(&token, rtp).await.expect("registered");
+    assert_eq!(registered.codecs, g711_offer(), "G.711 offered, all taken");
+    assert!(!registered.internet);
+
     let no_call = client
         .call(&token, &CallRequest::Hold)
         .await
         .expect_err("nothing to hold");
-    assert_eq!(no_call.to_string(), "There is no call to hold");
+    assert!(matches!(&no_call, ClientError::Api { error, .. } if error.code == ErrorCode::NoCall));
+    assert_eq!(no_call.to_string(), "No call to hold");
+
+    client
+        .call(&token, &CallRequest::Dial("211".into()))
+        .await
+        .expect("dial taken");
+    let ringing = eve.call(|view| view.state == CallState::Ringing).await;
+    assert_eq!(
+        ringing.peer.as_deref(),
+        Some("210 Dan"),
+        "the dial reached Eve"
+    );
+    eve.request(CallRequest::Answer).await;
+    let connected = eve.call(|view| view.state == CallState::Connected).await;
+    let media = connected.media.expect("media to Dan");
+    assert_eq!(media.rtp, rtp, "LAN to LAN: directly to Dan's RTP");
+    assert_eq!(media.rtcp_port, rtp.port() + 1, "RTCP is RTP + 1");
+    client
+        .call(&token, &CallRequest::Dtmf("12#".into()))
+        .await
+        .expect("dtmf taken while connected");
+    let bad = client
+        .call(&token, &CallRequest::Dtmf("x".into()))
+        .await
+        .expect_err("not a digit");
+    assert!(
+        matches!(&bad, ClientError::Api { status: 400, error } if error.code == ErrorCode::BadRequest),
+        "{bad:?}"
+    );
+    client
+        .call(&token, &CallRequest::Hangup)
+        .await
+        .expect("hung up");
+    let ended = eve.call(|view| view.state == CallState::Ended).await;
+    assert_eq!(ended.reason.as_deref(), Some("Call ended"));
+
     let expired = client
-        .call(&Secret::new("old"), &CallRequest::Hangup)
+        .call(&Secret::new("not-a-session"), &CallRequest::Hangup)
         .await
         .expect_err("unauthorised");
-    assert!(matches!(expired, ClientError::Api { status: 401, .. }));
+    assert!(
+        matches!(&expired, ClientError::Api { status: 401, error } if error.code == ErrorCode::Unauthorized),
+        "{expired:?}"
+    );
+    gateway.gateway.stop().await;
 }
 
 #[tokio::test]
 async fn a_wrong_certificate_and_a_closed_port_are_told_apart() {
-    let (_cert, fake) = start().await;
+    let gateway = TestGateway::start().await;
     let other = TestCert::self_signed();
-    let pinned_other = client(&fake, &other, None);
+    let server = ServerAddress::parse(&gateway.lan.to_string()).expect("server");
+    let pinned_other =
+        PortalClient::new(&server, None, &Trust::Pin(other.fingerprint())).expect("client");
     let refused = pinned_other
-        .login("210", &Secret::new(PASSWORD), &app())
+        .login(DAN.0, &Secret::new(DAN.1), &android())
         .await
         .expect_err("not the pinned certificate");
     assert!(
@@ -186,14 +150,13 @@ async fn a_wrong_certificate_and_a_closed_port_are_told_apart() {
         "{refused:?}"
     );
 
-    let closed = std::net::TcpListener::bind((LOOPBACK, 0)).expect("bind");
+    let closed = std::net::TcpListener::bind((LAN_IP, 0)).expect("bind");
     let port = closed.local_addr().expect("address").port();
     drop(closed);
     let server = ServerAddress::parse(&format!("127.0.0.1:{port}")).expect("server");
-    let nobody =
-        PortalClient::new(&server, None, &Trust::Pin(other.fingerprint())).expect("client");
+    let nobody = PortalClient::new(&server, None, &gateway.trust()).expect("client");
     let unreachable = nobody
-        .login("210", &Secret::new(PASSWORD), &app())
+        .login(DAN.0, &Secret::new(DAN.1), &android())
         .await
         .expect_err("nobody listens");
     assert!(
@@ -203,42 +166,90 @@ async fn a_wrong_certificate_and_a_closed_port_are_told_apart() {
 }
 
 #[tokio::test]
-async fn the_event_stream_skips_malformed_data_and_reopens_after_a_close() {
-    let (cert, fake) = start().await;
-    let client = client(&fake, &cert, None);
-    let fast = Backoff {
-        first: Duration::from_millis(10),
-        max: Duration::from_millis(40),
-    };
-    let (_stream, mut events) = EventStream::spawn(client.clone(), Secret::new("tok-1"), fast);
-    let mut next = async || {
-        tokio::time::timeout(Duration::from_secs(5), events.recv())
-            .await
-            .expect("an event in time")
-            .expect("stream task alive")
-    };
-    assert!(matches!(next().await, StreamEvent::Connected));
+async fn the_event_stream_tells_the_state_and_ends_when_the_user_logs_in_elsewhere() {
+    let gateway = TestGateway::start().await;
+    let client = gateway.client(gateway.lan, Some(LAN_IP));
+    let session = client
+        .login(DAN.0, &Secret::new(DAN.1), &android())
+        .await
+        .expect("logged in");
+    let (_stream, mut events) = EventStream::spawn(client.clone(), session.token.clone(), fast());
+    assert!(matches!(next(&mut events).await, StreamEvent::Connected));
     assert!(matches!(
-        next().await,
-        StreamEvent::Event(Event::Registration { .. })
+        next(&mut events).await,
+        StreamEvent::Event(Event::Registration {
+            state: RegistrationState::Unregistered,
+            ..
+        })
     ));
-    assert!(matches!(next().await, StreamEvent::Malformed(_)));
-    let StreamEvent::Event(Event::Call(view)) = next().await else {
+    let StreamEvent::Event(Event::Call(idle)) = next(&mut events).await else {
+        panic!("the line's call second");
+    };
+    assert_eq!(idle.state, CallState::Idle);
+    client
+        .register(&session.token, SocketAddr::new(LAN_IP, 40000))
+        .await
+        .expect("registered");
+    assert!(matches!(
+        next(&mut events).await,
+        StreamEvent::Event(Event::Registration {
+            state: RegistrationState::Registered,
+            ..
+        })
+    ));
+
+    // The same user logs in on another device: this session ends, its
+    // stream says why and closes; reopening it is refused for good.
+    gateway
+        .client(gateway.lan, Some(LAN_IP))
+        .login(DAN.0, &Secret::new(DAN.1), &android())
+        .await
+        .expect("logged in elsewhere");
+    let StreamEvent::Event(Event::LoggedOut { reason }) = next(&mut events).await else {
+        panic!("logged_out first");
+    };
+    assert_eq!(reason, "logged in elsewhere");
+    assert!(matches!(
+        next(&mut events).await,
+        StreamEvent::Disconnected(_)
+    ));
+    assert!(matches!(
+        next(&mut events).await,
+        StreamEvent::Ended(ClientError::Api { status: 401, .. })
+    ));
+    assert!(events.recv().await.is_none(), "no reopening");
+}
+
+/// Stays a fake: the gateway only ever sends well-formed events, and the
+/// client must skip a malformed one without losing the stream.
+#[tokio::test]
+async fn the_event_stream_skips_malformed_data() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let cert = TestCert::self_signed();
+    let listener = TlsListener::start(LAN_IP, &cert, |mut tls| async move {
+        let mut request = [0u8; 4096];
+        let _ = tls.read(&mut request).await;
+        let reply = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n\
+                     : keepalive\n\n\
+                     event: call\ndata: {\"type\":\"call\",\"state\":\n\n\
+                     event: call\ndata: {\"type\":\"call\",\"state\":\"ringing\",\"peer\":\"201 Anna\"}\n\n";
+        let _ = tls.write_all(reply.as_bytes()).await;
+        let _ = tls.shutdown().await;
+    })
+    .await;
+    let server = ServerAddress::parse(&listener.address.to_string()).expect("server");
+    let client = PortalClient::new(&server, None, &Trust::Pin(cert.fingerprint())).expect("client");
+    let (_stream, mut events) = EventStream::spawn(client, Secret::new("tok"), fast());
+    assert!(matches!(next(&mut events).await, StreamEvent::Connected));
+    assert!(matches!(next(&mut events).await, StreamEvent::Malformed(_)));
+    let StreamEvent::Event(Event::Call(view)) = next(&mut events).await else {
         panic!("the call event after the malformed one");
     };
     assert_eq!(view.state, CallState::Ringing);
-    assert_eq!(view.peer.as_deref(), Some("201 Anna"));
-    // The gateway closed the stream: reported, then reopened.
-    assert!(matches!(next().await, StreamEvent::Disconnected(_)));
-    assert!(matches!(next().await, StreamEvent::Connected));
-
-    let (_ended, mut refused) = EventStream::spawn(client, Secret::new("expired"), fast);
-    let end = tokio::time::timeout(Duration::from_secs(5), refused.recv())
-        .await
-        .expect("in time");
+    // The server closed the stream: reported, then reopened.
     assert!(matches!(
-        end,
-        Some(StreamEvent::Ended(ClientError::Api { status: 401, .. }))
+        next(&mut events).await,
+        StreamEvent::Disconnected(_)
     ));
-    assert!(refused.recv().await.is_none(), "no reopening");
+    assert!(matches!(next(&mut events).await, StreamEvent::Connected));
 }

@@ -1,46 +1,35 @@
-//! The headless loops against fake LAN and WAN servers over real TLS.
+//! The headless loops against the real gateway: its portal as the LAN
+//! server, a port-forward to it as the WAN server.
 
-use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::{Arc, PoisonError};
+use std::net::SocketAddr;
 
+use shared::portal::CallState;
 use shared::secret::Secret;
 
 use super::*;
 use crate::audio::NullBackend;
-use crate::portal::testing::{FakeGateway, FakePortal, PASSWORD, TestCert};
-
-const COMPANY: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
-const HOME: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 1, 20));
+use crate::portal::client::CallRequest;
+use crate::portal::testing::{DAN, EVE, Forward, HOME_IP, LAN_IP, OtherApp, TestGateway};
 
 struct Servers {
-    gateway: Arc<FakeGateway>,
-    lan: FakePortal,
-    wan: FakePortal,
-    cert: TestCert,
+    gateway: TestGateway,
+    wan: Forward,
 }
 
 async fn servers() -> Servers {
-    let cert = TestCert::self_signed();
-    let gateway = Arc::new(FakeGateway::default());
-    let serve = |gateway: Arc<FakeGateway>| move |request: &_| gateway.answer(request);
-    let lan = FakePortal::start(COMPANY, &cert, serve(gateway.clone())).await;
-    let wan = FakePortal::start(COMPANY, &cert, serve(gateway.clone())).await;
-    Servers {
-        gateway,
-        lan,
-        wan,
-        cert,
-    }
+    let gateway = TestGateway::start().await;
+    let wan = Forward::start(LAN_IP, gateway.lan).await;
+    Servers { gateway, wan }
 }
 
 fn settings(servers: &Servers, lan: SocketAddr) -> PortalSettings {
     PortalSettings::new(
-        "210",
-        Secret::new(PASSWORD),
-        &servers.wan.address().to_string(),
+        DAN.0,
+        Secret::new(DAN.1),
+        &servers.wan.address.to_string(),
         Some(&lan.to_string()),
         Network::CompanyWifi,
-        Trust::Pin(servers.cert.fingerprint()),
+        servers.gateway.trust(),
     )
     .expect("settings")
 }
@@ -57,8 +46,8 @@ fn media() -> MediaOptions {
 }
 
 const BINDS: DemoBinds = DemoBinds {
-    company: Some(COMPANY),
-    home: Some(HOME),
+    company: Some(LAN_IP),
+    home: Some(HOME_IP),
 };
 
 fn statuses(results: &[DemoResult]) -> Vec<String> {
@@ -71,8 +60,8 @@ fn statuses(results: &[DemoResult]) -> Vec<String> {
 #[tokio::test]
 async fn the_demo_walks_the_guides_network_changes() {
     let servers = servers().await;
-    let lan = servers.lan.address();
-    let wan = servers.wan.address();
+    let lan = servers.gateway.lan;
+    let wan = servers.wan.address;
     let results = demo(settings(&servers, lan), media(), BINDS, fast())
         .await
         .expect("every step settles");
@@ -86,22 +75,24 @@ async fn the_demo_walks_the_guides_network_changes() {
             format!("Registered via LAN server {lan}"),
         ]
     );
-    // From home, the WAN server saw the home address (the best-effort
-    // unregistration on mobile data may or may not have arrived yet).
-    let register = servers.wan.requests_to("/api/v1/voip/register");
-    let posts = register.iter().filter(|r| r.method == "POST").count();
-    assert_eq!(posts, 1);
-    assert!(register.iter().all(|request| request.peer.ip() == HOME));
+    // Only from home through the WAN server, and the gateway saw home.
+    let peers = servers.wan.peers();
+    assert!(!peers.is_empty());
+    assert!(peers.iter().all(|ip| *ip == HOME_IP), "{peers:?}");
+    // One session all along; the demo logged out at its end.
+    assert_eq!(servers.gateway.counts().sessions, 0);
 }
 
+/// The silent LAN server stays a plain TCP listener: the gateway always
+/// answers, and the point is a server that accepts and never speaks.
 #[tokio::test]
 async fn with_the_lan_server_silent_the_demo_shows_the_fall_back_and_its_time() {
     let servers = servers().await;
-    let silent = tokio::net::TcpListener::bind((COMPANY, 0))
+    let silent = tokio::net::TcpListener::bind((LAN_IP, 0))
         .await
         .expect("bind");
     let silent_address = silent.local_addr().expect("address");
-    let wan = servers.wan.address();
+    let wan = servers.wan.address;
     let results = demo(settings(&servers, silent_address), media(), BINDS, fast())
         .await
         .expect("every step settles");
@@ -112,37 +103,40 @@ async fn with_the_lan_server_silent_the_demo_shows_the_fall_back_and_its_time() 
 }
 
 #[tokio::test]
-async fn portal_call_connects_with_media_and_hangs_up_as_planned() {
+async fn portal_call_connects_with_media_to_the_other_app_and_hangs_up_as_planned() {
     let servers = servers().await;
-    let peer = tokio::net::UdpSocket::bind((COMPANY, 0))
-        .await
-        .expect("peer");
-    *servers
-        .gateway
-        .answer_with_media
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner) = Some(peer.local_addr().expect("address"));
-    let mut settings = settings(&servers, servers.lan.address());
-    settings.bind = Some(COMPANY);
-    let plan = Plan::call("201", Duration::from_millis(300)).expect("plan");
+    let mut eve = OtherApp::register(&servers.gateway, EVE).await;
+    let answering = tokio::spawn(async move {
+        let ringing = eve.call(|view| view.state == CallState::Ringing).await;
+        assert_eq!(ringing.peer.as_deref(), Some("210 Dan"));
+        eve.request(CallRequest::Answer).await;
+        let connected = eve.call(|view| view.state == CallState::Connected).await;
+        let dan_rtp = connected.media.expect("media to Dan").rtp;
+        assert_eq!(eve.rtp_source().await, dan_rtp, "Dan's RTP reached Eve");
+        let ended = eve.call(|view| view.state == CallState::Ended).await;
+        ended.reason
+    });
+    let mut settings = settings(&servers, servers.gateway.lan);
+    settings.bind = Some(LAN_IP);
+    let plan = Plan::call(EVE.0, Duration::from_millis(300)).expect("plan");
     let end = run(settings, Some(plan), media()).await;
     assert_eq!(end, PortalEnd::Call(Outcome::Connected));
-    assert_eq!(servers.lan.requests_to("/api/v1/call/hangup").len(), 1);
-    let mut buffer = [0u8; 1500];
-    assert!(
-        peer.try_recv_from(&mut buffer).is_ok(),
-        "RTP reached the peer"
-    );
+    let reason = tokio::time::timeout(crate::portal::testing::PATIENCE, answering)
+        .await
+        .expect("Eve's side in time")
+        .expect("Eve's checks passed");
+    assert_eq!(reason.as_deref(), Some("Call ended"), "Dan hung up");
 }
 
 #[tokio::test]
 async fn portal_register_on_mobile_data_is_refused_with_the_status() {
     let servers = servers().await;
-    let mut settings = settings(&servers, servers.lan.address());
+    let mut settings = settings(&servers, servers.gateway.lan);
     settings.network = Network::Mobile;
     let end = run(settings, Some(Plan::Answer { hangup_after: None }), media()).await;
     assert_eq!(
         end,
         PortalEnd::Refused("Not registered: VoIP is not available on mobile data".into())
     );
+    assert_eq!(servers.gateway.counts().sessions, 0, "not even a login");
 }
