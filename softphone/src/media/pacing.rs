@@ -10,11 +10,12 @@
 //!
 //! The jitter buffer needs a steady playout clock, not the poll's jittery
 //! wake-ups: each frame is played out at the previous one's time plus the
-//! packet time. When that clock falls a whole packet time behind "now" (the
-//! device took nothing: gone or stalled; or this task was starved), the
-//! frames due meanwhile are played out and discarded, so the stream's
-//! timeline goes on in real time and the delay stays where it was; after a
-//! stall longer than [`MAX_CATCH_UP`] the clock restarts at "now".
+//! packet time, whatever the device's wake-ups do. When that clock falls
+//! [`DEVICE_SLACK_FRAMES`] packet times behind "now" (the device took
+//! nothing: gone or stalled; or this task was starved), the frames due
+//! meanwhile are played out and discarded, so the stream's timeline goes on
+//! in real time; after a stall longer than [`MAX_CATCH_UP`] the clock
+//! restarts at "now".
 
 use std::time::{Duration, Instant};
 
@@ -23,9 +24,15 @@ use std::time::{Duration, Instant};
 /// topped up at most this long after it ran below a frame.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(5);
 
-/// Behind by this much or more, the playout clock restarts at "now"
-/// instead of discarding the frames in between.
+/// Behind (or ahead) by this much or more, the playout clock restarts at
+/// "now" instead of discarding (or stretching) the frames in between.
 pub const MAX_CATCH_UP: Duration = Duration::from_millis(200);
+
+/// Packet times a device may fall behind the playout clock before frames
+/// are discarded for it. Device clocks wake late now and then and catch up
+/// in a burst; discarding at once would cut 20 ms out of the speech each
+/// time (and a clock snapped back to "now" afterwards would stretch it).
+pub const DEVICE_SLACK_FRAMES: u32 = 3;
 
 /// What to do with the next frame of the stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,14 +70,13 @@ impl PlayoutPacer {
     /// device missed come one [`Pace::Discard`] at a time.
     pub fn poll(&mut self, now: Instant, queued: usize) -> Pace {
         let next = match self.next {
-            // A long stall: restart the clock rather than discard a burst.
-            Some(next) if now >= next + MAX_CATCH_UP => now,
-            // A device that takes frames faster than real time.
-            Some(next) if next > now + self.ptime => now,
+            // A long stall, or a device far faster than real time: restart
+            // the clock rather than discard (or stretch) a burst.
+            Some(next) if now >= next + MAX_CATCH_UP || next >= now + MAX_CATCH_UP => now,
             Some(next) => next,
             None => now,
         };
-        if now >= next + self.ptime {
+        if now >= next + self.ptime * DEVICE_SLACK_FRAMES {
             self.next = Some(next + self.ptime);
             return Pace::Discard { at: next };
         }
@@ -125,7 +131,7 @@ mod tests {
     }
 
     #[test]
-    fn the_clock_restarts_when_a_whole_packet_time_off() {
+    fn the_clock_restarts_after_a_stall_longer_than_the_catch_up() {
         let origin = Instant::now();
         let mut pacer = PlayoutPacer::new(PTIME, FRAME);
         pacer.poll(origin, 0);
@@ -140,7 +146,7 @@ mod tests {
     }
 
     #[test]
-    fn after_a_short_stall_the_missed_frames_are_discarded_then_one_plays() {
+    fn after_a_short_stall_the_missed_frames_beyond_the_slack_are_discarded_then_one_plays() {
         let origin = Instant::now();
         let mut pacer = PlayoutPacer::new(PTIME, FRAME);
         pacer.poll(origin, 0);
@@ -154,25 +160,42 @@ mod tests {
                 break;
             }
         }
-        let discarded: Vec<_> = [20, 40, 60, 80]
-            .map(|t| Pace::Discard { at: ms(origin, t) })
-            .into();
-        assert_eq!(paces[..4], discarded[..]);
+        let discarded: Vec<_> = [20, 40].map(|t| Pace::Discard { at: ms(origin, t) }).into();
+        assert_eq!(paces[..2], discarded[..]);
+        assert_eq!(paces[2..], [Pace::Play { at: ms(origin, 60) }]);
+    }
+
+    #[test]
+    fn a_device_waking_late_and_catching_up_in_a_burst_keeps_the_clock_and_every_frame() {
+        let origin = Instant::now();
+        let mut pacer = PlayoutPacer::new(PTIME, FRAME);
+        pacer.poll(origin, 0);
+        // The device misses its 20 and 40 ms wake-ups, then takes three
+        // frames at 55 ms, one per poll of ours.
+        assert_eq!(pacer.poll(ms(origin, 30), FRAME), Pace::Wait);
+        assert_eq!(pacer.poll(ms(origin, 45), FRAME), Pace::Wait);
+        for k in 1..=3 {
+            assert_eq!(
+                pacer.poll(ms(origin, 55), 0),
+                Pace::Play {
+                    at: ms(origin, 20 * k)
+                }
+            );
+        }
+        // Ahead of real time now, the clock stays steady.
         assert_eq!(
-            paces[4..],
-            [Pace::Play {
-                at: ms(origin, 100)
-            }]
+            pacer.poll(ms(origin, 60), 0),
+            Pace::Play { at: ms(origin, 80) }
         );
     }
 
     #[test]
-    fn a_device_faster_than_real_time_does_not_run_the_clock_ahead() {
+    fn a_device_far_faster_than_real_time_does_not_run_the_clock_away() {
         let origin = Instant::now();
         let mut pacer = PlayoutPacer::new(PTIME, FRAME);
-        for _ in 0..10 {
+        for _ in 0..100 {
             match pacer.poll(origin, 0) {
-                Pace::Play { at } => assert!(at <= ms(origin, 20), "{:?}", at - origin),
+                Pace::Play { at } => assert!(at < origin + MAX_CATCH_UP, "{:?}", at - origin),
                 other => panic!("{other:?}"),
             }
         }
@@ -191,11 +214,9 @@ mod tests {
                 Pace::Play { .. } => panic!("the ring is full"),
             }
         }
-        // Frames due at 20, 40, 60 ms were each discarded a packet time late.
-        let expected: Vec<_> = [20, 40, 60, 80]
-            .into_iter()
-            .map(Duration::from_millis)
-            .collect();
+        // Frames due at 20 and 40 ms were each discarded three packet
+        // times late.
+        let expected: Vec<_> = [20, 40].into_iter().map(Duration::from_millis).collect();
         assert_eq!(discarded, expected);
     }
 }
