@@ -123,6 +123,9 @@ pub struct JitterBuffer {
     current_us: i64,
     /// Frames missed in a row with nothing held.
     misses: u32,
+    /// A frame went missing (lost, or not yet here): the least delay is
+    /// `min_delay_after_loss` from now on.
+    lost_one: bool,
     /// Frames before this timestamp are a DTMF event, not loss.
     silent_until: Option<i64>,
     last_shrink: Option<i64>,
@@ -165,6 +168,7 @@ impl JitterBuffer {
             target_us: micros(config.min_delay),
             current_us: 0,
             misses: 0,
+            lost_one: false,
             silent_until: None,
             last_shrink: None,
             far: None,
@@ -291,11 +295,14 @@ impl JitterBuffer {
     /// consumer's playout clock (once per packet time).
     pub fn pop(&mut self, now: Instant) -> Pop<'_> {
         let now_us = self.clock(now);
-        self.target_us = self.delay.target(
-            now_us,
-            micros(self.config.min_delay),
-            micros(self.config.max_delay),
-        );
+        let floor = if self.lost_one {
+            self.config.min_delay.max(self.config.min_delay_after_loss)
+        } else {
+            self.config.min_delay
+        };
+        self.target_us = self
+            .delay
+            .target(now_us, micros(floor), micros(self.config.max_delay));
         let base = self.delay.base().unwrap_or(0);
         if !self.playing {
             let Some(front) = self.packets.front() else {
@@ -369,10 +376,12 @@ impl JitterBuffer {
                 self.playing = false;
                 return Pop::Silence;
             }
+            self.lost_one = true;
             let next = (front.ts < following + self.frame_ts).then_some(front.payload.as_slice());
             return Pop::Missing { next };
         }
         self.misses += 1;
+        self.lost_one = true;
         if i64::from(self.misses) * self.frame_us > micros(self.config.idle_after) {
             self.playing = false;
             return Pop::Silence;

@@ -7,9 +7,12 @@ use super::super::error::MediaError;
 /// Settings of a [`JitterBuffer`](super::JitterBuffer).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct JitterConfig {
-    /// The least playout delay beyond the fastest path. At least one packet
-    /// time lets Opus FEC find the next packet when one is lost.
+    /// The least playout delay beyond the fastest path.
     pub min_delay: Duration,
+    /// The least playout delay once a packet went missing. A packet time
+    /// lets Opus FEC find the next packet when one is lost; a clean path
+    /// does without it.
+    pub min_delay_after_loss: Duration,
     /// The most playout delay the buffer will build up.
     pub max_delay: Duration,
     /// The most packets held.
@@ -33,6 +36,7 @@ impl Default for JitterConfig {
     fn default() -> Self {
         Self {
             min_delay: Duration::from_millis(20),
+            min_delay_after_loss: Duration::from_millis(20),
             max_delay: Duration::from_millis(400),
             max_packets: 64,
             quantile: 0.95,
@@ -48,8 +52,8 @@ impl JitterConfig {
     /// Checks that the settings can work together.
     pub fn validate(&self) -> Result<(), MediaError> {
         let error = |what| Err(MediaError::BadJitterConfig(what));
-        if self.min_delay > self.max_delay {
-            return error("min_delay exceeds max_delay");
+        if self.min_delay > self.max_delay || self.min_delay_after_loss > self.max_delay {
+            return error("min_delay or min_delay_after_loss exceeds max_delay");
         }
         if self.max_packets < 2 {
             return error("max_packets must be at least 2");

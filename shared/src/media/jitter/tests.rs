@@ -155,6 +155,28 @@ fn clean_path_plays_every_frame_in_order_at_the_target_delay() {
 }
 
 #[test]
+fn a_loss_raises_the_least_delay_to_its_after_loss_floor() {
+    let config = JitterConfig {
+        min_delay: Duration::from_millis(10),
+        min_delay_after_loss: Duration::from_millis(20),
+        ..JitterConfig::default()
+    };
+    let mut rig = Rig::new(config);
+    let clean = arrivals(50, 0, |_| 5);
+    rig.run(&clean, 0, 1000);
+    assert_eq!(rig.jb.target_delay(), Duration::from_millis(10));
+    // Packet 60 never comes.
+    let lossy: Vec<_> = arrivals(100, 0, |_| 5)
+        .into_iter()
+        .skip(50)
+        .filter(|(_, n)| *n != 60)
+        .collect();
+    let (played, _) = rig.run(&lossy, 1000, 2100);
+    assert_eq!(count(&played, |p| matches!(p, Played::Missing(_))), 1);
+    assert_eq!(rig.jb.target_delay(), Duration::from_millis(20));
+}
+
+#[test]
 fn reordered_packets_play_in_order() {
     let mut rig = Rig::new(JitterConfig::default());
     // Every fifth packet overtaken by the next one.
