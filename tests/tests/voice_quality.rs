@@ -10,25 +10,17 @@
 //!
 //! Each call runs in real time (the speech lasts about 11 s).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use e2e_tests::impair::{ImpairedPath, Impairment};
+use e2e_tests::speech::{g711_round_trip, mos, read_wav, reference, temp};
 use e2e_tests::{ANNA, BEN, HOME_IP, Handset, LAN_IP, account, start_gateway};
 use gateway::clock::Clock;
 use shared::hfa_engine::phone::PhoneTimers;
 use shared::hfa_engine::system::SystemTimers;
-use shared::media::Codec;
-use shared::media::coder::{Decoder, Encoder};
 use softphone::audio::{AudioEvent, WavBackend};
 use softphone::media::MediaOptions;
 use softphone::media::call::MediaReport;
-
-const SPEECH: &str = "The home worker's phone connects to the office over the internet. \
-    Every call runs through the company's system, which decides what the phone shows, \
-    and the voice travels as small packets twenty milliseconds apart.";
 
 /// The impaired path of the issue: 5 % random loss, 30 ms jitter.
 const IMPAIRMENT: Impairment = Impairment {
@@ -37,75 +29,6 @@ const IMPAIRMENT: Impairment = Impairment {
     jitter: Duration::from_millis(30),
     seed: 2026,
 };
-
-fn temp(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("voice-quality-{}-{name}", std::process::id()))
-}
-
-/// The reference speech, 8 kHz mono 16-bit, synthesised once per run with
-/// eSpeak NG and SoX (installed by `make deps`).
-fn reference() -> &'static (PathBuf, Vec<i16>) {
-    static REFERENCE: OnceLock<(PathBuf, Vec<i16>)> = OnceLock::new();
-    REFERENCE.get_or_init(|| {
-        let (raw, path) = (temp("espeak.wav"), temp("reference.wav"));
-        let spoke = Command::new("espeak-ng")
-            .args(["-v", "en-us", "-s", "150", "-w"])
-            .arg(&raw)
-            .arg(SPEECH)
-            .status();
-        assert!(
-            spoke.is_ok_and(|s| s.success()),
-            "espeak-ng is needed (make deps installs it)"
-        );
-        // Half a second of silence first, as a caller draws breath: the
-        // proxy drops a phone's first packets while it makes sure of their
-        // source (probation), and those should not be speech.
-        let converted = Command::new("sox")
-            .arg(&raw)
-            .args(["-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer"])
-            .arg(&path)
-            .args(["pad", "0.5", "0.5"])
-            .status();
-        assert!(
-            converted.is_ok_and(|s| s.success()),
-            "sox is needed (make deps installs it)"
-        );
-        let samples = read_wav(&path);
-        (path, samples)
-    })
-}
-
-fn read_wav(path: &Path) -> Vec<i16> {
-    let reader = hound::WavReader::open(path).expect("open a recording");
-    assert_eq!(reader.spec().sample_rate, 8000);
-    reader
-        .into_samples::<i16>()
-        .collect::<Result<_, _>>()
-        .expect("samples")
-}
-
-/// Narrowband PESQ, mapped to MOS-LQO (P.862.1).
-fn mos(reference: &[i16], degraded: &[i16]) -> f32 {
-    let raw = pesq::pesq_8k(reference, degraded).expect("PESQ scores the pair");
-    pesq::score::mos_lqo(f64::from(raw))
-}
-
-/// `samples` through a G.711 A-law encoder and decoder, in 20 ms frames.
-fn g711_round_trip(samples: &[i16]) -> Vec<i16> {
-    let mut encoder = Encoder::new(Codec::Pcma).expect("encoder");
-    let mut decoder = Decoder::new(Codec::Pcma).expect("decoder");
-    let mut out = Vec::with_capacity(samples.len());
-    let (mut payload, mut frame) = (Vec::new(), [0i16; 160]);
-    for chunk in samples.chunks(160) {
-        let mut input = [0i16; 160];
-        input[..chunk.len()].copy_from_slice(chunk);
-        payload.clear();
-        encoder.encode(&input, &mut payload).expect("encode");
-        decoder.decode(&payload, &mut frame).expect("decode");
-        out.extend_from_slice(&frame[..chunk.len()]);
-    }
-    out
-}
 
 /// What Ben records while Anna plays the reference to him; Anna's media to
 /// Ben crosses `impairment` when given.
@@ -197,7 +120,7 @@ fn through_impairment(reference: &[i16], impairment: Impairment, concealment: bo
 
     use rand::rngs::StdRng;
     use rand::{Rng, SeedableRng};
-    use shared::media::{Channel, MediaSession, SessionConfig};
+    use shared::media::{Channel, Codec, MediaSession, SessionConfig};
 
     let t0 = Instant::now();
     let mut sender = MediaSession::new(SessionConfig::new(Codec::Pcma, 1), t0, 1).expect("sender");

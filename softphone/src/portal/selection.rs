@@ -95,6 +95,9 @@ pub enum Status {
         server: ServerAddress,
     },
     Unavailable(Unavailable),
+    /// The gateway ended the session (the user logged in on another
+    /// device): no retry until the user asks for one.
+    LoggedOut(String),
     /// Every server tried failed; a retry follows.
     Failed(Vec<(Route, ServerAddress, ServerFailure)>),
 }
@@ -115,6 +118,7 @@ impl fmt::Display for Status {
             Self::Unavailable(Unavailable::MobileData) => {
                 f.write_str("Not registered: VoIP is not available on mobile data")
             }
+            Self::LoggedOut(reason) => write!(f, "Not registered: logged out: {reason}"),
             Self::Failed(failures) => {
                 f.write_str("Not registered: ")?;
                 for (index, (route, server, failure)) in failures.iter().enumerate() {
@@ -185,6 +189,8 @@ enum State {
     Failed {
         retry_at: Instant,
     },
+    /// Logged out by the gateway: waits for [`Selection::retry`].
+    LoggedOut,
 }
 
 /// The server selection engine.
@@ -238,6 +244,9 @@ impl Selection {
             return;
         }
         self.network = network;
+        if self.state == State::LoggedOut {
+            return;
+        }
         self.trigger_at = now;
         self.start(now);
     }
@@ -246,7 +255,7 @@ impl Selection {
     /// remote WiFi): register again through the same server, unless VoIP
     /// is unavailable here.
     pub fn address_changed(&mut self, now: Instant) {
-        if self.first_route().is_ok() {
+        if self.first_route().is_ok() && self.state != State::LoggedOut {
             self.trigger_at = now;
             self.start(now);
         }
@@ -262,7 +271,9 @@ impl Selection {
     pub fn set_flags(&mut self, now: Instant, flags: VoipFlags) {
         let before = self.first_route();
         self.flags = flags;
-        if self.first_route() == before && !matches!(self.state, State::Failed { .. }) {
+        if self.state == State::LoggedOut
+            || self.first_route() == before && !matches!(self.state, State::Failed { .. })
+        {
             return;
         }
         self.trigger_at = now;
@@ -278,10 +289,20 @@ impl Selection {
         }
     }
 
+    /// The gateway logged this session out because the user logged in on
+    /// another device. Logging straight back in would log that device out,
+    /// and so on for ever: stay unregistered until the user retries.
+    pub fn logged_out(&mut self, now: Instant, reason: String) {
+        self.state = State::LoggedOut;
+        self.trigger_at = now;
+        self.show(now, Status::LoggedOut(reason));
+    }
+
     /// Try again now rather than at the retry time (after the user
-    /// accepted a certificate, say); nothing unless every server failed.
+    /// accepted a certificate, or logged in again after being logged out);
+    /// nothing unless every server failed or the gateway logged us out.
     pub fn retry(&mut self, now: Instant) {
-        if matches!(self.state, State::Failed { .. }) {
+        if matches!(self.state, State::Failed { .. } | State::LoggedOut) {
             self.trigger_at = now;
             self.start(now);
         }
@@ -333,7 +354,7 @@ impl Selection {
         match self.state {
             State::Trying { deadline, .. } => Some(deadline),
             State::Failed { retry_at } => Some(retry_at),
-            State::Idle | State::Registered { .. } => None,
+            State::Idle | State::Registered { .. } | State::LoggedOut => None,
         }
     }
 

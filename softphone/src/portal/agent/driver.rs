@@ -395,11 +395,14 @@ impl Agent {
             }
             StreamEvent::Event(Event::Call(view)) => self.call_changed(view),
             StreamEvent::Event(Event::LoggedOut { reason }) => {
-                self.emit(AgentEvent::LoggedOut(reason));
+                self.emit(AgentEvent::LoggedOut(reason.clone()));
                 self.session = None;
                 self.refresh_at = None;
                 self.stop_media();
-                self.lost();
+                self.registered = None;
+                self.stream = None;
+                self.stream_down_since = None;
+                self.selection.logged_out(Self::now(), reason);
             }
             StreamEvent::Malformed(reason) => {
                 self.emit(AgentEvent::Notice(format!(

@@ -472,12 +472,21 @@ async fn logged_out_by_a_login_elsewhere_is_reported_and_the_media_stops() {
         })
         .await;
     assert_eq!(reason, "logged in elsewhere");
+    // It stays logged out rather than log the other device out in turn
+    // (the status comes at once, the media task's last report after it).
+    rig.status("Not registered: logged out: logged in elsewhere")
+        .await;
     rig.wait(|event| matches!(event, AgentEvent::Media(MediaReport::Stopped(_))).then_some(()))
         .await;
     // The call ended for Eve with Dan's session.
     let ended = eve.call(|view| view.state == CallState::Ended).await;
     assert_eq!(ended.reason.as_deref(), Some("Call ended"));
     rig.agent.stop().await;
+    assert_eq!(
+        rig.gateway.counts().sessions,
+        2,
+        "the other device's session (and Eve's) stay"
+    );
 }
 
 #[tokio::test]

@@ -255,3 +255,30 @@ fn a_lost_registration_registers_again() {
         ])
     );
 }
+
+#[test]
+fn logged_out_by_a_login_elsewhere_stays_out_until_the_user_retries() {
+    let mut rig = Rig::new(Network::CompanyWifi, flags(true, true), true);
+    let lan = rig.expect_register(Route::Lan);
+    rig.selection.registered(rig.now, lan);
+    rig.statuses();
+    rig.selection
+        .logged_out(rig.now, "logged in elsewhere".to_owned());
+    assert_eq!(
+        rig.statuses(),
+        lines(&[("Not registered: logged out: logged in elsewhere", 0)])
+    );
+    // No retry by itself, nor on a network or flag change: logging back in
+    // would log the other device out.
+    rig.advance(Duration::from_secs(600));
+    rig.selection.set_network(rig.now, Network::RemoteWifi);
+    rig.selection.address_changed(rig.now);
+    rig.selection.set_flags(rig.now, flags(true, false));
+    rig.selection.set_flags(rig.now, flags(true, true));
+    assert_eq!(rig.selection.poll_action(), None);
+    assert_eq!(rig.selection.poll_timeout(), None);
+    assert!(rig.statuses().is_empty());
+    // The user logs in again: through the server of the network it is on now.
+    rig.selection.retry(rig.now);
+    rig.expect_register(Route::Wan);
+}
