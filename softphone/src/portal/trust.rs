@@ -282,7 +282,8 @@ impl ServerCertVerifier for GatewayVerifier {
         match self.check(end_entity, intermediates, server_name, now) {
             Ok(()) => Ok(ServerCertVerified::assertion()),
             Err(refusal) => {
-                tracing::warn!("{refusal}");
+                // The caller reports it (status and exit): a log line would repeat it.
+                tracing::debug!("{refusal}");
                 let error = rustls::Error::Other(rustls::OtherError(Arc::new(refusal.clone())));
                 *self.refusal.lock().unwrap_or_else(PoisonError::into_inner) = Some(refusal);
                 Err(error)
