@@ -11,8 +11,9 @@
 //! depend on how TCP cut the stream. The same files seed the cargo-fuzz
 //! target (`fuzz/`, `cargo fuzz run hfa_decode shared/tests/corpus/hfa`).
 
-use std::fs;
-use std::path::PathBuf;
+mod support;
+
+use support::{Rng, corpus};
 
 use shared::hfa::{Codec, DecodeError, EncodeError, Frame, FrameDecoder, MAX_FRAME_LEN};
 
@@ -77,24 +78,6 @@ fn assert_round_trips(frame: &Frame) {
     }
 }
 
-fn corpus() -> Vec<(String, Vec<u8>)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/hfa");
-    let mut files: Vec<_> = fs::read_dir(&dir)
-        .expect("corpus directory")
-        .map(|entry| {
-            let path = entry.expect("directory entry").path();
-            let name = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .expect("UTF-8 name")
-                .to_owned();
-            (name, fs::read(&path).expect("readable"))
-        })
-        .collect();
-    files.sort();
-    files
-}
-
 const CHUNKINGS: [&[usize]; 8] = [
     &[usize::MAX],
     &[1],
@@ -108,7 +91,7 @@ const CHUNKINGS: [&[usize]; 8] = [
 
 #[test]
 fn every_corpus_file_gives_its_expected_outcome_in_every_chunking() {
-    let files = corpus();
+    let files = corpus("hfa");
     assert!(files.len() >= 60, "corpus has {} files", files.len());
     for (name, bytes) in files {
         let whole = feed(&bytes, CHUNKINGS[0]);
@@ -129,26 +112,6 @@ fn every_corpus_file_gives_its_expected_outcome_in_every_chunking() {
         } else {
             panic!("corpus file {name} has no ok-/err-/partial- prefix");
         }
-    }
-}
-
-/// xorshift64*: a tiny seeded generator, so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
-    fn byte(&mut self) -> u8 {
-        self.next() as u8
     }
 }
 
@@ -180,7 +143,7 @@ fn mutate(rng: &mut Rng, bytes: &mut Vec<u8>, other: &[u8]) {
 
 #[test]
 fn mutated_frames_never_panic_and_decode_the_same_in_any_chunking() {
-    let seeds: Vec<Vec<u8>> = corpus().into_iter().map(|(_, bytes)| bytes).collect();
+    let seeds: Vec<Vec<u8>> = corpus("hfa").into_iter().map(|(_, bytes)| bytes).collect();
     let mut rng = Rng(0x5eed_1234_abcd_0001);
     let mut decoded = 0;
     for _ in 0..20_000 {

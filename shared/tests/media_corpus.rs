@@ -11,8 +11,10 @@
 //! The same files seed the cargo-fuzz target (`fuzz/`,
 //! `cargo fuzz run media_rtp ../shared/tests/corpus/media`).
 
-use std::fs;
-use std::path::PathBuf;
+mod support;
+
+use support::{Rng, corpus};
+
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
@@ -25,24 +27,6 @@ const CODECS: [Codec; 4] = [
     Codec::Opus(OpusBandwidth::Narrowband),
     Codec::Opus(OpusBandwidth::Wideband),
 ];
-
-fn corpus() -> Vec<(String, Vec<u8>)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/media");
-    let mut files: Vec<_> = fs::read_dir(&dir)
-        .expect("corpus directory")
-        .map(|entry| {
-            let path = entry.expect("directory entry").path();
-            let name = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .expect("UTF-8 name")
-                .to_owned();
-            (name, fs::read(&path).expect("readable"))
-        })
-        .collect();
-    files.sort();
-    files
-}
 
 /// The parsers on one datagram: a parsed RTP packet writes back to the same
 /// header and payload; nothing panics. Returns whether RTP and RTCP parsed.
@@ -112,7 +96,7 @@ impl Rig {
 
 #[test]
 fn every_corpus_file_parses_as_its_name_says() {
-    let files = corpus();
+    let files = corpus("media");
     assert!(files.len() >= 40, "corpus has {} files", files.len());
     for (name, bytes) in &files {
         let (rtp_ok, rtcp_ok) = check_parsers(bytes);
@@ -135,7 +119,7 @@ fn every_corpus_file_parses_as_its_name_says() {
 fn corpus_files_into_sessions_of_every_codec() {
     for codec in CODECS {
         let mut rig = Rig::new(codec);
-        for (name, bytes) in corpus() {
+        for (name, bytes) in corpus("media") {
             rig.feed(&bytes, name.starts_with("rtp-"), Duration::from_millis(7));
             rig.feed(&bytes, !name.starts_with("rtp-"), Duration::from_millis(7));
         }
@@ -145,22 +129,6 @@ fn corpus_files_into_sessions_of_every_codec() {
             "{codec:?}: {stats:?}"
         );
         assert!(stats.received > 0, "{codec:?}: {stats:?}");
-    }
-}
-
-/// xorshift64*: a tiny seeded generator, so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
     }
 }
 
@@ -193,7 +161,7 @@ fn mutate(rng: &mut Rng, bytes: &mut Vec<u8>, other: &[u8]) {
 
 #[test]
 fn mutated_datagrams_never_panic_and_sessions_keep_counting() {
-    let seeds: Vec<(String, Vec<u8>)> = corpus();
+    let seeds: Vec<(String, Vec<u8>)> = corpus("media");
     let mut rng = Rng(0x5eed_4d45_4449_4101);
     let mut rigs: Vec<Rig> = CODECS.iter().map(|&c| Rig::new(c)).collect();
     let (mut rtp_parsed, mut rtcp_parsed) = (0, 0);

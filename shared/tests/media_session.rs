@@ -4,6 +4,10 @@
 //! real time: the clock is an `Instant` advanced by hand, one millisecond
 //! per step.
 
+mod support;
+
+use support::Rng;
+
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -14,22 +18,6 @@ use shared::media::{
 };
 
 const PTIME_MS: u64 = 20;
-
-/// xorshift64*: a tiny seeded generator, so every run is the same.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
 
 /// What the network does to each datagram of one direction.
 #[derive(Clone, Copy)]

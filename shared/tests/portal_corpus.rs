@@ -7,32 +7,15 @@
 //! files seed the cargo-fuzz target (`fuzz/`,
 //! `cargo fuzz run portal_json ../shared/tests/corpus/portal`).
 
+mod support;
+
+use support::{Rng, corpus};
+
 mod portal_check;
-
-use std::fs;
-use std::path::PathBuf;
-
-fn corpus() -> Vec<(String, Vec<u8>)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/portal");
-    let mut files: Vec<_> = fs::read_dir(&dir)
-        .expect("corpus directory")
-        .map(|entry| {
-            let path = entry.expect("directory entry").path();
-            let name = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .expect("UTF-8 name")
-                .to_owned();
-            (name, fs::read(&path).expect("readable"))
-        })
-        .collect();
-    files.sort();
-    files
-}
 
 #[test]
 fn every_seed_parses_as_its_name_says() {
-    let files = corpus();
+    let files = corpus("portal");
     assert!(files.len() >= 10);
     for (name, bytes) in files {
         let accepted = portal_check::check(&bytes);
@@ -42,22 +25,6 @@ fn every_seed_parses_as_its_name_says() {
             assert!(name.starts_with("err-"), "{name}: say ok- or err-");
             assert_eq!(accepted, 0, "{name} parsed");
         }
-    }
-}
-
-/// xorshift64*: a tiny seeded generator, so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
     }
 }
 
@@ -82,7 +49,7 @@ fn mutate(rng: &mut Rng, bytes: &mut Vec<u8>, other: &[u8]) {
 
 #[test]
 fn mutated_bodies_never_panic_and_round_trip_when_they_parse() {
-    let seeds = corpus();
+    let seeds = corpus("portal");
     let mut rng = Rng(0x5eed_504f_5254_414c);
     let mut parsed = 0;
     for _ in 0..20_000 {
