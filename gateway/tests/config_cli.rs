@@ -9,7 +9,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use config_support::{TempDir, assert_no_secret, base_toml};
+use config_support::{assert_no_secret, base_toml, temp_dir};
 use gateway::config::{self, ConfigError, embedded};
 
 fn gateway(args: &[&str]) -> Output {
@@ -40,7 +40,7 @@ fn passwords_in(path: &Path) -> Vec<String> {
 
 #[test]
 fn init_writes_a_private_commented_config_that_passes_check_config() {
-    let dir = TempDir::new("init");
+    let dir = temp_dir("init");
     let file = dir.path().join("gateway.toml");
     let path = file.to_str().expect("utf-8 path");
 
@@ -66,7 +66,7 @@ fn init_writes_a_private_commented_config_that_passes_check_config() {
 
 #[test]
 fn init_refuses_to_overwrite_unless_forced() {
-    let dir = TempDir::new("overwrite");
+    let dir = temp_dir("overwrite");
     let file = dir.path().join("gateway.toml");
     let path = file.to_str().expect("utf-8 path");
     fs::write(&file, "keep me").expect("write");
@@ -93,7 +93,7 @@ fn init_refuses_to_overwrite_unless_forced() {
 
 #[test]
 fn check_config_exits_non_zero_with_one_error_per_line() {
-    let dir = TempDir::new("check");
+    let dir = temp_dir("check");
     let file = dir.path().join("bad.toml");
     let bad = base_toml()
         .replace("\"LAN2\"", "\"LAN1\"")
@@ -127,7 +127,7 @@ fn check_config_exits_non_zero_with_one_error_per_line() {
 
 #[test]
 fn the_embedded_default_validates_with_stable_generated_passwords() {
-    let dir = TempDir::new("embedded");
+    let dir = temp_dir("embedded");
     let data_dir = dir.path().join("data/gateway");
 
     let first = embedded::load(&data_dir).expect("embedded default validates");

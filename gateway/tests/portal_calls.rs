@@ -9,12 +9,13 @@ use std::time::Duration;
 
 use portal_support::{
     App, DAN, EVE, Events, HOME_IP, LAN_IP, Rig, TempDir, office, pcma, stored_certificate,
+    temp_dir,
 };
 use shared::portal::{CallState, CallView, Event};
 
 /// Two registered apps with open streams, past their first events.
 async fn two_apps(tag: &str, dan_from: std::net::IpAddr) -> (Rig, TempDir, [(App, Events); 2]) {
-    let dir = TempDir::new(tag);
+    let dir = temp_dir(tag);
     let rig = Rig::start(office(dir.path(), "")).await;
     let certificate = stored_certificate(dir.path());
     let mut dan = rig.app_trusting(dan_from, &certificate);
@@ -285,7 +286,7 @@ fn rtp_packet(sequence: u16) -> Vec<u8> {
 #[tokio::test]
 async fn rtcp_reaches_the_port_above_the_announced_rtp_port_in_the_lan_and_from_home() {
     for (tag, from) in [("rtcp-lan", LAN_IP), ("rtcp-home", HOME_IP)] {
-        let dir = TempDir::new(tag);
+        let dir = temp_dir(tag);
         let rig = Rig::start(office(dir.path(), "")).await;
         let mut app = rig.app_trusting(from, &stored_certificate(dir.path()));
         app.login(DAN).await.expect("logged in");

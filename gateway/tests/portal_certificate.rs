@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use gateway::config::{self, ConfigError};
 use gateway::portal::tls::{KEY_FILE, fingerprint};
-use portal_support::{DAN, LAN_IP, Rig, TempDir, office, stored_certificate};
+use portal_support::{DAN, LAN_IP, Rig, TempDir, office, stored_certificate, temp_dir};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::rustls::pki_types::CertificateDer;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
@@ -23,7 +23,7 @@ fn der_of(pem: &[u8]) -> Vec<u8> {
 
 #[tokio::test]
 async fn the_generated_certificate_is_kept_across_restarts() {
-    let dir = TempDir::new("cert-restart");
+    let dir = temp_dir("cert-restart");
     let rig = Rig::start(office(dir.path(), "")).await;
     let first = rig
         .gateway
@@ -73,7 +73,7 @@ fn portal_section(certificate: &std::path::Path, key: &std::path::Path) -> Strin
 
 #[tokio::test]
 async fn the_administrators_certificate_is_served_when_configured() {
-    let dir = TempDir::new("cert-admin");
+    let dir = temp_dir("cert-admin");
     let (certificate, key) = admin_pems();
     let (certificate_path, key_path) = (dir.path().join("own.crt"), dir.path().join("own.key"));
     std::fs::write(&certificate_path, &certificate).expect("write");
@@ -97,7 +97,7 @@ async fn the_administrators_certificate_is_served_when_configured() {
 
 #[tokio::test]
 async fn a_peer_that_does_not_speak_tls_loses_only_its_connection() {
-    let dir = TempDir::new("cert-garbage");
+    let dir = temp_dir("cert-garbage");
     let rig = Rig::start(office(dir.path(), "")).await;
     let mut plain = tokio::net::TcpStream::connect(rig.addr)
         .await
@@ -147,7 +147,7 @@ fn errors_of(extra: &str, dir: &TempDir) -> Vec<String> {
 
 #[test]
 fn the_portal_section_is_checked_with_the_field_the_value_and_the_rule() {
-    let dir = TempDir::new("cert-config");
+    let dir = temp_dir("cert-config");
     // The office as text, to append a [portal] section to.
     let base = r#"
 [system]

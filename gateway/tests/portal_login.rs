@@ -7,13 +7,13 @@ mod portal_support;
 use std::time::Duration;
 
 use portal_support::{
-    ANNA, DAN, LAN_IP, MAX_FAILURES, Rig, TempDir, android, office, stored_certificate,
+    ANNA, DAN, LAN_IP, MAX_FAILURES, Rig, TempDir, android, office, stored_certificate, temp_dir,
 };
 use reqwest::StatusCode;
 use shared::portal::{ErrorCode, Event, Session};
 
 async fn rig(tag: &str) -> (Rig, TempDir) {
-    let dir = TempDir::new(tag);
+    let dir = temp_dir(tag);
     (Rig::start(office(dir.path(), "")).await, dir)
 }
 

@@ -5,12 +5,13 @@ mod portal_support;
 
 use portal_support::{
     DAN, GINA, HOME_IP, LAN_IP, Rig, TempDir, android, codec, office, pcma, stored_certificate,
+    temp_dir,
 };
 use reqwest::StatusCode;
 use shared::portal::{AppInfo, ErrorCode, Event, RegistrationState};
 
 async fn rig(tag: &str) -> (Rig, TempDir) {
-    let dir = TempDir::new(tag);
+    let dir = temp_dir(tag);
     (Rig::start(office(dir.path(), "")).await, dir)
 }
 

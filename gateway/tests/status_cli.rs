@@ -5,11 +5,11 @@ mod config_support;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use config_support::{PASSWORDS, TempDir};
+use config_support::{PASSWORDS, temp_dir};
 
 #[test]
 fn status_reports_phones_calls_and_proxy_channels() {
-    let dir = TempDir::new("status");
+    let dir = temp_dir("status");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")

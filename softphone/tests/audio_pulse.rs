@@ -57,15 +57,15 @@ fn tone_through_a_pulseaudio_null_sink() {
         );
         return;
     }
-    let dir = TempDir::new();
-    let (out_path, err_path) = (dir.0.join("child.out"), dir.0.join("child.err"));
+    let dir = temp_dir("dir");
+    let (out_path, err_path) = (dir.path().join("child.out"), dir.path().join("child.err"));
     let mut child = Command::new(std::env::current_exe().expect("test binary"))
         .args([CHILD_TEST, "--exact", "--ignored", "--nocapture"])
         .env(
             "PULSE_SERVER",
-            format!("unix:{}", dir.0.join("native").display()),
+            format!("unix:{}", dir.path().join("native").display()),
         )
-        .env(CHILD_DIR, &dir.0)
+        .env(CHILD_DIR, dir.path())
         .stdout(std::fs::File::create(&out_path).expect("child stdout"))
         .stderr(std::fs::File::create(&err_path).expect("child stderr"))
         .spawn()
@@ -89,7 +89,7 @@ fn tone_through_a_pulseaudio_null_sink() {
         status.is_some_and(|status| status.success()) && stdout.contains("1 passed"),
         "child run failed ({status:?}, killed after {CHILD_TIMEOUT:?} if None):\n\
          {stdout}\n{stderr}\ndaemon log:\n{}",
-        std::fs::read_to_string(dir.0.join("daemon.log")).unwrap_or_default()
+        std::fs::read_to_string(dir.path().join("daemon.log")).unwrap_or_default()
     );
 }
 
@@ -369,35 +369,12 @@ impl Drop for Recorder {
 
 /// The daemon's directory (socket, log); removed on drop, after killing any
 /// daemon a crashed child run left behind.
-struct TempDir(PathBuf);
+use tempfile::TempDir;
 
-impl TempDir {
-    fn new() -> Self {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or_default();
-        let dir =
-            std::env::temp_dir().join(format!("softphone-pulse-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        Self(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        for entry in std::fs::read_dir(&self.0).into_iter().flatten().flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if let Some(pid) = name
-                .strip_prefix("daemon.")
-                .and_then(|n| n.strip_suffix(".pid"))
-            {
-                let _ = Command::new("kill")
-                    .args(["-9", pid])
-                    .stderr(Stdio::null())
-                    .status();
-            }
-        }
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// A temporary directory for `tag`, removed on drop.
+fn temp_dir(tag: &str) -> TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("softphone-pulse-{tag}-"))
+        .tempdir()
+        .expect("create a temporary directory")
 }

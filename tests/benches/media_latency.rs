@@ -51,7 +51,7 @@ use tokio::runtime::{Builder, Runtime};
 use args::Args;
 use clicks::Clicks;
 use common::cli;
-use common::office::TempDir;
+use common::office::temp_dir;
 use latency::Direct;
 
 /// The gateway and the phones on runtimes of their own, so that the
@@ -117,7 +117,7 @@ fn bench(args: &Args) -> anyhow::Result<()> {
 }
 
 fn latency_part(runtimes: &Runtimes, args: &Args) -> anyhow::Result<report::Latency> {
-    let dir = TempDir::new("media_latency")?;
+    let dir = temp_dir("media_latency")?;
     let narrow = Clicks::new(8000, args.clicks, args.click_interval());
     let wide = Clicks::new(16_000, args.clicks, args.click_interval());
     // Columns: the baseline, the stack in G.711 and in Opus, the floor; the

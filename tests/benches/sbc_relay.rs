@@ -117,7 +117,7 @@ fn bench(args: &Args) -> anyhow::Result<()> {
     };
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let sbc = Sbc::start_with_workers(config, workers)?;
-    let log_dir = common::office::TempDir::new("sbc_relay")?;
+    let log_dir = common::office::temp_dir("sbc_relay")?;
     let mut engine = if args.no_rtpengine {
         None
     } else {

@@ -4,7 +4,6 @@
 //! forward for the WAN address, and a LAN server that never answers.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -29,29 +28,14 @@ pub const MAX_FAILURES: u32 = 3;
 /// the company LAN 127.0.0.0/24, reachable on loopback.
 pub const WAN_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 2, 1));
 
-/// A temporary directory, removed on drop.
-pub struct TempDir(PathBuf);
+pub use tempfile::TempDir;
 
-impl TempDir {
-    pub fn new(tag: &str) -> Self {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let path =
-            std::env::temp_dir().join(format!("e2e-portal-{tag}-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("create a temporary directory");
-        Self(path)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// A temporary directory for `tag`, removed on drop.
+pub fn temp_dir(tag: &str) -> TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("e2e-portal-{tag}-"))
+        .tempdir()
+        .expect("create a temporary directory")
 }
 
 /// The office gateway with HFA and the portal server on loopback (real
@@ -67,7 +51,7 @@ pub struct PortalOffice {
 
 impl PortalOffice {
     pub async fn start(timers: SystemTimers) -> Self {
-        let data = TempDir::new("gateway");
+        let data = temp_dir("gateway");
         let system = format!("data_dir = \"{}\"", data.path().display());
         let tail = format!("[security]\nmax_failed_attempts = {MAX_FAILURES}\n");
         let options = StartOptions {

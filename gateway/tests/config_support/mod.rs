@@ -4,9 +4,6 @@
 //! Each test crate uses a different subset of these helpers.
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use gateway::config::{self, Config, ConfigError, Secret, ValidatedConfig};
 
 /// The strong, individual passwords of the base clients 201, 202, 203, 210.
@@ -114,26 +111,12 @@ pub fn assert_no_secret(text: &str, extra: &[&str]) {
     }
 }
 
-/// A temporary directory, removed on drop.
-pub struct TempDir(PathBuf);
+pub use tempfile::TempDir;
 
-impl TempDir {
-    pub fn new(tag: &str) -> Self {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!("gateway-{tag}-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("create temp dir");
-        Self(path)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// A temporary directory for `tag`, removed on drop.
+pub fn temp_dir(tag: &str) -> TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("gateway-{tag}-"))
+        .tempdir()
+        .expect("create a temporary directory")
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 
 use super::child::ServerChild;
-use super::office::{self, Phone, TempDir};
+use super::office::{self, Phone, TempDir, temp_dir};
 use super::procfs::Usage;
 
 /// How long a server may take to start (a config of 10,000 clients is
@@ -79,7 +79,7 @@ impl GatewayChild {
     /// 127.0.0.1) and runs `binary run --config FILE` with `RUST_LOG=warn`,
     /// its log in a file; returns once it listens.
     pub fn start(binary: &Path, phones: &[Phone], label: &str) -> anyhow::Result<Self> {
-        let dir = TempDir::new(label)?;
+        let dir = temp_dir(label)?;
         let config = dir.path().join("gateway.toml");
         std::fs::write(&config, office::config_toml(phones, office::free_port()?))?;
         let log = dir.path().join("gateway.log");

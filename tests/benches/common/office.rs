@@ -8,10 +8,7 @@
 
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
 
-use anyhow::Context as _;
 use gateway::config::secret::generate_password;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -124,29 +121,11 @@ fn toml_string(text: &str) -> String {
 
 /// A fresh directory under the system's temp dir, removed (with its
 /// contents) on drop.
-#[derive(Debug)]
-pub struct TempDir(PathBuf);
+pub use tempfile::TempDir;
 
-impl TempDir {
-    pub fn new(label: &str) -> anyhow::Result<Self> {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let unique = format!(
-            "{label}-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
-        let path = std::env::temp_dir().join(unique);
-        std::fs::create_dir(&path).with_context(|| format!("cannot create {}", path.display()))?;
-        Ok(Self(path))
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// A temporary directory for `tag`, removed on drop.
+pub fn temp_dir(tag: &str) -> std::io::Result<TempDir> {
+    tempfile::Builder::new()
+        .prefix(&format!("bench-{tag}-"))
+        .tempdir()
 }

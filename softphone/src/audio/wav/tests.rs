@@ -1,4 +1,4 @@
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::*;
@@ -6,29 +6,14 @@ use crate::audio::tone::{dominant_frequency, loud_span, sine};
 use crate::audio::{AudioEvent, AudioStreams};
 
 /// A scratch directory removed when the test ends.
-struct TempDir(PathBuf);
+use tempfile::TempDir;
 
-impl TempDir {
-    fn new(test: &str) -> Self {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or_default();
-        let dir =
-            std::env::temp_dir().join(format!("softphone-{test}-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        Self(dir)
-    }
-
-    fn file(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// A temporary directory for `tag`, removed on drop.
+fn temp_dir(tag: &str) -> TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("softphone-wav-{tag}-"))
+        .tempdir()
+        .expect("create a temporary directory")
 }
 
 fn write_wav(path: &Path, rate: u32, channels: u16, samples: &[i16]) {
@@ -74,8 +59,8 @@ fn wait_for(streams: &mut AudioStreams, wanted: &AudioEvent) {
 
 #[test]
 fn play_sends_the_file_in_order_in_real_time_then_silence() {
-    let dir = TempDir::new("wav-play");
-    let path = dir.file("play.wav");
+    let dir = temp_dir("wav-play");
+    let path = dir.path().join("play.wav");
     let ramp: Vec<i16> = (1..=1000).map(|n| n * 7 - 3500).collect();
     write_wav(&path, 8000, 1, &ramp);
     let mut backend = WavBackend {
@@ -96,8 +81,8 @@ fn play_sends_the_file_in_order_in_real_time_then_silence() {
 
 #[test]
 fn record_writes_what_is_heard_at_the_codec_rate() {
-    let dir = TempDir::new("wav-record");
-    let path = dir.file("heard.wav");
+    let dir = temp_dir("wav-record");
+    let path = dir.path().join("heard.wav");
     let mut backend = WavBackend {
         play: None,
         record: Some(path.clone()),
@@ -131,12 +116,12 @@ fn record_writes_what_is_heard_at_the_codec_rate() {
 
 #[test]
 fn files_at_other_rates_and_layouts_keep_their_pitch() {
-    let dir = TempDir::new("wav-rates");
-    let stereo_path = dir.file("stereo-44k1.wav");
+    let dir = temp_dir("wav-rates");
+    let stereo_path = dir.path().join("stereo-44k1.wav");
     let tone = sine(44100, 1000.0, 12000.0, 22050);
     let stereo: Vec<i16> = tone.iter().flat_map(|&s| [s, s]).collect();
     write_wav(&stereo_path, 44100, 2, &stereo);
-    let float_path = dir.file("float-48k.wav");
+    let float_path = dir.path().join("float-48k.wav");
     let spec = hound::WavSpec {
         channels: 1,
         sample_rate: 48000,
@@ -192,9 +177,9 @@ fn null_backend_is_silence_in_real_time_and_has_no_devices() {
 
 #[test]
 fn unusable_files_and_configurations_are_errors() {
-    let dir = TempDir::new("wav-errors");
+    let dir = temp_dir("wav-errors");
     let mut missing = WavBackend {
-        play: Some(dir.file("missing.wav")),
+        play: Some(dir.path().join("missing.wav")),
         record: None,
     };
     let error = missing
@@ -203,7 +188,7 @@ fn unusable_files_and_configurations_are_errors() {
     assert!(matches!(error, AudioError::Wav { .. }), "{error}");
     let mut nowhere = WavBackend {
         play: None,
-        record: Some(dir.file("no/such/dir/out.wav")),
+        record: Some(dir.path().join("no/such/dir/out.wav")),
     };
     assert!(nowhere.start(AudioConfig::for_rate(8000)).is_err());
     let error = NullBackend
