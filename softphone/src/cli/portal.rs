@@ -40,7 +40,8 @@ pub enum PortalCommand {
     /// Walk through the guide's network changes (company WiFi, remote WiFi
     /// with "Use VoIP in remote WiFi networks" off, then on, mobile data,
     /// company WiFi again), printing each status with its re-registration
-    /// time.
+    /// time; with --call, carry a call from the company WiFi to a remote
+    /// WiFi and show that it survives.
     DemoSwitch(DemoArgs),
 }
 
@@ -137,6 +138,22 @@ pub struct DemoArgs {
     /// server.
     #[arg(long)]
     pub lan_unreachable: bool,
+    /// Dial NUMBER in the company WiFi (with "Use VoIP in remote WiFi
+    /// networks" on), move to a remote WiFi with the call up and show that
+    /// it survives (re-registered via WAN, media still received), then hang
+    /// up and walk on; exits non-zero if the call did not survive. E.g.
+    /// '*98', the echo test.
+    #[arg(long, value_name = "NUMBER", value_parser = parse_number)]
+    pub call: Option<String>,
+    /// The call's audio; without --play, --record, --input or --output no
+    /// sound device is used.
+    #[command(flatten)]
+    pub audio: AudioArgs,
+}
+
+/// A number to dial: dial-pad characters, as `portal call` takes them.
+fn parse_number(text: &str) -> Result<String, String> {
+    Plan::call(text, Duration::ZERO).map(|_| text.to_owned())
 }
 
 fn parse_network(text: &str) -> Result<Network, String> {
@@ -204,7 +221,8 @@ impl PortalArgs {
 pub async fn run(command: PortalCommand) -> ExitCode {
     let env_password = std::env::var(PASSWORD_ENV).ok();
     if let PortalCommand::Call(PortalCallArgs { audio, .. })
-    | PortalCommand::Answer(PortalAnswerArgs { audio, .. }) = &command
+    | PortalCommand::Answer(PortalAnswerArgs { audio, .. })
+    | PortalCommand::DemoSwitch(DemoArgs { audio, .. }) = &command
         && audio.opus
     {
         return usage(G711_ONLY);
@@ -274,7 +292,8 @@ async fn run_demo(demo: DemoArgs, env_password: Option<String>) -> ExitCode {
         company: demo.settings.bind,
         home: demo.home_bind,
     };
-    match session::demo(settings, no_audio(), binds, AgentTimers::default()).await {
+    let media = demo_media(&demo.audio);
+    match session::demo(settings, media, binds, demo.call, AgentTimers::default()).await {
         Ok(_) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("softphone: {message}");
@@ -285,6 +304,22 @@ async fn run_demo(demo: DemoArgs, env_password: Option<String>) -> ExitCode {
 
 fn no_audio() -> MediaOptions {
     MediaOptions::g711(Box::new(NullBackend))
+}
+
+/// The demo's media: no sound device unless an audio option names a file
+/// or a device (a demo runs headless).
+fn demo_media(audio: &AudioArgs) -> MediaOptions {
+    if audio.play.is_some()
+        || audio.record.is_some()
+        || audio.input.is_some()
+        || audio.output.is_some()
+    {
+        audio.media()
+    } else {
+        let mut media = no_audio();
+        media.advertise = audio.advertise;
+        media
+    }
 }
 
 fn usage(message: &str) -> ExitCode {

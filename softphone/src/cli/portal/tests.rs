@@ -167,6 +167,57 @@ fn demo_switch_takes_both_binds_and_can_silence_the_lan_server() {
     assert!(demo.lan_unreachable);
 }
 
+#[test]
+fn demo_switch_takes_a_number_to_call_and_the_audio_options() {
+    let Ok(PortalCommand::DemoSwitch(demo)) = parse(&with_account(&["demo-switch", "--pin", FP]))
+    else {
+        panic!("demo-switch parses");
+    };
+    assert_eq!(demo.call, None, "no call unless asked");
+    let Ok(PortalCommand::DemoSwitch(demo)) = parse(&with_account(&[
+        "demo-switch",
+        "--call",
+        "*98",
+        "--home-bind",
+        "127.0.1.20",
+        "--record",
+        "heard.wav",
+        "--pin",
+        FP,
+    ])) else {
+        panic!("demo-switch --call parses");
+    };
+    assert_eq!(demo.call.as_deref(), Some("*98"));
+    assert_eq!(demo.audio.record, Some(PathBuf::from("heard.wav")));
+    let error = parse(&with_account(&[
+        "demo-switch",
+        "--call",
+        "21x",
+        "--pin",
+        FP,
+    ]))
+    .expect_err("not a number to dial");
+    assert!(
+        error.to_string().contains("not a number to dial"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn opus_in_the_demo_is_refused_as_a_usage_error() {
+    let Ok(command) = parse(&with_account(&[
+        "demo-switch",
+        "--call",
+        "*98",
+        "--opus",
+        "--pin",
+        FP,
+    ])) else {
+        panic!("demo-switch parses");
+    };
+    assert_eq!(run(command).await, ExitCode::from(EXIT_USAGE));
+}
+
 #[tokio::test]
 async fn opus_is_refused_as_a_usage_error() {
     let Ok(command) = parse(&with_account(&["call", "201", "--opus", "--pin", FP])) else {
