@@ -331,6 +331,7 @@ fn list_devices() -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// A usage error: the message on stderr, exit code 2.
 fn usage(message: &str) -> ExitCode {
     eprintln!("softphone: {message}");
     ExitCode::from(EXIT_USAGE)

@@ -12,7 +12,7 @@ use std::time::Duration;
 use clap::{Args as ClapArgs, Subcommand};
 use shared::secret::Secret;
 
-use super::{AudioArgs, EXIT_CALL_FAILED, EXIT_DECLINED, EXIT_USAGE};
+use super::{AudioArgs, EXIT_CALL_FAILED, EXIT_DECLINED, usage};
 use crate::audio::NullBackend;
 use crate::hfa::call_flow::{Outcome, Plan};
 use crate::media::MediaOptions;
@@ -320,11 +320,6 @@ fn demo_media(audio: &AudioArgs) -> MediaOptions {
         media.advertise = audio.advertise;
         media
     }
-}
-
-fn usage(message: &str) -> ExitCode {
-    eprintln!("softphone: {message}");
-    ExitCode::from(EXIT_USAGE)
 }
 
 /// The exit code of how a session ended, with its reason on stderr.

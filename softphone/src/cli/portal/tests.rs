@@ -3,7 +3,7 @@
 use clap::Parser;
 
 use super::*;
-use crate::cli::{Args, Command};
+use crate::cli::{Args, Command, EXIT_USAGE};
 
 const FP: &str = "ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89";
 
