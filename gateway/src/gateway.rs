@@ -18,6 +18,7 @@ use crate::clock::Clock;
 use crate::config::RtpRange;
 use crate::config::ValidatedConfig;
 use crate::hfa::{HfaServer, HfaState};
+use crate::lockout::{LockoutPolicy, LoginGuard};
 use crate::media::ServiceMedia;
 use crate::portal::{self, PortalServer, PortalState, TlsError};
 use crate::sbc::{Sbc, SbcConfig};
@@ -102,6 +103,9 @@ impl Gateway {
         );
         let idle_task = tokio::spawn(end_idle_calls(sbc.idle(), calls.clone()));
         let timers_task = tokio::spawn(calls.clone().run_timers());
+        // One lockout record for HFA and the portal: a guesser gets the
+        // same few attempts whichever port it tries.
+        let guard = LoginGuard::shared(LockoutPolicy::from_settings(config.lockout()));
         let portal_server = match options.portal_listen {
             Some(addr) => {
                 let tls = portal::tls::setup(&config, addr)?;
@@ -110,6 +114,7 @@ impl Gateway {
                     options.clock.clone(),
                     calls.clone(),
                     tls.fingerprint.clone(),
+                    guard.clone(),
                 ));
                 let server = PortalServer::bind(addr, &tls, state.clone()).await?;
                 tracing::info!(
@@ -126,6 +131,7 @@ impl Gateway {
             options.timers,
             options.clock,
             calls.clone(),
+            guard,
         ));
         let server = HfaServer::bind(listen, hfa.clone()).await?;
         let hfa_addr = server.local_addr()?;

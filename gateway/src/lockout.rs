@@ -85,6 +85,11 @@ impl std::fmt::Display for Lockout {
     }
 }
 
+/// One [`LoginGuard`] for every way in (HFA registrations and myPortal to
+/// go logins), so a guesser gets the same few attempts whichever port it
+/// tries.
+pub type SharedLoginGuard = std::sync::Arc<std::sync::Mutex<LoginGuard>>;
+
 /// Tracks failed logins per source and per subscriber.
 #[derive(Debug)]
 pub struct LoginGuard {
@@ -94,6 +99,19 @@ pub struct LoginGuard {
 }
 
 impl LoginGuard {
+    /// A guard to share between the HFA registrar and the portal logins.
+    pub fn shared(policy: LockoutPolicy) -> SharedLoginGuard {
+        std::sync::Arc::new(std::sync::Mutex::new(Self::new(policy)))
+    }
+
+    /// Takes the lock of a shared guard. Every update completes under it,
+    /// so a poisoned lock is taken over.
+    pub fn lock(shared: &SharedLoginGuard) -> std::sync::MutexGuard<'_, Self> {
+        shared
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     pub fn new(policy: LockoutPolicy) -> Self {
         Self {
             policy,

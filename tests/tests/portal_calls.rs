@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use e2e_tests::portal::{App, AppEvents, MAX_FAILURES, PortalOffice};
 use e2e_tests::speech::{g711_round_trip, mos, read_wav, reference, temp};
-use e2e_tests::{BEN, DAN, HOME_IP, Handset, LAN_IP, account};
-use shared::hfa_engine::phone::PhoneTimers;
+use e2e_tests::{ANNA, BEN, DAN, HOME_IP, Handset, LAN_IP, account, phone};
+use shared::hfa::DeclineCause;
+use shared::hfa_engine::phone::{PhoneState, PhoneTimers};
 use shared::hfa_engine::system::SystemTimers;
 use shared::portal::{ApiError, CallState, ErrorCode, VoipRegistration};
 use softphone::audio::{AudioEvent, WavBackend};
@@ -265,6 +266,20 @@ async fn wrong_passwords_are_refused_then_locked_out_even_with_the_right_one() {
         "the right password during the lockout: {status}"
     );
     app.agent.stop().await;
+
+    // The lockout is the system's, not the port's: from the same address
+    // an HFA phone with its right password is refused too.
+    let (anna, mut events) = phone(
+        account(office.gateway.hfa_addr(), ANNA, HOME_IP),
+        PhoneTimers::default(),
+    );
+    assert_eq!(
+        events.declined().await,
+        PhoneState::Declined {
+            cause: DeclineCause::TEMPORARILY_LOCKED
+        }
+    );
+    anna.stop().await;
     office.stop().await;
 }
 

@@ -22,6 +22,7 @@ use tracing::{info, warn};
 use crate::calls::CallService;
 use crate::clock::Clock;
 use crate::config::ValidatedConfig;
+use crate::lockout::SharedLoginGuard;
 use registrar::Registrar;
 use registry::{ConnectionId, Registry};
 
@@ -53,13 +54,14 @@ impl HfaState {
         timers: SystemTimers,
         clock: Clock,
         calls: Arc<CallService>,
+        guard: SharedLoginGuard,
     ) -> Self {
         let now = clock.now();
         let epoch_seconds = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |since| since.as_secs() as u32);
         Self {
-            registrar: Mutex::new(Registrar::new(&config)),
+            registrar: Mutex::new(Registrar::new(guard)),
             config,
             timers,
             clock,

@@ -15,7 +15,7 @@ use shared::hfa_engine::system::RegistrationRequest;
 use shared::version::SoftwareVersion;
 
 use crate::config::{Client, ClientKind, ValidatedConfig};
-use crate::lockout::{Lockout, LockoutPolicy, LoginGuard};
+use crate::lockout::{Lockout, LoginGuard, SharedLoginGuard};
 
 /// The system's answer to a Register.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,14 +29,14 @@ pub enum Decision {
 /// The registration policy of one gateway, with its failed-login memory.
 #[derive(Debug)]
 pub struct Registrar {
-    guard: LoginGuard,
+    guard: SharedLoginGuard,
 }
 
 impl Registrar {
-    pub fn new(config: &ValidatedConfig) -> Self {
-        Self {
-            guard: LoginGuard::new(LockoutPolicy::from_settings(config.lockout())),
-        }
+    /// A registrar keeping its failed logins in `guard` (shared with the
+    /// portal's logins).
+    pub fn new(guard: SharedLoginGuard) -> Self {
+        Self { guard }
     }
 
     /// Decides on `request` arriving from `source` at `now`.
@@ -48,7 +48,8 @@ impl Registrar {
         request: &RegistrationRequest,
     ) -> (Decision, Vec<Lockout>) {
         let number = request.subscriber.as_str();
-        if let Err(lockout) = self.guard.check(now, source, number) {
+        let mut guard = LoginGuard::lock(&self.guard);
+        if let Err(lockout) = guard.check(now, source, number) {
             let detail = format!("{lockout}; attempt refused without checking the password");
             return (
                 decline(DeclineCause::TEMPORARILY_LOCKED, detail),
@@ -56,16 +57,17 @@ impl Registrar {
             );
         }
         let Some(client) = config.client(number) else {
-            let lockouts = self.guard.record_failure(now, source, number);
+            let lockouts = guard.record_failure(now, source, number);
             let detail = format!("no client {number} is configured");
             return (decline(DeclineCause::UNKNOWN_SUBSCRIBER, detail), lockouts);
         };
         if client.authentication && !password_matches(client, request) {
-            let lockouts = self.guard.record_failure(now, source, number);
+            let lockouts = guard.record_failure(now, source, number);
             let detail = format!("wrong password for {}", client.label());
             return (decline(DeclineCause::WRONG_PASSWORD, detail), lockouts);
         }
-        self.guard.record_success(source, number);
+        guard.record_success(source, number);
+        drop(guard);
         (check_client(config, client, source, request), Vec::new())
     }
 }

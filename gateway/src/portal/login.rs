@@ -23,7 +23,7 @@ use super::error::ApiFailure;
 use crate::calls::media::MediaOffer;
 use crate::clock::Clock;
 use crate::config::{ClientKind, ValidatedConfig};
-use crate::lockout::{Lockout, LockoutPolicy, LoginGuard};
+use crate::lockout::{Lockout, LoginGuard, SharedLoginGuard};
 
 /// How long a challenge can be answered.
 pub const CHALLENGE_LIFETIME: Duration = Duration::from_secs(30);
@@ -72,7 +72,7 @@ pub struct Logins {
     challenges: HashMap<String, PendingChallenge>,
     sessions: HashMap<TokenHash, SessionRecord>,
     by_user: HashMap<String, TokenHash>,
-    guard: LoginGuard,
+    guard: SharedLoginGuard,
     next_session: u64,
     lifetime: Duration,
 }
@@ -88,12 +88,14 @@ fn random_hex<const N: usize>() -> String {
 }
 
 impl Logins {
-    pub fn new(config: &ValidatedConfig) -> Self {
+    /// Logins keeping their failures in `guard` (shared with the HFA
+    /// registrar).
+    pub fn new(config: &ValidatedConfig, guard: SharedLoginGuard) -> Self {
         Self {
             challenges: HashMap::new(),
             sessions: HashMap::new(),
             by_user: HashMap::new(),
-            guard: LoginGuard::new(LockoutPolicy::from_settings(config.lockout())),
+            guard,
             next_session: 0,
             lifetime: config.config().portal.session_lifetime(),
         }
@@ -152,7 +154,8 @@ impl Logins {
     ) -> Result<LoggedIn, (ApiFailure, Vec<Lockout>)> {
         let now = clock.now();
         let user = request.user.as_str();
-        if let Err(lockout) = self.guard.check(now, source, user) {
+        let mut guard = LoginGuard::lock(&self.guard);
+        if let Err(lockout) = guard.check(now, source, user) {
             let detail = format!("{lockout}; attempt refused without checking the proof");
             let message = "Too many failed logins: try again later".to_owned();
             return Err((
@@ -182,7 +185,7 @@ impl Logins {
         };
         let Some(client) = config.client(user) else {
             return Err(failed(
-                &mut self.guard,
+                &mut guard,
                 format!("no client {user} is configured"),
             ));
         };
@@ -199,11 +202,12 @@ impl Logins {
         });
         if !proven {
             return Err(failed(
-                &mut self.guard,
+                &mut guard,
                 format!("wrong proof of the UC password for {}", client.label()),
             ));
         }
-        self.guard.record_success(source, user);
+        guard.record_success(source, user);
+        drop(guard);
         if client.kind != ClientKind::MyPortalToGo {
             let failure = ApiFailure::new(
                 ErrorCode::WrongClientKind,
@@ -294,6 +298,7 @@ impl Logins {
 mod tests {
     use super::*;
     use crate::config;
+    use crate::lockout::LockoutPolicy;
     use shared::portal::login_proof;
 
     const OFFICE: &str = r#"
@@ -328,7 +333,10 @@ password = "Dan*portal-0815"
     #[test]
     fn a_flood_of_challenges_keeps_the_table_bounded_and_new_ones_usable() {
         let config = config::from_toml_str(OFFICE, "t").expect("valid");
-        let mut logins = Logins::new(&config);
+        let mut logins = Logins::new(
+            &config,
+            LoginGuard::shared(LockoutPolicy::from_settings(config.lockout())),
+        );
         let clock = Clock::manual();
         for _ in 0..MAX_CHALLENGES + 100 {
             logins.challenge(clock.now(), "210");
@@ -345,7 +353,10 @@ password = "Dan*portal-0815"
     #[test]
     fn tokens_are_found_by_hash_and_a_second_login_replaces_the_first() {
         let config = config::from_toml_str(OFFICE, "t").expect("valid");
-        let mut logins = Logins::new(&config);
+        let mut logins = Logins::new(
+            &config,
+            LoginGuard::shared(LockoutPolicy::from_settings(config.lockout())),
+        );
         let clock = Clock::manual();
         let source = "127.0.0.1".parse().expect("ip");
         let first = logins.challenge(clock.now(), "210");

@@ -31,6 +31,7 @@ use tracing::info;
 use crate::calls::{AttachmentId, CallService};
 use crate::clock::Clock;
 use crate::config::ValidatedConfig;
+use crate::lockout::SharedLoginGuard;
 use login::{Logins, SessionRecord};
 
 pub use server::PortalServer;
@@ -64,9 +65,10 @@ impl PortalState {
         clock: Clock,
         calls: Arc<CallService>,
         fingerprint: String,
+        guard: SharedLoginGuard,
     ) -> Self {
         Self {
-            logins: Mutex::new(Logins::new(&config)),
+            logins: Mutex::new(Logins::new(&config, guard)),
             config,
             clock,
             calls,
