@@ -13,7 +13,7 @@ use shared::hfa_engine::system::SystemTimers;
 use shared::secret::Secret;
 use softphone::media::MediaOptions;
 use softphone::portal::agent::{AgentEvent, AgentTimers, PortalAgent};
-use softphone::portal::{Network, PortalSettings, Trust};
+use softphone::portal::{Network, PortalSettings, Status, Trust};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::sync::oneshot;
@@ -46,17 +46,24 @@ pub struct PortalOffice {
     pub portal: SocketAddr,
     /// Pins exactly the gateway's certificate.
     pub trust: Trust,
-    _data: TempDir,
+    data: TempDir,
 }
 
 impl PortalOffice {
+    /// The office with a new data directory (so a new certificate), the
+    /// portal on any free port of the LAN address.
     pub async fn start(timers: SystemTimers) -> Self {
-        let data = temp_dir("gateway");
+        Self::start_with(timers, temp_dir("gateway"), SocketAddr::new(LAN_IP, 0)).await
+    }
+
+    /// The office keeping its files in `data` (a certificate found there is
+    /// used again), the portal listening at `portal`.
+    pub async fn start_with(timers: SystemTimers, data: TempDir, portal: SocketAddr) -> Self {
         let system = format!("data_dir = \"{}\"", data.path().display());
         let tail = format!("[security]\nmax_failed_attempts = {MAX_FAILURES}\n");
         let options = StartOptions {
             hfa_listen: Some(SocketAddr::new(LAN_IP, 0)),
-            portal_listen: Some(SocketAddr::new(LAN_IP, 0)),
+            portal_listen: Some(portal),
             timers,
             clock: Clock::system(),
             rtp_range: Some(next_rtp_range()),
@@ -76,7 +83,7 @@ impl PortalOffice {
             gateway,
             portal,
             trust: Trust::Pin(fingerprint),
-            _data: data,
+            data,
         }
     }
 
@@ -118,6 +125,13 @@ impl PortalOffice {
     pub async fn stop(self) {
         self.gateway.stop().await;
     }
+
+    /// Stops the gateway and hands over its data directory, to start it
+    /// again with the same files.
+    pub async fn stop_keeping_data(self) -> TempDir {
+        self.gateway.stop().await;
+        self.data
+    }
 }
 
 /// A running app with its events.
@@ -150,6 +164,35 @@ impl AppEvents {
         wanted: impl FnMut(&AgentEvent) -> bool,
     ) -> AgentEvent {
         self.until_within(PATIENCE, what, wanted).await
+    }
+
+    /// The status text once every server tried failed.
+    pub async fn failed_status(&mut self) -> String {
+        self.status("the attempt to fail", |status| {
+            matches!(status, Status::Failed(_))
+        })
+        .await
+    }
+
+    /// The status text once registered.
+    pub async fn registered_status(&mut self) -> String {
+        self.status("the registration", |status| {
+            matches!(status, Status::Registered { .. })
+        })
+        .await
+    }
+
+    async fn status(&mut self, what: &str, wanted: fn(&Status) -> bool) -> String {
+        match self
+            .until(
+                what,
+                |event| matches!(event, AgentEvent::Status(change) if wanted(&change.status)),
+            )
+            .await
+        {
+            AgentEvent::Status(change) => change.status.to_string(),
+            _ => unreachable!("only a status is accepted"),
+        }
     }
 
     /// As [`AppEvents::until`], waiting at most `patience`; every event

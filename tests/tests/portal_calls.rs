@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use e2e_tests::portal::{App, AppEvents, MAX_FAILURES, PortalOffice};
+use e2e_tests::portal::{App, MAX_FAILURES, PortalOffice};
 use e2e_tests::speech::{g711_round_trip, mos, read_wav, reference, temp};
 use e2e_tests::{ANNA, BEN, DAN, HOME_IP, Handset, LAN_IP, account, phone};
 use shared::hfa::DeclineCause;
@@ -18,7 +18,7 @@ use softphone::media::call::MediaReport;
 use softphone::portal::agent::{AgentCommand, AgentEvent, AgentTimers};
 use softphone::portal::client::{CallRequest, ClientError, PortalClient, g711_offer};
 use softphone::portal::selection::SelectionTimers;
-use softphone::portal::{Network, PortalSettings, ServerAddress, Status};
+use softphone::portal::{Network, PortalSettings, ServerAddress};
 
 /// The speech test scores real-time audio on a 2-core machine: the other
 /// tests of this binary wait for it rather than load the CPU under it.
@@ -206,18 +206,6 @@ async fn the_app_at_home_calls_a_desk_phone_and_back_with_clean_speech() {
 }
 
 /// The status shown after a failed attempt.
-async fn failed_status(events: &mut AppEvents) -> String {
-    let event = events
-        .until("the attempt to fail", |e| {
-            matches!(e, AgentEvent::Status(change) if matches!(change.status, Status::Failed(_)))
-        })
-        .await;
-    let AgentEvent::Status(change) = event else {
-        unreachable!("filtered above")
-    };
-    change.status.to_string()
-}
-
 fn quiet() -> MediaOptions {
     MediaOptions::g711(Box::new(softphone::audio::NullBackend))
 }
@@ -243,14 +231,14 @@ async fn wrong_passwords_are_refused_then_locked_out_even_with_the_right_one() {
     };
     let mut app = App::start(wrong, quiet(), timers).await;
     for attempt in 1..=MAX_FAILURES {
-        let status = failed_status(&mut app.events).await;
+        let status = app.events.failed_status().await;
         eprintln!("attempt {attempt}: {status}");
         assert!(
             status.contains("Login failed: wrong user or password"),
             "attempt {attempt}: {status}"
         );
     }
-    let status = failed_status(&mut app.events).await;
+    let status = app.events.failed_status().await;
     assert!(
         status.contains("Too many failed logins"),
         "after {MAX_FAILURES} failures: {status}"
@@ -260,7 +248,7 @@ async fn wrong_passwords_are_refused_then_locked_out_even_with_the_right_one() {
     let mut right = dan_at_home(&office);
     right.flags.remote_wifi = true;
     let mut app = App::start(right, quiet(), AgentTimers::default()).await;
-    let status = failed_status(&mut app.events).await;
+    let status = app.events.failed_status().await;
     assert!(
         status.contains("Too many failed logins"),
         "the right password during the lockout: {status}"
@@ -290,7 +278,7 @@ async fn an_app_older_than_the_guide_minimum_is_refused() {
     let mut old = dan_at_home(&office);
     old.set_app("android", "V2R1.60.0").expect("a version");
     let mut app = App::start(old, quiet(), AgentTimers::default()).await;
-    let status = failed_status(&mut app.events).await;
+    let status = app.events.failed_status().await;
     eprintln!("{status}");
     assert!(
         status.contains("This app version (V2R1.60.0) is too old for VoIP")
