@@ -24,28 +24,12 @@ use std::net::IpAddr;
 
 use bytes::{Buf, BufMut};
 
-use super::code::wire_code;
 use super::coding::{Codec, get_u8, get_u16, get_u32, need, rest, skip};
 use super::error::{DecodeError, EncodeError};
 use super::ids::MediaId;
 use super::text::{address_from_wire, address_to_wire};
 
-wire_code! {
-    /// An RTP payload type (RFC 3551 static numbers; Opus is Ours).
-    pub struct PayloadType(u8) {
-        /// G.711 µ-law.
-        PCMU = 0 => "PCMU",
-        /// G.711 A-law.
-        PCMA = 8 => "PCMA",
-        /// G.722.
-        G722 = 9 => "G.722",
-        /// G.729.
-        G729 = 18 => "G.729",
-        /// Opus, dynamic payload type 111: an extension real systems do
-        /// not offer.
-        OPUS = 111 => "Opus",
-    }
-}
+pub use crate::media::PayloadType;
 
 /// Which way media flows, seen from the phone (flag bits 0x0C).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

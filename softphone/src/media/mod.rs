@@ -140,7 +140,7 @@ impl MediaPort {
             .codecs
             .iter()
             .map(|codec| CodecEntry {
-                payload_type: PayloadType(codec.payload_type().0),
+                payload_type: codec.payload_type(),
                 packet_ms: 20,
                 silence_suppression: false,
                 rtp_port,
