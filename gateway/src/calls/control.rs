@@ -131,7 +131,9 @@ pub enum SbcCommand {
 }
 
 /// A deadline and what it belongs to (checked against the state when it
-/// fires, so stale entries are harmless).
+/// fires). Each timer has at most one deadline: a new one replaces it, and
+/// a call's goes with the call, a line's with the line, so the set stays
+/// as small as the calls and lines in progress.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Timer {
     Line(String),
@@ -150,6 +152,8 @@ pub struct CallControl {
     calls: BTreeMap<CallId, Call>,
     next_call: u64,
     deadlines: BTreeSet<(Instant, Timer)>,
+    /// Each timer's deadline in `deadlines`.
+    scheduled: BTreeMap<Timer, Instant>,
     dirty: BTreeSet<String>,
     outputs: VecDeque<Output>,
 }
@@ -176,6 +180,7 @@ impl CallControl {
             calls: BTreeMap::new(),
             next_call: 0,
             deadlines: BTreeSet::new(),
+            scheduled: BTreeMap::new(),
             dirty: BTreeSet::new(),
             outputs: VecDeque::new(),
         }
@@ -200,6 +205,7 @@ impl CallControl {
         if self.lines.contains_key(number) {
             self.release(number);
             self.lines.remove(number);
+            self.unschedule(&Timer::Line(number.to_owned()));
             self.refresh();
         }
     }
@@ -242,6 +248,7 @@ impl CallControl {
                 break;
             }
             self.deadlines.pop_first();
+            self.scheduled.remove(&timer);
             match timer {
                 Timer::Line(number) => self.line_timeout(now, &number),
                 Timer::Call(id) => self.call_timeout(now, id),
@@ -254,7 +261,7 @@ impl CallControl {
         self.outputs.pop_front()
     }
 
-    /// The next deadline (possibly one that turns out stale: harmless).
+    /// The next deadline (possibly one whose state moved on: harmless).
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.deadlines.first().map(|(at, _)| *at)
     }
@@ -494,7 +501,7 @@ impl CallControl {
             anchors,
         });
         if let CallState::Alerting { until } = state {
-            self.deadlines.insert((until, Timer::Call(id)));
+            self.schedule(Timer::Call(id), until);
         }
         if let Some(line) = self.lines.get_mut(number) {
             line.held = None;

@@ -356,6 +356,30 @@ fn no_answer_within_the_configured_time() {
 }
 
 #[test]
+fn deadlines_stay_as_few_as_the_calls_in_progress_however_many_came_before() {
+    let mut o = office();
+    for _ in 0..1000 {
+        // Answered or abandoned long before its no-answer deadline; each
+        // call also leaves its dialling deadline behind.
+        o.input("201", DeviceInput::OffHook);
+        o.dial("201", "202");
+        o.input("202", DeviceInput::OffHook);
+        o.input("201", DeviceInput::OnHook);
+        o.input("202", DeviceInput::OnHook);
+        o.input("203", DeviceInput::OffHook);
+        o.dial("203", "204");
+        o.input("203", DeviceInput::OnHook);
+        o.advance(Duration::from_millis(10));
+    }
+    assert_eq!(o.cc.calls(), 0);
+    assert!(
+        o.cc.pending_deadlines() <= 2,
+        "{} deadlines left after 2,000 calls",
+        o.cc.pending_deadlines()
+    );
+}
+
+#[test]
 fn the_caller_hanging_up_while_it_rings_stops_the_ringer() {
     let mut o = office();
     o.input("201", DeviceInput::OffHook);

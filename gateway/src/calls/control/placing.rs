@@ -108,7 +108,7 @@ impl CallControl {
         if let Some(line) = self.lines.get_mut(callee) {
             line.state = LineState::InCall(id);
         }
-        self.deadlines.insert((until, Timer::Call(id)));
+        self.schedule(Timer::Call(id), until);
         Ok(id)
     }
 
@@ -130,7 +130,7 @@ impl CallControl {
             via,
             anchors: Vec::new(),
         })?;
-        self.deadlines.insert((until, Timer::Call(id)));
+        self.schedule(Timer::Call(id), until);
         Ok(id)
     }
 
@@ -314,6 +314,7 @@ impl CallControl {
     /// transfer carries those over to the call it makes).
     pub(super) fn remove_call_keeping(&mut self, id: CallId, keep: &[ChannelId]) -> Option<Call> {
         let call = self.calls.remove(&id)?;
+        self.unschedule(&Timer::Call(id));
         for device in call.devices() {
             self.dirty.insert(device.to_owned());
         }

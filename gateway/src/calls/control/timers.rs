@@ -10,9 +10,34 @@ use crate::calls::screen::Screen;
 
 impl CallControl {
     pub(super) fn set_line_deadline(&mut self, number: &str, deadline: Option<Instant>) {
-        if let Some(at) = deadline {
-            self.deadlines.insert((at, Timer::Line(number.to_owned())));
+        let timer = Timer::Line(number.to_owned());
+        match deadline {
+            Some(at) => self.schedule(timer, at),
+            None => self.unschedule(&timer),
         }
+    }
+
+    /// Sets `timer`'s deadline, replacing the one it had.
+    pub(super) fn schedule(&mut self, timer: Timer, at: Instant) {
+        if let Some(old) = self.scheduled.insert(timer.clone(), at) {
+            self.deadlines.remove(&(old, timer.clone()));
+        }
+        self.deadlines.insert((at, timer));
+    }
+
+    /// Forgets `timer`'s deadline.
+    pub(super) fn unschedule(&mut self, timer: &Timer) {
+        if let Some(at) = self.scheduled.remove(timer) {
+            self.deadlines.remove(&(at, timer.clone()));
+        }
+    }
+
+    /// Deadlines pending (for tests: they stay as few as the calls and
+    /// lines in progress).
+    #[cfg(test)]
+    pub(crate) fn pending_deadlines(&self) -> usize {
+        debug_assert_eq!(self.deadlines.len(), self.scheduled.len());
+        self.deadlines.len()
     }
 
     /// A line's deadline passed (if it is still the line's current one).
