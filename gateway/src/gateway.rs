@@ -1,7 +1,7 @@
 //! A running gateway: the servers of one configuration, started together
 //! and stopped together.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,6 +9,7 @@ use shared::hfa_engine::system::SystemTimers;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::addresses;
 use crate::calls::channels::{ChannelAddresses, ChannelId, ChannelPlan};
 use crate::calls::control::SbcCommand;
 use crate::calls::media::MediaPolicy;
@@ -236,23 +237,30 @@ impl Gateway {
     }
 }
 
-/// Where the system's own media ends listen: the configured listen address,
-/// or loopback when that is "any" (until the SBC of the integrated RTP
-/// proxy gives them a LAN and a public address).
+/// Where the system's own media ends and the RTP proxy's inner side listen
+/// (see `addresses.rs`).
 fn media_ip(config: &ValidatedConfig) -> IpAddr {
-    let listen = config.config().network.listen_address;
-    if listen.is_unspecified() {
-        IpAddr::V4(Ipv4Addr::LOCALHOST)
-    } else {
-        listen
-    }
+    let network = &config.config().network;
+    let listen = network.listen_address;
+    let interfaces = addresses::interface_addresses();
+    addresses::lan_media_ip(listen, &network.company_lan, &interfaces).unwrap_or_else(|| {
+        let fallback = addresses::loopback();
+        tracing::warn!(
+            "listening on {listen}, but no address of this host lies in network.company_lan: \
+             the system's media ends and the RTP proxy's inner side use {fallback}, which \
+             phones in the company LAN cannot reach; set network.listen_address to the \
+             system's LAN address"
+        );
+        fallback
+    })
 }
 
 /// The proxy's pool: the model's channels on its forwarded range (guide
 /// 1.3.5, 2.5.2), latching as `docs/sbc.md` describes.
 fn sbc_config(config: &ValidatedConfig, ip: IpAddr, range: Option<RtpRange>) -> SbcConfig {
     SbcConfig {
-        public_bind: ip,
+        // "Any" receives what the company router forwards, on any interface.
+        public_bind: config.config().network.listen_address,
         rtp_range: range.unwrap_or_else(|| config.rtp_ports()),
         channels: u16::try_from(config.rtp_proxy_channels()).unwrap_or(u16::MAX),
         inner_bind: ip,

@@ -1,4 +1,5 @@
 //! The company side of Device@Home: an OpenScape Business emulator.
+pub mod addresses;
 pub mod calls;
 pub mod clock;
 pub mod config;

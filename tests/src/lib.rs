@@ -40,6 +40,16 @@ pub fn office_config() -> ValidatedConfig {
 /// The office with `system` appended to its `[system]` table (e.g. a
 /// `data_dir`) and `tail` (further tables, e.g. `[security]`) at the end.
 pub fn office_config_with(system: &str, tail: &str) -> ValidatedConfig {
+    office_config_text(system, "127.0.0.1", "127.0.0.1", tail)
+}
+
+/// The office listening on every interface (`0.0.0.0`, as a real system
+/// does), with `public` as the company router's public address.
+pub fn office_config_on_any(public: &str) -> ValidatedConfig {
+    office_config_text("", "0.0.0.0", public, "")
+}
+
+fn office_config_text(system: &str, listen: &str, public: &str, tail: &str) -> ValidatedConfig {
     let text = format!(
         r#"
 [system]
@@ -48,8 +58,8 @@ lan_interface = "LAN2"
 {system}
 
 [network]
-listen_address = "127.0.0.1"
-public_address = "127.0.0.1"
+listen_address = "{listen}"
+public_address = "{public}"
 company_lan = ["127.0.0.0/24"]
 
 [internet]
@@ -127,6 +137,16 @@ pub async fn start_gateway(clock: Clock, timers: SystemTimers) -> Gateway {
 }
 
 pub async fn start_gateway_on(listen: SocketAddr, clock: Clock, timers: SystemTimers) -> Gateway {
+    start_gateway_with(office_config(), listen, clock, timers).await
+}
+
+/// `config`'s gateway, its HFA server on `listen`.
+pub async fn start_gateway_with(
+    config: ValidatedConfig,
+    listen: SocketAddr,
+    clock: Clock,
+    timers: SystemTimers,
+) -> Gateway {
     let options = StartOptions {
         hfa_listen: Some(listen),
         portal_listen: None,
@@ -135,7 +155,7 @@ pub async fn start_gateway_on(listen: SocketAddr, clock: Clock, timers: SystemTi
         rtp_range: Some(next_rtp_range()),
         status_socket: None,
     };
-    match Gateway::start(office_config(), options).await {
+    match Gateway::start(config, options).await {
         Ok(gateway) => gateway,
         Err(error) => panic!("gateway failed to start on {listen}: {error}"),
     }

@@ -1,9 +1,14 @@
 //! Voice end to end: two phones with WAV "devices" in a call through the
 //! gateway; what one plays, the other records.
 
-use std::path::PathBuf;
+use std::net::SocketAddr;
+use std::path::Path;
 
-use e2e_tests::{ANNA, BEN, HOME_IP, Handset, LAN_IP, account, start_gateway};
+use e2e_tests::speech::{temp, write_wav};
+use e2e_tests::{
+    ANNA, BEN, HOME_IP, Handset, LAN_IP, account, office_config_on_any, start_gateway,
+    start_gateway_with,
+};
 use gateway::clock::Clock;
 use shared::hfa_engine::phone::PhoneTimers;
 use shared::hfa_engine::system::SystemTimers;
@@ -11,25 +16,7 @@ use softphone::audio::{AudioEvent, WavBackend, tone};
 use softphone::media::MediaOptions;
 use softphone::media::call::MediaReport;
 
-fn temp(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("media-call-{}-{name}", std::process::id()))
-}
-
-fn write_wav(path: &PathBuf, rate: u32, samples: &[i16]) {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: rate,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut writer = hound::WavWriter::create(path, spec).expect("create wav");
-    for sample in samples {
-        writer.write_sample(*sample).expect("write wav");
-    }
-    writer.finalize().expect("finalize wav");
-}
-
-fn read_wav(path: &PathBuf) -> (u32, Vec<i16>) {
+fn read_wav(path: &Path) -> (u32, Vec<i16>) {
     let reader = hound::WavReader::open(path).expect("open the recording");
     let rate = reader.spec().sample_rate;
     (
@@ -110,40 +97,10 @@ async fn a_tone_played_at_home_is_heard_in_the_office() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_echo_test_returns_what_was_said_and_the_announcement_plays() {
     let gateway = start_gateway(Clock::system(), SystemTimers::default()).await;
-    let (played, echoed, announced) = (
-        temp("echo-in.wav"),
-        temp("echo-out.wav"),
-        temp("announcement.wav"),
-    );
-    write_wav(&played, 8000, &tone::sine(8000, 700.0, 12000.0, 8000));
-
-    let audio = WavBackend {
-        play: Some(played.clone()),
-        record: Some(echoed.clone()),
-    };
-    let mut anna = Handset::register_with_media(
-        account(gateway.hfa_addr(), ANNA, HOME_IP),
-        PhoneTimers::default(),
-        MediaOptions::g711(Box::new(audio)),
-    )
-    .await;
-    anna.press("h*98");
-    anna.media_report("the tone played", |r| {
-        matches!(r, MediaReport::Audio(AudioEvent::PlaybackFinished))
-    })
-    .await;
-    // Give the last packets one round trip's worth of packets to come back.
-    anna.media_report("a quality report", |r| matches!(r, MediaReport::Quality(_)))
-        .await;
-    anna.press("u");
-    anna.media_report("media to stop", |r| matches!(r, MediaReport::Stopped(_)))
-        .await;
-    anna.client.stop().await;
-    let (rate, heard) = read_wav(&echoed);
-    let frequency =
-        tone::dominant_frequency(tone::loud_span(&heard, 2000), rate).expect("the echo");
+    let frequency = echo_from_home(&gateway, "echo").await;
     assert!((frequency - 700.0).abs() < 5.0, "heard {frequency} Hz back");
 
+    let announced = temp("announcement.wav");
     let audio = WavBackend {
         play: None,
         record: Some(announced.clone()),
@@ -176,9 +133,7 @@ async fn the_echo_test_returns_what_was_said_and_the_announcement_plays() {
         heard.len()
     );
     gateway.stop().await;
-    for file in [played, echoed, announced] {
-        let _ = std::fs::remove_file(file);
-    }
+    let _ = std::fs::remove_file(announced);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -254,5 +209,59 @@ async fn opus_when_both_phones_offer_it_and_g711_otherwise_with_dtmf_in_band() {
     anna.press("u");
     anna.client.stop().await;
     g711.client.stop().await;
+    gateway.stop().await;
+}
+
+/// What Anna, at home, hears back from the echo test after playing a 700 Hz
+/// tone into it, through `gateway`'s RTP proxy.
+async fn echo_from_home(gateway: &gateway::gateway::Gateway, tag: &str) -> f64 {
+    let (played, echoed) = (
+        temp(&format!("{tag}-in.wav")),
+        temp(&format!("{tag}-out.wav")),
+    );
+    write_wav(&played, 8000, &tone::sine(8000, 700.0, 12000.0, 8000));
+    let audio = WavBackend {
+        play: Some(played.clone()),
+        record: Some(echoed.clone()),
+    };
+    let mut anna = Handset::register_with_media(
+        account(gateway.hfa_addr(), ANNA, HOME_IP),
+        PhoneTimers::default(),
+        MediaOptions::g711(Box::new(audio)),
+    )
+    .await;
+    anna.press("h*98");
+    anna.media_report("the tone played", |r| {
+        matches!(r, MediaReport::Audio(AudioEvent::PlaybackFinished))
+    })
+    .await;
+    anna.media_report("a quality report", |r| matches!(r, MediaReport::Quality(_)))
+        .await;
+    anna.press("u");
+    anna.media_report("media to stop", |r| matches!(r, MediaReport::Stopped(_)))
+        .await;
+    anna.client.stop().await;
+    let (rate, heard) = read_wav(&echoed);
+    for file in [played, echoed] {
+        let _ = std::fs::remove_file(file);
+    }
+    tone::dominant_frequency(tone::loud_span(&heard, 2000), rate).expect("the echo")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_system_listening_on_any_relays_media_arriving_at_its_public_address() {
+    // A real system listens on 0.0.0.0; what the company router forwards
+    // arrives at whatever address it has on that side: here 127.0.3.1, a
+    // loopback address outside the company LAN that no socket names.
+    let gateway = start_gateway_with(
+        office_config_on_any("127.0.3.1"),
+        SocketAddr::new(LAN_IP, 0),
+        Clock::system(),
+        SystemTimers::default(),
+    )
+    .await;
+    let frequency = echo_from_home(&gateway, "any").await;
+    assert!((frequency - 700.0).abs() < 5.0, "heard {frequency} Hz back");
+    assert_eq!(gateway.calls().calls(), 0);
     gateway.stop().await;
 }
