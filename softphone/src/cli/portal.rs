@@ -17,7 +17,8 @@ use crate::audio::NullBackend;
 use crate::hfa::call_flow::{Outcome, Plan};
 use crate::media::MediaOptions;
 use crate::portal::agent::AgentTimers;
-use crate::portal::session::{self, DemoBinds, PortalEnd};
+use crate::portal::demo::{self, DemoBinds};
+use crate::portal::session::{self, PortalEnd};
 use crate::portal::settings::{Network, PortalSettings, VoipFlags};
 use crate::portal::trust::{Fingerprint, GatewayVerifier, Trust, provider};
 
@@ -293,7 +294,7 @@ async fn run_demo(demo: DemoArgs, env_password: Option<String>) -> ExitCode {
         home: demo.home_bind,
     };
     let media = demo_media(&demo.audio);
-    match session::demo(settings, media, binds, demo.call, AgentTimers::default()).await {
+    match demo::demo(settings, media, binds, demo.call, AgentTimers::default()).await {
         Ok(_) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("softphone: {message}");

@@ -7,6 +7,7 @@
 pub mod agent;
 pub mod call_flow;
 pub mod client;
+pub mod demo;
 pub mod events;
 pub mod lines;
 pub mod selection;

@@ -24,10 +24,13 @@ use tokio::sync::{mpsc, watch};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
+use super::agent::AgentTimers;
 use super::client::{CallRequest, PortalClient};
 use super::events::{Backoff, EventStream, StreamEvent};
-use super::settings::ServerAddress;
+use super::settings::{Network, PortalSettings, ServerAddress};
 use super::trust::{Fingerprint, Trust, provider};
+use crate::audio::NullBackend;
+use crate::media::MediaOptions;
 
 /// A certificate and its key.
 #[derive(Debug)]
@@ -490,4 +493,43 @@ impl OtherApp {
             .expect("received");
         from
     }
+}
+
+/// The real gateway (its portal is the LAN server) and a port forward to
+/// it as the WAN server.
+pub(crate) struct Servers {
+    pub gateway: TestGateway,
+    pub wan: Forward,
+}
+
+pub(crate) async fn servers() -> Servers {
+    let gateway = TestGateway::start().await;
+    let wan = Forward::start(LAN_IP, gateway.lan).await;
+    Servers { gateway, wan }
+}
+
+/// 210 Dan in the company WiFi with `lan` as the LAN server.
+pub(crate) fn settings(servers: &Servers, lan: SocketAddr) -> PortalSettings {
+    PortalSettings::new(
+        DAN.0,
+        Secret::new(DAN.1),
+        &servers.wan.address.to_string(),
+        Some(&lan.to_string()),
+        Network::CompanyWifi,
+        servers.gateway.trust(),
+    )
+    .expect("settings")
+}
+
+/// Short LAN timeout for tests.
+pub(crate) fn fast() -> AgentTimers {
+    let mut timers = AgentTimers::default();
+    timers.selection.lan_timeout = Duration::from_millis(300);
+    timers.selection.wan_timeout = Duration::from_secs(5);
+    timers
+}
+
+/// G.711 media with no sound device.
+pub(crate) fn media() -> MediaOptions {
+    MediaOptions::g711(Box::new(NullBackend))
 }
