@@ -8,7 +8,9 @@ mod sbc_support;
 use std::time::Duration;
 
 use gateway::sbc::{ChannelId, LatchStatus, Sbc, SbcError};
-use sbc_support::{PATIENCE, config, queued, recv, rtp, socket, start, start_with, until};
+use sbc_support::{
+    LanCall, PATIENCE, anchor_lan_call, config, queued, recv, rtp, socket, start, start_with, until,
+};
 
 #[tokio::test]
 async fn idle_media_is_reported_once_per_anchoring() {
@@ -49,12 +51,12 @@ async fn idle_media_is_reported_once_per_anchoring() {
 async fn release_stops_forwarding_and_clears_the_call() {
     let sbc = start(|_| {}).await;
     let id = ChannelId(0);
-    let public_rtp = sbc.public_rtp(id);
-    let (inner_rtp, _) = sbc.inner(id);
-    let lan = socket("127.0.0.1").await;
-    let lan_addr = lan.local_addr().unwrap();
+    let LanCall {
+        public_rtp,
+        inner_rtp,
+        lan,
+    } = anchor_lan_call(&sbc, id).await;
     let phone = socket("127.0.0.1").await;
-    sbc.anchor(id, Some((lan_addr, lan_addr)));
     for i in 0..5 {
         phone.send_to(&rtp(i, b'P'), public_rtp).await.unwrap();
     }

@@ -6,7 +6,9 @@
 mod sbc_support;
 
 use gateway::sbc::{ChannelId, LatchStatus};
-use sbc_support::{queued, recv, rtp, seq, socket, start, stats, tag, until};
+use sbc_support::{
+    LanCall, anchor_lan_call, queued, recv, rtp, seq, socket, start, stats, tag, until,
+};
 
 const OLD: u8 = b'O';
 const NEW: u8 = b'N';
@@ -16,12 +18,12 @@ const LAN: u8 = b'L';
 async fn a_re_registered_phone_is_latched_again_and_its_old_source_dropped() {
     let sbc = start(|_| {}).await;
     let id = ChannelId(2);
-    let public_rtp = sbc.public_rtp(id);
-    let (inner_rtp, _) = sbc.inner(id);
-    let lan = socket("127.0.0.1").await;
-    let lan_addr = lan.local_addr().unwrap();
+    let LanCall {
+        public_rtp,
+        inner_rtp,
+        lan,
+    } = anchor_lan_call(&sbc, id).await;
     let old = socket("127.0.0.1").await;
-    sbc.anchor(id, Some((lan_addr, lan_addr)));
 
     for i in 0..3 {
         old.send_to(&rtp(i, OLD), public_rtp).await.unwrap();
@@ -75,12 +77,12 @@ async fn a_re_registered_phone_is_latched_again_and_its_old_source_dropped() {
 async fn while_relearning_the_lan_side_waits_and_the_old_source_must_requalify() {
     let sbc = start(|_| {}).await;
     let id = ChannelId(3);
-    let public_rtp = sbc.public_rtp(id);
-    let (inner_rtp, _) = sbc.inner(id);
-    let lan = socket("127.0.0.1").await;
-    let lan_addr = lan.local_addr().unwrap();
+    let LanCall {
+        public_rtp,
+        inner_rtp,
+        lan,
+    } = anchor_lan_call(&sbc, id).await;
     let phone = socket("127.0.0.1").await;
-    sbc.anchor(id, Some((lan_addr, lan_addr)));
     for i in 0..3 {
         phone.send_to(&rtp(i, b'P'), public_rtp).await.unwrap();
     }

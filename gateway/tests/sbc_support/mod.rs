@@ -63,6 +63,28 @@ pub async fn start_with(tweak: impl Fn(&mut SbcConfig), workers: Option<usize>) 
 }
 
 /// A socket on `ip`, any port.
+/// A channel anchored for a call with a phone on the LAN.
+pub struct LanCall {
+    /// Where the phone at home sends.
+    pub public_rtp: SocketAddr,
+    /// Where the LAN phone sends.
+    pub inner_rtp: SocketAddr,
+    /// The LAN phone.
+    pub lan: UdpSocket,
+}
+
+/// Anchors `id` for a call with a new LAN phone on 127.0.0.1.
+pub async fn anchor_lan_call(sbc: &Sbc, id: ChannelId) -> LanCall {
+    let lan = socket("127.0.0.1").await;
+    let lan_addr = lan.local_addr().expect("bound");
+    sbc.anchor(id, Some((lan_addr, lan_addr)));
+    LanCall {
+        public_rtp: sbc.public_rtp(id),
+        inner_rtp: sbc.inner(id).0,
+        lan,
+    }
+}
+
 pub async fn socket(ip: &str) -> UdpSocket {
     UdpSocket::bind((ip, 0)).await.unwrap()
 }
