@@ -117,20 +117,35 @@ async fn login(
     if let Some(old) = logged_in.replaced {
         state.end_session(old, "logged in elsewhere");
     }
-    let name = state
-        .config
-        .client(user)
-        .map(|client| client.name.clone())
-        .unwrap_or_default();
     info!(peer = %peer.0, user, platform = request.app.platform, version = request.app.version, "myPortal to go login");
     let lifetime = state.logins().lifetime();
-    Ok(axum::Json(Session {
-        token: logged_in.token,
+    Ok(session_reply(
+        &state,
+        logged_in.token,
+        user.to_owned(),
+        lifetime,
+    ))
+}
+
+/// The `Session` body for `number`'s session `token`, valid `lifetime`.
+fn session_reply(
+    state: &PortalState,
+    token: String,
+    number: String,
+    lifetime: std::time::Duration,
+) -> Response {
+    let name = state
+        .config
+        .client(&number)
+        .map(|client| client.name.clone())
+        .unwrap_or_default();
+    axum::Json(Session {
+        token,
         expires_in_s: lifetime.as_secs(),
-        number: user.to_owned(),
+        number,
         name,
     })
-    .into_response())
+    .into_response()
 }
 
 async fn refresh(
@@ -148,18 +163,7 @@ async fn refresh(
     session.expires = now + lifetime;
     let number = session.number.clone();
     drop(logins);
-    let name = state
-        .config
-        .client(&number)
-        .map(|client| client.name.clone())
-        .unwrap_or_default();
-    Ok(axum::Json(Session {
-        token: token.to_owned(),
-        expires_in_s: lifetime.as_secs(),
-        number,
-        name,
-    })
-    .into_response())
+    Ok(session_reply(&state, token.to_owned(), number, lifetime))
 }
 
 async fn logout(
