@@ -115,3 +115,26 @@ pub enum EncodeError {
     #[error("RTCP packet cannot be written: {0}")]
     Rtcp(#[from] rtcp_types::RtcpWriteError),
 }
+
+/// Appends what `write` puts into `len` new bytes at the end of `out`, or
+/// leaves `out` as it was when `write` refuses (the RTP and RTCP writers
+/// size their packet first, then write into the space).
+pub(super) fn append_written<E>(
+    out: &mut bytes::BytesMut,
+    len: usize,
+    write: impl FnOnce(&mut [u8]) -> Result<usize, E>,
+) -> Result<(), EncodeError>
+where
+    EncodeError: From<E>,
+{
+    let start = out.len();
+    out.resize(start + len, 0);
+    let written = match out.get_mut(start..) {
+        Some(space) => write(space),
+        None => Ok(0),
+    };
+    if written.is_err() {
+        out.truncate(start);
+    }
+    written.map(drop).map_err(EncodeError::from)
+}

@@ -14,7 +14,7 @@ use rtcp_types::{
 };
 
 use super::clock::NtpTime;
-use super::error::{EncodeError, RtcpError};
+use super::error::{EncodeError, RtcpError, append_written};
 use super::ids::Ssrc;
 
 /// The sender information of an SR: what the sender sent, and when.
@@ -240,16 +240,7 @@ pub fn write_compound(report: &Report<'_>, out: &mut BytesMut) -> Result<(), Enc
         };
     }
     let len = compound.calculate_size()?;
-    let start = out.len();
-    out.resize(start + len, 0);
-    let written = match out.get_mut(start..) {
-        Some(space) => compound.write_into(space),
-        None => Ok(0),
-    };
-    if written.is_err() {
-        out.truncate(start);
-    }
-    written.map(drop).map_err(EncodeError::from)
+    append_written(out, len, |space| compound.write_into(space))
 }
 
 #[cfg(test)]

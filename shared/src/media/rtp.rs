@@ -6,7 +6,7 @@
 use bytes::BytesMut;
 use rtp_types::RtpPacketBuilder;
 
-use super::error::{EncodeError, RtpError};
+use super::error::{EncodeError, RtpError, append_written};
 use super::ids::{PayloadType, Ssrc};
 
 /// The fields of an RTP header this project uses. CSRCs, header extensions
@@ -66,16 +66,7 @@ pub fn write(header: &RtpHeader, payload: &[u8], out: &mut BytesMut) -> Result<(
         .ssrc(header.ssrc.0)
         .payload(payload);
     let len = builder.calculate_size()?;
-    let start = out.len();
-    out.resize(start + len, 0);
-    let written = match out.get_mut(start..) {
-        Some(space) => builder.write_into(space),
-        None => Ok(0),
-    };
-    if written.is_err() {
-        out.truncate(start);
-    }
-    written.map(drop).map_err(EncodeError::from)
+    append_written(out, len, |space| builder.write_into(space))
 }
 
 #[cfg(test)]
