@@ -194,6 +194,31 @@ pub struct Events(pub UnboundedReceiver<PhoneEvent>);
 /// Long enough for anything on loopback; only reached when a test fails.
 pub const PATIENCE: Duration = Duration::from_secs(10);
 
+/// The first message on `rx` that `wanted` accepts within `patience`;
+/// panics with every message passed on the way when none does.
+pub async fn first_of<T: std::fmt::Debug>(
+    rx: &mut UnboundedReceiver<T>,
+    patience: Duration,
+    what: &str,
+    mut wanted: impl FnMut(&T) -> bool,
+) -> T {
+    let mut seen = Vec::new();
+    let found = tokio::time::timeout(patience, async {
+        while let Some(message) = rx.recv().await {
+            if wanted(&message) {
+                return Some(message);
+            }
+            seen.push(message);
+        }
+        None
+    })
+    .await;
+    match found {
+        Ok(Some(message)) => message,
+        _ => panic!("waited for {what}; saw {seen:#?}"),
+    }
+}
+
 /// Long enough for a test's audio file to play through in real time.
 pub const MEDIA_PATIENCE: Duration = Duration::from_secs(40);
 
@@ -203,23 +228,9 @@ impl Events {
     pub async fn until(
         &mut self,
         what: &str,
-        mut wanted: impl FnMut(&PhoneEvent) -> bool,
+        wanted: impl FnMut(&PhoneEvent) -> bool,
     ) -> PhoneEvent {
-        let mut seen = Vec::new();
-        let found = tokio::time::timeout(PATIENCE, async {
-            while let Some(event) = self.0.recv().await {
-                if wanted(&event) {
-                    return Some(event);
-                }
-                seen.push(event);
-            }
-            None
-        })
-        .await;
-        match found {
-            Ok(Some(event)) => event,
-            _ => panic!("waited for {what}; saw {seen:#?}"),
-        }
+        first_of(&mut self.0, PATIENCE, what, wanted).await
     }
 
     /// Waits for the phone to reach `state`.
@@ -325,26 +336,12 @@ impl Handset {
     pub async fn media_report(
         &mut self,
         what: &str,
-        mut wanted: impl FnMut(&MediaReport) -> bool,
+        wanted: impl FnMut(&MediaReport) -> bool,
     ) -> MediaReport {
         let Some(reports) = self.media.as_mut().map(|media| &mut media.reports) else {
             panic!("{what}: this phone has no media")
         };
-        let mut seen = Vec::new();
-        let found = tokio::time::timeout(MEDIA_PATIENCE, async {
-            while let Some(report) = reports.recv().await {
-                if wanted(&report) {
-                    return Some(report);
-                }
-                seen.push(report);
-            }
-            None
-        })
-        .await;
-        match found {
-            Ok(Some(report)) => report,
-            _ => panic!("waited for {what}; media reported {seen:#?}"),
-        }
+        first_of(reports, MEDIA_PATIENCE, what, wanted).await
     }
 
     /// Presses keys and the hook switch: `h` off-hook, `u` on-hook,

@@ -19,7 +19,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::sync::oneshot;
 use tokio::task::{JoinHandle, JoinSet};
 
-use crate::{DAN, LAN_IP, PATIENCE, next_rtp_range, office_config_with};
+use crate::{DAN, LAN_IP, PATIENCE, first_of, next_rtp_range, office_config_with};
 
 /// Failed logins before a lockout in the portal office.
 pub const MAX_FAILURES: u32 = 3;
@@ -195,29 +195,14 @@ impl AppEvents {
         }
     }
 
-    /// As [`AppEvents::until`], waiting at most `patience`; every event
-    /// passed on the way is kept in `seen` for the caller.
+    /// As [`AppEvents::until`], waiting at most `patience`.
     pub async fn until_within(
         &mut self,
         patience: std::time::Duration,
         what: &str,
-        mut wanted: impl FnMut(&AgentEvent) -> bool,
+        wanted: impl FnMut(&AgentEvent) -> bool,
     ) -> AgentEvent {
-        let mut seen = Vec::new();
-        let found = tokio::time::timeout(patience, async {
-            while let Some(event) = self.0.recv().await {
-                if wanted(&event) {
-                    return Some(event);
-                }
-                seen.push(event);
-            }
-            None
-        })
-        .await;
-        match found {
-            Ok(Some(event)) => event,
-            _ => panic!("waited for {what}; the app reported {seen:#?}"),
-        }
+        first_of(&mut self.0, patience, what, wanted).await
     }
 }
 
