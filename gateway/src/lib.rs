@@ -5,6 +5,7 @@ pub mod clock;
 pub mod config;
 pub mod gateway;
 pub mod hfa;
+pub mod listen;
 pub mod lockout;
 pub mod media;
 pub mod portal;

@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use shared::hfa_engine::ChallengeIssuer;
 use shared::hfa_engine::system::SystemTimers;
-use tokio::net::{TcpListener, TcpSocket};
+use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::{info, warn};
@@ -94,14 +94,7 @@ pub struct HfaServer {
 
 impl HfaServer {
     pub async fn bind(addr: SocketAddr, state: Arc<HfaState>) -> std::io::Result<Self> {
-        let socket = if addr.is_ipv4() {
-            TcpSocket::new_v4()?
-        } else {
-            TcpSocket::new_v6()?
-        };
-        socket.set_reuseaddr(true)?;
-        socket.bind(addr)?;
-        let listener = socket.listen(LISTEN_BACKLOG)?;
+        let listener = crate::listen::tcp(addr, LISTEN_BACKLOG)?;
         Ok(Self { listener, state })
     }
 

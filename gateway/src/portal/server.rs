@@ -15,7 +15,7 @@ use axum::extract::Extension;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
-use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
@@ -25,6 +25,8 @@ use tracing::{debug, info, warn};
 use super::routes::{Peer, router};
 use super::{PortalState, PortalTls};
 
+/// Connections waiting to be accepted.
+const LISTEN_BACKLOG: u32 = 1024;
 /// Connections served at once; more are closed at accept.
 pub const MAX_CONNECTIONS: usize = 512;
 /// Connections one source address may hold at once (an app needs two: its
@@ -54,15 +56,8 @@ impl PortalServer {
         tls: &PortalTls,
         state: Arc<PortalState>,
     ) -> std::io::Result<Self> {
-        let socket = if addr.is_ipv4() {
-            TcpSocket::new_v4()?
-        } else {
-            TcpSocket::new_v6()?
-        };
-        socket.set_reuseaddr(true)?;
-        socket.bind(addr)?;
         Ok(Self {
-            listener: socket.listen(1024)?,
+            listener: crate::listen::tcp(addr, LISTEN_BACKLOG)?,
             tls: tls.config.clone(),
             state,
         })
