@@ -144,12 +144,26 @@ pub struct CallArgs {
     pub account: AccountArgs,
     #[command(flatten)]
     pub audio: AudioArgs,
+    #[command(flatten)]
+    pub dial: DialArgs,
+}
+
+/// What `hfa call` and `portal call` dial, and for how long.
+#[derive(Debug, ClapArgs)]
+pub struct DialArgs {
     /// The number to dial: digits, * and #.
     #[arg(value_name = "NUMBER")]
     pub destination: String,
     /// How long to stay connected before hanging up, e.g. 10s, 500ms, 1m.
     #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
     pub hangup_after: Duration,
+}
+
+impl DialArgs {
+    /// The call's plan, or why the number cannot be dialled.
+    pub fn plan(&self) -> Result<Plan, String> {
+        Plan::call(&self.destination, self.hangup_after)
+    }
 }
 
 /// `hfa answer`.
@@ -288,7 +302,7 @@ pub async fn run(args: Args) -> ExitCode {
     };
     let (account, plan) = match command {
         HfaCommand::Register(account) => (account, None),
-        HfaCommand::Call(call) => match Plan::call(&call.destination, call.hangup_after) {
+        HfaCommand::Call(call) => match call.dial.plan() {
             Ok(plan) => (call.account, Some((plan, call.audio.media()))),
             Err(message) => return usage(&message),
         },
@@ -396,9 +410,9 @@ mod tests {
         let HfaCommand::Call(call) = *command else {
             panic!("a call")
         };
-        assert_eq!(call.destination, "202");
+        assert_eq!(call.dial.destination, "202");
         assert_eq!(call.account.number, "201");
-        assert_eq!(call.hangup_after, Duration::from_millis(60_500));
+        assert_eq!(call.dial.hangup_after, Duration::from_millis(60_500));
         let Ok(Args {
             command: Command::Hfa(command),
             ..
@@ -409,7 +423,7 @@ mod tests {
         let HfaCommand::Call(call) = *command else {
             panic!("a call")
         };
-        assert_eq!(call.hangup_after, Duration::from_secs(10));
+        assert_eq!(call.dial.hangup_after, Duration::from_secs(10));
         assert!(parse(&["call", "202", "--hangup-after", "10x"]).is_err());
     }
 

@@ -12,7 +12,7 @@ use std::time::Duration;
 use clap::{Args as ClapArgs, Subcommand};
 use shared::secret::Secret;
 
-use super::{AudioArgs, EXIT_CALL_FAILED, EXIT_DECLINED, usage};
+use super::{AudioArgs, DialArgs, EXIT_CALL_FAILED, EXIT_DECLINED, usage};
 use crate::audio::NullBackend;
 use crate::hfa::call_flow::{Outcome, Plan};
 use crate::media::MediaOptions;
@@ -104,12 +104,8 @@ pub struct PortalCallArgs {
     pub settings: PortalArgs,
     #[command(flatten)]
     pub audio: AudioArgs,
-    /// The number to dial: digits, * and #.
-    #[arg(value_name = "NUMBER")]
-    pub destination: String,
-    /// How long to stay connected before hanging up, e.g. 10s, 500ms, 1m.
-    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
-    pub hangup_after: Duration,
+    #[command(flatten)]
+    pub dial: DialArgs,
 }
 
 /// `portal answer`.
@@ -230,7 +226,7 @@ pub async fn run(command: PortalCommand) -> ExitCode {
     }
     let (args, plan, media) = match command {
         PortalCommand::Register(args) => (args, None, no_audio()),
-        PortalCommand::Call(call) => match Plan::call(&call.destination, call.hangup_after) {
+        PortalCommand::Call(call) => match call.dial.plan() {
             Ok(plan) => (call.settings, Some(plan), call.audio.media()),
             Err(message) => return usage(&message),
         },

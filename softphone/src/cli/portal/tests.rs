@@ -42,8 +42,8 @@ fn call_takes_the_number_network_flags_trust_and_bind() {
     let Ok(PortalCommand::Call(call)) = parse(&words) else {
         panic!("portal call parses");
     };
-    assert_eq!(call.destination, "201");
-    assert_eq!(call.hangup_after, Duration::from_secs(2));
+    assert_eq!(call.dial.destination, "201");
+    assert_eq!(call.dial.hangup_after, Duration::from_secs(2));
     let settings = call
         .settings
         .settings(Some("Portal-Pass-2026!".into()))
