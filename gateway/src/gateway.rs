@@ -266,6 +266,9 @@ fn sbc_config(config: &ValidatedConfig, ip: IpAddr, range: Option<RtpRange>) -> 
         inner_bind: ip,
         learning_window: Duration::from_secs(10),
         probation: 3,
+        // A device's first packet arrives a round trip after its call
+        // connects: over the internet well within a second.
+        announced_preference: Duration::from_secs(1),
         idle_timeout: Duration::from_secs(30),
     }
 }
@@ -329,12 +332,13 @@ impl SbcControl for Sbc {
             SbcCommand::Anchor {
                 channel,
                 inner_peer,
-            } => self.anchor(channel, inner_peer),
+                device,
+            } => self.anchor(channel, inner_peer, device),
             SbcCommand::SetInnerPeer {
                 channel,
                 inner_peer,
             } => self.set_inner_peer(channel, inner_peer),
-            SbcCommand::Relearn { channel } => self.relearn(channel),
+            SbcCommand::Relearn { channel, device } => self.relearn(channel, device),
             SbcCommand::Release { channel } => self.release(channel),
         }
     }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use gateway::sbc::{ChannelId, LatchStatus, Sbc, SbcError};
 use sbc_support::{
-    LanCall, PATIENCE, anchor_lan_call, config, queued, recv, rtp, socket, start, start_with, until,
+    LanCall, PATIENCE, anchor_lan_call, config, device, queued, recv, rtp, socket, start, start_with, until,
 };
 
 #[tokio::test]
@@ -23,7 +23,7 @@ async fn idle_media_is_reported_once_per_anchoring() {
     let (a, b) = (ChannelId(0), ChannelId(1));
 
     // A call with media for a while, which then stops.
-    sbc.anchor(a, Some((lan_addr, lan_addr)));
+    sbc.anchor(a, Some((lan_addr, lan_addr)), device("127.0.0.1"));
     for i in 0..3 {
         phone
             .send_to(&rtp(i, b'P'), sbc.public_rtp(a))
@@ -36,12 +36,12 @@ async fn idle_media_is_reported_once_per_anchoring() {
 
     // A second channel anchored after: its report comes next, and channel
     // a (checked in the same sweeps) is not reported again.
-    sbc.anchor(b, None);
+    sbc.anchor(b, None, device("127.0.0.1"));
     let reported = tokio::time::timeout(PATIENCE, idle.recv()).await.unwrap();
     assert_eq!(reported, Some(b), "a was reported once");
 
     // Anchoring a again (a new call) arms it again.
-    sbc.anchor(a, None);
+    sbc.anchor(a, None, device("127.0.0.1"));
     let reported = tokio::time::timeout(PATIENCE, idle.recv()).await.unwrap();
     assert_eq!(reported, Some(a));
     sbc.shutdown().await;
@@ -55,7 +55,7 @@ async fn release_stops_forwarding_and_clears_the_call() {
         public_rtp,
         inner_rtp,
         lan,
-    } = anchor_lan_call(&sbc, id).await;
+    } = anchor_lan_call(&sbc, id, device("127.0.0.1")).await;
     let phone = socket("127.0.0.1").await;
     for i in 0..5 {
         phone.send_to(&rtp(i, b'P'), public_rtp).await.unwrap();
@@ -100,7 +100,7 @@ async fn shutdown_stops_the_workers_and_frees_the_ports() {
     let lan = socket("127.0.0.1").await;
     let lan_addr = lan.local_addr().unwrap();
     for id in 0..4 {
-        sbc.anchor(ChannelId(id), Some((lan_addr, lan_addr)));
+        sbc.anchor(ChannelId(id), Some((lan_addr, lan_addr)), device("127.0.0.1"));
     }
     assert_eq!(sbc.stats().in_use, 4);
     assert!(!sbc.is_stopped());
@@ -116,7 +116,7 @@ async fn shutdown_stops_the_workers_and_frees_the_ports() {
         std::net::UdpSocket::bind((rtp.ip(), rtp.port() + 1)).unwrap();
     }
     // Commands after the shutdown are ignored.
-    sbc.anchor(ChannelId(0), None);
+    sbc.anchor(ChannelId(0), None, device("127.0.0.1"));
     sbc.release(ChannelId(0));
 }
 
@@ -150,8 +150,8 @@ async fn a_taken_port_is_named() {
 async fn channels_outside_the_pool_are_ignored() {
     let sbc = start(|_| {}).await;
     let outside = ChannelId(4);
-    sbc.anchor(outside, None);
-    sbc.relearn(outside);
+    sbc.anchor(outside, None, device("127.0.0.1"));
+    sbc.relearn(outside, device("127.0.0.1"));
     sbc.set_inner_peer(outside, None);
     sbc.release(outside);
     assert_eq!(sbc.public_rtp(outside).port(), 0);

@@ -7,7 +7,7 @@ mod sbc_support;
 
 use gateway::sbc::{ChannelId, LatchStatus};
 use sbc_support::{
-    LanCall, anchor_lan_call, queued, recv, rtp, seq, socket, start, stats, tag, until,
+    LanCall, anchor_lan_call, device, queued, recv, rtp, seq, socket, start, stats, tag, until,
 };
 
 const OLD: u8 = b'O';
@@ -22,7 +22,7 @@ async fn a_re_registered_phone_is_latched_again_and_its_old_source_dropped() {
         public_rtp,
         inner_rtp,
         lan,
-    } = anchor_lan_call(&sbc, id).await;
+    } = anchor_lan_call(&sbc, id, device("127.0.0.1")).await;
     let old = socket("127.0.0.1").await;
 
     for i in 0..3 {
@@ -34,7 +34,7 @@ async fn a_re_registered_phone_is_latched_again_and_its_old_source_dropped() {
     // The phone moved (another NAT mapping, here another address of the
     // loopback net) and registered again: call control relearns.
     let new = socket("127.0.0.3").await;
-    sbc.relearn(id);
+    sbc.relearn(id, device("127.0.0.3"));
     until(&sbc, |s| s.channels[2].latch == LatchStatus::Learning).await;
     for i in 0..3 {
         new.send_to(&rtp(1000 + i, NEW), public_rtp).await.unwrap();
@@ -81,7 +81,7 @@ async fn while_relearning_the_lan_side_waits_and_the_old_source_must_requalify()
         public_rtp,
         inner_rtp,
         lan,
-    } = anchor_lan_call(&sbc, id).await;
+    } = anchor_lan_call(&sbc, id, device("127.0.0.1")).await;
     let phone = socket("127.0.0.1").await;
     for i in 0..3 {
         phone.send_to(&rtp(i, b'P'), public_rtp).await.unwrap();
@@ -91,7 +91,7 @@ async fn while_relearning_the_lan_side_waits_and_the_old_source_must_requalify()
     // A re-registration from the same address: the source is forgotten,
     // so the LAN side's packets have nowhere to go until it is latched
     // again after a fresh probation.
-    sbc.relearn(id);
+    sbc.relearn(id, device("127.0.0.1"));
     lan.send_to(&rtp(0, LAN), inner_rtp).await.unwrap();
     for i in 3..6 {
         phone.send_to(&rtp(i, b'P'), public_rtp).await.unwrap();

@@ -42,7 +42,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Parser;
 use gateway::config::system::RtpRange;
-use gateway::sbc::{ChannelId, Sbc, SbcConfig};
+use gateway::sbc::{AnnouncedPorts, ChannelId, DeviceSource, Sbc, SbcConfig};
 
 use common::cli::{self, BenchOptions};
 use common::procfs::{self, Process};
@@ -113,6 +113,7 @@ fn bench(args: &Args) -> anyhow::Result<()> {
         inner_bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
         learning_window: Duration::from_secs(10),
         probation: 3,
+        announced_preference: Duration::from_secs(1),
         idle_timeout: Duration::from_secs(30),
     };
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
@@ -213,11 +214,20 @@ fn baseline(calls: usize, measure: Duration) -> anyhow::Result<Run> {
 fn proxy(sbc: &Arc<Sbc>, calls: usize, measure: Duration) -> anyhow::Result<Run> {
     let ends = Ends::bind()?;
     let lan = ends.lan_addr();
+    // Every home end sends from one socket, the port it "announced".
+    let home = ends.home_addr();
+    let device = DeviceSource {
+        ip: home.ip(),
+        announced: Some(AnnouncedPorts {
+            rtp: home.port(),
+            rtcp: home.port().saturating_add(1),
+        }),
+    };
     let ids: Vec<ChannelId> = (0..calls)
         .map(|i| u16::try_from(i).map(ChannelId))
         .collect::<Result<_, _>>()?;
     for &id in &ids {
-        sbc.anchor(id, Some((lan, lan)));
+        sbc.anchor(id, Some((lan, lan)), device);
     }
     let targets = Targets {
         home_to: ids.iter().map(|&id| sbc.public_rtp(id)).collect(),

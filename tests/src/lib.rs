@@ -275,6 +275,7 @@ pub mod portal;
 pub mod raw;
 pub mod relay;
 pub mod speech;
+pub mod spray;
 
 /// A registered phone with its model: what its user sees, built from the
 /// stimuli the gateway sent it.

@@ -16,10 +16,11 @@ use super::dialplan::Service;
 use super::dialplan::{Analysis, DialPlan};
 use super::indication::{CallId, FeatureKey, Indication};
 use super::media::{MediaOffer, MediaPolicy, RemoteMedia};
-use super::model::{Call, CallState, Failure, Line, LineState, Party, Purpose};
+use super::model::{Call, CallState, Failure, Line, LineState, Origin, Party, Purpose};
 use super::screen::{Directory, Screen};
 use crate::config::cos::CallClass;
 use crate::config::{Client, ValidatedConfig};
+use crate::sbc::{AnnouncedPorts, DeviceSource};
 
 /// How long call control waits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,18 +115,24 @@ pub enum Output {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SbcCommand {
     /// The channel carries a connected call: relay between the device it
-    /// anchors (latched in a learning window opened now) and `inner_peer`.
+    /// anchors (latched in a learning window opened now, from where
+    /// `device` says) and `inner_peer`.
     Anchor {
         channel: ChannelId,
         inner_peer: Option<(SocketAddr, SocketAddr)>,
+        device: DeviceSource,
     },
     /// The rest of the call moved (a transfer, a LAN device's new address).
     SetInnerPeer {
         channel: ChannelId,
         inner_peer: Option<(SocketAddr, SocketAddr)>,
     },
-    /// The device announced a new address: learn its source again.
-    Relearn { channel: ChannelId },
+    /// The device announced a new address: learn its source again, from
+    /// where `device` says.
+    Relearn {
+        channel: ChannelId,
+        device: DeviceSource,
+    },
     /// The call ended: stop relaying, the channel is free.
     Release { channel: ChannelId },
 }
@@ -187,15 +194,15 @@ impl CallControl {
     }
 
     /// A device of `number` registered (a re-registration replaces the
-    /// old); `internet`: from outside the company LAN, so its calls are
+    /// old) from `origin`; from outside the company LAN, its calls are
     /// anchored in the RTP proxy.
-    pub fn attach(&mut self, number: &str, internet: bool) {
+    pub fn attach(&mut self, number: &str, origin: Origin) {
         self.detach(number);
         let Some(client) = self.clients.get(number) else {
             return;
         };
         self.lines
-            .insert(number.to_owned(), Line::new(client.name.clone(), internet));
+            .insert(number.to_owned(), Line::new(client.name.clone(), origin));
         self.dirty.insert(number.to_owned());
         self.refresh();
     }
@@ -586,6 +593,19 @@ struct Parties<'a> {
 }
 
 impl Parties<'_> {
+    /// Where the media of `party`'s device comes from, as its signalling
+    /// says: the address it registered from, the ports it announced.
+    pub(super) fn device_source(&self, party: &Party) -> Option<DeviceSource> {
+        let line = self.lines.get(party.device()?)?;
+        Some(DeviceSource {
+            ip: line.origin.ip,
+            announced: line.media_offer.as_ref().map(|offer| AnnouncedPorts {
+                rtp: offer.rtp.port(),
+                rtcp: offer.rtcp_port,
+            }),
+        })
+    }
+
     /// What `party` announced: a device's Codec Capabilities, or the
     /// system's own end for a service or the trunk.
     fn announced(&self, party: &Party) -> Option<&MediaOffer> {

@@ -16,6 +16,7 @@ pub use control::{CallControl, CallEvent, CallTimers, DeviceInput, Output};
 pub use indication::{
     CallId, ClockKind, DisplayRow, FeatureKey, Indication, Lamp, MediaIndication, Tone,
 };
+pub use model::Origin;
 pub use service::{AttachmentId, CallService, DeviceSink};
 
 #[cfg(test)]

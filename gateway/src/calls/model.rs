@@ -1,6 +1,7 @@
 //! The state call control keeps: one [`Line`] per attached device, one
 //! [`Call`] per call, and the reasons a call attempt fails.
 
+use std::net::IpAddr;
 use std::time::Instant;
 
 use super::channels::ChannelId;
@@ -148,13 +149,24 @@ pub struct Line {
     pub screen: Option<Screen>,
     /// Where and how the device receives media, as it announced.
     pub media_offer: Option<MediaOffer>,
-    /// The device registered from outside the company LAN: its calls are
-    /// anchored in the RTP proxy.
+    /// Where the device registered from.
+    pub origin: Origin,
+}
+
+/// Where a device registered from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Origin {
+    /// The source address of its registration: for a device at home, its
+    /// NAT's public address, which its media comes from too (the RTP
+    /// proxy learns the device's media from this address only).
+    pub ip: IpAddr,
+    /// From outside the company LAN: its calls are anchored in the RTP
+    /// proxy.
     pub internet: bool,
 }
 
 impl Line {
-    pub fn new(name: String, internet: bool) -> Self {
+    pub fn new(name: String, origin: Origin) -> Self {
         Self {
             name,
             off_hook: false,
@@ -163,7 +175,7 @@ impl Line {
             forward: None,
             screen: None,
             media_offer: None,
-            internet,
+            origin,
         }
     }
 

@@ -12,6 +12,7 @@ use super::channels::{ChannelId, Refusal};
 use super::control::{CallControl, CallEvent, DeviceInput, Output, SbcCommand};
 use super::indication::Indication;
 use super::media::MediaOffer;
+use super::model::Origin;
 use super::screen::Screen;
 use crate::clock::Clock;
 use crate::hfa::attachment::HfaAttachment;
@@ -118,12 +119,12 @@ impl CallService {
         })
     }
 
-    /// A device registered (replacing any earlier attachment of `number`).
-    /// `internet`: it registered from outside the company LAN.
-    pub fn attach(&self, number: &str, sink: DeviceSink, internet: bool) {
+    /// A device registered from `origin` (replacing any earlier attachment
+    /// of `number`).
+    pub fn attach(&self, number: &str, sink: DeviceSink, origin: Origin) {
         let mut inner = self.lock();
         inner.devices.insert(number.to_owned(), sink);
-        inner.control.attach(number, internet);
+        inner.control.attach(number, origin);
         self.dispatch(&mut inner);
     }
 
@@ -162,14 +163,15 @@ impl CallService {
         self.dispatch(&mut inner);
     }
 
-    /// The device of `number` registered again with a new media address
-    /// (a change of network): its calls stay up, re-anchored if it moved
-    /// between the company LAN and the internet (`CallControl::rehome`),
-    /// and every party is told the new targets once.
-    pub fn reregister(&self, number: &str, offer: MediaOffer, internet: bool) {
+    /// The device of `number` registered again, from `origin`, with a new
+    /// media address (a change of network): its calls stay up, re-anchored
+    /// if it moved between the company LAN and the internet
+    /// (`CallControl::rehome`), their channels learning its media from its
+    /// new address, and every party is told the new targets once.
+    pub fn reregister(&self, number: &str, offer: MediaOffer, origin: Origin) {
         let mut inner = self.lock();
         let now = self.clock.now();
-        inner.control.rehome(now, number, internet);
+        inner.control.rehome(now, number, origin);
         inner.control.offer_media(number, offer);
         self.dispatch(&mut inner);
     }

@@ -76,7 +76,7 @@ pub(super) fn office_with_trunk(channels: usize) -> Office {
         sbc: Vec::new(),
     };
     for number in ["201", "202", "203", "204"] {
-        office.cc.attach(number, false);
+        office.cc.attach(number, origin(false));
     }
     office.drain();
     office.shown.clear();
@@ -191,7 +191,7 @@ fn a_device_attaching_gets_its_whole_idle_screen() {
         plan(1, 1),
         MediaPolicy::default(),
     );
-    cc.attach("201", false);
+    cc.attach("201", origin(false));
     let expected: Vec<Indication> = [
         top("201 Anna"),
         bottom(""),
@@ -765,7 +765,7 @@ fn random_keys_and_hooks_never_break_call_control() {
             PHONES.iter().map(|p| (*p, View::default())).collect();
         let mut attached = PHONES.map(|_| true);
         for phone in PHONES {
-            cc.attach(phone, phone == "201");
+            cc.attach(phone, origin(phone == "201"));
         }
         for step in 0..300 {
             let index = rng.random_range(0..PHONES.len());
@@ -797,7 +797,7 @@ fn random_keys_and_hooks_never_break_call_control() {
                     if attached[index] {
                         cc.detach(phone);
                     } else {
-                        cc.attach(phone, phone == "201");
+                        cc.attach(phone, origin(phone == "201"));
                         views.insert(phone, View::default());
                     }
                     attached[index] = !attached[index];
@@ -836,6 +836,32 @@ fn random_keys_and_hooks_never_break_call_control() {
             "seed {seed}: RTP proxy channels left behind"
         );
         assert_eq!(cc.trunk_calls(), 0, "seed {seed}");
+    }
+}
+
+/// Where a device registered from: its home NAT's public address over the
+/// internet, an office address on the LAN.
+pub(super) fn origin(internet: bool) -> super::model::Origin {
+    let ip: [u8; 4] = if internet {
+        [198, 51, 100, 7]
+    } else {
+        [10, 10, 0, 20]
+    };
+    super::model::Origin {
+        ip: ip.into(),
+        internet,
+    }
+}
+
+/// What the SBC learns from for a device at `origin(true)` that announced
+/// media at `port` (RTCP one above).
+pub(super) fn home_device(port: u16) -> crate::sbc::DeviceSource {
+    crate::sbc::DeviceSource {
+        ip: origin(true).ip,
+        announced: Some(crate::sbc::AnnouncedPorts {
+            rtp: port,
+            rtcp: port + 1,
+        }),
     }
 }
 
@@ -937,7 +963,7 @@ fn the_system_end_of_a_service_call_is_told_where_to_send_and_when_to_stop() {
     };
     let mut o = office();
     o.cc = CallControl::new(&config, CallTimers::from_config(&config), plan(1, 1), media);
-    o.cc.attach("201", false);
+    o.cc.attach("201", origin(false));
     o.cc.offer_media("201", offer([192, 168, 178, 20], 5004, &g711));
     o.drain();
     o.input("201", DeviceInput::OffHook);
@@ -997,7 +1023,7 @@ mod proxy {
             ("203", false, 6100),
             ("204", false, 6200),
         ] {
-            o.cc.attach(number, internet);
+            o.cc.attach(number, origin(internet));
             o.cc.offer_media(
                 number,
                 offer([192, 168, 1, 20 + (port / 100) as u8], port, &G711),
@@ -1039,7 +1065,9 @@ mod proxy {
                     "192.168.1.80:6000".parse().unwrap(),
                     "192.168.1.80:6001".parse().unwrap()
                 )),
-            }]
+                device: home_device(5004),
+            }],
+            "learning from the address 201 registered from, preferring the port it announced"
         );
         assert_eq!((o.cc.channels().in_use(), o.cc.internet_calls()), (1, 1));
         o.input("202", DeviceInput::OnHook);
@@ -1160,7 +1188,28 @@ mod proxy {
         o.drain();
         assert!(
             o.sbc.contains(&SbcCommand::Relearn {
-                channel: ChannelId(0)
+                channel: ChannelId(0),
+                device: home_device(7000),
+            }),
+            "{:?}",
+            o.sbc
+        );
+        // Registered again from another network: learnt from there.
+        o.sbc.clear();
+        let elsewhere = super::super::model::Origin {
+            ip: [192, 0, 2, 44].into(),
+            internet: true,
+        };
+        o.cc.rehome(o.now, "201", elsewhere);
+        o.cc.offer_media("201", offer([10, 0, 0, 5], 7100, &G711));
+        o.drain();
+        assert!(
+            o.sbc.contains(&SbcCommand::Relearn {
+                channel: ChannelId(0),
+                device: crate::sbc::DeviceSource {
+                    ip: elsewhere.ip,
+                    ..home_device(7100)
+                },
             }),
             "{:?}",
             o.sbc
@@ -1196,10 +1245,10 @@ fn a_model_x_refuses_the_61st_internet_call_and_takes_it_after_one_ends() {
         (61..122).map(|n| format!("{}", 3000 + n)).collect(),
     );
     for number in &home {
-        cc.attach(number, true);
+        cc.attach(number, origin(true));
     }
     for number in &office {
-        cc.attach(number, false);
+        cc.attach(number, origin(false));
     }
     let call = |cc: &mut CallControl, from: &str, to: &str| {
         cc.handle_input(now, from, DeviceInput::OffHook);

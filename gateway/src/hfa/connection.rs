@@ -20,7 +20,7 @@ use super::registrar::Decision;
 use super::registry::{ConnectionCommand, ConnectionId, RegisteredPhone};
 use super::render;
 use crate::calls::media::MediaOffer;
-use crate::calls::{AttachmentId, DeviceInput, DeviceSink};
+use crate::calls::{AttachmentId, DeviceInput, DeviceSink, Origin};
 use crate::clock::Clock;
 
 /// The version the gateway reports in Register Response (OpenScape Business V2R1).
@@ -212,8 +212,11 @@ fn register(
     }
     drop(registry);
     let sink = DeviceSink::Hfa(HfaAttachment::new(id, commands.clone()));
-    let internet = !state.config.is_company_lan(peer.ip());
-    state.calls.attach(&number, sink, internet);
+    let origin = Origin {
+        ip: peer.ip(),
+        internet: !state.config.is_company_lan(peer.ip()),
+    };
+    state.calls.attach(&number, sink, origin);
     info!(
         %peer, subscriber = number, session = session.0, version = request.software_version,
         lan = state.config.is_company_lan(peer.ip()), "HFA phone registered"

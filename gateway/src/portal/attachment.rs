@@ -379,7 +379,13 @@ password = "Hy6&dF5^sJk8"
                 let subscription = outlet.subscribe();
                 let app = PortalAttachment::new(PortalSessionId(i as u64), outlet);
                 apps.apps.insert(number.to_owned(), (app, subscription));
-                apps.cc.attach(number, false);
+                apps.cc.attach(
+                    number,
+                    crate::calls::Origin {
+                        ip: [10, 10, 0, 20].into(),
+                        internet: false,
+                    },
+                );
                 let port = 40000 + 100 * i as u16;
                 apps.cc.offer_media(
                     number,

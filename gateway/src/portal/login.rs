@@ -20,6 +20,7 @@ use shared::portal::{AppInfo, Challenge, ErrorCode, LoginNonce, LoginRequest, ve
 
 use super::attachment::{Outlet, PortalSessionId};
 use super::error::ApiFailure;
+use crate::calls::Origin;
 use crate::calls::media::MediaOffer;
 use crate::clock::Clock;
 use crate::config::{ClientKind, ValidatedConfig};
@@ -43,7 +44,8 @@ struct PendingChallenge {
 /// A VoIP registration of a session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Registration {
-    pub internet: bool,
+    /// Where the app registered from.
+    pub origin: Origin,
     pub offer: MediaOffer,
 }
 

@@ -11,6 +11,7 @@ use shared::version::SoftwareVersion;
 
 use super::error::ApiFailure;
 use super::login::Registration;
+use crate::calls::Origin;
 use crate::calls::media::{DEFAULT_PACKET_MS, MediaOffer};
 use crate::config::{Client, ValidatedConfig};
 
@@ -83,7 +84,13 @@ pub fn check(
             .collect(),
     };
     Ok(Accepted {
-        registration: Registration { internet, offer },
+        registration: Registration {
+            origin: Origin {
+                ip: source.ip(),
+                internet,
+            },
+            offer,
+        },
         codecs: codecs.into_iter().map(|(_, codec)| codec).collect(),
     })
 }
@@ -264,7 +271,13 @@ password = "Dan*portal-0815"
         )
         .expect("accepted");
         let registration = accepted.registration;
-        assert!(registration.internet);
+        assert_eq!(
+            registration.origin,
+            Origin {
+                ip: source.ip(),
+                internet: true
+            }
+        );
         assert_eq!(registration.offer.rtp.to_string(), "198.51.100.7:40000");
         assert_eq!(registration.offer.rtcp_port, 40001);
         assert_eq!(

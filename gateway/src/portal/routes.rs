@@ -211,21 +211,21 @@ async fn register(
             let sink = PortalAttachment::new(session.id, session.outlet.clone());
             state
                 .calls
-                .attach(&number, DeviceSink::Portal(sink), registration.internet);
+                .attach(&number, DeviceSink::Portal(sink), registration.origin);
             state.calls.offer_media(&number, registration.offer.clone());
         }
         Some(old) => {
-            if old.internet != registration.internet {
+            if old.origin.internet != registration.origin.internet {
                 info!(
                     user = number,
-                    internet = registration.internet,
+                    internet = registration.origin.internet,
                     "myPortal to go moved between the company LAN and the internet: \
                      re-anchoring its calls"
                 );
             }
             state
                 .calls
-                .reregister(&number, registration.offer.clone(), registration.internet);
+                .reregister(&number, registration.offer.clone(), registration.origin);
         }
     }
     session.outlet.publish(Event::Registration {
@@ -235,12 +235,12 @@ async fn register(
     drop(logins);
     info!(
         peer = %peer.0, user = number, rtp = %registration.offer.rtp,
-        internet = registration.internet, "myPortal to go VoIP registered"
+        internet = registration.origin.internet, "myPortal to go VoIP registered"
     );
     Ok(axum::Json(VoipRegistered {
         number,
         codecs: accepted.codecs,
-        internet: registration.internet,
+        internet: registration.origin.internet,
     })
     .into_response())
 }

@@ -2,10 +2,10 @@
 //! (or why it is dropped), given the latch, the inner peer and the call's
 //! life. The workers own these and move the bytes.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use super::latch::{Latch, LatchRules, LatchView, Refused, Verdict};
+use super::latch::{DeviceSource, Latch, LatchRules, LatchView, Refused, Verdict};
 
 /// RTP or RTCP: which of a side's two sockets a packet came in on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,7 +19,7 @@ pub enum Kind {
 /// Why a packet is not relayed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dropped {
-    /// Public side: not from the latched source (or not from the expected
+    /// Public side: not from the latched source (or not from the device's
     /// address while learning).
     Foreign,
     /// Public side: learning, the source is on probation.
@@ -53,8 +53,9 @@ pub struct ChannelView {
     pub anchored: bool,
     /// The latch.
     pub latch: LatchView,
-    /// The address learning is restricted to, if any.
-    pub expected: Option<IpAddr>,
+    /// Where signalling says the device is (learning is restricted to
+    /// its address), while the channel carries a call.
+    pub device: Option<DeviceSource>,
     /// Where the inner side sends (RTP, RTCP).
     pub inner_peer: Option<(SocketAddr, SocketAddr)>,
 }
@@ -64,7 +65,7 @@ impl ChannelView {
     pub const FREE: Self = Self {
         anchored: false,
         latch: LatchView::Idle,
-        expected: None,
+        device: None,
         inner_peer: None,
     };
 }
@@ -96,16 +97,16 @@ impl Channel {
         }
     }
 
-    /// The channel carries a call from `now`: learning opens.
+    /// The channel carries a call from `now`: learning opens for `device`.
     pub fn anchor(
         &mut self,
         now: Instant,
         inner_peer: Option<(SocketAddr, SocketAddr)>,
-        expected: Option<IpAddr>,
+        device: DeviceSource,
     ) {
         self.anchored = true;
         self.inner_peer = inner_peer;
-        self.latch.open_window(now, expected);
+        self.latch.open_window(now, device);
         self.last_media = now;
         self.idle_reported = false;
         self.changed = true;
@@ -119,9 +120,9 @@ impl Channel {
 
     /// A signalling change: learn the device's source again. Ignored on a
     /// free channel (nothing is learned without a call).
-    pub fn relearn(&mut self, now: Instant, expected: Option<IpAddr>) {
+    pub fn relearn(&mut self, now: Instant, device: DeviceSource) {
         if self.anchored {
-            self.latch.open_window(now, expected);
+            self.latch.open_window(now, device);
             self.changed = true;
         }
     }
@@ -216,7 +217,7 @@ impl Channel {
         ChannelView {
             anchored: self.anchored,
             latch: self.latch.view(),
-            expected: self.latch.expected(),
+            device: self.latch.device(),
             inner_peer: self.inner_peer,
         }
     }
@@ -246,11 +247,23 @@ mod tests {
         LatchRules {
             window: Duration::from_secs(10),
             probation: 3,
+            announced_preference: Duration::from_secs(1),
         }
     }
 
     fn phone() -> SocketAddr {
         "198.51.100.7:40002".parse().unwrap()
+    }
+
+    /// The phone registered from its address and announced its port.
+    fn device() -> DeviceSource {
+        DeviceSource {
+            ip: phone().ip(),
+            announced: Some(crate::sbc::AnnouncedPorts {
+                rtp: phone().port(),
+                rtcp: phone().port() + 1,
+            }),
+        }
     }
 
     fn lan_phone() -> (SocketAddr, SocketAddr) {
@@ -271,7 +284,7 @@ mod tests {
 
     fn latched(now: Instant) -> Channel {
         let mut channel = Channel::new(rules(), now);
-        channel.anchor(now, Some(lan_phone()), None);
+        channel.anchor(now, Some(lan_phone()), device());
         for seq in 0..2 {
             assert_eq!(
                 channel.from_device(now, Kind::Rtp, phone(), &rtp(seq)),
@@ -320,20 +333,26 @@ mod tests {
             channel.from_inner(now, Kind::Rtp, stranger),
             Decision::Drop(Dropped::InnerForeign)
         );
-        // RTCP: to the latched port + 1 until the device's RTCP shows up.
-        let conventional = SocketAddr::new(phone().ip(), phone().port() + 1);
+        // RTCP: the phone's NAT keeps ports (it was latched at the port
+        // it announced), so its RTCP is at the announced RTCP port, and
+        // only there.
+        let announced_rtcp = SocketAddr::new(phone().ip(), phone().port() + 1);
         assert_eq!(
             channel.from_inner(now, Kind::Rtcp, lan_phone().1),
-            Decision::Relay(conventional)
+            Decision::Relay(announced_rtcp)
         );
-        let mapped = SocketAddr::new(phone().ip(), 3333);
+        let other_port = SocketAddr::new(phone().ip(), 3333);
         assert_eq!(
-            channel.from_device(now, Kind::Rtcp, mapped, &RTCP),
+            channel.from_device(now, Kind::Rtcp, other_port, &RTCP),
+            Decision::Drop(Dropped::Foreign)
+        );
+        assert_eq!(
+            channel.from_device(now, Kind::Rtcp, announced_rtcp, &RTCP),
             Decision::Relay(lan_phone().1)
         );
         assert_eq!(
             channel.from_inner(now, Kind::Rtcp, lan_phone().1),
-            Decision::Relay(mapped)
+            Decision::Relay(announced_rtcp)
         );
     }
 
@@ -357,7 +376,7 @@ mod tests {
     fn without_the_other_side_accepted_packets_have_no_destination() {
         let now = Instant::now();
         let mut channel = Channel::new(rules(), now);
-        channel.anchor(now, None, None);
+        channel.anchor(now, None, device());
         channel.from_device(now, Kind::Rtp, phone(), &rtp(0));
         channel.from_device(now, Kind::Rtp, phone(), &rtp(1));
         assert_eq!(
@@ -370,7 +389,7 @@ mod tests {
             Decision::Relay(lan_phone().0)
         );
         // Relearn: the LAN side has nowhere to send until a new latch.
-        channel.relearn(now, None);
+        channel.relearn(now, device());
         assert_eq!(
             channel.from_inner(now, Kind::Rtp, lan_phone().0),
             Decision::Drop(Dropped::NoDestination)
@@ -394,7 +413,7 @@ mod tests {
         assert_eq!(channel.idle_deadline(TIMEOUT), None);
         // A new anchoring arms it again.
         let again = later + TIMEOUT * 4;
-        channel.anchor(again, Some(lan_phone()), None);
+        channel.anchor(again, Some(lan_phone()), device());
         assert!(channel.poll_idle(again + TIMEOUT, TIMEOUT));
         channel.release();
         assert_eq!(channel.idle_deadline(TIMEOUT), None);
@@ -415,7 +434,7 @@ mod tests {
             channel.from_inner(now, Kind::Rtp, lan_phone().0),
             Decision::Drop(Dropped::InnerForeign)
         );
-        channel.relearn(now, None);
+        channel.relearn(now, device());
         assert_eq!(channel.view(), ChannelView::FREE);
     }
 
@@ -424,10 +443,10 @@ mod tests {
         let now = Instant::now();
         let mut channel = Channel::new(rules(), now);
         assert_eq!(channel.take_changed(), None);
-        channel.anchor(now, Some(lan_phone()), Some(phone().ip()));
+        channel.anchor(now, Some(lan_phone()), device());
         let view = channel.take_changed().unwrap();
         assert!(view.anchored);
-        assert_eq!(view.expected, Some(phone().ip()));
+        assert_eq!(view.device, Some(device()));
         assert_eq!(view.inner_peer, Some(lan_phone()));
         channel.from_device(now, Kind::Rtp, phone(), &rtp(0));
         assert_eq!(channel.take_changed(), None, "probation is not a change");

@@ -23,6 +23,9 @@ pub struct SbcConfig {
     pub learning_window: Duration,
     /// Consecutive sequence numbers from one source that latch it (3).
     pub probation: u16,
+    /// For how long after a window opens only the device's announced RTP
+    /// port may latch (1 s); another port of its address after that.
+    pub announced_preference: Duration,
     /// A channel whose media stopped in both directions for this long is
     /// reported idle (e.g. 30 s).
     pub idle_timeout: Duration,

@@ -1,7 +1,7 @@
 //! What the control plane and the workers share: the command queue with
 //! its waker, the per-channel counters and views, the idle reports.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -13,6 +13,7 @@ use tracing::debug;
 
 use super::ChannelId;
 use super::channel::ChannelView;
+use super::latch::DeviceSource;
 use super::stats::ChannelCounters;
 
 /// What the control plane tells a worker.
@@ -22,7 +23,7 @@ pub(crate) enum Command {
         slot: usize,
         at: Instant,
         inner_peer: Option<(SocketAddr, SocketAddr)>,
-        expected: Option<IpAddr>,
+        device: DeviceSource,
     },
     SetInnerPeer {
         slot: usize,
@@ -31,7 +32,7 @@ pub(crate) enum Command {
     Relearn {
         slot: usize,
         at: Instant,
-        expected: Option<IpAddr>,
+        device: DeviceSource,
     },
     Release {
         slot: usize,

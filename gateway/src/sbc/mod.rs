@@ -36,6 +36,7 @@ mod stats;
 mod worker;
 
 pub use config::{SbcConfig, SbcError};
+pub use latch::{AnnouncedPorts, DeviceSource};
 pub use pool::Sbc;
 pub use stats::{ChannelStats, Counters, Drops, Flow, LatchStatus, SbcStats};
 

@@ -14,7 +14,7 @@ use tracing::{debug, info};
 use super::ChannelId;
 use super::channel::ChannelView;
 use super::config::{SbcConfig, SbcError};
-use super::latch::LatchRules;
+use super::latch::{DeviceSource, LatchRules};
 use super::link::{Command, Shared, WorkerLink};
 use super::sockets::{ChannelAddrs, ChannelSockets};
 use super::stats::{ChannelCounters, ChannelStats, Counters, SbcStats};
@@ -72,6 +72,7 @@ impl Sbc {
         let rules = LatchRules {
             window: config.learning_window,
             probation: config.probation,
+            announced_preference: config.announced_preference,
         };
         let workers = workers.clamp(1, usize::from(config.channels).max(1));
         let mut shares: Vec<Vec<(ChannelId, ChannelSockets)>> =
@@ -146,21 +147,16 @@ impl Sbc {
 
     /// The channel now carries a call: the inner side sends to
     /// `inner_peer` (RTP, RTCP), `None` while not known, and a learning
-    /// window opens for the device side.
-    pub fn anchor(&self, id: ChannelId, inner_peer: Option<(SocketAddr, SocketAddr)>) {
-        self.anchor_from(id, inner_peer, None);
-    }
-
-    /// [`Sbc::anchor`], learning only from `device` when given: the IP
-    /// address the device's signalling comes from (its NAT's public
-    /// address). Packets from other addresses are then foreign even while
-    /// learning, so an attacker can neither latch first nor disturb the
-    /// device's probation.
-    pub fn anchor_from(
+    /// window opens for the device side, learning only from `device`: the
+    /// IP address its signalling comes from (its NAT's public address),
+    /// preferring the RTP port it announced. Packets from other addresses
+    /// are foreign even while learning, so an attacker can neither latch
+    /// first nor disturb the device's probation (`docs/sbc.md`, rule 6).
+    pub fn anchor(
         &self,
         id: ChannelId,
         inner_peer: Option<(SocketAddr, SocketAddr)>,
-        device: Option<IpAddr>,
+        device: DeviceSource,
     ) {
         let Some(flag) = self.anchored.get(usize::from(id.0)) else {
             debug!(channel = id.0, "sbc: anchor of a channel outside the pool");
@@ -174,7 +170,7 @@ impl Sbc {
             slot,
             at: Instant::now(),
             inner_peer,
-            expected: device,
+            device,
         });
     }
 
@@ -184,19 +180,14 @@ impl Sbc {
         self.command(id, |slot| Command::SetInnerPeer { slot, inner_peer });
     }
 
-    /// A signalling change (the device re-registered from a new address):
-    /// forget the latched source, open a new learning window.
-    pub fn relearn(&self, id: ChannelId) {
-        self.relearn_from(id, None);
-    }
-
-    /// [`Sbc::relearn`], learning only from `device` when given (see
-    /// [`Sbc::anchor_from`]).
-    pub fn relearn_from(&self, id: ChannelId, device: Option<IpAddr>) {
+    /// A signalling change (the device re-registered from a new address,
+    /// announced new ports): forget the latched source, open a new learning
+    /// window for `device` (see [`Sbc::anchor`]).
+    pub fn relearn(&self, id: ChannelId, device: DeviceSource) {
         self.command(id, |slot| Command::Relearn {
             slot,
             at: Instant::now(),
-            expected: device,
+            device,
         });
     }
 

@@ -7,12 +7,12 @@
 //! released: a call's counters are the difference, and the totals are the
 //! lifetime sums, so nothing is lost or counted twice when calls end.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::ChannelId;
 use super::channel::{ChannelView, Dropped, Kind};
-use super::latch::LatchView;
+use super::latch::{DeviceSource, LatchView};
 
 /// The counters of a channel, as indexes into its arrays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,7 +163,7 @@ pub struct Flow {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Drops {
     /// Public side, not from the latched source (RTP Bleed attempts among
-    /// them), or from another address than the expected one while learning.
+    /// them), or from another address than the device's while learning.
     pub foreign: u64,
     /// Public side, while the source was on probation.
     pub probation: u64,
@@ -275,8 +275,9 @@ pub struct ChannelStats {
     pub anchored: bool,
     /// Its latch.
     pub latch: LatchStatus,
-    /// The address learning is restricted to, if any.
-    pub expected: Option<IpAddr>,
+    /// Where signalling says the device is (learning is restricted to its
+    /// address), while the channel carries a call.
+    pub device: Option<DeviceSource>,
     /// Where the inner side sends (RTP, RTCP).
     pub inner_peer: Option<(SocketAddr, SocketAddr)>,
     /// The current call's counters: since the last anchoring, or since the
@@ -297,7 +298,7 @@ impl ChannelStats {
             id,
             anchored: view.anchored,
             latch: LatchStatus::at(view.latch, now),
-            expected: view.expected,
+            device: view.device,
             inner_peer: view.inner_peer,
             call: counters.call(),
             lifetime: counters.lifetime(),

@@ -262,15 +262,15 @@ impl State {
             Command::Anchor {
                 at,
                 inner_peer,
-                expected,
+                device,
                 ..
             } => {
-                channel.anchor(at, inner_peer, expected);
+                channel.anchor(at, inner_peer, device);
                 let deadline = at + self.shared.idle_timeout;
                 self.next_sweep = Some(self.next_sweep.map_or(deadline, |n| n.min(deadline)));
             }
             Command::SetInnerPeer { inner_peer, .. } => channel.set_inner_peer(inner_peer),
-            Command::Relearn { at, expected, .. } => channel.relearn(at, expected),
+            Command::Relearn { at, device, .. } => channel.relearn(at, device),
             Command::Release { .. } => channel.release(),
             Command::Stop => {}
         }
@@ -418,6 +418,7 @@ impl State {
 mod tests {
     use super::*;
     use crate::sbc::channel::ChannelView;
+    use crate::sbc::latch::DeviceSource;
     use crate::sbc::stats::{ChannelCounters, Counters};
     use std::sync::Mutex;
 
@@ -432,6 +433,18 @@ mod tests {
         packet[..12].copy_from_slice(&[0x80, 8, 0, 0, 0, 0, 0, 160, 1, 2, 3, 4]);
         packet[2..4].copy_from_slice(&seq.to_be_bytes());
         packet
+    }
+
+    /// `phone` registered from its address and announced its port.
+    fn device(phone: &UdpSocket) -> DeviceSource {
+        let at = phone.local_addr().unwrap();
+        DeviceSource {
+            ip: at.ip(),
+            announced: Some(crate::sbc::AnnouncedPorts {
+                rtp: at.port(),
+                rtcp: at.port() + 1,
+            }),
+        }
     }
 
     struct Rig {
@@ -464,6 +477,7 @@ mod tests {
             let rules = LatchRules {
                 window: Duration::from_secs(10),
                 probation: 3,
+                announced_preference: Duration::from_secs(1),
             };
             let (setup, link) =
                 Setup::new(vec![(ChannelId(0), sockets)], rules, shared.clone()).unwrap();
@@ -507,7 +521,7 @@ mod tests {
                 slot: 0,
                 at: Instant::now(),
                 inner_peer: Some((lan, lan)),
-                expected: None,
+                device: device(&rig.phone),
             });
             for seq in 0..3 {
                 rig.phone.send_to(&rtp(seq), rig.public_rtp).unwrap();
@@ -582,7 +596,7 @@ mod tests {
             slot: 0,
             at: Instant::now(),
             inner_peer: Some((lan, lan)),
-            expected: None,
+            device: device(&rig.phone),
         });
         let total = BATCHES_PER_ROUND * BATCH + 100;
         for seq in 0..total {

@@ -10,13 +10,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use gateway::config::system::RtpRange;
-use gateway::sbc::{ChannelId, ChannelStats, Sbc, SbcConfig, SbcError};
+use gateway::sbc::{AnnouncedPorts, ChannelId, ChannelStats, DeviceSource, Sbc, SbcConfig, SbcError};
 use tokio::net::UdpSocket;
 
 /// How long anything may take before a test gives up.
 pub const PATIENCE: Duration = Duration::from_secs(5);
 
-/// The default shape of a test pool: 4 channels, 10 s window, probation 3.
+/// The default shape of a test pool: 4 channels, 10 s window, probation 3,
+/// the announced port preferred for 1 s.
 pub fn config(first: u16) -> SbcConfig {
     SbcConfig {
         public_bind: "127.0.0.1".parse().unwrap(),
@@ -28,6 +29,7 @@ pub fn config(first: u16) -> SbcConfig {
         inner_bind: "127.0.0.1".parse().unwrap(),
         learning_window: Duration::from_secs(10),
         probation: 3,
+        announced_preference: Duration::from_secs(1),
         idle_timeout: Duration::from_secs(30),
     }
 }
@@ -73,15 +75,35 @@ pub struct LanCall {
     pub lan: UdpSocket,
 }
 
-/// Anchors `id` for a call with a new LAN phone on 127.0.0.1.
-pub async fn anchor_lan_call(sbc: &Sbc, id: ChannelId) -> LanCall {
+/// Anchors `id` for a call of `device` with a new LAN phone on 127.0.0.1.
+pub async fn anchor_lan_call(sbc: &Sbc, id: ChannelId, device: DeviceSource) -> LanCall {
     let lan = socket("127.0.0.1").await;
     let lan_addr = lan.local_addr().expect("bound");
-    sbc.anchor(id, Some((lan_addr, lan_addr)));
+    sbc.anchor(id, Some((lan_addr, lan_addr)), device);
     LanCall {
         public_rtp: sbc.public_rtp(id),
         inner_rtp: sbc.inner(id).0,
         lan,
+    }
+}
+
+/// A device that registered from `ip` and announced no media ports.
+pub fn device(ip: &str) -> DeviceSource {
+    DeviceSource {
+        ip: ip.parse().unwrap(),
+        announced: None,
+    }
+}
+
+/// A device that registered from `at`'s address and announced `at`'s port
+/// (RTCP one above): its NAT keeps ports.
+pub fn device_at(at: SocketAddr) -> DeviceSource {
+    DeviceSource {
+        ip: at.ip(),
+        announced: Some(AnnouncedPorts {
+            rtp: at.port(),
+            rtcp: at.port() + 1,
+        }),
     }
 }
 

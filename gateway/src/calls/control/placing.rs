@@ -8,6 +8,7 @@ use crate::calls::channels::ChannelId;
 use crate::calls::dialplan::Analysis;
 use crate::calls::indication::CallId;
 use crate::calls::model::{Call, CallState, Failure, LineState, Party};
+use crate::sbc::DeviceSource;
 use crate::calls::screen::Directory;
 use crate::config::cos::CallClass;
 
@@ -304,7 +305,7 @@ impl CallControl {
     /// A device registered from outside the company LAN, or the trunk.
     fn needs_channel(&self, party: &Party) -> bool {
         match party {
-            Party::Device(number) => self.lines.get(number).is_some_and(|line| line.internet),
+            Party::Device(number) => self.lines.get(number).is_some_and(|line| line.origin.internet),
             Party::Trunk(_) => true,
             Party::Service(_) => false,
         }
@@ -357,8 +358,8 @@ impl CallControl {
             .get(&id)
             .is_some_and(|call| call.state == CallState::Connected)
         {
-            self.command_channels(id, moved, |channel, inner_peer, moved_here| {
-                let relearn = moved_here.then_some(SbcCommand::Relearn { channel });
+            self.command_channels(id, moved, |channel, inner_peer, device, moved_here| {
+                let relearn = moved_here.then_some(SbcCommand::Relearn { channel, device });
                 std::iter::once(SbcCommand::SetInnerPeer {
                     channel,
                     inner_peer,
@@ -372,22 +373,23 @@ impl CallControl {
     /// The call connected: every anchored device's channel starts relaying
     /// and learning its device's source.
     fn anchor_channels(&mut self, id: CallId) {
-        self.command_channels(id, None, |channel, inner_peer, _| {
+        self.command_channels(id, None, |channel, inner_peer, device, _| {
             vec![SbcCommand::Anchor {
                 channel,
                 inner_peer,
+                device,
             }]
         });
     }
 
     /// The commands `make` gives for each channel anchoring a device of
-    /// call `id`, from the channel, its inner peer, and whether the device
-    /// is `moved`.
+    /// call `id`, from the channel, its inner peer, where the device's
+    /// media comes from, and whether the device is `moved`.
     pub(super) fn command_channels(
         &mut self,
         id: CallId,
         moved: Option<&str>,
-        make: impl Fn(ChannelId, Option<(SocketAddr, SocketAddr)>, bool) -> Vec<SbcCommand>,
+        make: impl Fn(ChannelId, Option<(SocketAddr, SocketAddr)>, DeviceSource, bool) -> Vec<SbcCommand>,
     ) {
         let Some(call) = self.calls.get(&id) else {
             return;
@@ -396,11 +398,12 @@ impl CallControl {
         let commands: Vec<SbcCommand> = call
             .anchors
             .iter()
-            .filter(|(party, _)| party.device().is_some())
-            .flat_map(|(party, channel)| {
+            .filter_map(|(party, channel)| Some((party, channel, parties.device_source(party)?)))
+            .flat_map(|(party, channel, device)| {
                 make(
                     *channel,
                     parties.inner_peer(call, party),
+                    device,
                     party.device() == moved,
                 )
             })

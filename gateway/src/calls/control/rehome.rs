@@ -8,21 +8,23 @@ use std::time::Instant;
 
 use super::{CallControl, CallEvent, Output, SbcCommand};
 use crate::calls::indication::CallId;
-use crate::calls::model::{CallState, Failure, LineState, Party};
+use crate::calls::model::{CallState, Failure, LineState, Origin, Party};
 
 impl CallControl {
-    /// The device of `number` now reaches the system from the internet
-    /// (`internet`) or from the company LAN. Its calls keep running with a
+    /// The device of `number` now reaches the system from `origin`: from
+    /// the internet or from the company LAN. Its calls keep running with a
     /// channel taken or given back; a call that cannot have a channel ends
     /// (the device sees "No line free", the other party "Call ended").
-    pub fn rehome(&mut self, now: Instant, number: &str, internet: bool) {
+    pub fn rehome(&mut self, now: Instant, number: &str, origin: Origin) {
         let Some(line) = self.lines.get_mut(number) else {
             return;
         };
-        if line.internet == internet {
+        let internet = origin.internet;
+        let moved_in_or_out = line.origin.internet != internet;
+        line.origin = origin;
+        if !moved_in_or_out {
             return;
         }
-        line.internet = internet;
         let current = match line.state {
             LineState::InCall(id) => Some(id),
             _ => None,
@@ -82,11 +84,12 @@ impl CallControl {
             .get(&id)
             .is_some_and(|call| call.state == CallState::Connected);
         if connected {
-            self.command_channels(id, None, |channel, inner_peer, _| {
+            self.command_channels(id, None, |channel, inner_peer, device, _| {
                 vec![if Some(channel) == new_channel {
                     SbcCommand::Anchor {
                         channel,
                         inner_peer,
+                        device,
                     }
                 } else {
                     SbcCommand::SetInnerPeer {

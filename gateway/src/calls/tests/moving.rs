@@ -20,7 +20,7 @@ fn office_with_media(channels: usize) -> Office {
         MediaPolicy::default(),
     );
     for (number, port) in [("201", 5000), ("202", 6000), ("203", 6100), ("204", 6200)] {
-        o.cc.attach(number, false);
+        o.cc.attach(number, origin(false));
         o.cc.offer_media(number, offer([192, 168, 1, 20], port, &G711));
     }
     o.drain();
@@ -37,7 +37,7 @@ fn connect(o: &mut Office, caller: &str, callee: &str) {
 }
 
 fn rehome(o: &mut Office, number: &str, internet: bool) {
-    o.cc.rehome(o.now, number, internet);
+    o.cc.rehome(o.now, number, origin(internet));
     o.drain();
 }
 
@@ -110,6 +110,7 @@ fn moving_to_the_internet_mid_call_anchors_the_call_and_tells_both_sides() {
         [SbcCommand::Anchor {
             channel: ChannelId(0),
             inner_peer: Some((addr("192.168.1.20:6000"), addr("192.168.1.20:6001"))),
+            device: home_device(5000),
         }]
     );
     assert_eq!(
@@ -156,6 +157,7 @@ fn moving_when_the_other_party_is_anchored_repoints_its_channel() {
             SbcCommand::Anchor {
                 channel: ChannelId(1),
                 inner_peer: Some((addr("10.10.0.2:40000"), addr("10.10.0.2:40001"))),
+                device: home_device(5000),
             },
         ]
     );
