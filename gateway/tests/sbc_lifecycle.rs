@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use gateway::sbc::{ChannelId, LatchStatus, Sbc, SbcError};
 use sbc_support::{
-    LanCall, PATIENCE, anchor_lan_call, config, device, queued, recv, rtp, socket, start, start_with, until,
+    LanCall, PATIENCE, anchor_lan_call, config, device, queued, recv, rtp, socket, start,
+    start_with, until,
 };
 
 #[tokio::test]
@@ -100,7 +101,11 @@ async fn shutdown_stops_the_workers_and_frees_the_ports() {
     let lan = socket("127.0.0.1").await;
     let lan_addr = lan.local_addr().unwrap();
     for id in 0..4 {
-        sbc.anchor(ChannelId(id), Some((lan_addr, lan_addr)), device("127.0.0.1"));
+        sbc.anchor(
+            ChannelId(id),
+            Some((lan_addr, lan_addr)),
+            device("127.0.0.1"),
+        );
     }
     assert_eq!(sbc.stats().in_use, 4);
     assert!(!sbc.is_stopped());

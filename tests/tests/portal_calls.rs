@@ -61,6 +61,18 @@ async fn speak_both_ways(
     let figures = office.gateway.calls().channel_figures();
     assert_eq!(figures.in_use, 1, "Dan's leg runs through an SBC channel");
     assert_eq!(office.gateway.sbc().stats().in_use, 1);
+    let channel = office
+        .gateway
+        .sbc()
+        .stats()
+        .channels
+        .into_iter()
+        .find(|c| c.anchored);
+    assert_eq!(
+        channel.and_then(|c| c.device).map(|device| device.ip),
+        Some(HOME_IP),
+        "the channel learns Dan's media from the address Dan registered from"
+    );
     dan.events
         .until_within(
             e2e_tests::MEDIA_PATIENCE,

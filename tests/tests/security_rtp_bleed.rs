@@ -87,9 +87,10 @@ async fn call_under_spray(attacker: IpAddr) {
     // Audio both ways while the spray goes on.
     for (who, phone) in [("Ben", &mut ben), ("Anna", &mut anna)] {
         phone
-            .media_report(&format!("{who} to hear {HEARD} packets"), |r| {
-                matches!(r, MediaReport::Quality(stats) if stats.received >= HEARD)
-            })
+            .media_report(
+                &format!("{who} to hear {HEARD} packets"),
+                |r| matches!(r, MediaReport::Quality(stats) if stats.received >= HEARD),
+            )
             .await;
     }
     let report = spray.stop().await;
@@ -109,6 +110,11 @@ async fn call_under_spray(attacker: IpAddr) {
     assert_eq!(
         report.received, 0,
         "nothing of the call reached the attacker"
+    );
+    let status = gateway::status::relay_report(&gateway.sbc().stats());
+    assert!(
+        status.contains(&format!("latched to {}", anna.local_rtp())),
+        "`gateway status` names the phone: {status}"
     );
 
     anna.press("u");

@@ -292,23 +292,18 @@ impl Latch {
             last_seq: seq,
             count: 1,
         };
-        let place = match self.candidates.iter().position(Option::is_none) {
-            Some(free) => free,
-            // The announced port's run is kept: only one source can be at
-            // it, so there is always another to replace.
-            None => (0..CANDIDATES)
-                .min_by_key(|&index| {
-                    self.candidates[index].map(|other| {
-                        (
-                            device.at_announced_rtp(other.source) == Some(true),
-                            other.count,
-                        )
-                    })
-                })
-                .unwrap_or(0),
-        };
-        if let Some(slot) = self.candidates.get_mut(place) {
-            *slot = Some(run);
+        // A free place first (a run of 0), else the shortest run; the
+        // announced port's last: only one source can be at it, so there
+        // is always another to replace.
+        let place = self.candidates.iter_mut().min_by_key(|slot| match slot {
+            None => (false, 0),
+            Some(other) => (
+                device.at_announced_rtp(other.source) == Some(true),
+                other.count,
+            ),
+        });
+        if let Some(place) = place {
+            *place = Some(run);
         }
         run
     }
@@ -560,7 +555,11 @@ mod tests {
         assert_eq!(latch.on_rtp(clock.at(6), phone(), 51), PROBATION);
         assert_eq!(latch.on_rtcp(clock.at(6), attacker()), FOREIGN);
         assert_eq!(latch.on_rtp(clock.at(7), attacker(), 5), FOREIGN);
-        assert_eq!(latch.candidates().count(), 1, "the attacker is no candidate");
+        assert_eq!(
+            latch.candidates().count(),
+            1,
+            "the attacker is no candidate"
+        );
         // The device's third packet latches it, as without the attacker.
         assert_eq!(latch.on_rtp(clock.at(8), phone(), 52), FWD);
         assert_eq!(latch.source(), Some(phone()));
@@ -576,7 +575,10 @@ mod tests {
         assert_eq!(latch.on_rtp(clock.at(1), neighbour(), 700), PROBATION);
         assert_eq!(latch.on_rtp(clock.at(2), phone(), 2), PROBATION);
         assert_eq!(latch.on_rtp(clock.at(2), neighbour(), 701), PROBATION);
-        let runs: Vec<_> = latch.candidates().map(|run| (run.source, run.count)).collect();
+        let runs: Vec<_> = latch
+            .candidates()
+            .map(|run| (run.source, run.count))
+            .collect();
         assert_eq!(runs, [(phone(), 2), (neighbour(), 2)]);
         assert_eq!(latch.on_rtp(clock.at(3), phone(), 3), FWD);
         assert_eq!(latch.on_rtp(clock.at(3), neighbour(), 702), FOREIGN);
@@ -692,7 +694,11 @@ mod tests {
             );
         }
         assert!(latch.candidates().count() <= CANDIDATES);
-        assert!(latch.candidates().any(|run| run.source == phone() && run.count == 2));
+        assert!(
+            latch
+                .candidates()
+                .any(|run| run.source == phone() && run.count == 2)
+        );
         assert_eq!(latch.on_rtp(clock.at(3), phone(), 42), FWD);
         assert_eq!(latch.source(), Some(phone()));
     }

@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use gateway::config::system::RtpRange;
-use gateway::sbc::{AnnouncedPorts, ChannelId, ChannelStats, DeviceSource, Sbc, SbcConfig, SbcError};
+use gateway::sbc::{
+    AnnouncedPorts, ChannelId, ChannelStats, DeviceSource, Sbc, SbcConfig, SbcError,
+};
 use tokio::net::UdpSocket;
 
 /// How long anything may take before a test gives up.

@@ -8,9 +8,9 @@ use crate::calls::channels::ChannelId;
 use crate::calls::dialplan::Analysis;
 use crate::calls::indication::CallId;
 use crate::calls::model::{Call, CallState, Failure, LineState, Party};
-use crate::sbc::DeviceSource;
 use crate::calls::screen::Directory;
 use crate::config::cos::CallClass;
+use crate::sbc::DeviceSource;
 
 impl CallControl {
     /// Calls what `digits` (analysed as `analysis`) lead to from `number`.
@@ -305,7 +305,10 @@ impl CallControl {
     /// A device registered from outside the company LAN, or the trunk.
     fn needs_channel(&self, party: &Party) -> bool {
         match party {
-            Party::Device(number) => self.lines.get(number).is_some_and(|line| line.origin.internet),
+            Party::Device(number) => self
+                .lines
+                .get(number)
+                .is_some_and(|line| line.origin.internet),
             Party::Trunk(_) => true,
             Party::Service(_) => false,
         }
@@ -389,7 +392,12 @@ impl CallControl {
         &mut self,
         id: CallId,
         moved: Option<&str>,
-        make: impl Fn(ChannelId, Option<(SocketAddr, SocketAddr)>, DeviceSource, bool) -> Vec<SbcCommand>,
+        make: impl Fn(
+            ChannelId,
+            Option<(SocketAddr, SocketAddr)>,
+            DeviceSource,
+            bool,
+        ) -> Vec<SbcCommand>,
     ) {
         let Some(call) = self.calls.get(&id) else {
             return;
