@@ -70,7 +70,13 @@ async fn phone(gateway: &Gateway, who: (&str, &str), from: std::net::IpAddr) -> 
 /// call is refused (congestion) or connected, then hangs up.
 async fn dial(phone: &mut Handset, digits: &str) -> (String, String) {
     let idle = phone.top();
-    phone.press(&format!("h{digits}#"));
+    // The dial tone comes last of the dialling screen: what the phone
+    // showed before is overwritten by then.
+    phone.press("h");
+    phone
+        .until("dial tone", |m| m.tone() == Some(ToneKind::Dial))
+        .await;
+    phone.press(&format!("{digits}#"));
     phone
         .until("a refusal or a connected call", |m| {
             m.tone() == Some(ToneKind::Congestion) || m.display_row(1) == "Connected"
@@ -102,7 +108,8 @@ async fn premium_numbers_are_refused_in_national_and_international_format() {
         let shown = dial(&mut eve, &format!("0{premium}")).await;
         assert_eq!(shown, refused("Premium-rate number"), "0 {premium}");
     }
-    assert_eq!(gateway.calls().trunk_calls(), 0);
+    // The trunk never took a channel: nothing was dialled out.
+    assert_eq!(gateway.calls().channel_figures().peak, 0);
     // Her class of service still reaches other countries.
     let shown = dial(&mut eve, "000441234567").await;
     assert_eq!(shown, connected("00441234567"));
@@ -141,7 +148,8 @@ async fn the_irsf_ranges_are_refused_to_an_international_client() {
             "0 {irsf}"
         );
     }
-    assert_eq!(gateway.calls().trunk_calls(), 0);
+    // The trunk never took a channel: nothing was dialled out.
+    assert_eq!(gateway.calls().channel_figures().peak, 0);
     eve.client.stop().await;
     fritz.client.stop().await;
     gateway.stop().await;
@@ -162,7 +170,7 @@ allow_irsf = true
     let gateway = gateway(greta).await;
     let mut greta = phone(&gateway, GRETA, LAN_IP).await;
     assert_eq!(
-        dial(&mut greta, "008816123456").await,
+        dial(&mut greta, "0008816123456").await,
         connected("008816123456")
     );
     // Still no premium-rate numbers of its own country.
