@@ -5,7 +5,7 @@
 mod config_support;
 
 use config_support::{base, base_toml, client, invalid, valid};
-use gateway::config::cos::{ClassOfService, Reach, BarReason};
+use gateway::config::cos::{BarReason, ClassOfService, Reach};
 use gateway::config::{self, ConfigError, ConfigWarning};
 
 /// The guide's words the errors quote (section 2.2).
@@ -21,7 +21,10 @@ fn only_error(errors: &[ConfigError]) -> &ConfigError {
 fn the_defaults_are_germany_s_with_its_country_code() {
     let config = valid(base());
     assert_eq!(config.classifier().plan().country_code(), "49");
-    let premium = config.classifier().classify("0049900123").expect("a number");
+    let premium = config
+        .classifier()
+        .classify("0049900123")
+        .expect("a number");
     assert!(premium.class.premium);
     let summary = config.summary().to_string();
     assert!(summary.contains("country code +49"), "{summary}");
@@ -35,7 +38,10 @@ fn premium_prefixes_without_a_country_code_are_refused_naming_field_value_and_ru
     config.dialing.premium_prefixes = Some(vec!["0900".into(), "0137".into()]);
     let errors = invalid(config);
     let error = only_error(&errors);
-    assert!(matches!(error, ConfigError::PremiumWithoutCountryCode { .. }));
+    assert!(matches!(
+        error,
+        ConfigError::PremiumWithoutCountryCode { .. }
+    ));
     let text = error.to_string();
     assert!(
         text.starts_with(
@@ -183,6 +189,9 @@ fn an_internet_client_allowed_the_irsf_ranges_is_warned_about() {
         [ConfigWarning::IrsfForInternetClient { client }] if client == "client 201 (Anna)"
     ));
     let text = config.warnings()[0].to_string();
-    assert!(text.starts_with("client 201 (Anna).allow_irsf = true"), "{text}");
+    assert!(
+        text.starts_with("client 201 (Anna).allow_irsf = true"),
+        "{text}"
+    );
     assert!(text.contains("(guide 2.2)"), "{text}");
 }

@@ -8,9 +8,7 @@
 
 use std::net::SocketAddr;
 
-use e2e_tests::{
-    HOME_IP, Handset, LAN_IP, account, office_config_with, start_gateway_with,
-};
+use e2e_tests::{HOME_IP, Handset, LAN_IP, account, office_config_with, start_gateway_with};
 use gateway::clock::Clock;
 use gateway::gateway::Gateway;
 use shared::hfa_engine::phone::PhoneTimers;
@@ -135,7 +133,13 @@ async fn the_irsf_ranges_are_refused_to_an_international_client() {
     let mut eve = phone(&gateway, EVE, HOME_IP).await;
     let mut fritz = phone(&gateway, FRITZ, LAN_IP).await;
     // Satellite phones, international networks, international premium rate.
-    for irsf in ["008816123456", "00882161234", "00883512345", "00979123456", "00870773111"] {
+    for irsf in [
+        "008816123456",
+        "00882161234",
+        "00883512345",
+        "00979123456",
+        "00870773111",
+    ] {
         assert_eq!(
             dial(&mut eve, &format!("0{irsf}")).await,
             refused("High-risk destination"),
@@ -192,8 +196,10 @@ async fn forwarding_to_a_premium_number_in_international_format_is_refused() {
     for destination in ["00049900666666", "0008816123456"] {
         eve.client
             .send(press_feature(forward).expect("a function key"));
-        eve.until("the forwarding prompt", |m| m.display_row(0) == "Forward to:")
-            .await;
+        eve.until("the forwarding prompt", |m| {
+            m.display_row(0) == "Forward to:"
+        })
+        .await;
         eve.press(&format!("{destination}#"));
         eve.until("a refusal or forwarding on", |m| {
             m.tone() == Some(ToneKind::Congestion) || m.led(forward) == Led::On

@@ -79,9 +79,11 @@ impl DialPlan {
             return match self.classifier.classify(number) {
                 Ok(external) => Analysis::External(external),
                 Err(NumberError::Empty | NumberError::Incomplete { .. }) => Analysis::Incomplete,
-                Err(NumberError::NotDigits | NumberError::CountryCodeZero | NumberError::TooLong { .. }) => {
-                    Analysis::Unknown
-                }
+                Err(
+                    NumberError::NotDigits
+                    | NumberError::CountryCodeZero
+                    | NumberError::TooLong { .. },
+                ) => Analysis::Unknown,
             };
         }
         for (code, service) in [
@@ -179,10 +181,7 @@ password = "Tz4%wR8@nBq3"
         assert_eq!(class(plan.analyse("000441234")).reach, Reach::International);
         assert!(class(plan.analyse("00900123")).premium);
         assert!(class(plan.analyse("0004990012")).premium);
-        assert_eq!(
-            class(plan.analyse("0008816")).irsf.as_deref(),
-            Some("+881")
-        );
+        assert_eq!(class(plan.analyse("0008816")).irsf.as_deref(), Some("+881"));
         assert_eq!(class(plan.analyse("04711")).reach, Reach::Local);
         assert_eq!(plan.analyse("0*1"), Analysis::Unknown);
     }

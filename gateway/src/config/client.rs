@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::Deserialize;
 
-use super::cos::{self, CallClass, ClassOfService, BarReason};
+use super::cos::{self, BarReason, CallClass, ClassOfService};
 use super::secret::Secret;
 
 /// One `[[clients]]` entry.
@@ -66,11 +66,6 @@ impl Client {
             self.allow_irsf,
             call,
         )
-    }
-
-    /// Whether this client may dial a number of class `call`.
-    pub fn may_dial(&self, call: &CallClass) -> bool {
-        self.bar_reason(call).is_none()
     }
 
     /// Names the client in messages: `client 201 (Anna)`.

@@ -353,6 +353,9 @@ mod tests {
             bar_reason(National, false, false, &international),
             Some(BarReason::NoInternational)
         );
-        assert_eq!(bar_reason(International, false, false, &international), None);
+        assert_eq!(
+            bar_reason(International, false, false, &international),
+            None
+        );
     }
 }

@@ -22,14 +22,11 @@ pub const DEFAULT_PREMIUM_PREFIXES: [&str; 4] = ["0900", "0137", "0138", "118"];
 /// non-geographic ranges where international revenue share fraud (IRSF)
 /// terminates its calls. `dialing.irsf_prefixes` adds to them.
 pub const BUILT_IN_IRSF_PREFIXES: [&str; 5] = [
-    // Inmarsat satellite phones.
-    "+870",
-    // Global Mobile Satellite System (Iridium, Globalstar, Thuraya, ...).
-    "+881",
-    // International Networks (maritime, aeronautical, satellite carriers).
-    "+882", "+883",
-    // International Premium Rate Service (IPRS).
-    "+979",
+    "+870", // Inmarsat satellite phones
+    "+881", // Global Mobile Satellite System (Iridium, Globalstar, Thuraya, ...)
+    "+882", // International Networks (maritime, aeronautical, satellite carriers)
+    "+883", // International Networks
+    "+979", // International Premium Rate Service (IPRS)
 ];
 
 /// The `[dialing]` section.

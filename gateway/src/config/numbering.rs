@@ -209,7 +209,10 @@ mod tests {
     #[test]
     fn the_own_country_in_international_format_is_the_same_number() {
         let plan = germany();
-        assert_eq!(plan.normalise("0049900123456"), plan.normalise("0900123456"));
+        assert_eq!(
+            plan.normalise("0049900123456"),
+            plan.normalise("0900123456")
+        );
         // The written "+49 (0) 900", dialled with the national prefix.
         assert_eq!(plan.normalise("00490900123456"), e164("49900123456"));
         assert_eq!(plan.normalise("+49900123456"), e164("49900123456"));

@@ -108,12 +108,24 @@ fn write_dialing(f: &mut fmt::Formatter<'_>, config: &ValidatedConfig) -> fmt::R
     writeln!(
         f,
         "  barred unless allow_premium: {}",
-        list(classifier.premium_prefixes().iter().map(ToString::to_string).collect())
+        list(
+            classifier
+                .premium_prefixes()
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        )
     )?;
     writeln!(
         f,
         "  barred unless allow_irsf: {}",
-        list(classifier.irsf_prefixes().iter().map(|p| format!("+{p}")).collect())
+        list(
+            classifier
+                .irsf_prefixes()
+                .iter()
+                .map(|p| format!("+{p}"))
+                .collect()
+        )
     )
 }
 

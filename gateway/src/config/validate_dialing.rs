@@ -85,9 +85,9 @@ fn country_code<'a>(config: &'a Config, report: &mut Report) -> Option<&'a str> 
     let dialing = &config.dialing;
     match (&dialing.country_code, &dialing.premium_prefixes) {
         (Some(code), _) if !is_country_code(code) => {
-            report
-                .errors
-                .push(ConfigError::InvalidCountryCode { value: code.clone() });
+            report.errors.push(ConfigError::InvalidCountryCode {
+                value: code.clone(),
+            });
             None
         }
         (None, Some(prefixes)) => {

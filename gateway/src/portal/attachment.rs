@@ -519,7 +519,12 @@ password = "Hy6&dF5^sJk8"
         o.dial("201", "00049900123");
         assert_eq!(
             o.views("201"),
-            [view(CallState::Ended, "", "Not allowed: No external calls", false)]
+            [view(
+                CallState::Ended,
+                "",
+                "Not allowed: No external calls",
+                false
+            )]
         );
     }
 

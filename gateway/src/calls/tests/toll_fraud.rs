@@ -44,7 +44,11 @@ fn a_premium_number_is_barred_however_it_is_dialled() {
     for dialled in ["0900123456", "0049900123456", "00490900123456"] {
         o.input("204", DeviceInput::OffHook);
         o.dial("204", &format!("0{dialled}#"));
-        assert_eq!(shown(&o, "204"), refused("Premium-rate number"), "{dialled}");
+        assert_eq!(
+            shown(&o, "204"),
+            refused("Premium-rate number"),
+            "{dialled}"
+        );
         assert_eq!(o.tone("204"), Tone::Congestion);
         o.input("204", DeviceInput::OnHook);
     }
@@ -67,10 +71,17 @@ fn the_irsf_ranges_are_barred_for_an_international_client() {
     ] {
         o.input("204", DeviceInput::OffHook);
         o.dial("204", &format!("0{dialled}#"));
-        assert_eq!(shown(&o, "204"), refused("High-risk destination"), "{dialled}");
+        assert_eq!(
+            shown(&o, "204"),
+            refused("High-risk destination"),
+            "{dialled}"
+        );
         o.input("204", DeviceInput::OnHook);
         let last = barred(&o, "204").pop();
-        assert_eq!(last, Some((dialled.into(), e164.into(), BarReason::Irsf, false)));
+        assert_eq!(
+            last,
+            Some((dialled.into(), e164.into(), BarReason::Irsf, false))
+        );
     }
     assert_eq!(o.cc.trunk_calls(), 0);
     // Other international numbers are within 204's class of service.
@@ -110,7 +121,10 @@ fn forwarding_to_a_premium_number_in_international_format_is_refused() {
         .into_iter()
         .map(|(_, _, refusal, forwarding)| (refusal, forwarding))
         .collect();
-    assert_eq!(logged, [(BarReason::Premium, true), (BarReason::Irsf, true)]);
+    assert_eq!(
+        logged,
+        [(BarReason::Premium, true), (BarReason::Irsf, true)]
+    );
     // Nobody calling 204 reaches a premium number through it.
     o.input("202", DeviceInput::OffHook);
     o.dial("202", "204");
