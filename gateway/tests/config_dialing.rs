@@ -61,10 +61,14 @@ fn the_same_prefixes_with_a_country_code_are_accepted() {
     );
     let config = config::from_toml_str(&text, "austria").expect("valid");
     let classifier = config.classifier();
-    for dialled in ["0900123456", "0043900123456", "00430900123456"] {
+    for (dialled, e164) in [
+        ("0900123456", "+43900123456"),
+        ("0043900123456", "+43900123456"),
+        ("00430900123456", "+430900123456"),
+    ] {
         let number = classifier.classify(dialled).expect("a number");
         assert!(number.class.premium, "{dialled}");
-        assert_eq!(number.destination.to_string(), "+43900123456");
+        assert_eq!(number.destination.to_string(), e164);
     }
     // Germany's premium numbers are just international numbers here.
     let german = classifier.classify("0049900123").expect("a number");

@@ -233,12 +233,20 @@ impl Classifier {
                 .map(|prefix| format!("+{prefix}")),
             Destination::Local(_) => None,
         };
+        // A number written "+49 (0) 900" is read both ways: as dialled, and
+        // as a network tolerating the form would call it.
+        let readings = [
+            Some(destination.clone()),
+            self.plan.without_national_prefix(destination),
+        ];
+        let premium = readings.iter().flatten().any(|reading| {
+            self.premium
+                .iter()
+                .any(|prefix| reading.starts_with(prefix))
+        });
         CallClass {
             reach,
-            premium: self
-                .premium
-                .iter()
-                .any(|prefix| destination.starts_with(prefix)),
+            premium,
             irsf,
         }
     }
@@ -281,6 +289,21 @@ mod tests {
         assert!(class("004911833").premium);
         assert!(!class("089900123").premium);
         assert!(!class("0043900123456").premium);
+    }
+
+    #[test]
+    fn a_national_prefix_that_begins_national_numbers_changes_no_number() {
+        // National prefix 8, international 810: +7 812 is St Petersburg.
+        let plan = NumberPlan::new("7", "8", "810");
+        let premium = vec![plan.normalise("8809").expect("a prefix")];
+        let russia = Classifier::new(plan, premium, Vec::new());
+        let class = |dialled: &str| russia.classify(dialled).expect("a number");
+        let city = class("88121234567");
+        assert_eq!(city.destination, Destination::E164("78121234567".into()));
+        assert!(!city.class.premium);
+        for dialled in ["88091234567", "81078091234567", "810788091234567"] {
+            assert!(class(dialled).class.premium, "{dialled}");
+        }
     }
 
     #[test]

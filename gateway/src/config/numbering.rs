@@ -119,9 +119,7 @@ impl NumberPlan {
     /// * no prefix: a local number, kept as dialled.
     ///
     /// When national and international prefix both match (`0` and `00`),
-    /// the longer wins. A national prefix after the system's own country
-    /// code (the written form `+49 (0) 89`, dialled `0049 0 89`) is dropped,
-    /// as the call goes to the same number.
+    /// the longer wins.
     pub fn normalise(&self, dialled: &str) -> Result<Destination, NumberError> {
         if dialled.is_empty() {
             return Err(NumberError::Empty);
@@ -172,13 +170,23 @@ impl NumberPlan {
         if digits.starts_with('0') {
             return Err(NumberError::CountryCodeZero);
         }
-        let own_national = digits
-            .strip_prefix(self.country_code.as_str())
-            .and_then(|rest| rest.strip_prefix(self.national_prefix.as_str()));
-        Ok(Destination::E164(match own_national {
-            Some(rest) => format!("{}{rest}", self.country_code),
-            None => digits.to_owned(),
-        }))
+        Ok(Destination::E164(digits.to_owned()))
+    }
+
+    /// A number of the system's own country with the national prefix after
+    /// the country code (the written form `+49 (0) 900`, dialled `0049 0
+    /// 900`), without that prefix: the number a network that tolerates the
+    /// form would call. Only a second reading for the barred ranges: in
+    /// some countries (national prefix 8) a national number may itself
+    /// begin with the prefix digit, so the number is not rewritten.
+    pub fn without_national_prefix(&self, destination: &Destination) -> Option<Destination> {
+        let Destination::E164(digits) = destination else {
+            return None;
+        };
+        let rest = digits
+            .strip_prefix(self.country_code.as_str())?
+            .strip_prefix(self.national_prefix.as_str())?;
+        Some(Destination::E164(format!("{}{rest}", self.country_code)))
     }
 }
 
@@ -213,9 +221,19 @@ mod tests {
             plan.normalise("0049900123456"),
             plan.normalise("0900123456")
         );
-        // The written "+49 (0) 900", dialled with the national prefix.
-        assert_eq!(plan.normalise("00490900123456"), e164("49900123456"));
         assert_eq!(plan.normalise("+49900123456"), e164("49900123456"));
+        // The written "+49 (0) 900", dialled with the national prefix: kept,
+        // with a second reading for the barred ranges.
+        let written = plan.normalise("00490900123456").expect("a number");
+        assert_eq!(written, Destination::E164("490900123456".into()));
+        assert_eq!(
+            plan.without_national_prefix(&written),
+            Some(Destination::E164("49900123456".into()))
+        );
+        let plain = Destination::E164("4989123".into());
+        assert_eq!(plan.without_national_prefix(&plain), None);
+        let abroad = Destination::E164("430900".into());
+        assert_eq!(plan.without_national_prefix(&abroad), None);
         assert!(plan.is_own_country(&Destination::E164("4989".into())));
         assert!(!plan.is_own_country(&Destination::E164("4389".into())));
     }

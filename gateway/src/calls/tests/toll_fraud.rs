@@ -57,7 +57,15 @@ fn a_premium_number_is_barred_however_it_is_dialled() {
         .into_iter()
         .map(|(_, e164, refusal, _)| (e164, refusal))
         .collect();
-    assert_eq!(logged, vec![("+49900123456".into(), BarReason::Premium); 3]);
+    let premium = |e164: &str| (e164.to_owned(), BarReason::Premium);
+    assert_eq!(
+        logged,
+        [
+            premium("+49900123456"),
+            premium("+49900123456"),
+            premium("+490900123456")
+        ]
+    );
 }
 
 #[test]
