@@ -6,7 +6,7 @@
 //! prefixes belong together. Whoever writes their own premium prefixes
 //! must therefore also name the country they belong to, and whoever names
 //! another country must list its premium prefixes (see
-//! [`super::validate_dialing`]).
+//! `validate_dialing`).
 
 use serde::Deserialize;
 
