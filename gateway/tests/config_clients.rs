@@ -4,7 +4,7 @@
 mod config_support;
 
 use config_support::{PASSWORDS, assert_no_secret, base, client, invalid, set_password, valid};
-use gateway::config::cos::CallClass;
+use gateway::config::cos::BarReason;
 use gateway::config::password::Weakness;
 use gateway::config::{ClientKind, ConfigError, ConfigWarning, HfaDevice};
 use shared::version::SoftwareVersion;
@@ -215,14 +215,27 @@ fn premium_numbers_are_barred_unless_allowed() {
     let mut config = base();
     client(&mut config, "202").allow_premium = true;
     let config = valid(config);
-    let dialing = config.dialing();
+    let class = |dialled: &str| {
+        let number = config.classifier().classify(dialled).expect("a number");
+        number.class
+    };
     let anna = config.client("201").expect("201");
     let ben = config.client("202").expect("202");
-    assert_eq!(dialing.classify("09001234"), CallClass::Premium);
-    assert!(!anna.may_dial(dialing.classify("09001234")));
-    assert!(ben.may_dial(dialing.classify("09001234")));
-    assert!(anna.may_dial(dialing.classify("0301234")));
-    assert!(!anna.may_dial(dialing.classify("00441234")));
+    assert!(class("09001234").premium);
+    assert_eq!(
+        anna.bar_reason(&class("09001234")),
+        Some(BarReason::Premium)
+    );
+    assert_eq!(
+        anna.bar_reason(&class("00499001234")),
+        Some(BarReason::Premium)
+    );
+    assert_eq!(ben.bar_reason(&class("09001234")), None);
+    assert_eq!(anna.bar_reason(&class("0301234")), None);
+    assert_eq!(
+        anna.bar_reason(&class("00441234")),
+        Some(BarReason::NoInternational)
+    );
 }
 
 #[test]

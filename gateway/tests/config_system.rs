@@ -537,7 +537,10 @@ fn cases() -> Vec<Case> {
             "itsp[0] (P).stun_server = \"bad host\"",
         ),
         (
-            |c| c.dialing.premium_prefixes[1] = "01x7".into(),
+            |c| {
+                c.dialing.country_code = Some("49".into());
+                c.dialing.premium_prefixes = Some(vec!["0900".into(), "01x7".into()]);
+            },
             |e| matches!(e, ConfigError::InvalidPrefix { .. }),
             "dialing.premium_prefixes[1] = \"01x7\"",
         ),

@@ -18,7 +18,7 @@ use super::indication::{CallId, FeatureKey, Indication};
 use super::media::{MediaOffer, MediaPolicy, RemoteMedia};
 use super::model::{Call, CallState, Failure, Line, LineState, Origin, Party, Purpose};
 use super::screen::{Directory, Screen};
-use crate::config::cos::CallClass;
+use crate::config::cos::{BarReason, ExternalNumber};
 use crate::config::{Client, ValidatedConfig};
 use crate::sbc::{AnnouncedPorts, DeviceSource};
 
@@ -63,11 +63,12 @@ pub enum DeviceInput {
 /// Something worth a log line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CallEvent {
-    /// A number the subscriber's class of service bars: possible toll fraud.
+    /// A number the subscriber's class of service bars: possible toll
+    /// fraud. `forwarding`: programmed as (or used by) call forwarding.
     Barred {
         subscriber: String,
-        dialled: String,
-        class: CallClass,
+        number: ExternalNumber,
+        reason: BarReason,
         forwarding: bool,
     },
     Connected {
@@ -547,17 +548,13 @@ impl CallControl {
     fn set_forward(&mut self, now: Instant, number: &str, digits: &str) {
         match self.plan.analyse(digits) {
             Analysis::Internal(target) if target != number => self.finish_forward(number, digits),
-            Analysis::External {
-                number: external,
-                class,
-            } => {
-                if self.may_dial(number, class) {
-                    self.finish_forward(number, digits);
-                } else {
-                    self.barred(number, &external, class, true);
-                    self.fail(now, number, Failure::NotAllowed);
+            Analysis::External(external) => match self.bar_reason(number, &external) {
+                None => self.finish_forward(number, digits),
+                Some(reason) => {
+                    self.barred(number, external, reason, true);
+                    self.fail(now, number, Failure::NotAllowed(reason));
                 }
-            }
+            },
             _ => self.fail(now, number, Failure::UnknownNumber),
         }
     }

@@ -1,10 +1,12 @@
 //! Number analysis: what the digits dialled so far lead to.
 
-use crate::config::ValidatedConfig;
 use std::collections::BTreeSet;
 use std::ops::Bound;
 
-use crate::config::cos::{CallClass, Dialing};
+use crate::config::ValidatedConfig;
+use crate::config::cos::{Classifier, ExternalNumber};
+use crate::config::dialing::Dialing;
+use crate::config::numbering::NumberError;
 
 /// A number the system answers itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -31,10 +33,10 @@ pub enum Analysis {
     Incomplete,
     /// Another subscriber.
     Internal(String),
-    /// An external number (after the trunk access code), with its class.
-    /// Complete only when the caller says so (`#`, or the inter-digit
-    /// timeout): external numbers have no fixed length.
-    External { number: String, class: CallClass },
+    /// An external number (after the trunk access code), normalised and
+    /// classed. Complete only when the caller says so (`#`, or the
+    /// inter-digit timeout): external numbers have no fixed length.
+    External(ExternalNumber),
     /// A service number.
     Service(Service),
     /// Nothing begins with these digits.
@@ -48,6 +50,7 @@ pub struct DialPlan {
     /// per dialled digit, under the call service's lock.
     subscribers: BTreeSet<String>,
     dialing: Dialing,
+    classifier: Classifier,
 }
 
 impl DialPlan {
@@ -59,6 +62,7 @@ impl DialPlan {
                 .map(|client| client.number.clone())
                 .collect(),
             dialing: config.dialing().clone(),
+            classifier: config.classifier().clone(),
         }
     }
 
@@ -69,16 +73,17 @@ impl DialPlan {
             return Analysis::Incomplete;
         }
         if let Some(number) = digits.strip_prefix(self.dialing.trunk_access_code.as_str()) {
-            if number.is_empty() {
-                return Analysis::Incomplete;
-            }
             if !number.bytes().all(|b| b.is_ascii_digit()) {
                 return Analysis::Unknown;
             }
-            let class = self.dialing.classify(number);
-            return Analysis::External {
-                number: number.to_owned(),
-                class,
+            return match self.classifier.classify(number) {
+                Ok(external) => Analysis::External(external),
+                Err(NumberError::Empty | NumberError::Incomplete { .. }) => Analysis::Incomplete,
+                Err(
+                    NumberError::NotDigits
+                    | NumberError::CountryCodeZero
+                    | NumberError::TooLong { .. },
+                ) => Analysis::Unknown,
             };
         }
         for (code, service) in [
@@ -113,6 +118,8 @@ impl DialPlan {
 mod tests {
     use super::*;
     use crate::config;
+    use crate::config::cos::{CallClass, Reach};
+    use crate::config::numbering::Destination;
 
     fn plan() -> DialPlan {
         let text = r#"
@@ -148,42 +155,44 @@ password = "Tz4%wR8@nBq3"
         assert_eq!(plan.analyse("7"), Analysis::Unknown);
     }
 
+    fn class(analysis: Analysis) -> CallClass {
+        match analysis {
+            Analysis::External(external) => external.class,
+            other => panic!("not an external number: {other:?}"),
+        }
+    }
+
     #[test]
     fn external_numbers_follow_the_trunk_access_code() {
         let plan = plan();
         assert_eq!(plan.analyse("0"), Analysis::Incomplete);
-        let national = plan.analyse("0089123456");
         assert_eq!(
-            national,
-            Analysis::External {
-                number: "089123456".into(),
-                class: CallClass::National
-            }
+            plan.analyse("0089123456"),
+            Analysis::External(ExternalNumber {
+                dialled: "089123456".into(),
+                destination: Destination::E164("4989123456".into()),
+                class: CallClass {
+                    reach: Reach::National,
+                    premium: false,
+                    irsf: None
+                }
+            })
         );
-        let international = plan.analyse("000441234");
-        assert!(matches!(
-            international,
-            Analysis::External {
-                class: CallClass::International,
-                ..
-            }
-        ));
-        let premium = plan.analyse("00900123");
-        assert!(matches!(
-            premium,
-            Analysis::External {
-                class: CallClass::Premium,
-                ..
-            }
-        ));
-        assert!(matches!(
-            plan.analyse("04711"),
-            Analysis::External {
-                class: CallClass::Local,
-                ..
-            }
-        ));
+        assert_eq!(class(plan.analyse("000441234")).reach, Reach::International);
+        assert!(class(plan.analyse("00900123")).premium);
+        assert!(class(plan.analyse("0004990012")).premium);
+        assert_eq!(class(plan.analyse("0008816")).irsf.as_deref(), Some("+881"));
+        assert_eq!(class(plan.analyse("04711")).reach, Reach::Local);
         assert_eq!(plan.analyse("0*1"), Analysis::Unknown);
+    }
+
+    #[test]
+    fn a_prefix_alone_is_incomplete_and_an_impossible_number_unknown() {
+        let plan = plan();
+        assert_eq!(plan.analyse("00"), Analysis::Incomplete);
+        assert_eq!(plan.analyse("000"), Analysis::Incomplete);
+        assert_eq!(plan.analyse("0000"), Analysis::Unknown);
+        assert_eq!(plan.analyse("00123456789012345678"), Analysis::Unknown);
     }
 
     #[test]

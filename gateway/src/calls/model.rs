@@ -9,6 +9,7 @@ use super::dialplan::Service;
 use super::indication::CallId;
 use super::media::MediaOffer;
 use super::screen::Screen;
+use crate::config::cos::BarReason;
 
 /// One end of a call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,8 +100,8 @@ pub enum Failure {
     Busy(String),
     /// No number begins with the digits dialled.
     UnknownNumber,
-    /// The class of service bars the number (guide 2.2).
-    NotAllowed,
+    /// The class of service or a barred range bars the number (guide 2.2).
+    NotAllowed(BarReason),
     /// No RTP proxy channel or no simultaneous internet call is left
     /// (guide 1.3.5, 2.3).
     NoLineFree,

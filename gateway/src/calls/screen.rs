@@ -90,6 +90,10 @@ impl Screen {
             (LineState::InCall(_), None) => {}
             (LineState::Failed { failure, .. }, _) => {
                 (screen.top, screen.tone) = failure_text(failure);
+                // Which rule refused the number, below "Not allowed".
+                if let Failure::NotAllowed(refusal) = failure {
+                    screen.bottom = refusal.to_string();
+                }
                 screen.line_lamp = Lamp::Off;
             }
         }
@@ -201,7 +205,7 @@ fn failure_text(failure: &Failure) -> (String, Tone) {
     match failure {
         Failure::Busy(number) => (format!("{number} busy"), Tone::Busy),
         Failure::UnknownNumber => ("Unknown number".into(), Tone::Congestion),
-        Failure::NotAllowed => ("Not allowed".into(), Tone::Congestion),
+        Failure::NotAllowed(_) => ("Not allowed".into(), Tone::Congestion),
         Failure::NoLineFree => ("No line free".into(), Tone::Congestion),
         Failure::NotReachable(number) => (format!("{number} not reachable"), Tone::Congestion),
         Failure::Rejected(number) => (format!("{number} rejected"), Tone::Busy),

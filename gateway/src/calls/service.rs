@@ -282,20 +282,26 @@ fn log(event: &CallEvent) {
     match event {
         CallEvent::Barred {
             subscriber,
-            dialled,
-            class,
+            number,
+            reason,
             forwarding,
         } => warn!(
             subscriber,
-            dialled,
-            ?class,
+            dialled = number.dialled,
+            destination = %number.destination,
+            class = %number.class,
+            %reason,
             forwarding,
-            "refused by class of service: possible toll fraud ({} {dialled} from {subscriber})",
+            "refused by class of service: possible toll fraud ({} {} = {}, {}: {reason}, from \
+             {subscriber})",
             if *forwarding {
                 "forwarding to"
             } else {
                 "call to"
-            }
+            },
+            number.dialled,
+            number.destination,
+            number.class,
         ),
         CallEvent::Connected { call, a, b } => info!(%call, "connected: {a} with {b}"),
         CallEvent::Released { call, by } => info!(%call, "released by {by}"),

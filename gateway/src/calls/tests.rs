@@ -9,7 +9,7 @@ use super::indication::{
 };
 use super::media::MediaPolicy;
 use super::model::Failure;
-use crate::config::{self, cos::CallClass};
+use crate::config::{self, cos::BarReason};
 
 const OFFICE: &str = r#"
 [system]
@@ -576,18 +576,18 @@ fn class_of_service_bars_international_and_premium_numbers_and_logs_them() {
         .filter_map(|e| match e {
             CallEvent::Barred {
                 subscriber,
-                dialled,
-                class,
+                number,
+                reason,
                 forwarding: false,
-            } => Some((subscriber.as_str(), dialled.as_str(), *class)),
+            } => Some((subscriber.as_str(), number.dialled.as_str(), *reason)),
             _ => None,
         })
         .collect();
     assert_eq!(
         barred,
         [
-            ("201", "00441234567", CallClass::International),
-            ("201", "0900123456", CallClass::Premium)
+            ("201", "00441234567", BarReason::NoInternational),
+            ("201", "0900123456", BarReason::Premium)
         ]
     );
     assert_eq!(o.cc.trunk_calls(), 0);
@@ -620,7 +620,7 @@ fn forwarding_to_a_premium_number_is_refused_and_logged() {
         o.cc.screen("201")
             .is_some_and(|s| s.forward_lamp == Lamp::Off)
     );
-    assert!(o.events.iter().any(|e| matches!(e, CallEvent::Barred { subscriber, forwarding: true, class: CallClass::Premium, .. } if subscriber == "201")));
+    assert!(o.events.iter().any(|e| matches!(e, CallEvent::Barred { subscriber, forwarding: true, reason: BarReason::Premium, .. } if subscriber == "201")));
 }
 
 #[test]
@@ -629,7 +629,7 @@ fn an_internal_only_client_cannot_reach_the_trunk() {
     o.input("203", DeviceInput::OffHook);
     o.dial("203", "04711#");
     assert_eq!(o.top("203"), "Not allowed");
-    assert!(o.events.iter().any(|e| matches!(e, CallEvent::Barred { subscriber, class: CallClass::Local, .. } if subscriber == "203")));
+    assert!(o.events.iter().any(|e| matches!(e, CallEvent::Barred { subscriber, reason: BarReason::NoExternal, .. } if subscriber == "203")));
 }
 
 #[test]
@@ -995,6 +995,7 @@ fn the_system_end_of_a_service_call_is_told_where_to_send_and_when_to_stop() {
 }
 
 mod moving;
+mod toll_fraud;
 
 mod proxy {
     //! The RTP proxy's channels as call control takes, addresses and gives

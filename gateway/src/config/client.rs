@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::Deserialize;
 
-use super::cos::{self, CallClass, ClassOfService};
+use super::cos::{self, BarReason, CallClass, ClassOfService};
 use super::secret::Secret;
 
 /// One `[[clients]]` entry.
@@ -39,6 +39,11 @@ pub struct Client {
     /// May dial the premium-rate prefixes of `[dialing]` (guide 2.2).
     #[serde(default)]
     pub allow_premium: bool,
+    /// May dial the ranges of international revenue share fraud (IRSF):
+    /// satellite and international premium numbers, `[dialing]`
+    /// `irsf_prefixes` and the built-in ones (guide 2.2).
+    #[serde(default)]
+    pub allow_irsf: bool,
     /// The user is a Deskshare user (refused with myPortal to go, guide 1.3.3).
     #[serde(default)]
     pub deskshare: bool,
@@ -53,9 +58,14 @@ fn internal_only() -> ClassOfService {
 }
 
 impl Client {
-    /// Whether this client may dial a number of kind `call`.
-    pub fn may_dial(&self, call: CallClass) -> bool {
-        cos::may_dial(self.class_of_service, self.allow_premium, call)
+    /// Why this client may not dial a number of class `call`, if it may not.
+    pub fn bar_reason(&self, call: &CallClass) -> Option<BarReason> {
+        cos::bar_reason(
+            self.class_of_service,
+            self.allow_premium,
+            self.allow_irsf,
+            call,
+        )
     }
 
     /// Names the client in messages: `client 201 (Anna)`.

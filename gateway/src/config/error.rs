@@ -13,6 +13,7 @@ use shared::version::{SoftwareVersion, VersionError};
 
 use super::calls::InternetCalls;
 use super::net::HostError;
+use super::numbering::NumberError;
 use super::password::{RULE, Weakness};
 use super::system::{LanInterface, RtpRange, SystemModel};
 
@@ -217,6 +218,60 @@ pub enum ConfigError {
         /// The text written.
         value: String,
     },
+    /// A country code that is not 1 to 3 digits.
+    #[error(
+        "dialing.country_code = \"{value}\": a country code is 1 to 3 digits, without \"+\" or \
+         \"00\" and not beginning with 0 (\"49\" Germany, \"43\" Austria, \"41\" Switzerland); \
+         premium and international numbers are recognised by it (guide 2.2)"
+    )]
+    InvalidCountryCode {
+        /// The text written.
+        value: String,
+    },
+    /// Premium-rate prefixes without the country they belong to.
+    #[error(
+        "dialing.premium_prefixes = {value} is set but dialing.country_code is not: without the \
+         system's own country code a premium number dialled in international format (00, the \
+         country code, then the number) is not recognised and connects; set \
+         dialing.country_code (\"49\" for Germany). {COS_RULE} (guide 2.2)"
+    )]
+    PremiumWithoutCountryCode {
+        /// The prefixes written, as a TOML list.
+        value: String,
+    },
+    /// Another country with the built-in (German) premium-rate prefixes.
+    #[error(
+        "dialing.country_code = \"{value}\": dialing.premium_prefixes is not set, and its \
+         defaults {defaults} are Germany's (+49); list the premium-rate prefixes of +{value} \
+         there (or [] if there are none). {COS_RULE} (guide 2.2)"
+    )]
+    PremiumPrefixesOfAnotherCountry {
+        /// The country code written.
+        value: String,
+        /// The built-in prefixes, as a TOML list.
+        defaults: String,
+    },
+    /// A premium-rate prefix that is no number range.
+    #[error("{field} = \"{value}\": not a number range: {reason}. {COS_RULE} (guide 2.2)")]
+    InvalidPremiumPrefix {
+        /// The field path.
+        field: String,
+        /// The text written.
+        value: String,
+        /// Why it is no number.
+        reason: NumberError,
+    },
+    /// An IRSF prefix not in E.164 form.
+    #[error(
+        "{field} = \"{value}\": an IRSF prefix is written in E.164 form, \"+\", the country code \
+         and further digits, 15 at most, e.g. \"+8816\". {COS_RULE} (guide 2.2)"
+    )]
+    InvalidIrsfPrefix {
+        /// The field path.
+        field: String,
+        /// The text written.
+        value: String,
+    },
     /// A codec preference without G.711.
     #[error(
         "media.codec_preference = {value}: must include \"pcma\" or \"pcmu\"; every device offers \
@@ -360,6 +415,11 @@ fn join(weaknesses: &[Weakness]) -> String {
     let texts: Vec<String> = weaknesses.iter().map(ToString::to_string).collect();
     texts.join(", ")
 }
+
+/// The guide's rule behind class of service and the barred ranges.
+pub const COS_RULE: &str = "The guide asks to reduce the class of service \"to the required \
+     needs ... in order to prevent toll fraud by dialing expensive premium or international \
+     numbers or by programming call forwarding to such numbers\"";
 
 /// Everything wrong with a configuration: all errors, not just the first.
 #[derive(Debug)]

@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::call_timers::CallTimersSection;
 use super::client::Client;
-use super::cos::Dialing;
+use super::dialing::Dialing;
 use super::media::MediaSection;
 use super::portal::PortalSection;
 use super::system::{LanInterface, RtpRange, SystemModel};
@@ -45,7 +45,8 @@ pub struct Config {
     /// `[security]`: brute-force lockout.
     #[serde(default)]
     pub security: Security,
-    /// `[dialing]`: number prefixes for class of service.
+    /// `[dialing]`: country code, number prefixes and barred ranges for
+    /// class of service.
     #[serde(default)]
     pub dialing: Dialing,
     /// `[call_control]`: digit and answer timeouts.

@@ -60,6 +60,7 @@ impl fmt::Display for Summary<'_> {
             "minimum versions: OpenStage HFA {}, DeskPhone IP HFA {}, myPortal to go (Android) {}",
             min.openstage_hfa, min.deskphone_ip_hfa, min.myportal_to_go_android
         )?;
+        write_dialing(f, config)?;
         write_clients(f, config)?;
         writeln!(f, "warnings: {}", config.warnings().len())?;
         for warning in config.warnings() {
@@ -90,6 +91,44 @@ fn write_calls(f: &mut fmt::Formatter<'_>, config: &ValidatedConfig) -> fmt::Res
     )
 }
 
+/// The number plan and the barred ranges, in the forms they are compared in.
+fn write_dialing(f: &mut fmt::Formatter<'_>, config: &ValidatedConfig) -> fmt::Result {
+    let dialing = config.dialing();
+    let classifier = config.classifier();
+    let list = |items: Vec<String>| items.join(" ");
+    writeln!(
+        f,
+        "dialing: trunk access code {}, country code +{}, national prefix {}, international \
+         prefix {}",
+        dialing.trunk_access_code,
+        classifier.plan().country_code(),
+        dialing.national_prefix,
+        dialing.international_prefix
+    )?;
+    writeln!(
+        f,
+        "  barred unless allow_premium: {}",
+        list(
+            classifier
+                .premium_prefixes()
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        )
+    )?;
+    writeln!(
+        f,
+        "  barred unless allow_irsf: {}",
+        list(
+            classifier
+                .irsf_prefixes()
+                .iter()
+                .map(|p| format!("+{p}"))
+                .collect()
+        )
+    )
+}
+
 fn write_clients(f: &mut fmt::Formatter<'_>, config: &ValidatedConfig) -> fmt::Result {
     let clients = config.clients();
     let internet = clients.iter().filter(|c| c.internet_registration).count();
@@ -109,9 +148,14 @@ fn write_clients(f: &mut fmt::Formatter<'_>, config: &ValidatedConfig) -> fmt::R
         } else {
             ""
         };
+        let irsf = if client.allow_irsf {
+            ", IRSF ranges allowed"
+        } else {
+            ""
+        };
         writeln!(
             f,
-            "  {mark} {} {}: {}, class of service {}{premium}",
+            "  {mark} {} {}: {}, class of service {}{premium}{irsf}",
             client.number,
             client.name,
             client.kind,

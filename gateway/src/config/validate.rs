@@ -18,6 +18,7 @@ use super::portal::{IdentityFile, TlsIdentity};
 use super::stun::EffectiveStun;
 use super::system::LanInterface;
 use super::validate_clients;
+use super::validate_dialing;
 use super::validate_ports::check_ports;
 use super::validated::ValidatedConfig;
 use super::versions::MinVersions;
@@ -53,14 +54,16 @@ pub fn validate(config: Config) -> Result<ValidatedConfig, ConfigErrors> {
     }
     let stun = check_stun(&config, &internet_clients, &mut report);
     let min_versions = check_min_versions(&config, &mut report);
-    check_dialing(&config, &mut report);
+    let classifier = validate_dialing::check(&config, &mut report);
     check_call_timers(&config, &mut report);
     check_media(&config, &mut report);
     check_portal(&config, &mut report);
     validate_clients::check(&config.clients, &internet_clients, &mut report);
 
-    match (public_address, min_versions) {
-        (Some(public_address), Some(min_versions)) if report.errors.is_empty() => {
+    match (public_address, min_versions, classifier) {
+        (Some(public_address), Some(min_versions), Some(classifier))
+            if report.errors.is_empty() =>
+        {
             Ok(ValidatedConfig {
                 by_number: config
                     .clients
@@ -75,6 +78,7 @@ pub fn validate(config: Config) -> Result<ValidatedConfig, ConfigErrors> {
                 public_address,
                 stun,
                 min_versions,
+                classifier,
                 warnings: report.warnings,
             })
         }
@@ -283,86 +287,6 @@ fn check_call_timers(config: &Config, report: &mut Report) {
                 min: *range.start(),
                 max: *range.end(),
             });
-        }
-    }
-}
-
-/// Dialing prefixes are digits (guide 2.2).
-fn check_dialing(config: &Config, report: &mut Report) {
-    let dialing = &config.dialing;
-    let mut fields = vec![
-        (
-            "dialing.trunk_access_code".to_owned(),
-            &dialing.trunk_access_code,
-        ),
-        (
-            "dialing.national_prefix".to_owned(),
-            &dialing.national_prefix,
-        ),
-        (
-            "dialing.international_prefix".to_owned(),
-            &dialing.international_prefix,
-        ),
-    ];
-    for (index, prefix) in dialing.premium_prefixes.iter().enumerate() {
-        fields.push((format!("dialing.premium_prefixes[{index}]"), prefix));
-    }
-    for (field, value) in fields {
-        if !is_digits(value) {
-            report.errors.push(ConfigError::InvalidPrefix {
-                field,
-                value: value.clone(),
-            });
-        }
-    }
-    for (field, code) in [
-        ("dialing.echo_test", &dialing.echo_test),
-        ("dialing.announcement_test", &dialing.announcement_test),
-    ] {
-        if code.is_empty() || !code.bytes().all(|b| b.is_ascii_digit() || b == b'*') {
-            report.errors.push(ConfigError::InvalidServiceCode {
-                field: field.to_owned(),
-                value: code.clone(),
-            });
-        }
-    }
-    check_numbering(config, report);
-}
-
-/// Every dialled number must lead to one destination: no client number or
-/// service code may begin with the trunk access code or with another
-/// client's number or code, or digit collection could not tell them apart.
-fn check_numbering(config: &Config, report: &mut Report) {
-    let dialing = &config.dialing;
-    let mut numbers: Vec<(String, &str)> = config
-        .clients
-        .iter()
-        .enumerate()
-        .map(|(index, client)| (format!("clients[{index}].number"), client.number.as_str()))
-        .collect();
-    numbers.push((
-        "dialing.trunk_access_code".to_owned(),
-        &dialing.trunk_access_code,
-    ));
-    numbers.push(("dialing.echo_test".to_owned(), &dialing.echo_test));
-    numbers.push((
-        "dialing.announcement_test".to_owned(),
-        &dialing.announcement_test,
-    ));
-    for (index, (field, number)) in numbers.iter().enumerate() {
-        for (other_field, other) in numbers.iter().skip(index + 1) {
-            let overlap = !number.is_empty()
-                && !other.is_empty()
-                && (number.starts_with(other) || other.starts_with(number));
-            // Two clients with the same number are reported elsewhere.
-            if overlap && number != other {
-                report.errors.push(ConfigError::NumberingConflict {
-                    field: field.clone(),
-                    value: (*number).to_owned(),
-                    other_field: other_field.clone(),
-                    other: (*other).to_owned(),
-                });
-            }
         }
     }
 }

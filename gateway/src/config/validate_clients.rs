@@ -84,6 +84,11 @@ fn check_client(client: &Client, strict: bool, internet_clients: &[String], repo
                     client: label.clone(),
                 });
         }
+        if client.allow_irsf {
+            report.warnings.push(ConfigWarning::IrsfForInternetClient {
+                client: label.clone(),
+            });
+        }
     }
     if strict && !client.authentication {
         report.errors.push(ConfigError::AuthenticationOff {

@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use super::calls::InternetCalls;
 use super::client::Client;
-use super::cos::Dialing;
+use super::cos::Classifier;
 use super::data_dir;
+use super::dialing::Dialing;
 use super::error::ConfigError;
 use super::model::Config;
 use super::net::Host;
@@ -30,6 +31,7 @@ pub struct ValidatedConfig {
     pub(super) public_address: Host,
     pub(super) stun: EffectiveStun,
     pub(super) min_versions: MinVersions,
+    pub(super) classifier: Classifier,
     pub(super) warnings: Vec<ConfigWarning>,
     /// Client index by number: registration looks a client up per attempt.
     pub(super) by_number: HashMap<String, usize>,
@@ -129,9 +131,15 @@ impl ValidatedConfig {
         }
     }
 
-    /// Number prefixes for class of service checks.
+    /// The `[dialing]` section as written.
     pub fn dialing(&self) -> &Dialing {
         &self.config.dialing
+    }
+
+    /// How external numbers are normalised and classed for class of
+    /// service checks.
+    pub fn classifier(&self) -> &Classifier {
+        &self.classifier
     }
 
     /// The gateway's data directory: `system.data_dir`, or the default of

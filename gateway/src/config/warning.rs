@@ -69,4 +69,14 @@ pub enum ConfigWarning {
         /// The client.
         client: String,
     },
+    /// An internet-enabled client may dial the IRSF ranges.
+    #[error(
+        "{client}.allow_irsf = true: the client registers over the internet and may dial \
+         satellite and international premium numbers, where international revenue share fraud \
+         ends; reduce its class of service to prevent toll fraud (guide 2.2)"
+    )]
+    IrsfForInternetClient {
+        /// The client.
+        client: String,
+    },
 }

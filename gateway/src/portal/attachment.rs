@@ -299,7 +299,11 @@ impl PortalAttachment {
         } else if matches!(self.tone, Tone::Busy | Tone::Congestion) && self.line_lamp == Lamp::Off
         {
             view.state = CallState::Ended;
-            view.reason = text(&self.top);
+            // "Not allowed" has the rule that refused the number below it.
+            view.reason = match text(&self.bottom) {
+                Some(why) => Some(format!("{}: {why}", self.top)),
+                None => text(&self.top),
+            };
         } else if self.line_lamp == Lamp::On {
             view.state = CallState::Dialing;
             view.peer = text(&self.bottom);
@@ -511,6 +515,22 @@ password = "Hy6&dF5^sJk8"
         assert_eq!(
             (media.rtcp_port, media.payload_type, media.ptime_ms),
             (40101, 8, 20)
+        );
+    }
+
+    #[test]
+    fn a_barred_number_ends_with_the_rule_that_refused_it() {
+        let mut o = Apps::new();
+        // Every app of this office is internal only.
+        o.dial("201", "00049900123");
+        assert_eq!(
+            o.views("201"),
+            [view(
+                CallState::Ended,
+                "",
+                "Not allowed: No external calls",
+                false
+            )]
         );
     }
 

@@ -9,7 +9,7 @@ use crate::calls::dialplan::Analysis;
 use crate::calls::indication::CallId;
 use crate::calls::model::{Call, CallState, Failure, LineState, Party};
 use crate::calls::screen::Directory;
-use crate::config::cos::CallClass;
+use crate::config::cos::{BarReason, ExternalNumber};
 use crate::sbc::DeviceSource;
 
 impl CallControl {
@@ -18,17 +18,13 @@ impl CallControl {
         let caller = Party::Device(number.to_owned());
         let outcome = match analysis {
             Analysis::Internal(callee) => self.call_subscriber(now, caller, &callee),
-            Analysis::External {
-                number: external,
-                class,
-            } => {
-                if self.may_dial(number, class) {
-                    self.call_trunk(now, caller, external, None)
-                } else {
-                    self.barred(number, &external, class, false);
-                    Err(Failure::NotAllowed)
+            Analysis::External(external) => match self.bar_reason(number, &external) {
+                None => self.call_trunk(now, caller, external.dialled, None),
+                Some(reason) => {
+                    self.barred(number, external, reason, false);
+                    Err(Failure::NotAllowed(reason))
                 }
-            }
+            },
             Analysis::Service(service) => self.new_call(Call {
                 a: caller,
                 b: Party::Service(service),
@@ -67,14 +63,15 @@ impl CallControl {
                 Analysis::Internal(next) if next != caller_number && next != callee => {
                     return self.ring(now, caller, &next, Some(callee.to_owned()));
                 }
-                Analysis::External { number, class } => {
+                Analysis::External(external) => {
                     // Checked when programmed; checked again in case the
                     // class of service was reduced since (guide 2.2).
-                    if !self.may_dial(callee, class) {
-                        self.barred(callee, &number, class, true);
-                        return Err(Failure::NotAllowed);
+                    if let Some(reason) = self.bar_reason(callee, &external) {
+                        self.barred(callee, external, reason, true);
+                        return Err(Failure::NotAllowed(reason));
                     }
-                    return self.call_trunk(now, caller, number, Some(callee.to_owned()));
+                    let dialled = external.dialled;
+                    return self.call_trunk(now, caller, dialled, Some(callee.to_owned()));
                 }
                 _ => {}
             }
@@ -246,25 +243,28 @@ impl CallControl {
             }));
     }
 
-    pub(super) fn may_dial(&self, number: &str, class: CallClass) -> bool {
-        self.clients
-            .get(number)
-            .is_some_and(|client| client.may_dial(class))
+    /// Why subscriber `number` may not dial `external`, if it may not (an
+    /// unknown subscriber may dial nothing).
+    pub(super) fn bar_reason(&self, number: &str, external: &ExternalNumber) -> Option<BarReason> {
+        match self.clients.get(number) {
+            Some(client) => client.bar_reason(&external.class),
+            None => Some(BarReason::NoExternal),
+        }
     }
 
     /// Logs a barred attempt: a possible toll-fraud event (guide 2.2).
     pub(super) fn barred(
         &mut self,
         subscriber: &str,
-        dialled: &str,
-        class: CallClass,
+        number: ExternalNumber,
+        reason: BarReason,
         forwarding: bool,
     ) {
         self.outputs
             .push_back(super::Output::Event(CallEvent::Barred {
                 subscriber: subscriber.to_owned(),
-                dialled: dialled.to_owned(),
-                class,
+                number,
+                reason,
                 forwarding,
             }));
     }
