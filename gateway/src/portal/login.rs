@@ -23,7 +23,7 @@ use super::error::ApiFailure;
 use crate::calls::media::MediaOffer;
 use crate::clock::Clock;
 use crate::config::{ClientKind, ValidatedConfig};
-use crate::lockout::{Lockout, LoginGuard, SharedLoginGuard};
+use crate::lockout::{Device, Lockout, LoginGuard, SharedLoginGuard};
 
 /// How long a challenge can be answered.
 pub const CHALLENGE_LIFETIME: Duration = Duration::from_secs(30);
@@ -154,9 +154,15 @@ impl Logins {
     ) -> Result<LoggedIn, (ApiFailure, Vec<Lockout>)> {
         let now = clock.now();
         let user = request.user.as_str();
+        // An app has no MAC: the known device is the source address of the
+        // user's last successful login.
+        let device = Device::new(source, None);
         let mut guard = LoginGuard::lock(&self.guard);
-        if let Err(lockout) = guard.check(now, source, user) {
-            let detail = format!("{lockout}; attempt refused without checking the proof");
+        if let Err(lockout) = guard.check(now, device, user) {
+            let detail = format!(
+                "{}; attempt refused without checking the proof",
+                lockout.refusal(now)
+            );
             let message = "Too many failed logins: try again later".to_owned();
             return Err((
                 ApiFailure::new(ErrorCode::LockedOut, message, detail),
@@ -176,7 +182,7 @@ impl Logins {
             return Err((failure, Vec::new()));
         };
         let failed = |guard: &mut LoginGuard, detail: String| {
-            let lockouts = guard.record_failure(now, source, user);
+            let lockouts = guard.record_failure(now, device, user);
             let message = "Login failed: wrong user or password".to_owned();
             (
                 ApiFailure::new(ErrorCode::LoginFailed, message, detail),
@@ -206,7 +212,7 @@ impl Logins {
                 format!("wrong proof of the UC password for {}", client.label()),
             ));
         }
-        guard.record_success(source, user);
+        guard.record_success(device, user);
         drop(guard);
         if client.kind != ClientKind::MyPortalToGo {
             let failure = ApiFailure::new(
@@ -335,7 +341,10 @@ password = "Dan*portal-0815"
         let config = config::from_toml_str(OFFICE, "t").expect("valid");
         let mut logins = Logins::new(
             &config,
-            LoginGuard::shared(LockoutPolicy::from_settings(config.lockout())),
+            LoginGuard::shared(
+                LockoutPolicy::from_settings(config.lockout()),
+                config.clients().iter().map(|client| client.number.clone()),
+            ),
         );
         let clock = Clock::manual();
         for _ in 0..MAX_CHALLENGES + 100 {
@@ -355,7 +364,10 @@ password = "Dan*portal-0815"
         let config = config::from_toml_str(OFFICE, "t").expect("valid");
         let mut logins = Logins::new(
             &config,
-            LoginGuard::shared(LockoutPolicy::from_settings(config.lockout())),
+            LoginGuard::shared(
+                LockoutPolicy::from_settings(config.lockout()),
+                config.clients().iter().map(|client| client.number.clone()),
+            ),
         );
         let clock = Clock::manual();
         let source = "127.0.0.1".parse().expect("ip");
