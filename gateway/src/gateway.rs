@@ -19,7 +19,7 @@ use crate::clock::Clock;
 use crate::config::RtpRange;
 use crate::config::ValidatedConfig;
 use crate::hfa::{HfaServer, HfaState};
-use crate::lockout::{LockoutPolicy, LoginGuard};
+use crate::lockout::{LockoutPolicy, LoginGuard, SharedLoginGuard};
 use crate::media::ServiceMedia;
 use crate::portal::{self, PortalServer, PortalState, TlsError};
 use crate::sbc::{Sbc, SbcConfig};
@@ -77,6 +77,8 @@ pub struct Gateway {
     status_task: Option<JoinHandle<()>>,
     sbc: Arc<Sbc>,
     idle_task: JoinHandle<()>,
+    guard: SharedLoginGuard,
+    clock: Clock,
 }
 
 impl Gateway {
@@ -106,7 +108,10 @@ impl Gateway {
         let timers_task = tokio::spawn(calls.clone().run_timers());
         // One lockout record for HFA and the portal: a guesser gets the
         // same few attempts whichever port it tries.
-        let guard = LoginGuard::shared(LockoutPolicy::from_settings(config.lockout()));
+        let guard = LoginGuard::shared(
+            LockoutPolicy::from_settings(config.lockout()),
+            config.clients().iter().map(|client| client.number.clone()),
+        );
         let portal_server = match options.portal_listen {
             Some(addr) => {
                 let tls = portal::tls::setup(&config, addr)?;
@@ -130,9 +135,9 @@ impl Gateway {
         let hfa = Arc::new(HfaState::new(
             config,
             options.timers,
-            options.clock,
+            options.clock.clone(),
             calls.clone(),
-            guard,
+            guard.clone(),
         ));
         let server = HfaServer::bind(listen, hfa.clone()).await?;
         let hfa_addr = server.local_addr()?;
@@ -151,9 +156,11 @@ impl Gateway {
                 let (hfa, calls) = (hfa.clone(), calls.clone());
                 let sbc = sbc.clone();
                 let portal = portal.as_ref().map(|portal| portal.state.clone());
+                let (guard, clock) = (guard.clone(), options.clock.clone());
                 let report = move || {
                     let relay = Some(status::relay_report(&sbc.stats()));
-                    status::collect(&hfa, &calls, portal.as_deref(), relay).to_string()
+                    let attacked = LoginGuard::lock(&guard).under_attack(clock.now());
+                    status::collect(&hfa, &calls, portal.as_deref(), relay, attacked).to_string()
                 };
                 Some(status::serve(path, Arc::new(report))?)
             }
@@ -170,6 +177,8 @@ impl Gateway {
             status_task,
             sbc,
             idle_task,
+            guard,
+            clock: options.clock,
         })
     }
 
@@ -228,6 +237,7 @@ impl Gateway {
             &self.calls,
             self.portal.as_ref().map(|portal| &*portal.state),
             Some(status::relay_report(&self.sbc.stats())),
+            LoginGuard::lock(&self.guard).under_attack(self.clock.now()),
         )
     }
 

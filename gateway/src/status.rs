@@ -13,6 +13,7 @@ use tracing::warn;
 use crate::calls::CallService;
 use crate::calls::service::ChannelFigures;
 use crate::hfa::HfaState;
+use crate::lockout::AccountUnderAttack;
 use crate::portal::{PortalCounts, PortalState};
 use crate::sbc::{LatchStatus, SbcStats};
 
@@ -31,6 +32,8 @@ pub struct Status {
     pub portal_fingerprint: Option<String>,
     /// The data plane's counters, when the SBC runs.
     pub relay: Option<String>,
+    /// Accounts whose strangers are locked out after failed logins.
+    pub under_attack: Vec<AccountUnderAttack>,
 }
 
 impl std::fmt::Display for Status {
@@ -56,6 +59,14 @@ impl std::fmt::Display for Status {
             "refused: {} for want of a channel, {} for want of an internet call",
             channels.refused_no_channel, channels.refused_budget
         )?;
+        if self.under_attack.is_empty() {
+            writeln!(f, "accounts under attack: none")?;
+        } else {
+            writeln!(f, "accounts under attack: {}", self.under_attack.len())?;
+            for account in &self.under_attack {
+                writeln!(f, "  {account}")?;
+            }
+        }
         if let Some(relay) = &self.relay {
             write!(f, "{relay}")?;
         }
@@ -69,6 +80,7 @@ pub fn collect(
     calls: &CallService,
     portal: Option<&PortalState>,
     relay: Option<String>,
+    under_attack: Vec<AccountUnderAttack>,
 ) -> Status {
     Status {
         registered_phones: hfa.registry().len(),
@@ -77,6 +89,7 @@ pub fn collect(
         portal: portal.map(PortalState::counts),
         portal_fingerprint: portal.map(|portal| portal.fingerprint().to_owned()),
         relay,
+        under_attack,
     }
 }
 

@@ -271,6 +271,7 @@ pub fn phone(account: HfaAccount, timers: PhoneTimers) -> (HfaClient, Events) {
 }
 
 pub mod impair;
+pub mod logs;
 pub mod portal;
 pub mod raw;
 pub mod relay;

@@ -8,7 +8,7 @@
 //!
 //! [`next_message`]: RawPhone::next_message
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use bytes::Bytes;
 use shared::hfa::{
@@ -17,7 +17,7 @@ use shared::hfa::{
 };
 use shared::secret::Secret;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 
 use crate::PATIENCE;
 
@@ -36,8 +36,41 @@ impl RawPhone {
         }
     }
 
+    /// Connects from `from` (any 127.0.0.0/8 address on loopback), as a
+    /// phone or an attacker elsewhere on the internet would.
+    pub async fn connect_from(gateway: SocketAddr, from: IpAddr) -> Self {
+        let connected = async {
+            let socket = match from {
+                IpAddr::V4(_) => TcpSocket::new_v4()?,
+                IpAddr::V6(_) => TcpSocket::new_v6()?,
+            };
+            socket.bind(SocketAddr::new(from, 0))?;
+            Self::from_stream(socket.connect(gateway).await?)
+        };
+        match connected.await {
+            Ok(phone) => phone,
+            Err(error) => panic!("cannot connect from {from} to {gateway}: {error}"),
+        }
+    }
+
+    /// One registration attempt on a connection of its own from `from`:
+    /// the gateway's answer to the Register (`None` if it closed instead).
+    pub async fn attempt(
+        gateway: SocketAddr,
+        from: IpAddr,
+        credentials: (&str, &str),
+    ) -> Option<Message> {
+        let mut phone = Self::connect_from(gateway, from).await;
+        let challenge = phone.request_challenge().await;
+        phone.register(challenge, credentials).await;
+        phone.recv().await
+    }
+
     pub async fn try_connect(gateway: SocketAddr) -> std::io::Result<Self> {
-        let stream = TcpStream::connect(gateway).await?;
+        Self::from_stream(TcpStream::connect(gateway).await?)
+    }
+
+    fn from_stream(stream: TcpStream) -> std::io::Result<Self> {
         stream.set_nodelay(true)?;
         Ok(Self {
             stream,
@@ -98,10 +131,20 @@ impl RawPhone {
 
     /// Asks for a challenge and returns it.
     pub async fn request_challenge(&mut self) -> Timestamp {
-        self.send(AliveRequest::TimestampRequest).await;
+        match self.try_request_challenge().await {
+            Some(challenge) => challenge,
+            None => panic!("the gateway closed instead of sending a challenge"),
+        }
+    }
+
+    /// Asks for a challenge; `None` when the gateway closes the connection
+    /// instead (it hands out only a few per connection).
+    pub async fn try_request_challenge(&mut self) -> Option<Timestamp> {
+        self.try_send(AliveRequest::TimestampRequest).await.ok()?;
         match self.recv().await {
-            Some(Message::AliveResponse(response)) => response.timestamp,
-            other => panic!("expected the challenge, got {other:?}"),
+            Some(Message::AliveResponse(response)) => Some(response.timestamp),
+            None => None,
+            Some(other) => panic!("expected the challenge, got {other:?}"),
         }
     }
 

@@ -1,8 +1,10 @@
 //! Who may register as an HFA phone: the system's checks on a Register whose
 //! challenge the connection engine has already verified.
 //!
-//! Order matters. A locked-out source or subscriber is refused before the
-//! password is looked at (a guesser learns nothing during a lockout). The
+//! Order matters. A locked-out source or account is refused before the
+//! password is looked at (a guesser learns nothing during a lockout); the
+//! phone that last registered (same source address and MAC) is let through
+//! an account's lockout, see `crate::lockout`. The
 //! password is checked before the per-client flags, so the flags of a client
 //! are only revealed to someone who knows its password. Each refusal has its
 //! own decline cause, shown to the user in words, and its own log line.
@@ -15,7 +17,7 @@ use shared::hfa_engine::system::RegistrationRequest;
 use shared::version::SoftwareVersion;
 
 use crate::config::{Client, ClientKind, ValidatedConfig};
-use crate::lockout::{Lockout, LoginGuard, SharedLoginGuard};
+use crate::lockout::{Device, Lockout, LoginGuard, SharedLoginGuard};
 
 /// The system's answer to a Register.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,25 +50,29 @@ impl Registrar {
         request: &RegistrationRequest,
     ) -> (Decision, Vec<Lockout>) {
         let number = request.subscriber.as_str();
+        let device = Device::new(source, request.mac);
         let mut guard = LoginGuard::lock(&self.guard);
-        if let Err(lockout) = guard.check(now, source, number) {
-            let detail = format!("{lockout}; attempt refused without checking the password");
+        if let Err(lockout) = guard.check(now, device, number) {
+            let detail = format!(
+                "{}; attempt refused without checking the password",
+                lockout.refusal(now)
+            );
             return (
                 decline(DeclineCause::TEMPORARILY_LOCKED, detail),
                 Vec::new(),
             );
         }
         let Some(client) = config.client(number) else {
-            let lockouts = guard.record_failure(now, source, number);
+            let lockouts = guard.record_failure(now, device, number);
             let detail = format!("no client {number} is configured");
             return (decline(DeclineCause::UNKNOWN_SUBSCRIBER, detail), lockouts);
         };
         if client.authentication && !password_matches(client, request) {
-            let lockouts = guard.record_failure(now, source, number);
+            let lockouts = guard.record_failure(now, device, number);
             let detail = format!("wrong password for {}", client.label());
             return (decline(DeclineCause::WRONG_PASSWORD, detail), lockouts);
         }
-        guard.record_success(source, number);
+        guard.record_success(device, number);
         drop(guard);
         (check_client(config, client, source, request), Vec::new())
     }

@@ -24,7 +24,7 @@ use crate::calls::Origin;
 use crate::calls::media::MediaOffer;
 use crate::clock::Clock;
 use crate::config::{ClientKind, ValidatedConfig};
-use crate::lockout::{Lockout, LoginGuard, SharedLoginGuard};
+use crate::lockout::{Device, Lockout, LoginGuard, SharedLoginGuard};
 
 /// How long a challenge can be answered.
 pub const CHALLENGE_LIFETIME: Duration = Duration::from_secs(30);
@@ -156,9 +156,15 @@ impl Logins {
     ) -> Result<LoggedIn, (ApiFailure, Vec<Lockout>)> {
         let now = clock.now();
         let user = request.user.as_str();
+        // An app has no MAC: the known device is the source address of the
+        // user's last successful login.
+        let device = Device::new(source, None);
         let mut guard = LoginGuard::lock(&self.guard);
-        if let Err(lockout) = guard.check(now, source, user) {
-            let detail = format!("{lockout}; attempt refused without checking the proof");
+        if let Err(lockout) = guard.check(now, device, user) {
+            let detail = format!(
+                "{}; attempt refused without checking the proof",
+                lockout.refusal(now)
+            );
             let message = "Too many failed logins: try again later".to_owned();
             return Err((
                 ApiFailure::new(ErrorCode::LockedOut, message, detail),
@@ -178,7 +184,7 @@ impl Logins {
             return Err((failure, Vec::new()));
         };
         let failed = |guard: &mut LoginGuard, detail: String| {
-            let lockouts = guard.record_failure(now, source, user);
+            let lockouts = guard.record_failure(now, device, user);
             let message = "Login failed: wrong user or password".to_owned();
             (
                 ApiFailure::new(ErrorCode::LoginFailed, message, detail),
@@ -208,7 +214,7 @@ impl Logins {
                 format!("wrong proof of the UC password for {}", client.label()),
             ));
         }
-        guard.record_success(source, user);
+        guard.record_success(device, user);
         drop(guard);
         if client.kind != ClientKind::MyPortalToGo {
             let failure = ApiFailure::new(
@@ -317,6 +323,14 @@ kind = "myportal_to_go"
 password = "Dan*portal-0815"
 "#;
 
+    fn logins(config: &ValidatedConfig) -> Logins {
+        let numbers = config.clients().iter().map(|client| client.number.clone());
+        Logins::new(
+            config,
+            LoginGuard::shared(LockoutPolicy::from_settings(config.lockout()), numbers),
+        )
+    }
+
     fn login_request(challenge: &Challenge, password: &str) -> LoginRequest {
         let server = LoginNonce::from_hex(&challenge.nonce).expect("hex");
         let client = LoginNonce([1; 32]);
@@ -335,10 +349,7 @@ password = "Dan*portal-0815"
     #[test]
     fn a_flood_of_challenges_keeps_the_table_bounded_and_new_ones_usable() {
         let config = config::from_toml_str(OFFICE, "t").expect("valid");
-        let mut logins = Logins::new(
-            &config,
-            LoginGuard::shared(LockoutPolicy::from_settings(config.lockout())),
-        );
+        let mut logins = logins(&config);
         let clock = Clock::manual();
         for _ in 0..MAX_CHALLENGES + 100 {
             logins.challenge(clock.now(), "210");
@@ -355,10 +366,7 @@ password = "Dan*portal-0815"
     #[test]
     fn tokens_are_found_by_hash_and_a_second_login_replaces_the_first() {
         let config = config::from_toml_str(OFFICE, "t").expect("valid");
-        let mut logins = Logins::new(
-            &config,
-            LoginGuard::shared(LockoutPolicy::from_settings(config.lockout())),
-        );
+        let mut logins = logins(&config);
         let clock = Clock::manual();
         let source = "127.0.0.1".parse().expect("ip");
         let first = logins.challenge(clock.now(), "210");
@@ -392,5 +400,35 @@ password = "Dan*portal-0815"
         assert!(logins.session(clock.now(), &second.token).is_none());
         assert_eq!(logins.expired(clock.now()).len(), 1);
         assert_eq!(logins.counts(), (0, 0));
+    }
+
+    /// The portal's known device is the address of the user's last
+    /// successful login (an app has no MAC).
+    #[test]
+    fn the_address_of_the_last_login_gets_in_while_strangers_are_locked_out() {
+        let config = config::from_toml_str(OFFICE, "t").expect("valid");
+        let mut logins = logins(&config);
+        let clock = Clock::manual();
+        let mut login_from = |source: &str, password: &str| {
+            let challenge = logins.challenge(clock.now(), "210");
+            let request = login_request(&challenge, password);
+            let source = source.parse().expect("ip");
+            logins
+                .login(&config, &clock, source, &request)
+                .map(|_| ())
+                .map_err(|(failure, _)| failure.error.code)
+        };
+        login_from("198.51.100.20", "Dan*portal-0815").expect("Dan's app logs in");
+        for attacker in 1..=5 {
+            let source = format!("203.0.113.{attacker}");
+            let refused = login_from(&source, "Guessing-Pass99");
+            assert_eq!(refused, Err(ErrorCode::LoginFailed));
+        }
+        assert_eq!(
+            login_from("203.0.113.77", "Dan*portal-0815"),
+            Err(ErrorCode::LockedOut),
+            "strangers are locked out, even with the right password"
+        );
+        login_from("198.51.100.20", "Dan*portal-0815").expect("Dan's app still gets in");
     }
 }

@@ -195,8 +195,10 @@ pub struct PhoneEngine {
     next_alive: Option<Instant>,
     failed_attempts: u32,
     jitter: Jitter,
-    /// The system time learnt from the challenge, and when: Alive Requests
-    /// carry the system's time as the phone estimates it.
+    /// The system time learnt from the system's last Alive message, and
+    /// when: the phone's Alive Requests carry the system's time as the
+    /// phone estimates it (0 until it has heard one). Not the challenge,
+    /// which is a random number.
     system_clock: Option<(Instant, Timestamp)>,
     /// The phone's address on the current connection.
     device_address: Option<DeviceAddress>,
@@ -356,6 +358,7 @@ impl PhoneEngine {
     fn on_message(&mut self, now: Instant, session: SessionId, message: Message) {
         match (&self.state, message) {
             (_, Message::AliveRequest(AliveRequest::KeepAlive(timestamp))) => {
+                self.system_clock = Some((now, timestamp));
                 self.send(AliveResponse { timestamp }.into());
             }
             (_, Message::AliveRequest(AliveRequest::TimestampRequest)) => {
@@ -363,10 +366,10 @@ impl PhoneEngine {
                 self.send(AliveResponse { timestamp }.into());
             }
             (PhoneState::RequestingTimestamp, Message::AliveResponse(response)) => {
-                self.system_clock = Some((now, response.timestamp));
                 self.register(now, response.timestamp);
             }
-            (PhoneState::Registered { .. }, Message::AliveResponse(_)) => {
+            (PhoneState::Registered { .. }, Message::AliveResponse(response)) => {
+                self.system_clock = Some((now, response.timestamp));
                 self.reply_deadline = None;
             }
             (PhoneState::Registering, Message::RegisterResponse(response)) => {

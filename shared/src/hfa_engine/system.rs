@@ -1,9 +1,11 @@
 //! The system (gateway) side of one HFA connection, sans-IO.
 //!
 //! The engine owns the protocol: it answers the phone's timestamp request
-//! with a single-use challenge, checks that a Register answers *that*
-//! challenge on *this* connection within `challenge_lifetime`, keeps the
-//! connection alive and notices a dead phone. The owner owns the policy: it
+//! with an unpredictable, single-use challenge (at most
+//! [`MAX_CHALLENGES_PER_CONNECTION`] per connection), checks that a Register
+//! answers one of *those* challenges on *this* connection within
+//! `challenge_lifetime`, keeps the connection alive and notices a dead
+//! phone. The owner owns the policy: it
 //! receives [`SystemEvent::RegisterRequest`], checks subscriber, password
 //! (with [`RegistrationProof::verify`]), licence, flags and version against
 //! its configuration, and calls [`SystemConnection::accept`] or
@@ -23,6 +25,11 @@ use crate::hfa::{
     verify_registration_hash,
 };
 use crate::secret::Secret;
+
+/// Challenges a connection may ask for before it registers. A phone asks
+/// once; a connection asking for more is not a phone and is closed, so one
+/// connection cannot collect challenges by the thousand.
+pub const MAX_CHALLENGES_PER_CONNECTION: usize = 3;
 
 /// Keepalive and registration timing of the system side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +87,9 @@ pub struct RegistrationRequest {
 pub enum CloseReason {
     /// The phone sent bytes that are not HFA.
     ProtocolError(String),
+    /// The connection asked for more than [`MAX_CHALLENGES_PER_CONNECTION`]
+    /// challenges without registering.
+    TooManyChallenges,
     /// The phone did not register within the register timeout.
     RegisterTimeout,
     /// A request went unanswered for the reply timeout.
@@ -92,6 +102,10 @@ impl std::fmt::Display for CloseReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::ProtocolError(why) => write!(f, "protocol error: {why}"),
+            Self::TooManyChallenges => write!(
+                f,
+                "asked for more than {MAX_CHALLENGES_PER_CONNECTION} challenges without registering"
+            ),
             Self::RegisterTimeout => f.write_str("no registration within the register timeout"),
             Self::PhoneSilent => f.write_str("the phone stopped answering"),
             Self::Declined(cause) => write!(f, "registration declined: {}", cause.describe()),
@@ -144,8 +158,9 @@ pub struct SystemConnection {
     state: State,
     link: Link,
     events: VecDeque<SystemEvent>,
-    /// The challenge issued on this connection and when; consumed by use.
-    challenge: Option<(Timestamp, Instant)>,
+    /// The challenges issued on this connection and when (at most
+    /// [`MAX_CHALLENGES_PER_CONNECTION`]); all are consumed by the Register.
+    challenges: Vec<(Timestamp, Instant)>,
     register_deadline: Option<Instant>,
     reply_deadline: Option<Instant>,
     next_alive: Option<Instant>,
@@ -159,7 +174,7 @@ impl SystemConnection {
             state: State::AwaitingRegister,
             link: Link::default(),
             events: VecDeque::new(),
-            challenge: None,
+            challenges: Vec::with_capacity(MAX_CHALLENGES_PER_CONNECTION),
             register_deadline: Some(now + timers.register_timeout),
             reply_deadline: None,
             next_alive: None,
@@ -287,8 +302,12 @@ impl SystemConnection {
             Message::AliveRequest(AliveRequest::TimestampRequest)
                 if self.state == State::AwaitingRegister =>
             {
-                let challenge = self.issuer.issue(now);
-                self.challenge = Some((challenge, now));
+                if self.challenges.len() >= MAX_CHALLENGES_PER_CONNECTION {
+                    self.close(CloseReason::TooManyChallenges);
+                    return;
+                }
+                let challenge = self.issuer.issue();
+                self.challenges.push((challenge, now));
                 self.send(
                     AliveResponse {
                         timestamp: challenge,
@@ -317,11 +336,11 @@ impl SystemConnection {
     fn on_register(&mut self, now: Instant, register: Register) {
         let data = register.registration;
         let subscriber = register.subscriber.number;
-        // Single use: the challenge is gone whatever happens next.
-        let issued = self.challenge.take();
-        let valid = issued.is_some_and(|(challenge, at)| {
-            challenge == data.challenge
-                && now.saturating_duration_since(at) <= self.timers.challenge_lifetime
+        // Single use: the challenges are gone whatever happens next (the
+        // connection either goes on to a decision or is closed).
+        let lifetime = self.timers.challenge_lifetime;
+        let valid = self.challenges.drain(..).any(|(challenge, at)| {
+            challenge == data.challenge && now.saturating_duration_since(at) <= lifetime
         });
         if !valid {
             self.events.push_back(SystemEvent::ChallengeRefused {

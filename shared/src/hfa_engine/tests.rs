@@ -12,7 +12,8 @@ use super::phone::{
     ConnectionLoss, PhoneEngine, PhoneEvent, PhoneIdentity, PhoneInput, PhoneState, PhoneTimers,
 };
 use super::system::{
-    CloseReason, RegistrationRequest, SystemConnection, SystemEvent, SystemTimers,
+    CloseReason, MAX_CHALLENGES_PER_CONNECTION, RegistrationRequest, SystemConnection, SystemEvent,
+    SystemTimers,
 };
 use crate::hfa::{
     Codec, DeclineCause, Frame, Header, Key, MacAddress, Message, PhoneId, RegisterResponse,
@@ -445,12 +446,31 @@ fn a_challenge_is_usable_once_and_for_thirty_seconds() {
     assert!(!request.proof.verify(&Secret::new("Gx7#kq2!Lm9w")));
     timely.decline(DeclineCause::WRONG_PASSWORD).unwrap();
 
-    // Two challenges on two connections in the same second differ.
-    let mut first = SystemConnection::new(now, issuer.clone(), SystemTimers::default());
-    let mut second = SystemConnection::new(now, issuer, SystemTimers::default());
-    first.handle_input(now, &timestamp_request);
-    second.handle_input(now, &timestamp_request);
-    assert_ne!(challenge_of(&mut first), challenge_of(&mut second));
+    // A few challenges on one connection: a Register may answer any of
+    // them; then the connection is closed for asking again.
+    let ask_all = |connection: &mut SystemConnection| {
+        (0..MAX_CHALLENGES_PER_CONNECTION)
+            .map(|_| {
+                connection.handle_input(now, &timestamp_request);
+                challenge_of(connection)
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut patient = SystemConnection::new(now, issuer.clone(), SystemTimers::default());
+    let issued = ask_all(&mut patient);
+    patient.handle_input(now, &register_for(issued[0]));
+    assert!(matches!(
+        patient.poll_event(),
+        Some(SystemEvent::RegisterRequest(_))
+    ));
+    let mut greedy = SystemConnection::new(now, issuer, SystemTimers::default());
+    ask_all(&mut greedy);
+    greedy.handle_input(now, &timestamp_request);
+    assert_eq!(greedy.poll_transmit(), None, "no further challenge");
+    assert_eq!(
+        greedy.poll_event(),
+        Some(SystemEvent::Close(CloseReason::TooManyChallenges))
+    );
 }
 
 #[test]
