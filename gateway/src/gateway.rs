@@ -10,6 +10,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::addresses;
+use crate::admission::AdmissionCounts;
 use crate::calls::channels::{ChannelAddresses, ChannelId, ChannelPlan};
 use crate::calls::control::SbcCommand;
 use crate::calls::media::MediaPolicy;
@@ -20,6 +21,7 @@ use crate::config::RtpRange;
 use crate::config::ValidatedConfig;
 use crate::hfa::{HfaServer, HfaState};
 use crate::lockout::{LockoutPolicy, LoginGuard};
+use crate::log_limit;
 use crate::media::ServiceMedia;
 use crate::portal::{self, PortalServer, PortalState, TlsError};
 use crate::sbc::{Sbc, SbcConfig};
@@ -77,6 +79,7 @@ pub struct Gateway {
     status_task: Option<JoinHandle<()>>,
     sbc: Arc<Sbc>,
     idle_task: JoinHandle<()>,
+    log_task: JoinHandle<()>,
 }
 
 impl Gateway {
@@ -103,6 +106,7 @@ impl Gateway {
             Some(sbc.clone()),
         );
         let idle_task = tokio::spawn(end_idle_calls(sbc.idle(), calls.clone()));
+        let log_task = tokio::spawn(log_limit::report_periodically());
         let timers_task = tokio::spawn(calls.clone().run_timers());
         // One lockout record for HFA and the portal: a guesser gets the
         // same few attempts whichever port it tries.
@@ -170,6 +174,7 @@ impl Gateway {
             status_task,
             sbc,
             idle_task,
+            log_task,
         })
     }
 
@@ -200,6 +205,18 @@ impl Gateway {
         self.hfa.registry().get(number).is_some()
     }
 
+    /// The HFA server's connections: open, refused, closed to make room.
+    pub fn hfa_connections(&self) -> AdmissionCounts {
+        self.hfa.connections()
+    }
+
+    /// The portal server's connections, when the portal runs.
+    pub fn portal_connections(&self) -> Option<AdmissionCounts> {
+        self.portal
+            .as_ref()
+            .map(|portal| portal.state.connections())
+    }
+
     /// Tells every phone the system is going down, closes every connection
     /// and waits until all are closed.
     pub async fn stop(self) {
@@ -214,6 +231,9 @@ impl Gateway {
             task.abort();
         }
         self.sbc.shutdown().await;
+        // What the log left out so far is told before the gateway is gone.
+        self.log_task.abort();
+        log_limit::report_all();
     }
 
     /// The RTP proxy's data plane (counters, latch states).
