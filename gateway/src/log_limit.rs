@@ -4,7 +4,7 @@
 //! stands for its /64) at most [`LogLimit::lines`] lines pass per
 //! [`LogLimit::window`]; the rest are counted, and when the window has
 //! ended one line says how many were left out, e.g.
-//! `HFA registration declined from 192.0.2.7: 4711 more suppressed in 60 s`.
+//! `HFA registration declined from 192.0.2.7: 4711 more suppressed in 60.0 s`.
 //!
 //! The keys are bounded: past [`LogLimit::max_keys`] sources, new ones share
 //! one key per kind ("from other sources"), so many addresses cannot grow
@@ -74,9 +74,9 @@ impl std::fmt::Display for Suppressed {
         }
         write!(
             f,
-            ": {} more suppressed in {} s",
+            ": {} more suppressed in {:.1} s",
             self.count,
-            self.over.as_secs()
+            self.over.as_secs_f64()
         )
     }
 }
@@ -259,7 +259,7 @@ mod tests {
         assert_eq!(summary.count, 3);
         assert_eq!(
             summary.to_string(),
-            "declined from 192.0.2.7: 3 more suppressed in 60 s"
+            "declined from 192.0.2.7: 3 more suppressed in 60.0 s"
         );
     }
 

@@ -8,7 +8,7 @@
 //!
 //! [`next_message`]: RawPhone::next_message
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use bytes::Bytes;
 use shared::hfa::{
@@ -17,7 +17,7 @@ use shared::hfa::{
 };
 use shared::secret::Secret;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 
 use crate::PATIENCE;
 
@@ -37,7 +37,23 @@ impl RawPhone {
     }
 
     pub async fn try_connect(gateway: SocketAddr) -> std::io::Result<Self> {
-        let stream = TcpStream::connect(gateway).await?;
+        Self::from_stream(TcpStream::connect(gateway).await?)
+    }
+
+    /// Connects from `source` (e.g. an address outside the company LAN).
+    pub async fn connect_from(gateway: SocketAddr, source: IpAddr) -> Self {
+        let connected = async {
+            let socket = TcpSocket::new_v4()?;
+            socket.bind(SocketAddr::new(source, 0))?;
+            Self::from_stream(socket.connect(gateway).await?)
+        };
+        match connected.await {
+            Ok(phone) => phone,
+            Err(error) => panic!("cannot connect from {source} to {gateway}: {error}"),
+        }
+    }
+
+    fn from_stream(stream: TcpStream) -> std::io::Result<Self> {
         stream.set_nodelay(true)?;
         Ok(Self {
             stream,
