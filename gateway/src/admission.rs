@@ -315,7 +315,11 @@ mod tests {
             }
         );
         drop((attacker, other));
-        assert_eq!(admission.counts().open, 4, "evicted places are not given twice");
+        assert_eq!(
+            admission.counts().open,
+            4,
+            "evicted places are not given twice"
+        );
     }
 
     #[tokio::test]
@@ -336,11 +340,14 @@ mod tests {
             assert!(!is_evicted(&admitted.ticket).await);
         }
         drop(proven);
-        assert_eq!(admission.counts(), AdmissionCounts {
-            open: 0,
-            unproven: 0,
-            refused: 1,
-            evicted: 0
-        });
+        assert_eq!(
+            admission.counts(),
+            AdmissionCounts {
+                open: 0,
+                unproven: 0,
+                refused: 1,
+                evicted: 0
+            }
+        );
     }
 }

@@ -145,7 +145,8 @@ impl LogLimiter {
     pub fn ended(&self, now: Option<Instant>) -> Vec<Suppressed> {
         let mut windows = self.windows();
         let window = self.limit.window;
-        let over = |start: Instant| now.is_none_or(|now| now.saturating_duration_since(start) >= window);
+        let over =
+            |start: Instant| now.is_none_or(|now| now.saturating_duration_since(start) >= window);
         let mut summaries = Vec::new();
         windows.retain(|key, entry| {
             if !over(entry.start) {
@@ -271,9 +272,17 @@ mod tests {
             limiter.allow(start, "declined", ip("192.0.2.7"));
         }
         limiter.allow(start, "declined", ip("192.0.2.8"));
-        assert!(limiter.ended(Some(start + Duration::from_secs(10))).is_empty());
+        assert!(
+            limiter
+                .ended(Some(start + Duration::from_secs(10)))
+                .is_empty()
+        );
         let ended = limiter.ended(Some(start + Duration::from_secs(60)));
-        assert_eq!(ended.len(), 1, "only windows with lines left out: {ended:?}");
+        assert_eq!(
+            ended.len(),
+            1,
+            "only windows with lines left out: {ended:?}"
+        );
         assert_eq!(ended[0].count, 2);
         assert!(limiter.ended(None).is_empty(), "forgotten");
         // A stop reports what is pending at once.
@@ -297,8 +306,12 @@ mod tests {
         assert_eq!(allowed, 4 * LIMIT.lines);
         let ended = limiter.ended(None);
         assert_eq!(ended.len(), 4);
-        assert!(ended.iter().any(|summary| summary.origin == Origin::OtherSources
-            && summary.count == 97 * 3 - u64::from(LIMIT.lines)));
+        assert!(
+            ended
+                .iter()
+                .any(|summary| summary.origin == Origin::OtherSources
+                    && summary.count == 97 * 3 - u64::from(LIMIT.lines))
+        );
     }
 
     #[test]
@@ -306,7 +319,11 @@ mod tests {
         let limiter = LogLimiter::new(LIMIT);
         let now = Instant::now();
         let allowed = (1..=4)
-            .filter(|n| limiter.allow(now, "declined", ip(&format!("2001:db8::{n}"))).0)
+            .filter(|n| {
+                limiter
+                    .allow(now, "declined", ip(&format!("2001:db8::{n}")))
+                    .0
+            })
             .count();
         assert_eq!(allowed, 2);
     }

@@ -70,8 +70,8 @@ impl Flood {
         let (stop, stopped) = watch::channel(false);
         let mut tasks = JoinSet::new();
         for (index, &source) in sources.iter().enumerate() {
-            let share = connections / sources.len()
-                + usize::from(index < connections % sources.len());
+            let share =
+                connections / sources.len() + usize::from(index < connections % sources.len());
             let from = Source {
                 ip: source,
                 target,

@@ -16,9 +16,7 @@ use std::time::Duration;
 
 use e2e_tests::flood::{Flood, Hold, attacker_addresses};
 use e2e_tests::portal::{App, PortForward, PortalOffice, WAN_IP};
-use e2e_tests::{
-    ANNA, HOME_IP, PATIENCE, account, fast_phone_timers, phone,
-};
+use e2e_tests::{ANNA, HOME_IP, PATIENCE, account, fast_phone_timers, phone};
 use gateway::hfa::UNREGISTERED_ROOM;
 use gateway::portal::server::MAX_CONNECTIONS;
 use shared::hfa_engine::phone::{PhoneEvent, PhoneTimers};
@@ -80,12 +78,7 @@ async fn real_clients_register_while_floods_of_connections_are_held_open() {
         HALF_OPEN_TLS,
         Hold::HalfOpenTls,
     );
-    let mut hfa = Flood::start(
-        hfa_addr,
-        &attacker_addresses(4, 128),
-        IDLE_HFA,
-        Hold::Idle,
-    );
+    let mut hfa = Flood::start(hfa_addr, &attacker_addresses(4, 128), IDLE_HFA, Hold::Idle);
     tls.all_attempted(FLOOD_PATIENCE).await;
     hfa.all_attempted(FLOOD_PATIENCE).await;
     eprintln!(
@@ -99,7 +92,10 @@ async fn real_clients_register_while_floods_of_connections_are_held_open() {
     let (client, mut events) = phone(account(hfa_addr, ANNA, HOME_IP), patient_phone_timers());
     let first = events
         .until("the phone's first try", |event| {
-            matches!(event, PhoneEvent::Registered { .. } | PhoneEvent::ConnectionLost(_))
+            matches!(
+                event,
+                PhoneEvent::Registered { .. } | PhoneEvent::ConnectionLost(_)
+            )
         })
         .await;
     assert!(
@@ -134,7 +130,10 @@ async fn real_clients_register_while_floods_of_connections_are_held_open() {
     // source reaches its share: the totals protect.
     let (hfa_held, tls_held) = (hfa.open(), tls.open());
     let hfa_counts = office.gateway.hfa_connections();
-    let portal_counts = office.gateway.portal_connections().expect("the portal runs");
+    let portal_counts = office
+        .gateway
+        .portal_connections()
+        .expect("the portal runs");
     eprintln!("HFA {hfa_counts:?}, portal {portal_counts:?}");
     let hfa_room = UNREGISTERED_ROOM + CLIENTS;
     assert!(

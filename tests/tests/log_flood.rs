@@ -81,7 +81,9 @@ fn lines_and_suppressed(log: &str, what: &str, kind: &str) -> (usize, u64) {
 async fn failed_hfa_registration(gateway: SocketAddr, source: IpAddr) {
     let mut phone = RawPhone::connect_from(gateway, source).await;
     let challenge = phone.request_challenge().await;
-    phone.register(challenge, (ANNA.0, "not-Annas-password")).await;
+    phone
+        .register(challenge, (ANNA.0, "not-Annas-password"))
+        .await;
     match phone.recv().await {
         Some(Message::RegisterDecline(_)) | None => {}
         other => panic!("a wrong password must be declined, got {other:?}"),

@@ -19,13 +19,13 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::{debug, info, warn};
 
+use crate::admission::Ticket;
 use crate::admission::{Admission, AdmissionCounts, Limits};
 use crate::calls::CallService;
 use crate::clock::Clock;
 use crate::config::ValidatedConfig;
 use crate::lockout::SharedLoginGuard;
 use crate::log_limit;
-use crate::admission::Ticket;
 use registrar::Registrar;
 use registry::{ConnectionId, Registry};
 

@@ -149,7 +149,8 @@ fn attempts_failing_for(rig: &mut Rig, span: Duration) -> Vec<Duration> {
     while rig.now - start < span {
         if let Some(Action::Register { attempt, .. }) = rig.selection.poll_action() {
             times.push(rig.now - start);
-            rig.selection.failed(rig.now, attempt, ServerFailure::NoAnswer);
+            rig.selection
+                .failed(rig.now, attempt, ServerFailure::NoAnswer);
         }
         rig.advance(Duration::from_millis(50));
     }
@@ -182,7 +183,8 @@ fn retries_back_off_from_a_second_to_thirty_and_start_over_once_registered() {
     rig.selection.registered(rig.now, attempt);
     rig.selection.lost(rig.now);
     let again = rig.expect_register(Route::Wan);
-    rig.selection.failed(rig.now, again, ServerFailure::NoAnswer);
+    rig.selection
+        .failed(rig.now, again, ServerFailure::NoAnswer);
     let wait = rig.selection.poll_timeout().expect("a retry is due") - rig.now;
     assert!(wait <= Duration::from_millis(1250), "{wait:?}");
 }
