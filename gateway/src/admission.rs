@@ -98,10 +98,6 @@ impl Admission {
         })
     }
 
-    pub fn limits(&self) -> Limits {
-        self.limits
-    }
-
     /// Lets in a connection from `peer` (`lan`: from the company LAN, which
     /// has no per-source share), closing another to make room if need be.
     pub fn admit(self: &Arc<Self>, peer: IpAddr, lan: bool) -> Result<Admitted, Refused> {

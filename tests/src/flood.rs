@@ -42,7 +42,7 @@ pub fn attacker_addresses(block: u8, count: u8) -> Vec<IpAddr> {
 
 /// What a flood did, from the attacker's side.
 #[derive(Debug, Default)]
-pub struct FloodCounts {
+struct FloodCounts {
     /// Connections opened (including reopened ones).
     pub opened: AtomicUsize,
     /// Connections open now: the attacker still holds them.
@@ -105,8 +105,13 @@ impl Flood {
         }
     }
 
-    pub fn counts(&self) -> &FloodCounts {
-        &self.counts
+    /// Connections opened so far (reopened ones included), and those that
+    /// could not be opened.
+    pub fn opened_and_failed(&self) -> (usize, usize) {
+        (
+            self.counts.opened.load(Ordering::SeqCst),
+            self.counts.failed.load(Ordering::SeqCst),
+        )
     }
 
     /// Connections the attacker holds open now.

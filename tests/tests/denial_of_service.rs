@@ -82,9 +82,12 @@ async fn real_clients_register_while_floods_of_connections_are_held_open() {
     tls.all_attempted(FLOOD_PATIENCE).await;
     hfa.all_attempted(FLOOD_PATIENCE).await;
     eprintln!(
-        "flood held: {} half-open TLS and {} idle HFA connections open",
+        "flood held: {} half-open TLS connections ({:?} opened, failed), {} idle HFA \
+         connections ({:?})",
         tls.open(),
-        hfa.open()
+        tls.opened_and_failed(),
+        hfa.open(),
+        hfa.opened_and_failed()
     );
 
     // Held open, the floods still leave room for the company's users: the
@@ -147,6 +150,10 @@ async fn real_clients_register_while_floods_of_connections_are_held_open() {
     for counts in [hfa_counts, portal_counts] {
         assert!(counts.evicted > 0, "the total was reached: {counts:?}");
     }
+    // Nor did the flood run the descriptors out (gateway and attacker share
+    // this process's): every connection could be opened.
+    assert_eq!(hfa.opened_and_failed().1, 0, "HFA connections not opened");
+    assert_eq!(tls.opened_and_failed().1, 0, "TLS connections not opened");
 
     tls.stop().await;
     hfa.stop().await;

@@ -24,8 +24,8 @@ const SOURCES: u8 = 4;
 const HFA_TRIES_PER_SOURCE: usize = 250;
 const PORTAL_TRIES_PER_SOURCE: usize = 100;
 /// Without the limit, each failed try wrote a few hundred bytes (about
-/// 600 KB here); with it, a few lines per source and kind.
-const LOG_BOUND: usize = 32 * 1024;
+/// 580 KB here); with it, a few lines per source and kind.
+const LOG_BOUND: usize = 64 * 1024;
 
 /// Everything the gateway logs, kept in memory.
 #[derive(Clone, Default)]

@@ -142,13 +142,16 @@ pub(super) async fn serve(
     }
 }
 
-/// Logs the end of a connection: a phone's at info; one that never
-/// registered (a declined phone has its own line) only at debug, so idle
-/// connections by the thousand write nothing.
+/// Logs the end of a connection; of one that never registered, only a few
+/// lines per source and minute (idle connections come by the thousand).
 fn closed(peer: SocketAddr, subscriber: Option<&str>, reason: &dyn std::fmt::Display) {
     match subscriber {
         Some(subscriber) => info!(%peer, subscriber, "HFA connection closed: {reason}"),
-        None => debug!(%peer, "HFA connection closed: {reason}"),
+        None => {
+            if log_limit::allow("HFA connection closed before registering", peer.ip()) {
+                info!(%peer, "HFA connection closed before registering: {reason}");
+            }
+        }
     }
 }
 
