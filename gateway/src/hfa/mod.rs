@@ -17,7 +17,7 @@ use shared::hfa_engine::system::SystemTimers;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
-use tracing::{debug, info, warn};
+use tracing::{info, warn};
 
 use crate::admission::Ticket;
 use crate::admission::{Admission, AdmissionCounts, Limits};
@@ -170,7 +170,7 @@ impl HfaServer {
                 if let Some(source) = admitted.evicted
                     && log_limit::allow("HFA connection closed to make room", source)
                 {
-                    debug!(%source, "HFA connection not registered yet closed to make room for {peer}");
+                    info!(%source, "HFA connection not registered yet closed to make room for {peer}");
                 }
                 Some(admitted.ticket)
             }

@@ -73,7 +73,7 @@ impl PortalServer {
                 if let Some(source) = admitted.evicted
                     && log_limit::allow("portal connection closed to make room", source)
                 {
-                    debug!(%source, "portal connection not logged in closed to make room for {peer}");
+                    info!(%source, "portal connection not logged in closed to make room for {peer}");
                 }
                 Some(admitted.ticket)
             }
