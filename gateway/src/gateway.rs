@@ -10,6 +10,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::addresses;
+use crate::admission::AdmissionCounts;
 use crate::calls::channels::{ChannelAddresses, ChannelId, ChannelPlan};
 use crate::calls::control::SbcCommand;
 use crate::calls::media::MediaPolicy;
@@ -20,6 +21,7 @@ use crate::config::RtpRange;
 use crate::config::ValidatedConfig;
 use crate::hfa::{HfaServer, HfaState};
 use crate::lockout::{LockoutPolicy, LoginGuard, SharedLoginGuard};
+use crate::log_limit;
 use crate::media::ServiceMedia;
 use crate::portal::{self, PortalServer, PortalState, TlsError};
 use crate::sbc::{Sbc, SbcConfig};
@@ -79,6 +81,7 @@ pub struct Gateway {
     idle_task: JoinHandle<()>,
     guard: SharedLoginGuard,
     clock: Clock,
+    log_task: JoinHandle<()>,
 }
 
 impl Gateway {
@@ -105,6 +108,7 @@ impl Gateway {
             Some(sbc.clone()),
         );
         let idle_task = tokio::spawn(end_idle_calls(sbc.idle(), calls.clone()));
+        let log_task = tokio::spawn(log_limit::report_periodically());
         let timers_task = tokio::spawn(calls.clone().run_timers());
         // One lockout record for HFA and the portal: a guesser gets the
         // same few attempts whichever port it tries.
@@ -179,6 +183,7 @@ impl Gateway {
             idle_task,
             guard,
             clock: options.clock,
+            log_task,
         })
     }
 
@@ -209,6 +214,18 @@ impl Gateway {
         self.hfa.registry().get(number).is_some()
     }
 
+    /// The HFA server's connections: open, refused, closed to make room.
+    pub fn hfa_connections(&self) -> AdmissionCounts {
+        self.hfa.connections()
+    }
+
+    /// The portal server's connections, when the portal runs.
+    pub fn portal_connections(&self) -> Option<AdmissionCounts> {
+        self.portal
+            .as_ref()
+            .map(|portal| portal.state.connections())
+    }
+
     /// Tells every phone the system is going down, closes every connection
     /// and waits until all are closed.
     pub async fn stop(self) {
@@ -223,6 +240,9 @@ impl Gateway {
             task.abort();
         }
         self.sbc.shutdown().await;
+        // What the log left out so far is told before the gateway is gone.
+        self.log_task.abort();
+        log_limit::report_all();
     }
 
     /// The RTP proxy's data plane (counters, latch states).

@@ -1,5 +1,6 @@
 //! The company side of Device@Home: an OpenScape Business emulator.
 pub mod addresses;
+pub mod admission;
 pub mod calls;
 pub mod clock;
 pub mod config;
@@ -7,6 +8,7 @@ pub mod gateway;
 pub mod hfa;
 pub mod listen;
 pub mod lockout;
+pub mod log_limit;
 pub mod media;
 pub mod portal;
 pub mod sbc;

@@ -56,6 +56,7 @@ fn init(file: &Path, force: bool) -> anyhow::Result<()> {
 async fn run(file: Option<&Path>) -> anyhow::Result<()> {
     let config = load_for_run(file)?;
     print!("{}", config.summary());
+    raise_open_file_limit(&config);
     let hfa_addr = config.hfa_addr();
     let (https_addr, rtp_ports) = (config.https_addr(), config.rtp_ports());
     let status_socket = Some(gateway::status::socket_path(&prepare_data_dir(&config)?));
@@ -99,6 +100,31 @@ async fn status(file: Option<&Path>) -> anyhow::Result<()> {
     })?;
     print!("{report}");
     Ok(())
+}
+
+/// Descriptors besides the connections: RTP sockets, the status socket,
+/// certificate and configuration files.
+const SPARE_FDS: u64 = 256;
+
+/// Raises the soft open-file limit (often 1024) to what the connection
+/// limits need, so that a flood of connections meets the gateway's limits
+/// and not the kernel's: an accept that fails for want of a descriptor
+/// refuses everyone, the company's phones included.
+fn raise_open_file_limit(config: &ValidatedConfig) {
+    let rtp = u64::from(config.rtp_proxy_channels()) * 4;
+    let needed = (config.clients().len()
+        + gateway::hfa::UNREGISTERED_ROOM
+        + gateway::portal::server::MAX_CONNECTIONS) as u64
+        + rtp
+        + SPARE_FDS;
+    match rlimit::increase_nofile_limit(needed) {
+        Ok(limit) if limit >= needed => {}
+        Ok(limit) => tracing::warn!(
+            "the open-file limit is {limit}, the connection limits need {needed}: a flood of \
+             connections could leave none for the phones; raise the hard limit (`ulimit -Hn`)"
+        ),
+        Err(error) => tracing::warn!("cannot raise the open-file limit to {needed}: {error}"),
+    }
 }
 
 /// The gateway's data directory, created private (0700) if missing.

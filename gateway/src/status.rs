@@ -10,6 +10,7 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::task::JoinHandle;
 use tracing::warn;
 
+use crate::admission::AdmissionCounts;
 use crate::calls::CallService;
 use crate::calls::service::ChannelFigures;
 use crate::hfa::HfaState;
@@ -24,6 +25,10 @@ pub const SOCKET: &str = "gateway.sock";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Status {
     pub registered_phones: usize,
+    /// The HFA server's connections (open, refused, closed to make room).
+    pub hfa_connections: AdmissionCounts,
+    /// The portal server's, when it runs.
+    pub portal_connections: Option<AdmissionCounts>,
     pub calls: usize,
     pub channels: ChannelFigures,
     /// myPortal to go sessions and VoIP registrations, when the portal runs.
@@ -40,6 +45,10 @@ impl std::fmt::Display for Status {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let channels = &self.channels;
         writeln!(f, "registered phones: {}", self.registered_phones)?;
+        write_connections(f, "HFA", "registered", &self.hfa_connections)?;
+        if let Some(portal) = &self.portal_connections {
+            write_connections(f, "HTTPS", "logged in", portal)?;
+        }
         if let (Some(portal), Some(fingerprint)) = (&self.portal, &self.portal_fingerprint) {
             writeln!(
                 f,
@@ -74,6 +83,21 @@ impl std::fmt::Display for Status {
     }
 }
 
+/// `HFA connections: 3 open, 1 not registered; since start 12 refused,
+/// 4 closed to make room`.
+fn write_connections(
+    f: &mut std::fmt::Formatter<'_>,
+    server: &str,
+    proven: &str,
+    counts: &AdmissionCounts,
+) -> std::fmt::Result {
+    writeln!(
+        f,
+        "{server} connections: {} open, {} not {proven}; since start {} refused, {} closed to make room",
+        counts.open, counts.unproven, counts.refused, counts.evicted
+    )
+}
+
 /// Gathers the status of a running gateway.
 pub fn collect(
     hfa: &HfaState,
@@ -84,6 +108,8 @@ pub fn collect(
 ) -> Status {
     Status {
         registered_phones: hfa.registry().len(),
+        hfa_connections: hfa.connections(),
+        portal_connections: portal.map(PortalState::connections),
         calls: calls.calls(),
         channels: calls.channel_figures(),
         portal: portal.map(PortalState::counts),

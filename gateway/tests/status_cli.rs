@@ -64,6 +64,10 @@ password = "{password}"
     );
     assert!(report.contains("registered phones: 0"), "{report}");
     assert!(
+        report.contains("HFA connections: 0 open, 0 not registered; since start 0 refused"),
+        "{report}"
+    );
+    assert!(
         report.contains("RTP proxy channels: 0 of 180 in use (peak 0)"),
         "{report}"
     );

@@ -270,6 +270,7 @@ pub fn phone(account: HfaAccount, timers: PhoneTimers) -> (HfaClient, Events) {
     (client, Events(events))
 }
 
+pub mod flood;
 pub mod impair;
 pub mod logs;
 pub mod portal;

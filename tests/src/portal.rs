@@ -5,7 +5,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use gateway::clock::Clock;
 use gateway::gateway::{Gateway, StartOptions};
@@ -214,6 +214,7 @@ pub struct PortForward {
     addr: SocketAddr,
     accepted: Arc<AtomicUsize>,
     open: Arc<AtomicUsize>,
+    refusing: Arc<AtomicBool>,
     stop: oneshot::Sender<()>,
     task: JoinHandle<()>,
 }
@@ -227,7 +228,8 @@ impl PortForward {
         let addr = listener.local_addr().expect("the forward's address");
         let accepted = Arc::new(AtomicUsize::new(0));
         let open = Arc::new(AtomicUsize::new(0));
-        let (count, gauge) = (accepted.clone(), open.clone());
+        let refusing = Arc::new(AtomicBool::new(false));
+        let (count, gauge, refuse) = (accepted.clone(), open.clone(), refusing.clone());
         let (stop, mut stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let mut connections = JoinSet::new();
@@ -237,6 +239,9 @@ impl PortForward {
                     accepted = listener.accept() => {
                         let Ok((client, source)) = accepted else { continue };
                         count.fetch_add(1, Ordering::SeqCst);
+                        if refuse.load(Ordering::SeqCst) {
+                            continue; // closed at once
+                        }
                         let gauge = gauge.clone();
                         connections.spawn(async move {
                             gauge.fetch_add(1, Ordering::SeqCst);
@@ -254,9 +259,16 @@ impl PortForward {
             addr,
             accepted,
             open,
+            refusing,
             stop,
             task,
         }
+    }
+
+    /// While `refusing`, every connection is closed as soon as it is
+    /// accepted, as by a server that has no room.
+    pub fn refuse(&self, refusing: bool) {
+        self.refusing.store(refusing, Ordering::SeqCst);
     }
 
     /// The public address (the "WAN server").

@@ -236,7 +236,8 @@ async fn wrong_passwords_are_refused_then_locked_out_even_with_the_right_one() {
     wrong.flags.remote_wifi = true;
     let timers = AgentTimers {
         selection: SelectionTimers {
-            retry_after: Duration::from_millis(200),
+            retry_first: Duration::from_millis(200),
+            retry_max: Duration::from_millis(200),
             ..SelectionTimers::default()
         },
         ..AgentTimers::default()

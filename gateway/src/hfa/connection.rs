@@ -19,21 +19,26 @@ use super::attachment::HfaAttachment;
 use super::registrar::Decision;
 use super::registry::{ConnectionCommand, ConnectionId, RegisteredPhone};
 use super::render;
+use crate::admission::Ticket;
 use crate::calls::media::MediaOffer;
 use crate::calls::{AttachmentId, DeviceInput, DeviceSink, Origin};
 use crate::clock::Clock;
+use crate::log_limit;
 
 /// The version the gateway reports in Register Response (OpenScape Business V2R1).
 const SYSTEM_MAJOR: u8 = 2;
 const SYSTEM_MINOR: u8 = 1;
 
 /// Serves one connection until it closes, the phone is declined or
-/// replaced, or the gateway shuts down. Never panics on what the phone sends.
+/// replaced, the connection is closed to make room (not registered yet, see
+/// [`crate::admission`]) or the gateway shuts down. Never panics on what
+/// the phone sends.
 pub(super) async fn serve(
     stream: TcpStream,
     peer: SocketAddr,
     id: ConnectionId,
     state: Arc<HfaState>,
+    ticket: Ticket,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let (mut reader, mut writer) = stream.into_split();
@@ -59,16 +64,21 @@ pub(super) async fn serve(
                     if let Some(number) =
                         register(&state, &mut engine, peer, id, &commands, &request)
                     {
+                        ticket.prove();
                         registered_as = Some(number);
                     }
                 }
                 SystemEvent::ChallengeRefused {
                     subscriber,
                     challenge,
-                } => warn!(
-                    %peer, subscriber = subscriber.as_str(), challenge = challenge.0,
-                    "HFA Register with an unknown, expired or reused challenge refused (possible replay)"
-                ),
+                } => {
+                    if log_limit::allow("HFA challenge refused", peer.ip()) {
+                        warn!(
+                            %peer, subscriber = subscriber.as_str(), challenge = challenge.0,
+                            "HFA Register with an unknown, expired or reused challenge refused (possible replay)"
+                        );
+                    }
+                }
                 SystemEvent::Received(message) => {
                     debug!(%peer, ?message, "HFA message from a registered phone");
                     if let Some(number) = &registered_as {
@@ -86,7 +96,7 @@ pub(super) async fn serve(
                 }
                 SystemEvent::Close(reason) => {
                     let _ = flush(&mut engine, &mut writer, &mut out).await;
-                    info!(%peer, subscriber = registered_as.as_deref(), "HFA connection closed: {reason}");
+                    closed(peer, registered_as.as_deref(), &reason);
                     break 'connection;
                 }
             }
@@ -95,7 +105,7 @@ pub(super) async fn serve(
         tokio::select! {
             read = reader.read(&mut buffer) => match read {
                 Ok(0) | Err(_) => {
-                    info!(%peer, subscriber = registered_as.as_deref(), "HFA connection closed by the phone");
+                    closed(peer, registered_as.as_deref(), &"closed by the phone");
                     break;
                 }
                 Ok(n) => engine.handle_input(state.clock.now(), buffer.get(..n).unwrap_or_default()),
@@ -117,6 +127,10 @@ pub(super) async fn serve(
                 }
             }
             () = sleep_until(&state.clock, deadline) => engine.handle_timeout(state.clock.now()),
+            () = ticket.evicted() => {
+                debug!(%peer, "HFA connection closed to make room: not registered yet");
+                break;
+            }
             // Like a real system going down: the connection just ends, and
             // the phone reconnects when the system is back.
             _ = shutdown.changed() => break,
@@ -125,6 +139,19 @@ pub(super) async fn serve(
     if let Some(number) = registered_as {
         state.registry().remove(&number, id);
         state.calls.detach(&number, AttachmentId::Hfa(id));
+    }
+}
+
+/// Logs the end of a connection; of one that never registered, only a few
+/// lines per source and minute (idle connections come by the thousand).
+fn closed(peer: SocketAddr, subscriber: Option<&str>, reason: &dyn std::fmt::Display) {
+    match subscriber {
+        Some(subscriber) => info!(%peer, subscriber, "HFA connection closed: {reason}"),
+        None => {
+            if log_limit::allow("HFA connection closed before registering", peer.ip()) {
+                info!(%peer, "HFA connection closed before registering: {reason}");
+            }
+        }
     }
 }
 
@@ -181,10 +208,14 @@ fn register(
             .registrar()
             .decide(&state.config, state.clock.now(), peer.ip(), request);
     for lockout in lockouts {
-        warn!(%peer, "{lockout} (possible password guessing)");
+        if log_limit::allow("login lockout", peer.ip()) {
+            warn!(%peer, "{lockout} (possible password guessing)");
+        }
     }
     if let Decision::Decline { cause, detail } = decision {
-        warn!(%peer, subscriber = number, cause = cause.describe(), "HFA registration declined: {detail}");
+        if log_limit::allow("HFA registration declined", peer.ip()) {
+            warn!(%peer, subscriber = number, cause = cause.describe(), "HFA registration declined: {detail}");
+        }
         let _ = engine.decline(cause);
         return None;
     }

@@ -19,10 +19,13 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::{info, warn};
 
+use crate::admission::Ticket;
+use crate::admission::{Admission, AdmissionCounts, Limits};
 use crate::calls::CallService;
 use crate::clock::Clock;
 use crate::config::ValidatedConfig;
 use crate::lockout::SharedLoginGuard;
+use crate::log_limit;
 use registrar::Registrar;
 use registry::{ConnectionId, Registry};
 
@@ -36,6 +39,15 @@ const LISTEN_BACKLOG: u32 = 4096;
 /// before the next, instead of spinning.
 const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
 
+/// Connections not registered yet that the server keeps besides one per
+/// configured client (a registered phone's): room for a registration storm
+/// from the company LAN, and the most an attacker's idle connections hold.
+pub const UNREGISTERED_ROOM: usize = 1024;
+
+/// Connections not registered yet that one internet source may hold (a
+/// home office has a few phones behind its router).
+pub const UNREGISTERED_PER_SOURCE: usize = 16;
+
 /// What all connection tasks share.
 #[derive(Debug)]
 pub struct HfaState {
@@ -46,6 +58,7 @@ pub struct HfaState {
     registrar: Mutex<Registrar>,
     registry: Mutex<Registry>,
     calls: Arc<CallService>,
+    admission: Arc<Admission>,
 }
 
 impl HfaState {
@@ -60,8 +73,13 @@ impl HfaState {
         let epoch_seconds = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |since| since.as_secs() as u32);
+        let admission = Admission::new(Limits {
+            total: config.clients().len() + UNREGISTERED_ROOM,
+            per_source: UNREGISTERED_PER_SOURCE,
+        });
         Self {
             registrar: Mutex::new(Registrar::new(guard)),
+            admission,
             config,
             timers,
             clock,
@@ -76,6 +94,11 @@ impl HfaState {
     /// remove), so a poisoned lock is taken over, not propagated.
     pub fn registry(&self) -> MutexGuard<'_, Registry> {
         self.registry.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The connections open, refused and closed to make room.
+    pub fn connections(&self) -> AdmissionCounts {
+        self.admission.counts()
     }
 
     fn registrar(&self) -> MutexGuard<'_, Registrar> {
@@ -111,17 +134,20 @@ impl HfaServer {
             tokio::select! {
                 accepted = self.listener.accept() => match accepted {
                     Ok((stream, peer)) => {
+                        let Some(ticket) = self.admit(peer) else { continue };
                         next_id += 1;
                         let _ = stream.set_nodelay(true);
                         let task = connection::serve(
-                            stream, peer, ConnectionId(next_id), self.state.clone(), shutdown.clone(),
+                            stream, peer, ConnectionId(next_id), self.state.clone(), ticket, shutdown.clone(),
                         );
                         connections.spawn(task);
                     }
                     // Out of file descriptors and the like: keep serving the
                     // phones already connected.
                     Err(error) => {
-                        warn!("HFA accept failed: {error}");
+                        if log_limit::allow_local("HFA accept failed") {
+                            warn!("HFA accept failed: {error}");
+                        }
                         tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
                     }
                 },
@@ -134,5 +160,26 @@ impl HfaServer {
             connections.len()
         );
         while connections.join_next().await.is_some() {}
+    }
+
+    /// A place for `peer`'s connection, or `None` (it is closed at once).
+    fn admit(&self, peer: SocketAddr) -> Option<Ticket> {
+        let lan = self.state.config.is_company_lan(peer.ip());
+        match self.state.admission.admit(peer.ip(), lan) {
+            Ok(admitted) => {
+                if let Some(source) = admitted.evicted
+                    && log_limit::allow("HFA connection closed to make room", source)
+                {
+                    info!(%source, "HFA connection not registered yet closed to make room for {peer}");
+                }
+                Some(admitted.ticket)
+            }
+            Err(refused) => {
+                if log_limit::allow("HFA connection refused", peer.ip()) {
+                    warn!(%peer, "HFA connection refused: {refused}");
+                }
+                None
+            }
+        }
     }
 }

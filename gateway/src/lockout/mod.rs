@@ -383,7 +383,7 @@ fn lockout(target: LockTarget, now: Instant, duration: Duration) -> Lockout {
 }
 
 /// One IPv6 host usually owns a whole /64: count its addresses as one.
-fn source_key(ip: IpAddr) -> IpAddr {
+pub(crate) fn source_key(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V4(_) => ip,
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {

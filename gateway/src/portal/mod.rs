@@ -28,6 +28,7 @@ use std::time::Duration;
 use shared::portal::{Event, RegistrationState};
 use tracing::info;
 
+use crate::admission::{Admission, AdmissionCounts};
 use crate::calls::{AttachmentId, CallService};
 use crate::clock::Clock;
 use crate::config::ValidatedConfig;
@@ -48,6 +49,7 @@ pub struct PortalState {
     calls: Arc<CallService>,
     logins: Mutex<Logins>,
     fingerprint: String,
+    admission: Arc<Admission>,
 }
 
 /// Sessions and registrations, for `gateway status`.
@@ -73,7 +75,13 @@ impl PortalState {
             clock,
             calls,
             fingerprint,
+            admission: Admission::new(server::LIMITS),
         }
+    }
+
+    /// The connections open, refused and closed to make room.
+    pub fn connections(&self) -> AdmissionCounts {
+        self.admission.counts()
     }
 
     fn logins(&self) -> MutexGuard<'_, Logins> {

@@ -23,6 +23,7 @@ use super::error::ApiFailure;
 use super::events;
 use super::register;
 use crate::calls::{DeviceInput, DeviceSink, FeatureKey};
+use crate::log_limit;
 
 /// Request bodies are small JSON objects.
 pub const BODY_LIMIT: usize = 16 * 1024;
@@ -33,10 +34,13 @@ pub struct Peer(pub SocketAddr);
 
 type Reply = Result<Response, ApiFailure>;
 
+/// The login challenge's path: anyone may ask for one.
+pub const CHALLENGE_PATH: &str = "/api/v1/login/challenge";
+
 /// Every endpoint, under `/api/v1`.
 pub fn router(state: Arc<PortalState>) -> Router {
     Router::new()
-        .route("/api/v1/login/challenge", post(challenge))
+        .route(CHALLENGE_PATH, post(challenge))
         .route("/api/v1/login", post(login))
         .route("/api/v1/session/refresh", post(refresh))
         .route("/api/v1/session", axum::routing::delete(logout))
@@ -78,10 +82,12 @@ pub fn unauthorized() -> ApiFailure {
 
 /// Logs a refusal (never a password or token) and answers with it.
 fn refused(peer: Peer, user: &str, failure: ApiFailure) -> ApiFailure {
-    warn!(
-        peer = %peer.0, user, code = ?failure.error.code,
-        "myPortal to go request refused: {}", failure.detail
-    );
+    if log_limit::allow("myPortal to go request refused", peer.0.ip()) {
+        warn!(
+            peer = %peer.0, user, code = ?failure.error.code,
+            "myPortal to go request refused: {}", failure.detail
+        );
+    }
     failure
 }
 
@@ -109,7 +115,9 @@ async fn login(
         Ok(logged_in) => logged_in,
         Err((failure, lockouts)) => {
             for lockout in lockouts {
-                warn!(peer = %peer.0, "{lockout} (possible password guessing)");
+                if log_limit::allow("login lockout", peer.0.ip()) {
+                    warn!(peer = %peer.0, "{lockout} (possible password guessing)");
+                }
             }
             return Err(refused(peer, user, failure));
         }

@@ -1,42 +1,56 @@
 //! The HTTPS listener: TCP accept, the TLS handshake (bounded in time),
 //! then HTTP/1.1 or HTTP/2 by ALPN on the router. A bad TLS client or a
-//! misbehaving peer loses its own connection only; the number of
-//! connections is bounded, in all and per source address (so one host
-//! holding idle connections cannot take every slot), and an HTTP/2 peer
-//! that stops answering pings is dropped.
+//! misbehaving peer loses its own connection only. Connections are
+//! admitted as [`crate::admission`] says: at most [`MAX_CONNECTIONS`],
+//! at most [`MAX_UNPROVEN_PER_SOURCE`] not logged in per internet source,
+//! and when full the biggest holder's oldest connection that has not
+//! logged in is closed to make room, so half-open handshakes by the
+//! thousand cannot lock the users out. An HTTP/2 peer that stops answering
+//! pings is dropped.
 
-use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::Extension;
+use axum::extract::{Extension, Request};
+use axum::middleware::{self, Next};
+use axum::response::Response;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::ServerConfig;
 use tracing::{debug, info, warn};
 
-use super::routes::{Peer, router};
+use super::routes::{CHALLENGE_PATH, Peer, router};
 use super::{PortalState, PortalTls};
+use crate::admission::{Limits, Ticket};
+use crate::log_limit;
 
 /// Connections waiting to be accepted.
 const LISTEN_BACKLOG: u32 = 1024;
-/// Connections served at once; more are closed at accept.
+/// Connections served at once.
 pub const MAX_CONNECTIONS: usize = 512;
-/// Connections one source address may hold at once (an app needs two: its
-/// event stream and a request).
-pub const MAX_CONNECTIONS_PER_SOURCE: usize = 16;
+/// Connections not logged in yet that one internet source may hold (an app
+/// needs two: its event stream and a request).
+pub const MAX_UNPROVEN_PER_SOURCE: usize = 16;
+/// The portal's admission limits.
+pub const LIMITS: Limits = Limits {
+    total: MAX_CONNECTIONS,
+    per_source: MAX_UNPROVEN_PER_SOURCE,
+};
 /// An HTTP/2 peer is pinged this often when idle, and dropped when a ping
 /// goes unanswered as long.
 const HTTP2_KEEP_ALIVE: Duration = Duration::from_secs(20);
-/// A TLS handshake or a request head must complete within this.
-pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// A TLS handshake must complete within this (an app's takes a few round
+/// trips; a half-open one holds a place until then).
+pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+/// A request head must arrive within this.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often expired sessions and stream-less registrations are swept.
 const SWEEP_INTERVAL: Duration = Duration::from_millis(250);
 /// After a failed accept, pause instead of spinning.
@@ -51,6 +65,27 @@ pub struct PortalServer {
 }
 
 impl PortalServer {
+    /// A place for `peer`'s connection, or `None` (it is closed at once).
+    fn admit(&self, peer: SocketAddr) -> Option<Ticket> {
+        let lan = self.state.config.is_company_lan(peer.ip());
+        match self.state.admission.admit(peer.ip(), lan) {
+            Ok(admitted) => {
+                if let Some(source) = admitted.evicted
+                    && log_limit::allow("portal connection closed to make room", source)
+                {
+                    info!(%source, "portal connection not logged in closed to make room for {peer}");
+                }
+                Some(admitted.ticket)
+            }
+            Err(refused) => {
+                if log_limit::allow("portal connection refused", peer.ip()) {
+                    warn!(%peer, "portal connection refused: {refused}");
+                }
+                None
+            }
+        }
+    }
+
     pub async fn bind(
         addr: SocketAddr,
         tls: &PortalTls,
@@ -72,30 +107,19 @@ impl PortalServer {
     pub async fn serve(self, mut shutdown: watch::Receiver<bool>) {
         let router = router(self.state.clone());
         let acceptor = TlsAcceptor::from(self.tls.clone());
-        let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-        let sources = Arc::new(SourceCounts::default());
         let mut connections = JoinSet::new();
         let mut sweep = tokio::time::interval(SWEEP_INTERVAL);
         loop {
             tokio::select! {
                 accepted = self.listener.accept() => match accepted {
                     Ok((stream, peer)) => {
-                        let Ok(slot) = slots.clone().try_acquire_owned() else {
-                            warn!(%peer, "portal connection refused: {MAX_CONNECTIONS} connections open");
-                            continue;
-                        };
-                        let Some(source) = SourceSlot::take(&sources, peer.ip()) else {
-                            warn!(%peer, "portal connection refused: {MAX_CONNECTIONS_PER_SOURCE} connections open from {}", peer.ip());
-                            continue;
-                        };
-                        let task = connection(stream, peer, acceptor.clone(), router.clone());
-                        connections.spawn(async move {
-                            task.await;
-                            drop((slot, source));
-                        });
+                        let Some(ticket) = self.admit(peer) else { continue };
+                        connections.spawn(connection(stream, peer, acceptor.clone(), router.clone(), ticket));
                     }
                     Err(error) => {
-                        warn!("portal accept failed: {error}");
+                        if log_limit::allow_local("portal accept failed") {
+                            warn!("portal accept failed: {error}");
+                        }
                         tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
                     }
                 },
@@ -114,10 +138,31 @@ impl PortalServer {
     }
 }
 
-/// One connection: TLS, then HTTP until the peer closes or misbehaves.
-async fn connection(stream: TcpStream, peer: SocketAddr, acceptor: TlsAcceptor, router: Router) {
+/// One connection: TLS, then HTTP until the peer closes or misbehaves, or
+/// the connection is closed to make room (not logged in yet).
+async fn connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    acceptor: TlsAcceptor,
+    router: Router,
+    ticket: Ticket,
+) {
+    let ticket = Arc::new(ticket);
+    tokio::select! {
+        () = serve(stream, peer, acceptor, router, ticket.clone()) => {}
+        () = ticket.evicted() => debug!(%peer, "portal connection closed to make room: not logged in"),
+    }
+}
+
+async fn serve(
+    stream: TcpStream,
+    peer: SocketAddr,
+    acceptor: TlsAcceptor,
+    router: Router,
+    ticket: Arc<Ticket>,
+) {
     let _ = stream.set_nodelay(true);
-    let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+    let tls = match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
         Ok(Ok(tls)) => tls,
         Ok(Err(error)) => {
             debug!(%peer, "portal TLS handshake failed: {error}");
@@ -128,12 +173,16 @@ async fn connection(stream: TcpStream, peer: SocketAddr, acceptor: TlsAcceptor, 
             return;
         }
     };
-    let service = TowerToHyperService::new(router.layer(Extension(Peer(peer))));
+    let router = router
+        .layer(middleware::from_fn(prove_on_success))
+        .layer(Extension(ticket))
+        .layer(Extension(Peer(peer)));
+    let service = TowerToHyperService::new(router);
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(HANDSHAKE_TIMEOUT);
+        .header_read_timeout(HEADER_READ_TIMEOUT);
     builder
         .http2()
         .timer(TokioTimer::new())
@@ -144,60 +193,18 @@ async fn connection(stream: TcpStream, peer: SocketAddr, acceptor: TlsAcceptor, 
     }
 }
 
-/// Open connections per source address.
-#[derive(Debug, Default)]
-struct SourceCounts(Mutex<HashMap<IpAddr, usize>>);
-
-/// One connection's place in [`SourceCounts`], given back on drop.
-struct SourceSlot {
-    counts: Arc<SourceCounts>,
-    source: IpAddr,
-}
-
-impl SourceSlot {
-    /// A place for a connection from `source`, unless it holds the most.
-    fn take(counts: &Arc<SourceCounts>, source: IpAddr) -> Option<Self> {
-        let mut map = counts.0.lock().unwrap_or_else(PoisonError::into_inner);
-        let open = map.entry(source).or_default();
-        if *open >= MAX_CONNECTIONS_PER_SOURCE {
-            return None;
-        }
-        *open += 1;
-        Some(Self {
-            counts: counts.clone(),
-            source,
-        })
+/// A connection is proven by a successful request other than the login
+/// challenge (which anyone gets): a login, or a request with a valid
+/// session.
+async fn prove_on_success(
+    Extension(ticket): Extension<Arc<Ticket>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let challenge = request.uri().path() == CHALLENGE_PATH;
+    let response = next.run(request).await;
+    if response.status().is_success() && !challenge {
+        ticket.prove();
     }
-}
-
-impl Drop for SourceSlot {
-    fn drop(&mut self) {
-        let mut map = self.counts.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(open) = map.get_mut(&self.source) {
-            *open -= 1;
-            if *open == 0 {
-                map.remove(&self.source);
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_source_holds_at_most_its_share_and_gets_places_back_on_drop() {
-        let counts = Arc::new(SourceCounts::default());
-        let home: IpAddr = "192.0.2.7".parse().expect("address");
-        let other: IpAddr = "192.0.2.8".parse().expect("address");
-        let held: Vec<_> = (0..MAX_CONNECTIONS_PER_SOURCE)
-            .map(|_| SourceSlot::take(&counts, home).expect("a place"))
-            .collect();
-        assert!(SourceSlot::take(&counts, home).is_none());
-        assert!(SourceSlot::take(&counts, other).is_some());
-        drop(held);
-        assert!(SourceSlot::take(&counts, home).is_some());
-        assert!(counts.0.lock().expect("lock").is_empty());
-    }
+    response
 }

@@ -157,8 +157,12 @@ pub struct SelectionTimers {
     pub lan_timeout: Duration,
     /// The WAN server must answer within this.
     pub wan_timeout: Duration,
-    /// After every server failed, try again this much later.
-    pub retry_after: Duration,
+    /// After every server failed, try again this much later; the wait
+    /// doubles with each failure in a row, up to `retry_max`, ±25 % jitter
+    /// (so apps turned away together do not come back together). A
+    /// server that answers again is found within the current wait.
+    pub retry_first: Duration,
+    pub retry_max: Duration,
 }
 
 impl Default for SelectionTimers {
@@ -166,8 +170,20 @@ impl Default for SelectionTimers {
         Self {
             lan_timeout: Duration::from_secs(3),
             wan_timeout: Duration::from_secs(10),
-            retry_after: Duration::from_secs(30),
+            retry_first: Duration::from_secs(1),
+            retry_max: Duration::from_secs(30),
         }
+    }
+}
+
+impl SelectionTimers {
+    /// The wait after the `failures`-th failure in a row (from 1), before
+    /// jitter.
+    pub fn retry_after(&self, failures: u32) -> Duration {
+        let doublings = failures.saturating_sub(1).min(16);
+        self.retry_first
+            .saturating_mul(1 << doublings)
+            .min(self.retry_max)
     }
 }
 
@@ -205,6 +221,8 @@ pub struct Selection {
     /// When the current (re-)registration was triggered.
     trigger_at: Instant,
     next_attempt: u64,
+    /// Rounds in a row in which every server failed.
+    failures: u32,
     status: Option<Status>,
     actions: VecDeque<Action>,
     events: VecDeque<StatusChange>,
@@ -229,6 +247,7 @@ impl Selection {
             state: State::Idle,
             trigger_at: now,
             next_attempt: 0,
+            failures: 0,
             status: None,
             actions: VecDeque::new(),
             events: VecDeque::new(),
@@ -322,6 +341,7 @@ impl Selection {
             return;
         }
         self.state = State::Registered { attempt };
+        self.failures = 0;
         let server = self.server(route).clone();
         self.show(now, Status::Registered { route, server });
     }
@@ -449,8 +469,10 @@ impl Selection {
             return;
         }
         let failures = earlier.into_iter().chain([this]).collect();
+        self.failures = self.failures.saturating_add(1);
+        let wait = self.timers.retry_after(self.failures);
         self.state = State::Failed {
-            retry_at: now + self.timers.retry_after,
+            retry_at: now + wait.mul_f64(rand::random_range(0.75..1.25)),
         };
         self.show(now, Status::Failed(failures));
     }

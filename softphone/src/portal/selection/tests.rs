@@ -129,8 +129,9 @@ fn lan_silent_and_wan_refusing_says_both() {
         "Not registered: LAN server 10.10.0.2:8802 did not answer, WAN server \
          company.example.com:8802 refused: Internet registration is off (guide 2.2)"
     );
-    // Retried 30 s later, from the LAN server again, or at once if asked.
-    rig.advance(Duration::from_secs(30));
+    // Retried a second later (±25 %), from the LAN server again, or at once
+    // if asked.
+    rig.advance(Duration::from_millis(1250));
     let lan = rig.expect_register(Route::Lan);
     rig.selection.retry(rig.now);
     assert_eq!(rig.selection.poll_action(), None, "only after a failure");
@@ -138,6 +139,54 @@ fn lan_silent_and_wan_refusing_says_both() {
         .failed(rig.now, lan, ServerFailure::Refused("Login failed".into()));
     rig.selection.retry(rig.now);
     rig.expect_register(Route::Lan);
+}
+
+/// The attempts started (the failed ones answered at once) as `now`
+/// advances in 50 ms steps for `span`: each attempt's time since the start.
+fn attempts_failing_for(rig: &mut Rig, span: Duration) -> Vec<Duration> {
+    let start = rig.now;
+    let mut times = Vec::new();
+    while rig.now - start < span {
+        if let Some(Action::Register { attempt, .. }) = rig.selection.poll_action() {
+            times.push(rig.now - start);
+            rig.selection
+                .failed(rig.now, attempt, ServerFailure::NoAnswer);
+        }
+        rig.advance(Duration::from_millis(50));
+    }
+    times
+}
+
+#[test]
+fn retries_back_off_from_a_second_to_thirty_and_start_over_once_registered() {
+    let mut rig = Rig::new(Network::RemoteWifi, flags(true, true), false);
+    let times = attempts_failing_for(&mut rig, Duration::from_secs(300));
+    let waits: Vec<_> = times.windows(2).map(|pair| pair[1] - pair[0]).collect();
+    let step = Duration::from_millis(50);
+    for (failures, wait) in (1..).zip(&waits) {
+        let base = SelectionTimers::default().retry_after(failures);
+        assert!(
+            *wait >= base.mul_f64(0.75) && *wait <= base.mul_f64(1.25) + step,
+            "wait {failures}: {wait:?} (all: {waits:?})"
+        );
+    }
+    assert!(waits.len() > 10, "it keeps trying: {waits:?}");
+    assert_eq!(
+        SelectionTimers::default().retry_after(100),
+        Duration::from_secs(30)
+    );
+    // The server answers again: found within the wait under way, and the
+    // next failure waits a second again.
+    let deadline = rig.selection.poll_timeout().expect("a retry is due");
+    rig.advance(deadline - rig.now);
+    let attempt = rig.expect_register(Route::Wan);
+    rig.selection.registered(rig.now, attempt);
+    rig.selection.lost(rig.now);
+    let again = rig.expect_register(Route::Wan);
+    rig.selection
+        .failed(rig.now, again, ServerFailure::NoAnswer);
+    let wait = rig.selection.poll_timeout().expect("a retry is due") - rig.now;
+    assert!(wait <= Duration::from_millis(1250), "{wait:?}");
 }
 
 #[test]
