@@ -115,17 +115,11 @@ impl AccountDialog {
                 text_row(ui, "Call number", &mut self.number, false);
                 text_row(ui, "HFA password", &mut self.password, true);
                 ui.label("Phone type");
-                egui::ComboBox::from_id_salt("phone-type")
-                    .selected_text(self.phone_type.name())
-                    .show_ui(ui, |ui| {
-                        for phone_type in PhoneType::ALL {
-                            ui.selectable_value(
-                                &mut self.phone_type,
-                                phone_type,
-                                phone_type.name(),
-                            );
-                        }
-                    });
+                ui.horizontal(|ui| {
+                    for phone_type in PhoneType::ALL {
+                        ui.radio_value(&mut self.phone_type, phone_type, phone_type.name());
+                    }
+                });
                 ui.end_row();
             });
         ui.add_space(6.0);

@@ -362,35 +362,36 @@ impl PhoneApp {
     /// Digits, `*` and `#` typed; Enter answers, lifts or ends dialling;
     /// Escape hangs up.
     fn keyboard(&mut self, ctx: &egui::Context) {
-        if ctx.egui_wants_keyboard_input() {
+        if ctx.text_edit_focused() {
             return;
         }
-        let events = ctx.input(|input| input.events.clone());
-        for event in events {
-            match event {
-                egui::Event::Text(text) => {
-                    for ch in text.chars().filter(|ch| press_digit(*ch).is_some()) {
-                        self.input(Input::Digit(ch));
-                    }
-                }
-                egui::Event::Key {
-                    key: egui::Key::Enter,
-                    pressed: true,
-                    ..
-                } => {
-                    if self.model.hook() == crate::hfa::Hook::OnHook {
-                        self.input(Input::OffHook);
-                    } else {
-                        self.input(Input::Digit('#'));
-                    }
-                }
-                egui::Event::Key {
-                    key: egui::Key::Escape,
-                    pressed: true,
-                    ..
-                } => self.input(Input::OnHook),
-                _ => {}
+        // Taken before the face is drawn, so that a focused button does
+        // not also take Enter as a click.
+        let (enter, escape, typed) = ctx.input_mut(|input| {
+            let enter = input.consume_key(egui::Modifiers::NONE, egui::Key::Enter);
+            let escape = input.consume_key(egui::Modifiers::NONE, egui::Key::Escape);
+            let typed: String = input
+                .events
+                .iter()
+                .filter_map(|event| match event {
+                    egui::Event::Text(text) => Some(text.as_str()),
+                    _ => None,
+                })
+                .collect();
+            (enter, escape, typed)
+        });
+        for ch in typed.chars().filter(|ch| press_digit(*ch).is_some()) {
+            self.input(Input::Digit(ch));
+        }
+        if enter {
+            if self.model.hook() == crate::hfa::Hook::OnHook {
+                self.input(Input::OffHook);
+            } else {
+                self.input(Input::Digit('#'));
             }
+        }
+        if escape {
+            self.input(Input::OnHook);
         }
     }
 

@@ -87,6 +87,10 @@ struct Current {
     time: String,
     connected: Option<Instant>,
     duration: Duration,
+    /// The Line key's lamp has been lit for this call: its going dark
+    /// (with the phone at rest) ends the call, while a first digit's
+    /// display change, before the lamp lights, does not.
+    line_seen: bool,
 }
 
 /// Follows the phone and writes a journal entry when a call is over.
@@ -105,6 +109,7 @@ impl Tracker {
             time: now_local(),
             connected: None,
             duration: Duration::ZERO,
+            line_seen: false,
         });
         if !current.incoming && current.connected.is_none() {
             current.digits.push(digit);
@@ -132,6 +137,7 @@ impl Tracker {
                         time: now_local(),
                         connected: None,
                         duration: Duration::ZERO,
+                        line_seen: true,
                     });
                     return None;
                 }
@@ -168,7 +174,14 @@ impl Tracker {
     fn finish_if_idle(&mut self, model: &PhoneModel) -> Option<Entry> {
         let line_lit =
             (1..=20).any(|fpk| model.label(fpk) == Some("Line") && model.led(fpk) != Led::Off);
-        if model.hook() == Hook::OffHook || model.ringer() || model.media().is_some() || line_lit {
+        let current = self.current.as_mut()?;
+        current.line_seen |= line_lit;
+        if !current.line_seen
+            || model.hook() == Hook::OffHook
+            || model.ringer()
+            || model.media().is_some()
+            || line_lit
+        {
             return None;
         }
         let current = self.current.take()?;

@@ -199,7 +199,20 @@ fn until(
             return;
         }
         let left = deadline.saturating_duration_since(Instant::now());
-        assert!(!left.is_zero(), "timed out waiting for {what}");
+        if left.is_zero() {
+            let model = harness.state().model();
+            panic!(
+                "timed out waiting for {what}; the phone shows {:?} / {:?}, hook {}, ringer {}, \
+                 media {}, Line LED {}, journal {:?}",
+                model.display_row(0),
+                model.display_row(1),
+                model.hook(),
+                model.ringer(),
+                model.media().is_some(),
+                line_led(harness),
+                harness.state().journal().entries,
+            );
+        }
         harness.state_mut().wait_for_event(left);
     }
 }
