@@ -1,7 +1,7 @@
 # The two commands of the README: `make run` and `make test`.
 # Each first installs the Debian packages it needs when they are missing.
 
-.PHONY: deps deps-build run test lint
+.PHONY: deps deps-build run install test lint
 
 deps-build:
 	./scripts/install-deps.sh build
@@ -9,9 +9,17 @@ deps-build:
 deps:
 	./scripts/install-deps.sh all
 
-## Run the product with its embedded default configuration.
+## Run the product: the desktop softphone in demo mode (the demo office's
+## gateway in-process, this app registered as 201 "at home", 202 a virtual
+## party). Without a display the same demo runs headless and prints the
+## command that calls in.
 run: deps-build
-	cargo run --bin gateway -- run
+	cargo run --bin softphone -- --demo
+
+## Install the softphone for this user: binary, .desktop entry, tel: links.
+install: deps-build
+	cargo build --bin softphone
+	./scripts/install-desktop.sh
 
 ## Run the whole test suite (unit, integration, end-to-end).
 test: deps

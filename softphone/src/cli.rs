@@ -42,18 +42,27 @@ pub const EXIT_CALL_FAILED: u8 = 4;
 #[command(
     name = "softphone",
     version,
-    about = "Device@Home softphone: OpenStage HFA phone and myPortal to go VoIP client"
+    about = "Device@Home softphone: OpenStage HFA phone and myPortal to go VoIP client",
+    long_about = "Device@Home softphone: OpenStage HFA phone and myPortal to go VoIP client.\n\n\
+                  Without a subcommand it opens the desktop window (the same as `softphone gui`); \
+                  the subcommands run headless.",
+    args_conflicts_with_subcommands = true
 )]
 pub struct Args {
     /// More log output on stderr (-v info, -vv debug).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+    /// The window's options when no subcommand is given.
+    #[command(flatten)]
+    pub gui: crate::gui::GuiArgs,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Open the desktop window (the default without a subcommand).
+    Gui(crate::gui::GuiArgs),
     /// Act as an OpenStage HFA desk phone.
     #[command(subcommand)]
     Hfa(Box<HfaCommand>),
@@ -294,11 +303,13 @@ pub fn init_logging(verbose: u8) {
         .init();
 }
 
-pub async fn run(args: Args) -> ExitCode {
-    let command = match args.command {
+/// Runs a headless subcommand (the window is [`crate::gui::run`]).
+pub async fn run(command: Command) -> ExitCode {
+    let command = match command {
         Command::Hfa(command) => *command,
         Command::Portal(command) => return portal::run(*command).await,
         Command::Audio(AudioCommand::Devices) => return list_devices(),
+        Command::Gui(_) => return usage("the window does not run inside the async runtime"),
     };
     let (account, plan) = match command {
         HfaCommand::Register(account) => (account, None),
@@ -401,7 +412,7 @@ mod tests {
     #[test]
     fn call_takes_the_number_and_a_human_duration() {
         let Ok(Args {
-            command: Command::Hfa(command),
+            command: Some(Command::Hfa(command)),
             ..
         }) = parse(&["call", "202", "--hangup-after", "1m 500ms"])
         else {
@@ -414,7 +425,7 @@ mod tests {
         assert_eq!(call.account.number, "201");
         assert_eq!(call.dial.hangup_after, Duration::from_millis(60_500));
         let Ok(Args {
-            command: Command::Hfa(command),
+            command: Some(Command::Hfa(command)),
             ..
         }) = parse(&["call", "202"])
         else {
@@ -431,7 +442,7 @@ mod tests {
     fn answer_needs_auto() {
         assert!(parse(&["answer"]).is_err());
         let Ok(Args {
-            command: Command::Hfa(command),
+            command: Some(Command::Hfa(command)),
             ..
         }) = parse(&["answer", "--auto", "--hangup-after", "2s"])
         else {

@@ -1,9 +1,10 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use softphone::cli::{Args, Command};
 
 fn main() -> ExitCode {
-    let args = softphone::cli::Args::parse();
+    let args = Args::parse();
     softphone::cli::init_logging(args.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -15,5 +16,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(softphone::cli::run(args))
+    // The window owns the main thread; the engine runs on the runtime.
+    match args.command {
+        None => softphone::gui::run(args.gui, &runtime),
+        Some(Command::Gui(gui)) => softphone::gui::run(gui, &runtime),
+        Some(command) => runtime.block_on(softphone::cli::run(command)),
+    }
 }

@@ -10,7 +10,7 @@ const FP: &str = "ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23
 fn parse(words: &[&str]) -> Result<PortalCommand, clap::Error> {
     let args = Args::try_parse_from(["softphone", "portal"].iter().chain(words))?;
     match args.command {
-        Command::Portal(command) => Ok(*command),
+        Some(Command::Portal(command)) => Ok(*command),
         other => panic!("a portal command, got {other:?}"),
     }
 }

@@ -1,0 +1,209 @@
+//! The account dialog: what a home worker types into an OpenStage phone's
+//! administration menu for Device@Home (guide 4.1), checked before anything
+//! is sent. Syntax is checked here; whether the gateway's name resolves is
+//! checked by the engine (off the UI thread), which answers with
+//! [`Event::Refused`](super::engine::Event::Refused) shown in the dialog.
+
+use eframe::egui;
+use shared::hfa::Subscriber;
+use shared::secret::Secret;
+
+use super::settings::{AccountSettings, PhoneType};
+
+/// The dialog's fields, as typed.
+#[derive(Debug, Clone)]
+pub struct AccountDialog {
+    host: String,
+    port: String,
+    number: String,
+    password: String,
+    phone_type: PhoneType,
+    /// Why the last attempt was refused.
+    pub error: Option<String>,
+    /// Waiting for the engine to check the name.
+    pub checking: bool,
+}
+
+/// What the dialog asks the app to do.
+#[derive(Debug)]
+pub enum DialogAction {
+    /// Save and register with these settings.
+    Apply(AccountSettings, Secret),
+    /// Close without changes (only offered once an account exists).
+    Cancel,
+}
+
+impl AccountDialog {
+    /// The dialog filled with `current` (empty fields on first run); the
+    /// password is never shown again, so it is typed anew.
+    pub fn new(current: Option<&AccountSettings>) -> Self {
+        let current = current.cloned().unwrap_or_default();
+        Self {
+            host: current.gateway_host,
+            port: current.gateway_port.to_string(),
+            number: current.number,
+            password: String::new(),
+            phone_type: current.phone_type,
+            error: None,
+            checking: false,
+        }
+    }
+
+    /// The settings, or why they cannot work.
+    pub fn validate(&self) -> Result<(AccountSettings, Secret), String> {
+        let host = self.host.trim();
+        if host.is_empty() {
+            return Err("Enter the gateway address: the company's public IP address or DNS name (guide 4.1).".into());
+        }
+        if host.chars().any(char::is_whitespace) || host.contains('/') {
+            return Err(format!("\"{host}\" is not an IP address or DNS name."));
+        }
+        let port = self.port.trim();
+        let port = match port.parse::<u32>() {
+            Ok(port @ 1..=65535) => u16::try_from(port).unwrap_or_default(),
+            Ok(port) => {
+                return Err(format!(
+                    "Port {port} is out of range: a port is 1 to 65535 (usually 4070, guide 3.1)."
+                ));
+            }
+            Err(_) => {
+                return Err(format!(
+                    "Port \"{port}\" is not a number: enter the forwarded port, e.g. 4070 (guide 3.1)."
+                ));
+            }
+        };
+        let number = self.number.trim();
+        if number.is_empty() {
+            return Err("Enter your call number (subscriber number, guide 4.1).".into());
+        }
+        if Subscriber::new(number).is_err() {
+            return Err(format!(
+                "Call number \"{number}\": use 1 to 32 digits (guide 4.1)."
+            ));
+        }
+        if self.password.is_empty() {
+            return Err(
+                "Enter the HFA password configured for your number in the system (guide 4.1)."
+                    .into(),
+            );
+        }
+        Ok((
+            AccountSettings {
+                gateway_host: host.to_owned(),
+                gateway_port: port,
+                number: number.to_owned(),
+                phone_type: self.phone_type,
+            },
+            Secret::new(&self.password),
+        ))
+    }
+
+    /// Draws the dialog; an action when the user confirms or cancels.
+    pub fn show(&mut self, ui: &mut egui::Ui, can_cancel: bool) -> Option<DialogAction> {
+        let mut action = None;
+        ui.heading("Device@Home account");
+        ui.label(
+            "Personality: HFA desk phone (an OpenStage phone registered at the company's system)",
+        );
+        ui.add_space(8.0);
+        egui::Grid::new("account-fields")
+            .num_columns(2)
+            .spacing([12.0, 8.0])
+            .show(ui, |ui| {
+                text_row(ui, "Gateway address", &mut self.host, false);
+                text_row(ui, "Port", &mut self.port, false);
+                text_row(ui, "Call number", &mut self.number, false);
+                text_row(ui, "HFA password", &mut self.password, true);
+                ui.label("Phone type");
+                ui.horizontal(|ui| {
+                    for phone_type in PhoneType::ALL {
+                        ui.radio_value(&mut self.phone_type, phone_type, phone_type.name());
+                    }
+                });
+                ui.end_row();
+            });
+        ui.add_space(6.0);
+        ui.small(
+            "Gateway address: the public IPv4 address of the company's system, or its public \
+             DNS name (guide 4.1). Port: the external TCP port the company router forwards to \
+             the system's HFA port 4060, e.g. 4070 (guide 3.1); 4060 only without a port \
+             forward.",
+        );
+        ui.small(
+            "Update service (DLS): none. System Device@Home does not support DLS (guide 4.1), \
+             so this phone never contacts one.",
+        );
+        ui.add_space(8.0);
+        if let Some(error) = &self.error {
+            ui.colored_label(ui.visuals().error_fg_color, error);
+        }
+        ui.horizontal(|ui| {
+            let save = ui.add_enabled(!self.checking, egui::Button::new("Save and register"));
+            let enter = ui.input(|input| input.key_pressed(egui::Key::Enter));
+            if save.clicked() || (enter && !self.checking) {
+                match self.validate() {
+                    Ok((settings, password)) => {
+                        self.error = None;
+                        self.checking = true;
+                        action = Some(DialogAction::Apply(settings, password));
+                    }
+                    Err(why) => self.error = Some(why),
+                }
+            }
+            if can_cancel && ui.button("Cancel").clicked() {
+                action = Some(DialogAction::Cancel);
+            }
+            if self.checking {
+                ui.spinner();
+                ui.label("Checking the gateway address…");
+            }
+        });
+        action
+    }
+}
+
+/// A labelled single-line field; the label names it for screen readers.
+fn text_row(ui: &mut egui::Ui, label: &str, value: &mut String, password: bool) {
+    let label = ui.label(label);
+    ui.add(
+        egui::TextEdit::singleline(value)
+            .password(password)
+            .desired_width(260.0),
+    )
+    .labelled_by(label.id);
+    ui.end_row();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dialog(host: &str, port: &str, number: &str, password: &str) -> AccountDialog {
+        AccountDialog {
+            host: host.into(),
+            port: port.into(),
+            number: number.into(),
+            password: password.into(),
+            ..AccountDialog::new(None)
+        }
+    }
+
+    #[test]
+    fn bad_input_is_refused_with_the_reason() {
+        let reason = |d: AccountDialog| d.validate().expect_err("refused");
+        assert!(reason(dialog("", "4070", "201", "pw")).contains("gateway address"));
+        assert!(reason(dialog("a b", "4070", "201", "pw")).contains("not an IP address"));
+        assert!(reason(dialog("h", "70000", "201", "pw")).contains("out of range"));
+        assert!(reason(dialog("h", "0", "201", "pw")).contains("out of range"));
+        assert!(reason(dialog("h", "x", "201", "pw")).contains("not a number"));
+        assert!(reason(dialog("h", "4070", "", "pw")).contains("call number"));
+        assert!(reason(dialog("h", "4070", "20a", "pw")).contains("1 to 32 digits"));
+        assert!(reason(dialog("h", "4070", "201", "")).contains("HFA password"));
+        let (settings, password) = dialog(" company.example.com ", "4070", "201", "pw")
+            .validate()
+            .expect("valid");
+        assert_eq!(settings.gateway_host, "company.example.com");
+        assert_eq!(settings.gateway_port, 4070);
+        assert_eq!(password.expose(), "pw");
+    }
+}

@@ -1,0 +1,207 @@
+//! `make run`: the demo office in this process. The gateway runs the
+//! built-in configuration of `gateway run` (same data directory, so the
+//! same generated passwords); this app registers as 201 Anna "at home"
+//! (from 127.0.1.10, outside the demo's company LAN, so through the SBC);
+//! and 202 Ben is a virtual party on the company LAN that answers every
+//! call with speech and calls 201 on request ("Call me").
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use gateway::config::{data_dir, embedded};
+use gateway::gateway::{Gateway, StartOptions};
+use shared::hfa_engine::phone::{PhoneEvent, PhoneTimers};
+use shared::secret::Secret;
+use tokio::sync::mpsc;
+
+use super::app::AppOptions;
+use super::settings::{AccountSettings, PhoneType, Profile};
+use crate::audio::{AudioBackend, WavBackend};
+use crate::hfa::press_digit;
+use crate::hfa::{Change, GatewayAddress, HfaAccount, HfaClient, Hook, PhoneModel, ToneKind};
+use crate::media::MediaOptions;
+
+/// Where the app connects from: a loopback address outside the demo
+/// office's company LAN (127.0.0.0/24), i.e. "over the internet".
+pub const HOME_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 1, 10));
+
+/// The app's number in the demo, and the virtual party's.
+pub const USER: &str = "201";
+pub const PARTY: &str = "202";
+
+/// The running demo: the gateway and the virtual party.
+pub struct Demo {
+    /// Runs while the demo lives (its tasks are on the app's runtime).
+    _gateway: Gateway,
+    profile: Profile,
+    party: Party,
+    /// Where the gateway's HFA server listens.
+    hfa: std::net::SocketAddr,
+}
+
+/// A virtual party: a phone with no one at it that answers every call
+/// and calls when told.
+pub(crate) struct Party {
+    commands: mpsc::UnboundedSender<String>,
+}
+
+impl Party {
+    /// Dials `number`.
+    pub(crate) fn call(&self, number: &str) {
+        let _ = self.commands.send(number.to_owned());
+    }
+}
+
+impl Demo {
+    /// Starts the gateway and the virtual party, and prepares the demo
+    /// profile (201's account and password) for the app.
+    pub async fn start() -> anyhow::Result<Self> {
+        let data_dir = data_dir::default_data_dir()?;
+        let loaded = embedded::load(&data_dir).map_err(|errors| anyhow::anyhow!("{errors}"))?;
+        let config = loaded.config;
+        let password = |number: &str| -> anyhow::Result<Secret> {
+            config
+                .client(number)
+                .and_then(|client| client.password.clone())
+                .with_context(|| format!("the demo office has no password for {number}"))
+        };
+        let (user_password, party_password) = (password(USER)?, password(PARTY)?);
+        let hfa = config.hfa_addr();
+        let gateway = Gateway::start(config, StartOptions::default())
+            .await
+            .with_context(|| {
+                format!("the demo gateway cannot listen on {hfa} (is `gateway run` running?)")
+            })?;
+        let profile = Profile::named("demo")?;
+        let mut settings = profile.load().unwrap_or_default();
+        settings.account = Some(AccountSettings {
+            gateway_host: hfa.ip().to_string(),
+            gateway_port: hfa.port(),
+            number: USER.to_owned(),
+            phone_type: PhoneType::OpenStage60,
+        });
+        profile.save(&settings)?;
+        profile.save_password(&user_password)?;
+        let speech = write_speech(&data_dir)?;
+        let gateway_address = GatewayAddress {
+            host: hfa.ip().to_string(),
+            port: hfa.port(),
+        };
+        let account = HfaAccount::new(gateway_address, PARTY, party_password)?;
+        let speech = WavBackend {
+            play: Some(speech),
+            record: None,
+        };
+        let party = Party::start(account, Box::new(speech)).await?;
+        Ok(Self {
+            _gateway: gateway,
+            profile,
+            party,
+            hfa,
+        })
+    }
+
+    /// How the app runs in the demo: the demo profile, from "home".
+    pub fn app_options(&self, audio_devices: bool, dial: Option<String>) -> AppOptions {
+        AppOptions {
+            profile: self.profile.clone(),
+            audio_devices,
+            timers: PhoneTimers::default(),
+            bind: Some(HOME_IP),
+            dial,
+        }
+    }
+
+    /// The one command that calls into the demo without the window: a
+    /// headless 201 "at home" calling 202.
+    pub fn headless_command(&self) -> String {
+        format!(
+            "cargo run --bin softphone -- hfa call {PARTY} --gateway {} --number {USER} \
+             --password-file {} --bind {HOME_IP}",
+            self.hfa,
+            self.profile.password_path().display()
+        )
+    }
+
+    /// 202 calls the user.
+    pub fn call_me(&self) {
+        self.party.call(USER);
+    }
+}
+
+/// The virtual party's voice: the gateway's recorded announcement, as a
+/// WAV file in the data directory.
+fn write_speech(data_dir: &Path) -> anyhow::Result<PathBuf> {
+    let path = data_dir.join("virtual-party-speech.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 8000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(&path, spec)?;
+    for sample in gateway::media::announcement::prompt().iter() {
+        writer.write_sample(*sample)?;
+    }
+    writer.finalize()?;
+    Ok(path)
+}
+
+impl Party {
+    /// Registers `account` and runs it: it answers whatever rings with
+    /// `audio`, hangs up when the other side has (busy tone), and dials
+    /// when told.
+    pub(crate) async fn start(
+        account: HfaAccount,
+        audio: Box<dyn AudioBackend>,
+    ) -> anyhow::Result<Self> {
+        let media = MediaOptions::g711(audio);
+        let (client, mut events, mut media) =
+            HfaClient::spawn_with_media(account, PhoneTimers::default(), media).await?;
+        let (commands, mut command_rx) = mpsc::unbounded_channel::<String>();
+        tokio::spawn(async move {
+            let mut model = PhoneModel::new();
+            loop {
+                tokio::select! {
+                    event = events.recv() => match event {
+                        Some(PhoneEvent::Received(message)) => {
+                            for change in model.apply(&message) {
+                                let message = match change {
+                                    Change::Ringer(true) if model.hook() == Hook::OnHook => {
+                                        Some(model.off_hook())
+                                    }
+                                    Change::Tone(Some(ToneKind::Busy | ToneKind::Congestion))
+                                        if model.hook() == Hook::OffHook =>
+                                    {
+                                        Some(model.on_hook())
+                                    }
+                                    _ => None,
+                                };
+                                if let Some(message) = message {
+                                    client.send(message);
+                                }
+                            }
+                        }
+                        Some(_) => {}
+                        None => break,
+                    },
+                    number = command_rx.recv() => match number {
+                        Some(number) if model.hook() == Hook::OnHook => {
+                            client.send(model.off_hook());
+                            for message in number.chars().filter_map(press_digit) {
+                                client.send(message);
+                            }
+                        }
+                        Some(_) => {} // busy on a call already
+                        None => break,
+                    },
+                    // The party's media reports are not shown.
+                    Some(_) = media.reports.recv() => {}
+                }
+            }
+            client.stop().await;
+        });
+        Ok(Self { commands })
+    }
+}

@@ -1,0 +1,328 @@
+//! The bridge between the window and the phone engine: the engine (the
+//! [`HfaClient`], its media and audio) runs as a task on the tokio runtime,
+//! never on the UI thread. The UI sends [`Command`]s; the engine sends
+//! [`Event`]s over a channel and wakes the UI with `request_repaint`, so
+//! an idle phone costs no frames.
+//!
+//! ```text
+//! UI thread                         tokio runtime
+//! Engine::send(Command) ──────────▶ engine task: check the gateway's name,
+//!                                   run HfaClient + media, forward events
+//! App::drain() ◀── std mpsc ◀────── Event + ctx.request_repaint()
+//! ```
+
+use std::sync::mpsc as std_mpsc;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use shared::hfa::Message;
+use shared::hfa_engine::phone::{PhoneEvent, PhoneTimers};
+use tokio::sync::mpsc;
+
+use crate::audio::{
+    AudioBackend, AudioConfig, AudioControls, AudioError, AudioStreams, CpalBackend, NullBackend,
+};
+use crate::hfa::client::MediaHandle;
+use crate::hfa::{HfaAccount, HfaClient};
+use crate::media::MediaOptions;
+use crate::media::call::MediaReport;
+
+/// What the UI asks of the engine.
+#[derive(Debug)]
+pub enum Command {
+    /// Check that the gateway's name resolves, then register (replacing a
+    /// running registration). A name that does not resolve is answered
+    /// with [`Event::Refused`] and nothing is sent.
+    Register {
+        account: Box<HfaAccount>,
+        timers: PhoneTimers,
+    },
+    /// Send a stimulus (key press, hook switch) to the gateway.
+    Send(Message),
+    /// Send a DTMF digit in the call's media.
+    Dtmf(char),
+}
+
+/// What the engine tells the UI.
+#[derive(Debug)]
+pub enum Event {
+    /// The account was refused before anything was sent; the reason.
+    Refused(String),
+    /// The gateway's name resolved: registration starts.
+    Started,
+    /// An event of the running phone.
+    Phone(PhoneEvent),
+    /// A report of the call's media.
+    Media(MediaReport),
+    /// No sound device could be opened for a call; it runs without audio.
+    NoAudio(String),
+}
+
+/// How calls get their sound.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AudioChoice {
+    /// Use the sound devices; `false`: none at all (tests, `--no-audio`).
+    pub devices: bool,
+    pub input: Option<String>,
+    pub output: Option<String>,
+    pub muted: bool,
+    pub volume: u8,
+}
+
+/// The audio of the running call, shared with the UI: the devices to open
+/// at the next call, and the controls (mute, volume, level meter) of the
+/// call in progress.
+#[derive(Debug, Clone, Default)]
+pub struct SharedAudio {
+    choice: Arc<Mutex<AudioChoice>>,
+    live: Arc<Mutex<Option<Arc<AudioControls>>>>,
+}
+
+impl SharedAudio {
+    pub fn new(choice: AudioChoice) -> Self {
+        Self {
+            choice: Arc::new(Mutex::new(choice)),
+            live: Arc::default(),
+        }
+    }
+
+    /// Changes the choice; mute and volume apply to a call in progress too.
+    pub fn update(&self, change: impl FnOnce(&mut AudioChoice)) {
+        let mut choice = self.choice.lock().unwrap_or_else(PoisonError::into_inner);
+        change(&mut choice);
+        if let Some(controls) = self.controls() {
+            controls.set_muted(choice.muted);
+            controls.set_volume(choice.volume);
+        }
+    }
+
+    pub fn choice(&self) -> AudioChoice {
+        self.choice
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The controls of the call's audio while one runs.
+    pub fn controls(&self) -> Option<Arc<AudioControls>> {
+        self.live
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// The back end the app gives the media: the chosen sound devices, or
+/// silence when none can be opened (the call still connects).
+struct AppAudio {
+    shared: SharedAudio,
+    events: EventSender,
+}
+
+impl AudioBackend for AppAudio {
+    fn start(&mut self, config: AudioConfig) -> Result<AudioStreams, AudioError> {
+        let choice = self.shared.choice();
+        let streams = if choice.devices {
+            let mut devices = CpalBackend {
+                input: choice.input.clone(),
+                output: choice.output.clone(),
+            };
+            match devices.start(config) {
+                Ok(streams) => streams,
+                Err(error) => {
+                    self.events.send(Event::NoAudio(error.to_string()));
+                    NullBackend.start(config)?
+                }
+            }
+        } else {
+            NullBackend.start(config)?
+        };
+        streams.controls.set_muted(choice.muted);
+        streams.controls.set_volume(choice.volume);
+        *self
+            .shared
+            .live
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&streams.controls));
+        Ok(streams)
+    }
+}
+
+/// Sends events to the UI and wakes it (once the UI has drawn its first
+/// frame and handed over its context; until then it drains on that frame).
+#[derive(Clone)]
+struct EventSender {
+    events: std_mpsc::Sender<Event>,
+    ctx: Arc<OnceLock<eframe::egui::Context>>,
+}
+
+impl EventSender {
+    /// `false` once the UI has gone.
+    fn send(&self, event: Event) -> bool {
+        let sent = self.events.send(event).is_ok();
+        if let Some(ctx) = self.ctx.get() {
+            ctx.request_repaint();
+        }
+        sent
+    }
+}
+
+/// The UI's handle on the engine.
+#[derive(Debug)]
+pub struct Engine {
+    commands: mpsc::UnboundedSender<Command>,
+    ctx: Arc<OnceLock<eframe::egui::Context>>,
+    /// Events not yet taken by the UI.
+    pub events: std_mpsc::Receiver<Event>,
+    pub audio: SharedAudio,
+}
+
+impl Engine {
+    /// Starts the engine task on `runtime`.
+    pub fn start(runtime: &tokio::runtime::Handle, audio: SharedAudio) -> Self {
+        let (commands, command_rx) = mpsc::unbounded_channel();
+        let (events, event_rx) = std_mpsc::channel();
+        let ctx = Arc::new(OnceLock::new());
+        let sender = EventSender {
+            events,
+            ctx: Arc::clone(&ctx),
+        };
+        runtime.spawn(run(command_rx, sender, audio.clone()));
+        Self {
+            commands,
+            ctx,
+            events: event_rx,
+            audio,
+        }
+    }
+
+    /// From now on every event repaints `ctx` (the first frame calls it).
+    pub fn wake(&self, ctx: &eframe::egui::Context) {
+        self.ctx.get_or_init(|| ctx.clone());
+    }
+
+    pub fn send(&self, command: Command) {
+        let _ = self.commands.send(command);
+    }
+}
+
+/// A registered (or registering) phone.
+struct Running {
+    client: HfaClient,
+    events: mpsc::UnboundedReceiver<PhoneEvent>,
+    media: MediaHandle,
+}
+
+async fn run(mut commands: mpsc::UnboundedReceiver<Command>, ui: EventSender, audio: SharedAudio) {
+    let mut running: Option<Running> = None;
+    loop {
+        tokio::select! {
+            command = commands.recv() => match command {
+                Some(Command::Register { account, timers }) => {
+                    if let Some(old) = running.take() {
+                        old.client.stop().await;
+                    }
+                    running = register(*account, timers, &ui, &audio).await;
+                }
+                Some(Command::Send(message)) => {
+                    if let Some(phone) = &running {
+                        phone.client.send(message);
+                    }
+                }
+                Some(Command::Dtmf(digit)) => {
+                    if let Some(phone) = &running {
+                        phone.client.send_dtmf(digit);
+                    }
+                }
+                None => break, // the UI has gone
+            },
+            from_phone = next_from(running.as_mut()) => match from_phone {
+                FromPhone::Event(Some(event)) => {
+                    if !ui.send(Event::Phone(event)) {
+                        break;
+                    }
+                }
+                FromPhone::Event(None) => running = None, // the client stopped
+                FromPhone::Report(report) => {
+                    if matches!(report, MediaReport::Stopped(_)) {
+                        *audio.live.lock().unwrap_or_else(PoisonError::into_inner) = None;
+                    }
+                    if !ui.send(Event::Media(report)) {
+                        break;
+                    }
+                }
+            },
+        }
+    }
+    if let Some(phone) = running {
+        phone.client.stop().await;
+    }
+}
+
+async fn register(
+    account: HfaAccount,
+    timers: PhoneTimers,
+    ui: &EventSender,
+    audio: &SharedAudio,
+) -> Option<Running> {
+    let gateway = &account.gateway;
+    let resolved = tokio::net::lookup_host((gateway.host.as_str(), gateway.port))
+        .await
+        .map(|addresses| addresses.count());
+    match resolved {
+        Ok(found) if found > 0 => {}
+        Ok(_) => {
+            ui.send(Event::Refused(format!(
+                "{}: the name has no address",
+                gateway.host
+            )));
+            return None;
+        }
+        Err(error) => {
+            ui.send(Event::Refused(format!(
+                "{}: cannot resolve the name ({error})",
+                gateway.host
+            )));
+            return None;
+        }
+    }
+    let backend = AppAudio {
+        shared: audio.clone(),
+        events: ui.clone(),
+    };
+    match HfaClient::spawn_with_media(account, timers, MediaOptions::g711(Box::new(backend))).await
+    {
+        Ok((client, events, media)) => {
+            ui.send(Event::Started);
+            Some(Running {
+                client,
+                events,
+                media,
+            })
+        }
+        Err(error) => {
+            ui.send(Event::Refused(format!(
+                "cannot open the media sockets: {error}"
+            )));
+            None
+        }
+    }
+}
+
+/// What a running phone produced next.
+enum FromPhone {
+    /// A phone event; `None` when its client has stopped.
+    Event(Option<PhoneEvent>),
+    Report(MediaReport),
+}
+
+/// The next event or media report of the running phone; never completes
+/// without one.
+async fn next_from(running: Option<&mut Running>) -> FromPhone {
+    let Some(phone) = running else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        event = phone.events.recv() => FromPhone::Event(event),
+        Some(report) = phone.media.reports.recv() => FromPhone::Report(report),
+    }
+}

@@ -1,0 +1,270 @@
+//! What the desktop app remembers between runs, per profile: the account
+//! and the user's choices in `settings.toml`, the HFA password alone in a
+//! file only the user may read (mode 0600), and the call journal.
+//!
+//! A profile is a directory: `$XDG_CONFIG_HOME/device-at-home/softphone/
+//! <profile>/` (`--profile NAME`, `default` without one), so several
+//! accounts run side by side.
+
+use std::io::Write as _;
+use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use shared::hfa::PhoneId;
+use shared::secret::Secret;
+
+use crate::hfa::account::DEFAULT_HFA_PORT;
+
+/// The phone models the account dialog offers (guide section 4: the
+/// devices that support System Device@Home).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PhoneType {
+    OpenStage40,
+    OpenStage60,
+    DeskPhoneIp55g,
+}
+
+impl PhoneType {
+    pub const ALL: [Self; 3] = [Self::OpenStage40, Self::OpenStage60, Self::DeskPhoneIp55g];
+
+    pub fn id(self) -> PhoneId {
+        match self {
+            Self::OpenStage40 => PhoneId::OPENSTAGE_40,
+            Self::OpenStage60 => PhoneId::OPENSTAGE_60,
+            Self::DeskPhoneIp55g => PhoneId::DESKPHONE_IP_55,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::OpenStage40 => "OpenStage 40 HFA",
+            Self::OpenStage60 => "OpenStage 60 HFA",
+            Self::DeskPhoneIp55g => "DeskPhone IP 55G HFA",
+        }
+    }
+}
+
+/// The HFA account as the dialog saved it (the password is kept apart).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountSettings {
+    /// The company's public IP address or DNS name (guide 4.1).
+    pub gateway_host: String,
+    /// The external port the company router forwards to the system's 4060.
+    pub gateway_port: u16,
+    pub number: String,
+    pub phone_type: PhoneType,
+}
+
+impl Default for AccountSettings {
+    fn default() -> Self {
+        Self {
+            gateway_host: String::new(),
+            gateway_port: DEFAULT_HFA_PORT,
+            number: String::new(),
+            phone_type: PhoneType::OpenStage60,
+        }
+    }
+}
+
+/// Light or dark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Theme {
+    Light,
+    #[default]
+    Dark,
+}
+
+/// Everything in `settings.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// `None` until the first-run dialog is completed.
+    pub account: Option<AccountSettings>,
+    pub theme: Theme,
+    /// Microphone by id (`None`: the system's default).
+    pub input_device: Option<String>,
+    /// Speaker by id (`None`: the system's default).
+    pub output_device: Option<String>,
+    /// Speaker volume, percent.
+    pub volume: Option<u8>,
+}
+
+/// Why a profile could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    /// No home or config directory to keep settings in.
+    #[error("no configuration directory (set HOME or XDG_CONFIG_HOME)")]
+    NoConfigDir,
+    /// A profile name that is not a plain directory name.
+    #[error("profile {0:?}: use letters, digits, '-' and '_' only")]
+    BadName(String),
+    /// Reading or writing a file failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// `settings.toml` is not valid.
+    #[error("{}: {message}", path.display())]
+    Parse { path: PathBuf, message: String },
+}
+
+/// One profile's directory.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    dir: PathBuf,
+}
+
+const SETTINGS_FILE: &str = "settings.toml";
+const PASSWORD_FILE: &str = "hfa-password";
+const JOURNAL_FILE: &str = "journal.toml";
+
+impl Profile {
+    /// The profile `name` in the user's config directory.
+    pub fn named(name: &str) -> Result<Self, ProfileError> {
+        let valid = !name.is_empty()
+            && name
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_');
+        if !valid {
+            return Err(ProfileError::BadName(name.to_owned()));
+        }
+        let base = dirs::config_dir().ok_or(ProfileError::NoConfigDir)?;
+        Ok(Self::at(
+            base.join("device-at-home").join("softphone").join(name),
+        ))
+    }
+
+    /// A profile in `dir` (tests, the demo).
+    pub fn at(dir: PathBuf) -> Self {
+        Self { dir }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The file holding the HFA password (mode 0600).
+    pub fn password_path(&self) -> PathBuf {
+        self.dir.join(PASSWORD_FILE)
+    }
+
+    pub fn journal_path(&self) -> PathBuf {
+        self.dir.join(JOURNAL_FILE)
+    }
+
+    /// The saved settings; the defaults when there are none yet.
+    pub fn load(&self) -> Result<Settings, ProfileError> {
+        let path = self.dir.join(SETTINGS_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => toml::from_str(&text).map_err(|error| ProfileError::Parse {
+                path,
+                message: error.message().to_owned(),
+            }),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
+            Err(source) => Err(ProfileError::Io { path, source }),
+        }
+    }
+
+    pub fn save(&self, settings: &Settings) -> Result<(), ProfileError> {
+        let text = toml::to_string(settings).map_err(|error| ProfileError::Parse {
+            path: self.dir.join(SETTINGS_FILE),
+            message: error.to_string(),
+        })?;
+        self.write(SETTINGS_FILE, &text, 0o600)
+    }
+
+    /// The stored HFA password, if any.
+    pub fn password(&self) -> Result<Option<Secret>, ProfileError> {
+        let path = self.dir.join(PASSWORD_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(Some(Secret::new(text.lines().next().unwrap_or_default()))),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(ProfileError::Io { path, source }),
+        }
+    }
+
+    /// Stores the HFA password in its own file, readable only by the user.
+    pub fn save_password(&self, password: &Secret) -> Result<(), ProfileError> {
+        self.write(PASSWORD_FILE, password.expose(), 0o600)
+    }
+
+    /// Writes `name` through a temporary file with `mode`, so a crash
+    /// never leaves half a file and the content is never readable by others.
+    pub(crate) fn write(&self, name: &str, text: &str, mode: u32) -> Result<(), ProfileError> {
+        let io = |path: &Path| {
+            let path = path.to_owned();
+            move |source| ProfileError::Io { path, source }
+        };
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&self.dir)
+            .map_err(io(&self.dir))?;
+        let path = self.dir.join(name);
+        let temporary = self.dir.join(format!(".{name}.new"));
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(mode)
+            .open(&temporary)
+            .map_err(io(&temporary))?;
+        // An existing file keeps its old mode on open: set it explicitly.
+        file.set_permissions(std::fs::Permissions::from_mode(mode))
+            .map_err(io(&temporary))?;
+        file.write_all(text.as_bytes()).map_err(io(&temporary))?;
+        file.sync_all().map_err(io(&temporary))?;
+        std::fs::rename(&temporary, &path).map_err(io(&path))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_round_trip_and_the_password_stays_apart() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let profile = Profile::at(dir.path().join("p"));
+        assert_eq!(profile.load().expect("defaults"), Settings::default());
+        let settings = Settings {
+            account: Some(AccountSettings {
+                gateway_host: "company.example.com".into(),
+                gateway_port: 4070,
+                number: "201".into(),
+                phone_type: PhoneType::DeskPhoneIp55g,
+            }),
+            theme: Theme::Light,
+            input_device: Some("alsa:pulse".into()),
+            output_device: None,
+            volume: Some(80),
+        };
+        profile.save(&settings).expect("saved");
+        profile
+            .save_password(&Secret::new("s3cret!"))
+            .expect("password saved");
+        assert_eq!(profile.load().expect("loaded"), settings);
+        let text = std::fs::read_to_string(dir.path().join("p/settings.toml")).expect("read");
+        assert!(!text.contains("s3cret"), "{text}");
+        let password = profile.password().expect("read").expect("stored");
+        assert_eq!(password.expose(), "s3cret!");
+        let mode = std::fs::metadata(dir.path().join("p/hfa-password"))
+            .expect("stat")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn profile_names_are_plain() {
+        assert!(matches!(
+            Profile::named("../x"),
+            Err(ProfileError::BadName(_))
+        ));
+        assert!(matches!(Profile::named(""), Err(ProfileError::BadName(_))));
+    }
+}

@@ -1,0 +1,355 @@
+//! The app driven through egui_kittest by its accessible labels, with the
+//! real engine against the real gateway in-process (a test office on
+//! loopback), no display and no sound devices. Waits are on the engine's
+//! events, bounded by a patience reached only when a test fails.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use gateway::clock::Clock;
+use gateway::config::{self, RtpRange};
+use gateway::gateway::{Gateway, StartOptions};
+use shared::hfa_engine::phone::PhoneTimers;
+use shared::secret::Secret;
+
+use super::app::{AppOptions, PhoneApp};
+use super::demo::Party;
+use super::journal::Kind;
+use super::settings::{AccountSettings, PhoneType, Profile, Settings};
+use crate::audio::NullBackend;
+use crate::hfa::{GatewayAddress, HfaAccount, Led};
+
+const ANNA: (&str, &str) = ("201", "Anna-2024#home");
+const BEN: (&str, &str) = ("202", "Ben!desk-4711");
+/// Outside the office's LAN (127.0.0.0/24): Anna registers "at home".
+const HOME_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 1, 30));
+const LAN_IP: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+/// Long enough for anything on loopback; only reached when a test fails.
+const PATIENCE: Duration = Duration::from_secs(10);
+
+/// The gateway with a two-person office, on its own runtime.
+struct Office {
+    runtime: tokio::runtime::Runtime,
+    gateway: Option<Gateway>,
+    dir: tempfile::TempDir,
+}
+
+/// RTP proxy ports of its own per gateway: 31616..32767 is left free by
+/// the gateway tests, the portal tests and the `tests` crate.
+fn rtp_range() -> RtpRange {
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let block = (u16::try_from(std::process::id() % 9).unwrap_or(0)
+        + NEXT.fetch_add(1, Ordering::Relaxed))
+        % 9;
+    let first = 31616 + block * 128;
+    RtpRange {
+        first,
+        last: first + 127,
+    }
+}
+
+impl Office {
+    fn start() -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let text = format!(
+            r#"
+[system]
+model = "X3"
+lan_interface = "LAN2"
+data_dir = "{data}"
+[network]
+listen_address = "127.0.0.1"
+public_address = "127.0.0.1"
+company_lan = ["127.0.0.0/24"]
+[internet]
+upstream_kbps = 1000
+[stun]
+server = "127.0.0.1:3478"
+[[clients]]
+number = "{anna}"
+name = "Anna"
+kind = {{ hfa = "OpenStage 60" }}
+ip_user_license = true
+internet_registration = true
+password = "{anna_pw}"
+[[clients]]
+number = "{ben}"
+name = "Ben"
+kind = {{ hfa = "OpenStage 40" }}
+ip_user_license = true
+password = "{ben_pw}"
+"#,
+            data = dir.path().join("gateway").display(),
+            anna = ANNA.0,
+            anna_pw = ANNA.1,
+            ben = BEN.0,
+            ben_pw = BEN.1,
+        );
+        let config = config::from_toml_str(&text, "GUI test office").expect("valid office");
+        let options = StartOptions {
+            hfa_listen: Some(SocketAddr::new(LAN_IP, 0)),
+            clock: Clock::system(),
+            rtp_range: Some(rtp_range()),
+            ..StartOptions::default()
+        };
+        let gateway = runtime
+            .block_on(Gateway::start(config, options))
+            .expect("the gateway starts");
+        Self {
+            runtime,
+            gateway: Some(gateway),
+            dir,
+        }
+    }
+
+    fn hfa(&self) -> SocketAddr {
+        self.gateway.as_ref().expect("running").hfa_addr()
+    }
+
+    fn profile(&self) -> Profile {
+        Profile::at(self.dir.path().join("profile"))
+    }
+
+    /// A profile with Anna's account saved, as after the first run.
+    fn saved_profile(&self, password: &str) -> Profile {
+        let profile = self.profile();
+        let settings = Settings {
+            account: Some(AccountSettings {
+                gateway_host: LAN_IP.to_string(),
+                gateway_port: self.hfa().port(),
+                number: ANNA.0.into(),
+                phone_type: PhoneType::OpenStage60,
+            }),
+            ..Settings::default()
+        };
+        profile.save(&settings).expect("saved");
+        profile
+            .save_password(&Secret::new(password))
+            .expect("password saved");
+        profile
+    }
+
+    /// The app on this office's runtime, from `profile`, without audio.
+    fn app(&self, profile: Profile) -> Harness<'static, PhoneApp> {
+        let options = AppOptions {
+            profile,
+            audio_devices: false,
+            timers: PhoneTimers::default(),
+            bind: Some(HOME_IP),
+            dial: None,
+        };
+        let app = PhoneApp::new(options, self.runtime.handle());
+        Harness::builder()
+            .with_size([1000.0, 700.0])
+            .build_ui_state(|ui, app: &mut PhoneApp| app.ui(ui), app)
+    }
+
+    /// Ben at his desk on the company LAN, answering every call.
+    fn ben(&self) -> Party {
+        let address = GatewayAddress {
+            host: LAN_IP.to_string(),
+            port: self.hfa().port(),
+        };
+        let mut account =
+            HfaAccount::new(address, BEN.0, Secret::new(BEN.1)).expect("Ben's account");
+        account.bind_address = Some(LAN_IP);
+        let _guard = self.runtime.enter();
+        let party = self
+            .runtime
+            .block_on(Party::start(account, Box::new(NullBackend)))
+            .expect("Ben starts");
+        let gateway = self.gateway.as_ref().expect("running");
+        let deadline = Instant::now() + PATIENCE;
+        // The gateway tells nobody when a phone registers: poll its state.
+        while !gateway.is_registered(BEN.0) {
+            assert!(Instant::now() < deadline, "Ben did not register");
+            std::thread::yield_now();
+        }
+        party
+    }
+}
+
+impl Drop for Office {
+    fn drop(&mut self) {
+        if let Some(gateway) = self.gateway.take() {
+            self.runtime.block_on(gateway.stop());
+        }
+    }
+}
+
+/// Draws frames and handles the engine's events until `condition` holds;
+/// panics after [`PATIENCE`] with `what`.
+fn until(
+    harness: &mut Harness<'static, PhoneApp>,
+    what: &str,
+    condition: impl Fn(&Harness<'static, PhoneApp>) -> bool,
+) {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        harness.run_steps(2);
+        if condition(harness) {
+            return;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            let model = harness.state().model();
+            panic!(
+                "timed out waiting for {what}; the phone shows {:?} / {:?}, hook {}, ringer {}, \
+                 media {}, Line LED {}, journal {:?}",
+                model.display_row(0),
+                model.display_row(1),
+                model.hook(),
+                model.ringer(),
+                model.media().is_some(),
+                line_led(harness),
+                harness.state().journal().entries,
+            );
+        }
+        harness.state_mut().wait_for_event(left);
+    }
+}
+
+fn shows(harness: &Harness<'static, PhoneApp>, text: &str) -> bool {
+    harness.query_by_label_contains(text).is_some()
+}
+
+fn type_into(harness: &mut Harness<'static, PhoneApp>, field: &str, text: &str) {
+    harness.get_by_label(field).focus();
+    harness.run_steps(1);
+    harness.get_by_label(field).type_text(text);
+    harness.run_steps(1);
+}
+
+fn line_led(harness: &Harness<'static, PhoneApp>) -> Led {
+    let model = harness.state().model();
+    (1..=20)
+        .find(|fpk| model.label(*fpk) == Some("Line"))
+        .map_or(Led::Off, |fpk| model.led(fpk))
+}
+
+#[test]
+fn first_run_refuses_bad_input_then_registers() {
+    let office = Office::start();
+    let mut harness = office.app(office.profile());
+    harness.run_steps(2);
+    assert!(shows(&harness, "Device@Home account"));
+    harness.get_by_label("Save and register").click();
+    harness.run_steps(2);
+    assert!(shows(&harness, "Enter the gateway address"));
+
+    type_into(&mut harness, "Gateway address", "no-such-host.invalid");
+    // The port field holds 4060: replace it with a port out of range.
+    harness.get_by_label("Port").focus();
+    harness.run_steps(1);
+    harness.key_press_modifiers(eframe::egui::Modifiers::COMMAND, eframe::egui::Key::A);
+    harness.get_by_label("Port").type_text("70000");
+    harness.get_by_label("Save and register").click();
+    harness.run_steps(2);
+    assert!(shows(&harness, "out of range"), "port refused");
+    harness.get_by_label("Port").focus();
+    harness.run_steps(1);
+    harness.key_press_modifiers(eframe::egui::Modifiers::COMMAND, eframe::egui::Key::A);
+    harness
+        .get_by_label("Port")
+        .type_text(&office.hfa().port().to_string());
+    harness.get_by_label("Save and register").click();
+    harness.run_steps(2);
+    assert!(
+        shows(&harness, "Enter your call number"),
+        "empty number refused"
+    );
+    type_into(&mut harness, "Call number", ANNA.0);
+    type_into(&mut harness, "HFA password", ANNA.1);
+    harness.get_by_label("Save and register").click();
+    until(&mut harness, "the name to be refused", |h| {
+        shows(h, "cannot resolve the name") || shows(h, "has no address")
+    });
+
+    harness.get_by_label("Gateway address").focus();
+    harness.run_steps(1);
+    harness.key_press_modifiers(eframe::egui::Modifiers::COMMAND, eframe::egui::Key::A);
+    harness
+        .get_by_label("Gateway address")
+        .type_text("127.0.0.1");
+    harness.get_by_label("Save and register").click();
+    until(&mut harness, "registration", |h| {
+        shows(h, "Registered as 201")
+    });
+    // The settings are saved, the password apart and private.
+    let settings = office.profile().load().expect("settings");
+    assert_eq!(settings.account.expect("account").number, ANNA.0);
+    let password = office.profile().password().expect("readable");
+    assert_eq!(password.expect("saved").expose(), ANNA.1);
+}
+
+#[test]
+fn a_wrong_password_is_refused_in_words() {
+    let office = Office::start();
+    let mut harness = office.app(office.saved_profile("not-the-password"));
+    until(&mut harness, "the refusal", |h| {
+        shows(
+            h,
+            "Registration refused: Wrong password: check the HFA password",
+        )
+    });
+}
+
+#[test]
+fn calls_by_dial_pad_and_shortcut_land_in_the_journal() {
+    let office = Office::start();
+    let ben = office.ben();
+    let profile = office.saved_profile(ANNA.1);
+    let mut harness = office.app(profile.clone());
+    until(&mut harness, "registration", |h| {
+        shows(h, "Registered as 201")
+    });
+
+    // The echo test, dialled on the dial pad.
+    for key in ["*", "9", "8"] {
+        harness.get_by_label(key).click();
+        harness.run_steps(1);
+    }
+    until(&mut harness, "the echo test to connect", |h| {
+        shows(h, "Echo test") && shows(h, "Connected")
+    });
+    assert_eq!(line_led(&harness), Led::On);
+    harness.key_press(eframe::egui::Key::Escape);
+    until(&mut harness, "the echo test in the journal", |h| {
+        h.state().journal().entries.len() == 1
+    });
+
+    // Ben calls: the phone rings, and Enter answers.
+    ben.call(ANNA.0);
+    until(&mut harness, "the ringer", |h| {
+        h.state().model().ringer() && shows(h, "Call from 202 Ben")
+    });
+    assert_eq!(line_led(&harness), Led::Flashing);
+    harness.key_press(eframe::egui::Key::Enter);
+    until(&mut harness, "the call to connect", |h| {
+        shows(h, "Connected") && h.state().model().media().is_some()
+    });
+    harness.get_by_label("Hang up").click();
+    until(&mut harness, "Ben's call in the journal", |h| {
+        h.state().journal().entries.len() == 2
+    });
+
+    // After a restart the journal still holds both calls.
+    drop(harness);
+    let harness = office.app(profile);
+    let entries = &harness.state().journal().entries;
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0].kind, Kind::Received);
+    assert_eq!(entries[0].number, BEN.0);
+    assert_eq!(entries[0].label, "202 Ben");
+    assert_eq!(entries[1].kind, Kind::Dialled);
+    assert_eq!(entries[1].number, "*98");
+    assert_eq!(entries[1].label, "Echo test");
+}
