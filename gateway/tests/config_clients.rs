@@ -153,6 +153,27 @@ fn deskshare_with_myportal_to_go_is_refused_but_not_with_a_phone() {
 }
 
 #[test]
+fn a_sip_client_enabled_for_internet_registration_is_refused_until_sip_is_served() {
+    let mut config = base();
+    client(&mut config, "203").kind = ClientKind::Sip;
+    let internal_sip = config.clone();
+    client(&mut config, "203").internet_registration = true;
+    client(&mut config, "203").ip_user_license = true;
+    let errors = invalid(config);
+    let error = only_error(&errors);
+    assert!(
+        matches!(error, ConfigError::InternetSipNotServed { client } if client.starts_with("client 203")),
+        "{error:?}"
+    );
+    let text = error.to_string();
+    assert!(
+        text.contains("internet_registration = true") && text.contains("not served"),
+        "{text}"
+    );
+    valid(internal_sip);
+}
+
+#[test]
 fn client_numbers_are_digits_unique_and_named() {
     let mut config = base();
     client(&mut config, "202").number = "201".into();

@@ -354,6 +354,17 @@ pub enum ConfigError {
         /// The client, `client 210 (Dan)`.
         client: String,
     },
+    /// A SIP client enabled for internet registration: nothing serves SIP
+    /// Device@Home yet, so such a client could never register.
+    #[error(
+        "{client}.internet_registration = true: SIP Device@Home (guide 1.3.5) is not served \
+         by this system yet; only HFA phones and myPortal to go register from the internet. \
+         Set internet_registration = false for this SIP client"
+    )]
+    InternetSipNotServed {
+        /// The client.
+        client: String,
+    },
     /// Internet registration without an IP user license.
     #[error(
         "{client}.ip_user_license = false: a client enabled for internet registration needs an \

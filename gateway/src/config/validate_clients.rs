@@ -72,6 +72,11 @@ fn check_client(client: &Client, strict: bool, internet_clients: &[String], repo
         });
     }
     if client.internet_registration {
+        if client.kind == ClientKind::Sip {
+            report.errors.push(ConfigError::InternetSipNotServed {
+                client: label.clone(),
+            });
+        }
         if !client.ip_user_license {
             report.errors.push(ConfigError::InternetWithoutLicense {
                 client: label.clone(),
