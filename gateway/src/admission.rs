@@ -20,12 +20,14 @@
 //!   refused.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::watch;
+use tracing::{info, warn};
 
 use crate::lockout::source_key;
+use crate::log_limit;
 
 /// How many connections a listener keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +85,17 @@ struct Inner {
     evicted: u64,
 }
 
+/// How one server's admission lines read (and are keyed in the log limiter).
+#[derive(Debug)]
+pub struct AdmissionLog {
+    /// "HFA connection refused".
+    pub refused_kind: &'static str,
+    /// "HFA connection closed to make room".
+    pub evicted_kind: &'static str,
+    /// What an unproven connection is, "HFA connection not registered yet".
+    pub unproven: &'static str,
+}
+
 #[derive(Debug)]
 struct Unproven {
     source: IpAddr,
@@ -96,6 +109,33 @@ impl Admission {
             limits,
             inner: Mutex::default(),
         })
+    }
+
+    /// [`Self::admit`] for a server's accept loop: the lines a stranger
+    /// causes (a refusal, a connection closed to make room) go through the
+    /// log limiter in `log`'s words. `None`: close the connection at once.
+    pub fn admit_logged(
+        self: &Arc<Self>,
+        peer: SocketAddr,
+        lan: bool,
+        log: &AdmissionLog,
+    ) -> Option<Ticket> {
+        match self.admit(peer.ip(), lan) {
+            Ok(admitted) => {
+                if let Some(source) = admitted.evicted
+                    && log_limit::allow(log.evicted_kind, source)
+                {
+                    info!(%source, "{} closed to make room for {peer}", log.unproven);
+                }
+                Some(admitted.ticket)
+            }
+            Err(refused) => {
+                if log_limit::allow(log.refused_kind, peer.ip()) {
+                    warn!(%peer, "{}: {refused}", log.refused_kind);
+                }
+                None
+            }
+        }
     }
 
     /// Lets in a connection from `peer` (`lan`: from the company LAN, which

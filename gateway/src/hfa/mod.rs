@@ -19,8 +19,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::{info, warn};
 
-use crate::admission::Ticket;
-use crate::admission::{Admission, AdmissionCounts, Limits};
+use crate::admission::{Admission, AdmissionCounts, AdmissionLog, Limits, Ticket};
 use crate::calls::CallService;
 use crate::clock::Clock;
 use crate::config::ValidatedConfig;
@@ -38,6 +37,12 @@ const LISTEN_BACKLOG: u32 = 4096;
 /// After a failed accept (e.g. out of file descriptors), wait this long
 /// before the next, instead of spinning.
 const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
+/// How the HFA listener's admission lines read.
+const ADMISSION_LOG: AdmissionLog = AdmissionLog {
+    refused_kind: "HFA connection refused",
+    evicted_kind: "HFA connection closed to make room",
+    unproven: "HFA connection not registered yet",
+};
 
 /// Connections not registered yet that the server keeps besides one per
 /// configured client (a registered phone's): room for a registration storm
@@ -165,21 +170,6 @@ impl HfaServer {
     /// A place for `peer`'s connection, or `None` (it is closed at once).
     fn admit(&self, peer: SocketAddr) -> Option<Ticket> {
         let lan = self.state.config.is_company_lan(peer.ip());
-        match self.state.admission.admit(peer.ip(), lan) {
-            Ok(admitted) => {
-                if let Some(source) = admitted.evicted
-                    && log_limit::allow("HFA connection closed to make room", source)
-                {
-                    info!(%source, "HFA connection not registered yet closed to make room for {peer}");
-                }
-                Some(admitted.ticket)
-            }
-            Err(refused) => {
-                if log_limit::allow("HFA connection refused", peer.ip()) {
-                    warn!(%peer, "HFA connection refused: {refused}");
-                }
-                None
-            }
-        }
+        self.state.admission.admit_logged(peer, lan, &ADMISSION_LOG)
     }
 }

@@ -28,7 +28,7 @@ use tracing::{debug, info, warn};
 
 use super::routes::{CHALLENGE_PATH, Peer, router};
 use super::{PortalState, PortalTls};
-use crate::admission::{Limits, Ticket};
+use crate::admission::{AdmissionLog, Limits, Ticket};
 use crate::log_limit;
 
 /// Connections waiting to be accepted.
@@ -55,6 +55,12 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 const SWEEP_INTERVAL: Duration = Duration::from_millis(250);
 /// After a failed accept, pause instead of spinning.
 const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
+/// How the portal listener's admission lines read.
+const ADMISSION_LOG: AdmissionLog = AdmissionLog {
+    refused_kind: "portal connection refused",
+    evicted_kind: "portal connection closed to make room",
+    unproven: "portal connection not logged in",
+};
 
 /// A bound portal listener, not yet serving.
 #[derive(Debug)]
@@ -68,22 +74,7 @@ impl PortalServer {
     /// A place for `peer`'s connection, or `None` (it is closed at once).
     fn admit(&self, peer: SocketAddr) -> Option<Ticket> {
         let lan = self.state.config.is_company_lan(peer.ip());
-        match self.state.admission.admit(peer.ip(), lan) {
-            Ok(admitted) => {
-                if let Some(source) = admitted.evicted
-                    && log_limit::allow("portal connection closed to make room", source)
-                {
-                    info!(%source, "portal connection not logged in closed to make room for {peer}");
-                }
-                Some(admitted.ticket)
-            }
-            Err(refused) => {
-                if log_limit::allow("portal connection refused", peer.ip()) {
-                    warn!(%peer, "portal connection refused: {refused}");
-                }
-                None
-            }
-        }
+        self.state.admission.admit_logged(peer, lan, &ADMISSION_LOG)
     }
 
     pub async fn bind(
