@@ -11,6 +11,7 @@ use config_support::{
     PASSWORDS, assert_no_secret, base, base_toml, client, invalid, set_password, valid,
 };
 use gateway::config::calls::CallsSource;
+use gateway::config::media::CodecName;
 use gateway::config::model::{Config, Itsp};
 use gateway::config::net::{Host, HostError};
 use gateway::config::{
@@ -588,6 +589,11 @@ fn cases() -> Vec<Case> {
             |c| set_password(c, "210", PASSWORDS[1]),
             |e| matches!(e, ConfigError::SharedPassword { .. }),
             "client 210 (Dan).password",
+        ),
+        (
+            |c| c.media.codec_preference = vec![CodecName::Opus],
+            |e| matches!(e, ConfigError::NoG711 { value } if value == "[Opus]"),
+            "media.codec_preference = [Opus]",
         ),
     ]
 }
