@@ -29,8 +29,8 @@ mod devices;
 mod guard;
 mod health;
 mod resample;
-mod supervisor;
 pub mod sounder;
+mod supervisor;
 pub mod tone;
 mod wav;
 

@@ -268,11 +268,8 @@ fn play(
     let end = pattern.length.map(|length| Instant::now() + length);
     let capacity = streams.playback.buffer().capacity();
     let mut ticker = Ticker::start();
-    loop {
-        match stopped.recv_timeout(ticker.remaining()) {
-            Err(RecvTimeoutError::Timeout) => {}
-            Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
-        }
+    // Until stopped (a message, or the player dropped).
+    while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(ticker.remaining()) {
         if end.is_some_and(|end| Instant::now() >= end) {
             break;
         }
@@ -332,7 +329,11 @@ mod tests {
         let mut generator = Generator::new(&Pattern::test_tone(), 8000);
         let mut samples = vec![0; 16000];
         generator.fill(&mut samples);
-        assert!(samples.chunks(80).all(|c| c.iter().any(|s| s.unsigned_abs() > 1000)));
+        assert!(
+            samples
+                .chunks(80)
+                .all(|c| c.iter().any(|s| s.unsigned_abs() > 1000))
+        );
     }
 
     #[test]

@@ -54,11 +54,12 @@ pub(crate) fn spawn<C: RingEnd, P: RingEnd>(
                 events,
                 commands: own_commands,
             };
-            let open = |supervisor: &mut Supervisor<C, P>, which, device: &Option<Option<String>>| {
-                device
-                    .as_ref()
-                    .map_or(Ok(()), |name| supervisor.open(which, name.as_deref()))
-            };
+            let open =
+                |supervisor: &mut Supervisor<C, P>, which, device: &Option<Option<String>>| {
+                    device
+                        .as_ref()
+                        .map_or(Ok(()), |name| supervisor.open(which, name.as_deref()))
+                };
             let result = open(&mut supervisor, Direction::Capture, &devices.0)
                 .and_then(|()| open(&mut supervisor, Direction::Playback, &devices.1));
             let failed = result.is_err();

@@ -9,6 +9,7 @@
 //! - [`account`]: the first-run account dialog and its checks
 //! - [`face`]: the display, function keys with LEDs, dial pad, hook, mute, volume
 //! - [`journal`]: the call journal, read off what the phone shows
+//! - [`sound`]: the sound devices, the ringer and tones, the audio settings
 //! - [`demo`]: `make run`: the demo office's gateway and a virtual party in-process
 
 pub mod account;
@@ -18,6 +19,7 @@ pub mod engine;
 pub mod face;
 pub mod journal;
 pub mod settings;
+pub mod sound;
 
 #[cfg(test)]
 mod tests;
@@ -111,6 +113,7 @@ pub fn run(args: GuiArgs, runtime: &tokio::runtime::Runtime) -> ExitCode {
             timers: PhoneTimers::default(),
             bind: None,
             dial,
+            list_devices: crate::audio::list_devices,
         };
         (options, None)
     };
