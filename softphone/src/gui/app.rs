@@ -133,6 +133,11 @@ impl PhoneApp {
         app
     }
 
+    /// For helpers that report to the window (the `tel:` socket).
+    pub fn sender(&self) -> super::engine::EventSender {
+        self.engine.sender()
+    }
+
     /// Shows the demo menu, for the demo office `demo` (kept running).
     pub fn set_demo(&mut self, demo: Demo) {
         self.demo = Some(demo);
@@ -235,6 +240,7 @@ impl PhoneApp {
         self.audio_window(ui.ctx());
         egui::Panel::right("journal")
             .default_size(300.0)
+            .min_size(260.0)
             .show(ui, |ui| self.journal_panel(ui));
         egui::CentralPanel::default().show(ui, |ui| self.phone(ui));
     }
@@ -284,6 +290,11 @@ impl PhoneApp {
             Event::Media(_) => {}
             Event::NoAudio(why) => self.no_audio = Some(why),
             Event::Devices(devices) => self.devices = Some(devices),
+            Event::Dial(number) => {
+                raise(ctx);
+                self.dial_later(number);
+            }
+            Event::Raise => raise(ctx),
         }
     }
 
@@ -565,6 +576,7 @@ impl PhoneApp {
             .open(&mut open)
             .resizable(false)
             .collapsible(false)
+            .default_pos([200.0, 140.0])
             .show(ctx, |ui| sound::audio_window(ui, &view))
             .and_then(|shown| shown.inner)
             .unwrap_or_default();
@@ -675,6 +687,14 @@ impl PhoneApp {
             ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
             self.title = title;
         }
+    }
+}
+
+/// Brings the window to the front.
+fn raise(ctx: Option<&egui::Context>) {
+    if let Some(ctx) = ctx {
+        ctx.send_viewport_cmd(egui::ViewportCommand::Minimized(false));
+        ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
     }
 }
 

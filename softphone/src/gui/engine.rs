@@ -59,6 +59,10 @@ pub enum Event {
     NoAudio(String),
     /// The usable sound devices, when the list has changed.
     Devices(Vec<DeviceInfo>),
+    /// A second `softphone tel:…` of this profile handed over its number.
+    Dial(String),
+    /// A second `softphone` of this profile asked the window to come forward.
+    Raise,
 }
 
 /// How calls get their sound.

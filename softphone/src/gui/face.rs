@@ -193,6 +193,7 @@ fn controls(ui: &mut egui::Ui, model: &PhoneModel, state: &FaceState<'_>, inputs
     ui.horizontal(|ui| {
         let (text, input) = match model.hook() {
             Hook::OnHook if model.handsfree() => ("Hang up", Input::OnHook),
+            Hook::OnHook if model.ringer() => ("Answer", Input::OffHook),
             Hook::OnHook => ("Lift handset", Input::OffHook),
             Hook::OffHook => ("Hang up", Input::OnHook),
         };

@@ -348,6 +348,7 @@ fn calls_by_dial_pad_and_shortcut_land_in_the_journal() {
         h.state().model().ringer() && shows(h, "Call from 202 Ben")
     });
     assert_eq!(line_led(&harness), Led::Flashing);
+    assert!(harness.query_by_label("Answer").is_some());
     harness.key_press(eframe::egui::Key::Enter);
     until(&mut harness, "the call to connect", |h| {
         shows(h, "Connected") && h.state().model().media().is_some()
