@@ -16,6 +16,7 @@ use super::demo::Demo;
 use super::engine::{AudioChoice, Command, Engine, Event, SharedAudio};
 use super::face::{self, FaceState, Input};
 use super::journal::{Journal, Tracker, format_duration};
+use super::notification::Notifier;
 use super::settings::{Profile, Settings, Theme};
 use super::sound::{self, AudioAction, AudioView, DeviceWatch, Lister, Sounds};
 use crate::audio::DeviceInfo;
@@ -36,6 +37,8 @@ pub struct AppOptions {
     pub dial: Option<String>,
     /// Where the sound device list comes from.
     pub list_devices: Lister,
+    /// Show a desktop notification when a call comes in.
+    pub notifications: bool,
 }
 
 /// The registration as the user reads it.
@@ -80,6 +83,7 @@ pub struct PhoneApp {
     devices: Option<Vec<DeviceInfo>>,
     /// The audio settings window is open.
     audio_open: bool,
+    notifier: Option<Notifier>,
 }
 
 impl PhoneApp {
@@ -124,6 +128,7 @@ impl PhoneApp {
             device_watch,
             devices: None,
             audio_open: false,
+            notifier: options.notifications.then(|| Notifier::start(runtime)),
         };
         let password = app.profile.password().ok().flatten();
         match (app.settings.account.clone(), password) {
@@ -277,6 +282,9 @@ impl PhoneApp {
                 self.status = Status::Lost(loss.to_string());
                 self.model = PhoneModel::new();
                 self.sounds.stop_call_sounds();
+                if let Some(notifier) = &self.notifier {
+                    notifier.stopped();
+                }
             }
             Event::Phone(PhoneEvent::Received(message)) => {
                 self.sounds.message(&message, &self.engine.audio.choice());
@@ -305,11 +313,20 @@ impl PhoneApp {
                 Change::Clock(Some(ClockShown::CallTimer)) => self.timer_since = Some(now),
                 Change::Clock(_) => self.timer_since = None,
                 Change::Ringer(true) => {
+                    if let Some(notifier) = &self.notifier {
+                        let caller = self.model.display_row(0).trim().to_owned();
+                        notifier.ringing(caller);
+                    }
                     if let Some(ctx) = ctx {
                         ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
                         ctx.send_viewport_cmd(egui::ViewportCommand::RequestUserAttention(
                             egui::UserAttentionType::Critical,
                         ));
+                    }
+                }
+                Change::Ringer(false) => {
+                    if let Some(notifier) = &self.notifier {
+                        notifier.stopped();
                     }
                 }
                 Change::Media(Some(_)) => self.no_audio = None,
@@ -448,6 +465,7 @@ impl PhoneApp {
                 .filter(|_| self.sounds.enabled())
                 .map(|c| c.mic_level_dbfs()),
         };
+        let meter_shown = state.mic_level.is_some();
         let inputs = face::show(ui, &self.model, &state);
         for input in inputs {
             self.input(input);
@@ -467,7 +485,7 @@ impl PhoneApp {
             Some(ClockShown::TimeOfDay) => Some(until_next_minute()),
             _ => None,
         };
-        let wait = match (wait, controls.is_some()) {
+        let wait = match (wait, meter_shown) {
             (wait, true) => Some(wait.map_or(METER_PERIOD, |w| w.min(METER_PERIOD))),
             (wait, false) => wait,
         };

@@ -111,6 +111,7 @@ impl Demo {
             bind: Some(HOME_IP),
             dial,
             list_devices: crate::audio::list_devices,
+            notifications: true,
         }
     }
 

@@ -10,6 +10,7 @@
 //! - [`instance`]: one window per profile; a second `softphone tel:…` hands over
 //! - [`face`]: the display, function keys with LEDs, dial pad, hook, mute, volume
 //! - [`journal`]: the call journal, read off what the phone shows
+//! - [`notification`]: the desktop notification of an incoming call
 //! - [`sound`]: the sound devices, the ringer and tones, the audio settings
 //! - [`demo`]: `make run`: the demo office's gateway and a virtual party in-process
 
@@ -20,6 +21,7 @@ pub mod engine;
 pub mod face;
 pub mod instance;
 pub mod journal;
+pub mod notification;
 pub mod settings;
 pub mod sound;
 
@@ -140,6 +142,7 @@ pub fn run(args: GuiArgs, runtime: &tokio::runtime::Runtime) -> ExitCode {
             bind: None,
             dial,
             list_devices: crate::audio::list_devices,
+            notifications: true,
         };
         (options, None, instance)
     };

@@ -156,6 +156,7 @@ password = "{ben_pw}"
             bind: Some(HOME_IP),
             dial: None,
             list_devices: lister,
+            notifications: false,
         };
         let app = PhoneApp::new(options, self.runtime.handle());
         Harness::builder()
