@@ -4,8 +4,17 @@
 # (and so by `make run`, `make test` and CI).
 set -euo pipefail
 
-# Build: cpal's ALSA back end and Opus (found by pkg-config).
-build_packages=(pkg-config libasound2-dev libopus-dev)
+# Build: cpal's ALSA back end and Opus (found by pkg-config). Then what the
+# desktop app of `make run` loads at run time (it links none of them:
+# winit and glutin dlopen them): OpenGL/EGL through mesa (libgl1-mesa-dri
+# and libegl-mesa0 hold the drivers, llvmpipe without a GPU), keyboard
+# maps, and the X11 and Wayland client libraries.
+build_packages=(
+  pkg-config libasound2-dev libopus-dev
+  libgl1 libegl1 libgl1-mesa-dri libegl-mesa0 libxkbcommon0 libxkbcommon-x11-0
+  libx11-6 libx11-xcb1 libxcursor1 libxi6 libxrandr2
+  libwayland-client0 libwayland-cursor0 libwayland-egl1
+)
 # Tests: GUI under a virtual display, a real sound server with a null sink,
 # synthetic speech, the network-namespace lab (real NAT, coturn STUN), and
 # rtpengine, the baseline of the SBC relay benchmark (BENCHMARKS.md).

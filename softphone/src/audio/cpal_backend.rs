@@ -33,7 +33,36 @@ impl AudioBackend for CpalBackend {
         let config = config.validate()?;
         let plumbing = Plumbing::new(config);
         let guard = supervisor::spawn(
-            (self.input.clone(), self.output.clone()),
+            (Some(self.input.clone()), Some(self.output.clone())),
+            config,
+            (plumbing.capture, plumbing.playback),
+            plumbing.events,
+        )?;
+        Ok(plumbing.owner.into_streams(guard))
+    }
+}
+
+/// One sound device for one direction only: a speaker for the ringer or
+/// a test tone, a microphone for the level meter. The other direction
+/// runs on the software clock (silence in, discard out), so the device of
+/// the other way is never opened (no microphone indicator while ringing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CpalOneWay {
+    pub which: Direction,
+    /// As for [`CpalBackend`]; `None` is the system's default.
+    pub device: Option<String>,
+}
+
+impl AudioBackend for CpalOneWay {
+    fn start(&mut self, config: AudioConfig) -> Result<AudioStreams, AudioError> {
+        let config = config.validate()?;
+        let plumbing = Plumbing::new(config);
+        let devices = match self.which {
+            Direction::Capture => (Some(self.device.clone()), None),
+            Direction::Playback => (None, Some(self.device.clone())),
+        };
+        let guard = supervisor::spawn(
+            devices,
             config,
             (plumbing.capture, plumbing.playback),
             plumbing.events,

@@ -29,6 +29,7 @@ mod devices;
 mod guard;
 mod health;
 mod resample;
+pub mod sounder;
 mod supervisor;
 pub mod tone;
 mod wav;
@@ -40,7 +41,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 pub use controls::{AudioControls, METER_FLOOR_DBFS};
-pub use cpal_backend::CpalBackend;
+pub use cpal_backend::{CpalBackend, CpalOneWay};
 pub use devices::{DeviceInfo, list_devices};
 pub use guard::AudioGuard;
 pub use wav::{NullBackend, WavBackend};

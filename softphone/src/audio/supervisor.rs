@@ -30,9 +30,12 @@ struct Supervisor<C: RingEnd, P: RingEnd> {
     commands: mpsc::Sender<Command>,
 }
 
-/// Starts the supervisor thread and waits until both devices are open.
+/// Starts the supervisor thread and waits until the devices are open.
+/// Each of `devices` names the device of its direction (`Some(None)`: the
+/// default); `None` leaves that direction without a device, on the
+/// software clock (silence in, discard out), for one-way sounds.
 pub(crate) fn spawn<C: RingEnd, P: RingEnd>(
-    devices: (Option<String>, Option<String>),
+    devices: (Option<Option<String>>, Option<Option<String>>),
     config: AudioConfig,
     rings: (C, P),
     events: UnboundedSender<AudioEvent>,
@@ -51,9 +54,14 @@ pub(crate) fn spawn<C: RingEnd, P: RingEnd>(
                 events,
                 commands: own_commands,
             };
-            let result = supervisor
-                .open(Direction::Capture, devices.0.as_deref())
-                .and_then(|()| supervisor.open(Direction::Playback, devices.1.as_deref()));
+            let open =
+                |supervisor: &mut Supervisor<C, P>, which, device: &Option<Option<String>>| {
+                    device
+                        .as_ref()
+                        .map_or(Ok(()), |name| supervisor.open(which, name.as_deref()))
+                };
+            let result = open(&mut supervisor, Direction::Capture, &devices.0)
+                .and_then(|()| open(&mut supervisor, Direction::Playback, &devices.1));
             let failed = result.is_err();
             let _ = ready.send(result);
             if !failed {

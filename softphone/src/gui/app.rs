@@ -16,7 +16,10 @@ use super::demo::Demo;
 use super::engine::{AudioChoice, Command, Engine, Event, SharedAudio};
 use super::face::{self, FaceState, Input};
 use super::journal::{Journal, Tracker, format_duration};
+use super::notification::Notifier;
 use super::settings::{Profile, Settings, Theme};
+use super::sound::{self, AudioAction, AudioView, DeviceWatch, Lister, Sounds};
+use crate::audio::DeviceInfo;
 use crate::hfa::{Change, ClockShown, GatewayAddress, HfaAccount, PhoneModel};
 use crate::hfa::{press_digit, press_feature};
 use crate::media::call::MediaReport;
@@ -32,6 +35,10 @@ pub struct AppOptions {
     pub bind: Option<IpAddr>,
     /// A number to dial once registered (a `tel:` link).
     pub dial: Option<String>,
+    /// Where the sound device list comes from.
+    pub list_devices: Lister,
+    /// Show a desktop notification when a call comes in.
+    pub notifications: bool,
 }
 
 /// The registration as the user reads it.
@@ -70,6 +77,13 @@ pub struct PhoneApp {
     unsaved_password: Option<Secret>,
     /// The demo office, when the app runs as `make run`.
     demo: Option<Demo>,
+    sounds: Sounds,
+    device_watch: DeviceWatch,
+    /// The usable sound devices, once listed.
+    devices: Option<Vec<DeviceInfo>>,
+    /// The audio settings window is open.
+    audio_open: bool,
+    notifier: Option<Notifier>,
 }
 
 impl PhoneApp {
@@ -84,10 +98,13 @@ impl PhoneApp {
             devices: options.audio_devices,
             input: settings.input_device.clone(),
             output: settings.output_device.clone(),
+            ringer: settings.ringing_device.clone(),
             muted: false,
             volume: settings.volume.unwrap_or(100),
         });
         let engine = Engine::start(runtime, audio);
+        let sounds = Sounds::new(options.audio_devices, engine.sender());
+        let device_watch = DeviceWatch::start(options.list_devices, engine.sender());
         let journal = Journal::load(&options.profile);
         let mut app = Self {
             profile: options.profile,
@@ -107,6 +124,11 @@ impl PhoneApp {
             pending_dial: options.dial,
             unsaved_password: None,
             demo: None,
+            sounds,
+            device_watch,
+            devices: None,
+            audio_open: false,
+            notifier: options.notifications.then(|| Notifier::start(runtime)),
         };
         let password = app.profile.password().ok().flatten();
         match (app.settings.account.clone(), password) {
@@ -114,6 +136,11 @@ impl PhoneApp {
             (current, _) => app.dialog = Some(AccountDialog::new(current.as_ref())),
         }
         app
+    }
+
+    /// For helpers that report to the window (the `tel:` socket).
+    pub fn sender(&self) -> super::engine::EventSender {
+        self.engine.sender()
     }
 
     /// Shows the demo menu, for the demo office `demo` (kept running).
@@ -143,6 +170,11 @@ impl PhoneApp {
     #[cfg(test)]
     pub fn model(&self) -> &PhoneModel {
         &self.model
+    }
+
+    #[cfg(test)]
+    pub fn ringing_device(&self) -> Option<String> {
+        self.engine.audio.choice().ringer
     }
 
     #[cfg(test)]
@@ -210,8 +242,10 @@ impl PhoneApp {
             }
             return;
         }
+        self.audio_window(ui.ctx());
         egui::Panel::right("journal")
             .default_size(300.0)
+            .min_size(260.0)
             .show(ui, |ui| self.journal_panel(ui));
         egui::CentralPanel::default().show(ui, |ui| self.phone(ui));
     }
@@ -247,8 +281,13 @@ impl PhoneApp {
             Event::Phone(PhoneEvent::ConnectionLost(loss)) => {
                 self.status = Status::Lost(loss.to_string());
                 self.model = PhoneModel::new();
+                self.sounds.stop_call_sounds();
+                if let Some(notifier) = &self.notifier {
+                    notifier.stopped();
+                }
             }
             Event::Phone(PhoneEvent::Received(message)) => {
+                self.sounds.message(&message, &self.engine.audio.choice());
                 let changes = self.model.apply(&message);
                 self.changed(&changes, ctx);
             }
@@ -258,6 +297,12 @@ impl PhoneApp {
             }
             Event::Media(_) => {}
             Event::NoAudio(why) => self.no_audio = Some(why),
+            Event::Devices(devices) => self.devices = Some(devices),
+            Event::Dial(number) => {
+                raise(ctx);
+                self.dial_later(number);
+            }
+            Event::Raise => raise(ctx),
         }
     }
 
@@ -268,11 +313,20 @@ impl PhoneApp {
                 Change::Clock(Some(ClockShown::CallTimer)) => self.timer_since = Some(now),
                 Change::Clock(_) => self.timer_since = None,
                 Change::Ringer(true) => {
+                    if let Some(notifier) = &self.notifier {
+                        let caller = self.model.display_row(0).trim().to_owned();
+                        notifier.ringing(caller);
+                    }
                     if let Some(ctx) = ctx {
                         ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
                         ctx.send_viewport_cmd(egui::ViewportCommand::RequestUserAttention(
                             egui::UserAttentionType::Critical,
                         ));
+                    }
+                }
+                Change::Ringer(false) => {
+                    if let Some(notifier) = &self.notifier {
+                        notifier.stopped();
                     }
                 }
                 Change::Media(Some(_)) => self.no_audio = None,
@@ -406,8 +460,12 @@ impl PhoneApp {
             call_timer,
             muted: choice.muted,
             volume: choice.volume,
-            mic_level: controls.as_ref().map(|c| c.mic_level_dbfs()),
+            mic_level: controls
+                .as_ref()
+                .filter(|_| self.sounds.enabled())
+                .map(|c| c.mic_level_dbfs()),
         };
+        let meter_shown = state.mic_level.is_some();
         let inputs = face::show(ui, &self.model, &state);
         for input in inputs {
             self.input(input);
@@ -415,7 +473,7 @@ impl PhoneApp {
         if let Some(why) = &self.no_audio {
             ui.colored_label(
                 ui.visuals().warn_fg_color,
-                format!("No usable sound device: the call runs without audio ({why})."),
+                format!("No usable sound device ({why}): calls run without audio."),
             );
         }
         // Clocks: the call timer each second, the time of day each minute;
@@ -427,7 +485,7 @@ impl PhoneApp {
             Some(ClockShown::TimeOfDay) => Some(until_next_minute()),
             _ => None,
         };
-        let wait = match (wait, controls.is_some()) {
+        let wait = match (wait, meter_shown) {
             (wait, true) => Some(wait.map_or(METER_PERIOD, |w| w.min(METER_PERIOD))),
             (wait, false) => wait,
         };
@@ -480,6 +538,10 @@ impl PhoneApp {
                 if ui.button("Account…").clicked() {
                     self.dialog = Some(AccountDialog::new(self.settings.account.as_ref()));
                 }
+                if ui.button("Audio…").clicked() {
+                    self.audio_open = true;
+                    self.device_watch.watch(true);
+                }
             });
             if let Some(demo) = &self.demo {
                 let mut dial = None;
@@ -507,12 +569,84 @@ impl PhoneApp {
                 ui.radio_value(&mut theme, Theme::Dark, "Dark");
                 if theme != self.settings.theme {
                     self.settings.theme = theme;
-                    if let Err(error) = self.profile.save(&self.settings) {
-                        self.notice = Some(format!("Settings not saved: {error}"));
-                    }
+                    self.save_settings();
                 }
             });
         });
+    }
+
+    /// The audio settings, while open.
+    fn audio_window(&mut self, ctx: &egui::Context) {
+        if !self.audio_open {
+            return;
+        }
+        let choice = self.engine.audio.choice();
+        let view = AudioView {
+            enabled: self.sounds.enabled(),
+            devices: self.devices.as_deref(),
+            choice: &choice,
+            mic_level: self.sounds.microphone_level(),
+            testing_microphone: self.sounds.testing_microphone(),
+            problem: self.no_audio.as_deref(),
+        };
+        let mut open = true;
+        let actions = egui::Window::new("Audio")
+            .open(&mut open)
+            .resizable(false)
+            .collapsible(false)
+            .default_pos([200.0, 140.0])
+            .show(ctx, |ui| sound::audio_window(ui, &view))
+            .and_then(|shown| shown.inner)
+            .unwrap_or_default();
+        for action in actions {
+            self.audio_action(action, &choice);
+        }
+        if self.sounds.testing_microphone() {
+            ctx.request_repaint_after(METER_PERIOD);
+        }
+        if !open {
+            self.audio_open = false;
+            self.device_watch.watch(false);
+            self.sounds.test_microphone(false, &choice);
+        }
+    }
+
+    fn audio_action(&mut self, action: AudioAction, choice: &AudioChoice) {
+        match action {
+            AudioAction::Input(id) => {
+                self.settings.input_device.clone_from(&id);
+                self.engine.audio.update(|choice| choice.input = id);
+                self.save_settings();
+            }
+            AudioAction::Output(id) => {
+                self.settings.output_device.clone_from(&id);
+                self.engine.audio.update(|choice| choice.output = id);
+                self.save_settings();
+            }
+            AudioAction::Ringer(id) => {
+                self.settings.ringing_device.clone_from(&id);
+                self.engine.audio.update(|choice| choice.ringer = id);
+                self.save_settings();
+            }
+            AudioAction::TestTone => {
+                self.no_audio = None;
+                self.sounds.test_tone(choice);
+            }
+            AudioAction::TestRinging => {
+                self.no_audio = None;
+                self.sounds.test_ringing(choice);
+            }
+            AudioAction::TestMicrophone(on) => {
+                self.no_audio = None;
+                self.sounds.test_microphone(on, choice);
+            }
+        }
+    }
+
+    fn save_settings(&mut self) {
+        if let Err(error) = self.profile.save(&self.settings) {
+            self.notice = Some(format!("Settings not saved: {error}"));
+        }
     }
 
     fn status_line(&mut self, ui: &mut egui::Ui) {
@@ -571,6 +705,14 @@ impl PhoneApp {
             ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
             self.title = title;
         }
+    }
+}
+
+/// Brings the window to the front.
+fn raise(ctx: Option<&egui::Context>) {
+    if let Some(ctx) = ctx {
+        ctx.send_viewport_cmd(egui::ViewportCommand::Minimized(false));
+        ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
     }
 }
 

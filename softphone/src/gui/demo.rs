@@ -110,6 +110,8 @@ impl Demo {
             timers: PhoneTimers::default(),
             bind: Some(HOME_IP),
             dial,
+            list_devices: crate::audio::list_devices,
+            notifications: true,
         }
     }
 

@@ -19,7 +19,8 @@ use shared::hfa_engine::phone::{PhoneEvent, PhoneTimers};
 use tokio::sync::mpsc;
 
 use crate::audio::{
-    AudioBackend, AudioConfig, AudioControls, AudioError, AudioStreams, CpalBackend, NullBackend,
+    AudioBackend, AudioConfig, AudioControls, AudioError, AudioStreams, CpalBackend, DeviceInfo,
+    NullBackend,
 };
 use crate::hfa::client::MediaHandle;
 use crate::hfa::{HfaAccount, HfaClient};
@@ -53,8 +54,15 @@ pub enum Event {
     Phone(PhoneEvent),
     /// A report of the call's media.
     Media(MediaReport),
-    /// No sound device could be opened for a call; it runs without audio.
+    /// No sound device could be opened (for a call, which then runs
+    /// without audio, or for a ringer, tone or test); why.
     NoAudio(String),
+    /// The usable sound devices, when the list has changed.
+    Devices(Vec<DeviceInfo>),
+    /// A second `softphone tel:…` of this profile handed over its number.
+    Dial(String),
+    /// A second `softphone` of this profile asked the window to come forward.
+    Raise,
 }
 
 /// How calls get their sound.
@@ -64,6 +72,8 @@ pub struct AudioChoice {
     pub devices: bool,
     pub input: Option<String>,
     pub output: Option<String>,
+    /// The device that rings (`None`: the speaker, `output`).
+    pub ringer: Option<String>,
     pub muted: bool,
     pub volume: u8,
 }
@@ -149,15 +159,24 @@ impl AudioBackend for AppAudio {
 
 /// Sends events to the UI and wakes it (once the UI has drawn its first
 /// frame and handed over its context; until then it drains on that frame).
-#[derive(Clone)]
-struct EventSender {
+#[derive(Debug, Clone)]
+pub struct EventSender {
     events: std_mpsc::Sender<Event>,
     ctx: Arc<OnceLock<eframe::egui::Context>>,
 }
 
 impl EventSender {
+    /// A sender without a UI to wake (tests read the receiver).
+    #[cfg(test)]
+    pub fn detached(events: std_mpsc::Sender<Event>) -> Self {
+        Self {
+            events,
+            ctx: Arc::new(OnceLock::new()),
+        }
+    }
+
     /// `false` once the UI has gone.
-    fn send(&self, event: Event) -> bool {
+    pub fn send(&self, event: Event) -> bool {
         let sent = self.events.send(event).is_ok();
         if let Some(ctx) = self.ctx.get() {
             ctx.request_repaint();
@@ -171,6 +190,7 @@ impl EventSender {
 pub struct Engine {
     commands: mpsc::UnboundedSender<Command>,
     ctx: Arc<OnceLock<eframe::egui::Context>>,
+    sender: EventSender,
     /// Events not yet taken by the UI.
     pub events: std_mpsc::Receiver<Event>,
     pub audio: SharedAudio,
@@ -186,10 +206,11 @@ impl Engine {
             events,
             ctx: Arc::clone(&ctx),
         };
-        runtime.spawn(run(command_rx, sender, audio.clone()));
+        runtime.spawn(run(command_rx, sender.clone(), audio.clone()));
         Self {
             commands,
             ctx,
+            sender,
             events: event_rx,
             audio,
         }
@@ -198,6 +219,11 @@ impl Engine {
     /// From now on every event repaints `ctx` (the first frame calls it).
     pub fn wake(&self, ctx: &eframe::egui::Context) {
         self.ctx.get_or_init(|| ctx.clone());
+    }
+
+    /// For helpers that report to the UI too (device list, sounds).
+    pub fn sender(&self) -> EventSender {
+        self.sender.clone()
     }
 
     pub fn send(&self, command: Command) {

@@ -192,6 +192,8 @@ fn led_lit(led: Led, now: f64) -> (bool, Option<f64>) {
 fn controls(ui: &mut egui::Ui, model: &PhoneModel, state: &FaceState<'_>, inputs: &mut Vec<Input>) {
     ui.horizontal(|ui| {
         let (text, input) = match model.hook() {
+            Hook::OnHook if model.handsfree() => ("Hang up", Input::OnHook),
+            Hook::OnHook if model.ringer() => ("Answer", Input::OffHook),
             Hook::OnHook => ("Lift handset", Input::OffHook),
             Hook::OffHook => ("Hang up", Input::OnHook),
         };
@@ -200,6 +202,9 @@ fn controls(ui: &mut egui::Ui, model: &PhoneModel, state: &FaceState<'_>, inputs
             .clicked()
         {
             inputs.push(input);
+        }
+        if model.handsfree() {
+            ui.label("Handsfree");
         }
         let mut muted = state.muted;
         if ui.toggle_value(&mut muted, "Mute").changed() {

@@ -7,8 +7,11 @@
 //!
 //! - [`settings`]: the profile on disk (settings, the password file, the journal)
 //! - [`account`]: the first-run account dialog and its checks
+//! - [`instance`]: one window per profile; a second `softphone tel:…` hands over
 //! - [`face`]: the display, function keys with LEDs, dial pad, hook, mute, volume
 //! - [`journal`]: the call journal, read off what the phone shows
+//! - [`notification`]: the desktop notification of an incoming call
+//! - [`sound`]: the sound devices, the ringer and tones, the audio settings
 //! - [`demo`]: `make run`: the demo office's gateway and a virtual party in-process
 
 pub mod account;
@@ -16,8 +19,11 @@ pub mod app;
 pub mod demo;
 pub mod engine;
 pub mod face;
+pub mod instance;
 pub mod journal;
+pub mod notification;
 pub mod settings;
+pub mod sound;
 
 #[cfg(test)]
 mod tests;
@@ -89,9 +95,10 @@ pub fn run(args: GuiArgs, runtime: &tokio::runtime::Runtime) -> ExitCode {
         Some(Some(number)) => Some(number),
         None => None,
     };
-    let (options, demo) = if args.demo {
+    // The demo runs in a throw-away profile: no hand-over.
+    let (options, demo, instance) = if args.demo {
         match runtime.block_on(demo::Demo::start()) {
-            Ok(demo) => (demo.app_options(!args.no_audio, dial), Some(demo)),
+            Ok(demo) => (demo.app_options(!args.no_audio, dial), Some(demo), None),
             Err(error) => {
                 eprintln!("softphone: the demo did not start: {error:#}");
                 return ExitCode::FAILURE;
@@ -105,14 +112,39 @@ pub fn run(args: GuiArgs, runtime: &tokio::runtime::Runtime) -> ExitCode {
                 return ExitCode::from(crate::cli::EXIT_USAGE);
             }
         };
+        let instance = match instance::socket_path(&args.profile)
+            .map(|path| instance::claim(&path, dial.as_deref()))
+        {
+            Some(Ok(instance::Claim::Handed)) => {
+                match &dial {
+                    Some(number) => println!(
+                        "softphone: the running softphone (profile {}) dials {number}",
+                        args.profile
+                    ),
+                    None => println!(
+                        "softphone: the softphone of profile {} is already running",
+                        args.profile
+                    ),
+                }
+                return ExitCode::SUCCESS;
+            }
+            Some(Ok(instance::Claim::First(instance))) => Some(instance),
+            Some(Err(error)) => {
+                eprintln!("softphone: no tel: hand-over for this window: {error}");
+                None
+            }
+            None => None,
+        };
         let options = AppOptions {
             profile,
             audio_devices: !args.no_audio,
             timers: PhoneTimers::default(),
             bind: None,
             dial,
+            list_devices: crate::audio::list_devices,
+            notifications: true,
         };
-        (options, None)
+        (options, None, instance)
     };
     let handle = runtime.handle().clone();
     let native = eframe::NativeOptions {
@@ -123,11 +155,18 @@ pub fn run(args: GuiArgs, runtime: &tokio::runtime::Runtime) -> ExitCode {
             .with_min_inner_size([720.0, 480.0]),
         ..Default::default()
     };
+    // Borrowed: the socket stays until the window has closed.
+    let serving = instance.as_ref();
     let result = eframe::run_native(
         "Device@Home softphone",
         native,
         Box::new(move |_creation| {
             let mut app = PhoneApp::new(options, &handle);
+            if let Some(instance) = serving
+                && let Err(error) = instance.serve(app.sender())
+            {
+                eprintln!("softphone: no tel: hand-over for this window: {error}");
+            }
             if let Some(demo) = demo {
                 app.set_demo(demo);
             }

@@ -88,6 +88,8 @@ pub struct Settings {
     pub input_device: Option<String>,
     /// Speaker by id (`None`: the system's default).
     pub output_device: Option<String>,
+    /// The device that rings by id (`None`: the speaker).
+    pub ringing_device: Option<String>,
     /// Speaker volume, percent.
     pub volume: Option<u8>,
 }
@@ -241,6 +243,7 @@ mod tests {
             theme: Theme::Light,
             input_device: Some("alsa:pulse".into()),
             output_device: None,
+            ringing_device: Some("alsa:hw:CARD=USB,DEV=0".into()),
             volume: Some(80),
         };
         profile.save(&settings).expect("saved");

@@ -139,12 +139,24 @@ password = "{ben_pw}"
 
     /// The app on this office's runtime, from `profile`, without audio.
     fn app(&self, profile: Profile) -> Harness<'static, PhoneApp> {
+        self.app_with(profile, false, Vec::new)
+    }
+
+    /// The app with sound devices (`audio_devices`) listed by `lister`.
+    fn app_with(
+        &self,
+        profile: Profile,
+        audio_devices: bool,
+        lister: super::sound::Lister,
+    ) -> Harness<'static, PhoneApp> {
         let options = AppOptions {
             profile,
-            audio_devices: false,
+            audio_devices,
             timers: PhoneTimers::default(),
             bind: Some(HOME_IP),
             dial: None,
+            list_devices: lister,
+            notifications: false,
         };
         let app = PhoneApp::new(options, self.runtime.handle());
         Harness::builder()
@@ -321,7 +333,12 @@ fn calls_by_dial_pad_and_shortcut_land_in_the_journal() {
         shows(h, "Echo test") && shows(h, "Connected")
     });
     assert_eq!(line_led(&harness), Led::On);
-    harness.key_press(eframe::egui::Key::Escape);
+    // Dialled without lifting: the call runs handsfree, and the hook
+    // button says so.
+    assert!(harness.state().model().handsfree());
+    assert!(shows(&harness, "Handsfree"));
+    assert!(harness.query_by_label("Lift handset").is_none());
+    harness.get_by_label("Hang up").click();
     until(&mut harness, "the echo test in the journal", |h| {
         h.state().journal().entries.len() == 1
     });
@@ -332,6 +349,7 @@ fn calls_by_dial_pad_and_shortcut_land_in_the_journal() {
         h.state().model().ringer() && shows(h, "Call from 202 Ben")
     });
     assert_eq!(line_led(&harness), Led::Flashing);
+    assert!(harness.query_by_label("Answer").is_some());
     harness.key_press(eframe::egui::Key::Enter);
     until(&mut harness, "the call to connect", |h| {
         shows(h, "Connected") && h.state().model().media().is_some()
@@ -352,4 +370,79 @@ fn calls_by_dial_pad_and_shortcut_land_in_the_journal() {
     assert_eq!(entries[1].kind, Kind::Dialled);
     assert_eq!(entries[1].number, "*98");
     assert_eq!(entries[1].label, "Echo test");
+}
+
+/// A machine with a USB headset beside the sound server.
+fn headset_and_pulse() -> Vec<crate::audio::DeviceInfo> {
+    let device = |id: &str, name: &str| crate::audio::DeviceInfo {
+        id: id.into(),
+        name: name.into(),
+        input: true,
+        output: true,
+    };
+    vec![
+        device("alsa:null", "Discard all samples"),
+        device("alsa:pulse", "PulseAudio Sound Server"),
+        device("alsa:hw:CARD=USB,DEV=0", "USB Headset"),
+    ]
+}
+
+fn open_audio_settings(harness: &mut Harness<'static, PhoneApp>) {
+    harness.get_by_label("Phone").click();
+    harness.run_steps(2);
+    harness.get_by_label("Audio…").click();
+    harness.run_steps(2);
+}
+
+#[test]
+fn the_audio_settings_say_in_words_when_no_device_is_usable() {
+    let office = Office::start();
+    let mut harness = office.app_with(office.saved_profile(ANNA.1), true, Vec::new);
+    until(&mut harness, "registration", |h| {
+        shows(h, "Registered as 201")
+    });
+    open_audio_settings(&mut harness);
+    until(&mut harness, "the empty device list", |h| {
+        shows(h, "No sound device found: calls connect without audio.")
+    });
+
+    // With --no-audio nothing is offered, and the phone says why.
+    drop(harness);
+    let mut harness = office.app(office.saved_profile(ANNA.1));
+    harness.run_steps(2);
+    open_audio_settings(&mut harness);
+    assert!(shows(&harness, "Sound is off (started with --no-audio)"));
+    assert!(harness.query_by_label("Play test tone").is_none());
+}
+
+#[test]
+fn the_chosen_ringing_device_is_kept_in_the_profile() {
+    let office = Office::start();
+    let profile = office.saved_profile(ANNA.1);
+    let mut harness = office.app_with(profile.clone(), true, headset_and_pulse);
+    harness.run_steps(2);
+    open_audio_settings(&mut harness);
+    until(&mut harness, "the device list", |h| {
+        h.query_all_by_label("Ringing").count() > 0
+    });
+
+    // ALSA's null device is not offered.
+    harness.get_by_label("Ringing").click();
+    harness.run_steps(2);
+    assert!(!shows(&harness, "Discard all samples"));
+    harness.get_by_label("USB Headset").click();
+    harness.run_steps(2);
+    let settings = profile.load().expect("saved");
+    assert_eq!(
+        settings.ringing_device.as_deref(),
+        Some("alsa:hw:CARD=USB,DEV=0")
+    );
+    assert_eq!(settings.output_device, None);
+    drop(harness);
+    // The next start rings there.
+    let harness = office.app_with(profile, true, headset_and_pulse);
+    assert_eq!(
+        harness.state().ringing_device().as_deref(),
+        Some("alsa:hw:CARD=USB,DEV=0")
+    );
 }

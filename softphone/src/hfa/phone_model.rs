@@ -24,6 +24,9 @@ use super::indicators::{ClockShown, Hook, Led, ToneKind};
 /// letting it grow the model.
 const MAX_ROWS: usize = 8;
 
+/// The label of the key that seizes, answers and releases the line.
+const LINE_KEY_LABEL: &str = "Line";
+
 /// One visible change, printed as one line by the headless commands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
@@ -269,6 +272,19 @@ impl PhoneModel {
 
     pub fn hook(&self) -> Hook {
         self.hook
+    }
+
+    /// Whether a call holds the phone while the handset is down: dialled on
+    /// the pad or answered with the line key, the call runs handsfree. The
+    /// gateway shows it as it shows any call on this phone: a tone, the
+    /// media path, or the lit line key.
+    pub fn handsfree(&self) -> bool {
+        let line_lit = self
+            .labels
+            .iter()
+            .find(|(_, label)| label.as_str() == LINE_KEY_LABEL)
+            .is_some_and(|(fpk, _)| self.led(*fpk) == Led::On);
+        self.hook == Hook::OnHook && (self.media.is_some() || self.tone.is_some() || line_lit)
     }
 
     /// Lifts the handset: records it and returns the stimulus to send.
