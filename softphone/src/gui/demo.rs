@@ -8,18 +8,18 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
-use gateway::config::{data_dir, embedded};
-use gateway::gateway::{Gateway, StartOptions};
+use gateway::config::{ConfigError, ConfigErrors, data_dir, embedded};
+use gateway::gateway::{Gateway, StartError, StartOptions};
 use shared::hfa_engine::phone::{PhoneEvent, PhoneTimers};
-use shared::secret::Secret;
 use tokio::sync::mpsc;
 
 use super::app::AppOptions;
-use super::settings::{AccountSettings, PhoneType, Profile};
+use super::settings::{AccountSettings, PhoneType, Profile, ProfileError};
 use crate::audio::{AudioBackend, WavBackend};
 use crate::hfa::press_digit;
-use crate::hfa::{Change, GatewayAddress, HfaAccount, HfaClient, Hook, PhoneModel, ToneKind};
+use crate::hfa::{
+    AccountError, Change, GatewayAddress, HfaAccount, HfaClient, Hook, PhoneModel, ToneKind,
+};
 use crate::media::MediaOptions;
 
 /// Where the app connects from: a loopback address outside the demo
@@ -29,6 +29,38 @@ pub const HOME_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 1, 10));
 /// The app's number in the demo, and the virtual party's.
 pub const USER: &str = "201";
 pub const PARTY: &str = "202";
+
+/// Why the demo did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    /// No data directory for the demo office.
+    #[error("no data directory for the demo office: {0}")]
+    DataDir(#[from] ConfigError),
+    /// The built-in office configuration did not load.
+    #[error("the demo office's configuration: {0}")]
+    Config(#[from] ConfigErrors),
+    /// A demo number has no password in the office.
+    #[error("the demo office has no password for {0}")]
+    NoPassword(&'static str),
+    /// The gateway did not start (its ports are taken, most often).
+    #[error("the demo gateway cannot listen on {address} (is `gateway run` running?): {source}")]
+    Gateway {
+        address: std::net::SocketAddr,
+        source: Box<StartError>,
+    },
+    /// The demo profile could not be written.
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+    /// The virtual party's account is not valid.
+    #[error("the virtual party's account: {0}")]
+    Account(#[from] AccountError),
+    /// The virtual party's speech could not be written.
+    #[error("the virtual party's speech file: {0}")]
+    Speech(#[from] hound::Error),
+    /// The virtual party could not connect.
+    #[error("the virtual party cannot connect: {0}")]
+    Party(#[from] std::io::Error),
+}
 
 /// The running demo: the gateway and the virtual party.
 pub struct Demo {
@@ -56,22 +88,22 @@ impl Party {
 impl Demo {
     /// Starts the gateway and the virtual party, and prepares the demo
     /// profile (201's account and password) for the app.
-    pub async fn start() -> anyhow::Result<Self> {
+    pub async fn start() -> Result<Self, DemoError> {
         let data_dir = data_dir::default_data_dir()?;
-        let loaded = embedded::load(&data_dir).map_err(|errors| anyhow::anyhow!("{errors}"))?;
-        let config = loaded.config;
-        let password = |number: &str| -> anyhow::Result<Secret> {
+        let config = embedded::load(&data_dir)?.config;
+        let password = |number: &'static str| {
             config
                 .client(number)
                 .and_then(|client| client.password.clone())
-                .with_context(|| format!("the demo office has no password for {number}"))
+                .ok_or(DemoError::NoPassword(number))
         };
         let (user_password, party_password) = (password(USER)?, password(PARTY)?);
         let hfa = config.hfa_addr();
         let gateway = Gateway::start(config, StartOptions::default())
             .await
-            .with_context(|| {
-                format!("the demo gateway cannot listen on {hfa} (is `gateway run` running?)")
+            .map_err(|source| DemoError::Gateway {
+                address: hfa,
+                source: Box::new(source),
             })?;
         let profile = Profile::named("demo")?;
         let mut settings = profile.load().unwrap_or_default();
@@ -134,7 +166,7 @@ impl Demo {
 
 /// The virtual party's voice: the gateway's recorded announcement, as a
 /// WAV file in the data directory.
-fn write_speech(data_dir: &Path) -> anyhow::Result<PathBuf> {
+fn write_speech(data_dir: &Path) -> Result<PathBuf, hound::Error> {
     let path = data_dir.join("virtual-party-speech.wav");
     let spec = hound::WavSpec {
         channels: 1,
@@ -157,7 +189,7 @@ impl Party {
     pub(crate) async fn start(
         account: HfaAccount,
         audio: Box<dyn AudioBackend>,
-    ) -> anyhow::Result<Self> {
+    ) -> std::io::Result<Self> {
         let media = MediaOptions::g711(audio);
         let (client, mut events, mut media) =
             HfaClient::spawn_with_media(account, PhoneTimers::default(), media).await?;
