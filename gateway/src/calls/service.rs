@@ -26,7 +26,7 @@ pub struct ChannelFigures {
     pub capacity: usize,
     pub in_use: usize,
     pub peak: usize,
-    /// Calls holding channels (guide 2.3's simultaneous internet calls).
+    /// Internet calls in progress (guide 2.3), one per anchored leg.
     pub internet_calls: usize,
     pub refused_no_channel: u64,
     pub refused_budget: u64,
