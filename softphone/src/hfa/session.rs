@@ -157,6 +157,10 @@ fn describe(event: &PhoneEvent) -> Option<String> {
             session.0, system.system, system.major, system.minor
         )),
         PhoneEvent::ConnectionLost(loss) => Some(format!("connection lost: {loss}")),
+        PhoneEvent::SoftwareUpdated { from, to } => Some(format!(
+            "software updated: {from} -> {to} by the system (connected internally, guide \
+             1.3.4); start this phone with --software-version {to} from now on"
+        )),
         PhoneEvent::Received(message) => Some(format!("received: {message:?}")),
         PhoneEvent::Connect | PhoneEvent::Disconnect => None,
     }
