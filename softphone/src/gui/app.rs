@@ -1,8 +1,10 @@
-//! The app: the account dialog on first run, then the HFA desk phone's
-//! face, the registration state, and the call journal. It holds the phone
-//! model (what the gateway sent) and turns the user's presses into
-//! stimuli for the engine; it never blocks and repaints only when an event
-//! arrives, a LED flashes, or a clock shown on the display moves on.
+//! The app shell: the account dialog on first run, the menu bar, the
+//! status line and the call journal around one of two personalities: the
+//! HFA desk phone's face (here: it holds the phone model, what the gateway
+//! sent, and turns the user's presses into stimuli for the engine), or
+//! the myPortal to go face ([`super::portal_face`]). It never blocks and
+//! repaints only when an event arrives, a LED flashes, or a clock shown
+//! moves on.
 
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
@@ -11,18 +13,20 @@ use eframe::egui;
 use shared::hfa_engine::phone::{PhoneEvent, PhoneState, PhoneTimers};
 use shared::secret::Secret;
 
-use super::account::{AccountDialog, DialogAction};
+use super::account::{self, AccountDialog, DialogAction};
 use super::demo::Demo;
 use super::engine::{AudioChoice, Command, Engine, Event, SharedAudio};
 use super::face::{self, FaceState, Input};
 use super::journal::{Journal, Tracker, format_duration};
 use super::notification::Notifier;
-use super::settings::{Profile, Settings, Theme};
+use super::portal_face::{self, PortalFace};
+use super::settings::{Personality, PortalAccount, Profile, Settings, Theme};
 use super::sound::{self, AudioAction, AudioView, DeviceWatch, Lister, Sounds};
 use crate::audio::DeviceInfo;
 use crate::hfa::{Change, ClockShown, GatewayAddress, HfaAccount, PhoneModel};
 use crate::hfa::{press_digit, press_feature};
 use crate::media::call::MediaReport;
+use crate::portal::agent::AgentTimers;
 
 /// How the app is started.
 #[derive(Debug, Clone)]
@@ -84,6 +88,8 @@ pub struct PhoneApp {
     /// The audio settings window is open.
     audio_open: bool,
     notifier: Option<Notifier>,
+    /// The myPortal to go personality (its agent runs while chosen).
+    portal: PortalFace,
 }
 
 impl PhoneApp {
@@ -106,6 +112,12 @@ impl PhoneApp {
         let sounds = Sounds::new(options.audio_devices, engine.sender());
         let device_watch = DeviceWatch::start(options.list_devices, engine.sender());
         let journal = Journal::load(&options.profile);
+        let portal = PortalFace::new(
+            runtime,
+            engine.sender(),
+            engine.audio.clone(),
+            AgentTimers::default(),
+        );
         let mut app = Self {
             profile: options.profile,
             settings,
@@ -129,13 +141,124 @@ impl PhoneApp {
             devices: None,
             audio_open: false,
             notifier: options.notifications.then(|| Notifier::start(runtime)),
+            portal,
         };
-        let password = app.profile.password().ok().flatten();
-        match (app.settings.account.clone(), password) {
-            (Some(_), Some(password)) => app.register(password),
-            (current, _) => app.dialog = Some(AccountDialog::new(current.as_ref())),
-        }
+        app.start_personality();
         app
+    }
+
+    /// Registers the chosen personality's saved account, or asks for one.
+    fn start_personality(&mut self) {
+        match self.settings.personality {
+            Personality::Hfa => {
+                self.portal.stop();
+                let password = self.profile.password().ok().flatten();
+                match (&self.settings.account, password) {
+                    (Some(_), Some(password)) => self.register(password),
+                    _ => self.dialog = Some(self.account_dialog()),
+                }
+            }
+            Personality::Portal => {
+                self.engine.send(Command::Unregister);
+                self.model = PhoneModel::new();
+                self.status = Status::NoAccount;
+                let password = self.profile.uc_password().ok().flatten();
+                match (self.settings.portal.clone(), password) {
+                    (Some(account), Some(password)) => self.portal.start(account, password),
+                    _ => self.dialog = Some(self.account_dialog()),
+                }
+            }
+        }
+    }
+
+    /// Changes to `personality` with its saved account.
+    pub fn set_personality(&mut self, personality: Personality) {
+        if personality != self.settings.personality {
+            self.settings.personality = personality;
+            self.save_settings();
+            self.dialog = None;
+            self.start_personality();
+        }
+    }
+
+    fn account_dialog(&self) -> AccountDialog {
+        AccountDialog::new(account::Current {
+            hfa: self.settings.account.as_ref(),
+            portal: self.settings.portal.as_ref(),
+            personality: self.settings.personality,
+            has_uc_password: self.profile.uc_password().ok().flatten().is_some(),
+        })
+    }
+
+    /// Saves the myPortal to go account (and its UC password) and
+    /// registers with it.
+    fn apply_portal(&mut self, account: PortalAccount, password: Option<Secret>) {
+        if let Some(password) = &password
+            && let Err(error) = self.profile.save_uc_password(password)
+        {
+            self.notice = Some(format!("The UC password was not saved: {error}"));
+        }
+        let password = password.or_else(|| self.profile.uc_password().ok().flatten());
+        self.settings.portal = Some(account.clone());
+        self.settings.personality = Personality::Portal;
+        self.save_settings();
+        self.dialog = None;
+        self.engine.send(Command::Unregister);
+        self.status = Status::NoAccount;
+        match password {
+            Some(password) => self.portal.start(account, password),
+            None => self.dialog = Some(self.account_dialog()),
+        }
+    }
+
+    /// What the myPortal to go face asked for.
+    fn portal_outputs(&mut self, outputs: Vec<portal_face::Output>, ctx: Option<&egui::Context>) {
+        for output in outputs {
+            match output {
+                portal_face::Output::Journal(entry) => {
+                    self.journal.record(entry);
+                    if let Err(error) = self.journal.save(&self.profile) {
+                        self.notice = Some(format!("The journal was not saved: {error}"));
+                    }
+                }
+                portal_face::Output::Ringing(caller) => {
+                    if let Some(notifier) = &self.notifier {
+                        notifier.ringing(caller);
+                    }
+                    if let Some(ctx) = ctx {
+                        ctx.send_viewport_cmd(egui::ViewportCommand::RequestUserAttention(
+                            egui::UserAttentionType::Critical,
+                        ));
+                    }
+                }
+                portal_face::Output::RingingStopped => {
+                    if let Some(notifier) = &self.notifier {
+                        notifier.stopped();
+                    }
+                }
+                portal_face::Output::AccountChanged(account) => {
+                    self.settings.portal = Some(account);
+                    self.save_settings();
+                }
+                portal_face::Output::Saved(account, password) => {
+                    self.apply_portal(account, password);
+                }
+            }
+        }
+    }
+
+    /// The myPortal to go personality's window body.
+    fn portal_ui(&mut self, ui: &mut egui::Ui) {
+        let outputs = self.portal.windows(ui.ctx());
+        self.portal_outputs(outputs, Some(ui.ctx()));
+        egui::Panel::right("journal")
+            .default_size(300.0)
+            .min_size(260.0)
+            .show(ui, |ui| self.journal_panel(ui));
+        let outputs = egui::CentralPanel::default()
+            .show(ui, |ui| self.portal.show(ui))
+            .inner;
+        self.portal_outputs(outputs, Some(ui.ctx()));
     }
 
     /// For helpers that report to the window (the `tel:` socket).
@@ -150,6 +273,10 @@ impl PhoneApp {
 
     /// Dials `number` now if registered and idle, else once registered.
     pub fn dial_later(&mut self, number: String) {
+        if self.settings.personality == Personality::Portal {
+            self.portal.dial(&number);
+            return;
+        }
         self.pending_dial = Some(number);
         self.dial_pending();
     }
@@ -182,6 +309,11 @@ impl PhoneApp {
         &self.journal
     }
 
+    #[cfg(test)]
+    pub fn portal(&self) -> &PortalFace {
+        &self.portal
+    }
+
     fn register(&mut self, password: Secret) {
         let Some(settings) = &self.settings.account else {
             return;
@@ -193,10 +325,9 @@ impl PhoneApp {
         let mut account = match HfaAccount::new(gateway, &settings.number, password) {
             Ok(account) => account,
             Err(error) => {
-                self.dialog = Some(AccountDialog::new(Some(settings)));
-                if let Some(dialog) = &mut self.dialog {
-                    dialog.error = Some(error.to_string());
-                }
+                let mut dialog = self.account_dialog();
+                dialog.error = Some(error.to_string());
+                self.dialog = Some(dialog);
                 return;
             }
         };
@@ -225,14 +356,27 @@ impl PhoneApp {
         egui::Panel::top("menu").show(ui, |ui| self.menu_bar(ui));
         egui::Panel::bottom("status").show(ui, |ui| self.status_line(ui));
         if let Some(mut dialog) = self.dialog.take() {
-            let can_cancel = self.settings.account.is_some()
-                && !matches!(self.status, Status::NoAccount | Status::Checking);
+            let can_cancel = match self.settings.personality {
+                Personality::Hfa => {
+                    self.settings.account.is_some()
+                        && !matches!(self.status, Status::NoAccount | Status::Checking)
+                }
+                Personality::Portal => self.portal.account().is_some(),
+            };
+            let portal_status = self.portal.status_text();
             let action = egui::CentralPanel::default()
-                .show(ui, |ui| dialog.show(ui, can_cancel))
+                .show(ui, |ui| dialog.show(ui, can_cancel, &portal_status))
                 .inner;
             self.dialog = Some(dialog);
             match action {
+                Some(DialogAction::ApplyPortal(account, password)) => {
+                    self.apply_portal(account, password);
+                }
                 Some(DialogAction::Apply(account, password)) => {
+                    if self.settings.personality == Personality::Portal {
+                        self.portal.stop();
+                        self.settings.personality = Personality::Hfa;
+                    }
                     self.settings.account = Some(account);
                     self.unsaved_password = Some(password.clone());
                     self.register(password);
@@ -243,6 +387,10 @@ impl PhoneApp {
             return;
         }
         self.audio_window(ui.ctx());
+        if self.settings.personality == Personality::Portal {
+            self.portal_ui(ui);
+            return;
+        }
         egui::Panel::right("journal")
             .default_size(300.0)
             .min_size(260.0)
@@ -254,9 +402,8 @@ impl PhoneApp {
         match event {
             Event::Refused(why) => {
                 self.status = Status::NoAccount;
-                let dialog = self
-                    .dialog
-                    .get_or_insert_with(|| AccountDialog::new(self.settings.account.as_ref()));
+                let fresh = self.account_dialog();
+                let dialog = self.dialog.get_or_insert(fresh);
                 dialog.checking = false;
                 dialog.error = Some(why);
             }
@@ -270,7 +417,7 @@ impl PhoneApp {
             Event::Phone(PhoneEvent::StateChanged(state)) => {
                 if let PhoneState::Declined { .. } = state {
                     // Offer the account again: the password or number is wrong.
-                    self.dialog = Some(AccountDialog::new(self.settings.account.as_ref()));
+                    self.dialog = Some(self.account_dialog());
                 }
                 let registered = matches!(state, PhoneState::Registered { .. });
                 self.status = Status::Phone(state);
@@ -303,6 +450,10 @@ impl PhoneApp {
                 self.dial_later(number);
             }
             Event::Raise => raise(ctx),
+            Event::Portal(event) => {
+                let outputs = self.portal.handle(event);
+                self.portal_outputs(outputs, ctx);
+            }
         }
     }
 
@@ -536,7 +687,14 @@ impl PhoneApp {
         egui::MenuBar::new().ui(ui, |ui| {
             ui.menu_button("Phone", |ui| {
                 if ui.button("Account…").clicked() {
-                    self.dialog = Some(AccountDialog::new(self.settings.account.as_ref()));
+                    self.dialog = Some(self.account_dialog());
+                }
+                if self.settings.personality == Personality::Portal
+                    && self.portal.account().is_some()
+                    && ui.button("VoIP settings…").clicked()
+                {
+                    let has_password = self.profile.uc_password().ok().flatten().is_some();
+                    self.portal.open_settings(has_password);
                 }
                 if ui.button("Audio…").clicked() {
                     self.audio_open = true;
@@ -545,9 +703,21 @@ impl PhoneApp {
             });
             if let Some(demo) = &self.demo {
                 let mut dial = None;
+                let mut personality = self.settings.personality;
                 ui.menu_button("Demo", |ui| {
+                    ui.radio_value(
+                        &mut personality,
+                        Personality::Hfa,
+                        format!("HFA desk phone ({})", super::demo::USER),
+                    );
+                    ui.radio_value(
+                        &mut personality,
+                        Personality::Portal,
+                        format!("myPortal to go ({})", super::demo::PORTAL_USER),
+                    );
+                    ui.separator();
                     if ui.button("Call me (202 calls you)").clicked() {
-                        demo.call_me();
+                        demo.call_me(personality);
                     }
                     if ui.button("Echo test (*98)").clicked() {
                         dial = Some("*98");
@@ -562,7 +732,9 @@ impl PhoneApp {
                 if let Some(number) = dial {
                     self.dial_later(number.to_owned());
                 }
+                self.set_personality(personality);
             }
+            // The View menu: the theme, and the windows that show the call.
             ui.menu_button("View", |ui| {
                 let mut theme = self.settings.theme;
                 ui.radio_value(&mut theme, Theme::Light, "Light");
@@ -650,6 +822,17 @@ impl PhoneApp {
     }
 
     fn status_line(&mut self, ui: &mut egui::Ui) {
+        if self.settings.personality == Personality::Portal {
+            ui.label(self.portal.status_text());
+        } else {
+            self.hfa_status(ui);
+        }
+        if let Some(notice) = &self.notice {
+            ui.colored_label(ui.visuals().warn_fg_color, notice);
+        }
+    }
+
+    fn hfa_status(&self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| match &self.status {
             Status::Phone(PhoneState::Declined { cause }) => {
                 ui.colored_label(
@@ -676,21 +859,33 @@ impl PhoneApp {
                 ui.label("No account: enter your Device@Home settings.");
             }
         });
-        if let Some(notice) = &self.notice {
-            ui.colored_label(ui.visuals().warn_fg_color, notice);
-        }
     }
 
     fn number(&self) -> &str {
-        self.settings
-            .account
-            .as_ref()
-            .map_or("", |account| account.number.as_str())
+        match self.settings.personality {
+            Personality::Hfa => self
+                .settings
+                .account
+                .as_ref()
+                .map_or("", |account| account.number.as_str()),
+            Personality::Portal => self
+                .settings
+                .portal
+                .as_ref()
+                .map_or("", |account| account.user.as_str()),
+        }
     }
 
     /// The window title says the registration state.
     fn update_title(&mut self, ctx: &egui::Context) {
         let state = match &self.status {
+            _ if self.settings.personality == Personality::Portal => {
+                if self.portal.registered() {
+                    "registered".to_owned()
+                } else {
+                    "not registered".to_owned()
+                }
+            }
             Status::Phone(PhoneState::Registered { .. }) => "registered".to_owned(),
             Status::Phone(PhoneState::Declined { .. }) => "registration refused".to_owned(),
             Status::Phone(_) | Status::Checking => "registering".to_owned(),
@@ -720,7 +915,7 @@ fn raise(ctx: Option<&egui::Context>) {
 const METER_PERIOD: Duration = Duration::from_millis(100);
 
 /// Local time for the journal, "2026-11-20 14:03".
-fn local_time() -> String {
+pub(super) fn local_time() -> String {
     jiff::ZonedDateTime::now()
         .strftime("%Y-%m-%d %H:%M")
         .to_string()
