@@ -211,6 +211,24 @@ impl PhoneApp {
         }
     }
 
+    /// Saves the VoIP settings page's account and applies it: a call goes
+    /// on when only the flags or the network changed.
+    fn save_portal(&mut self, account: PortalAccount, password: Option<Secret>) {
+        if let Some(password) = &password
+            && let Err(error) = self.profile.save_uc_password(password)
+        {
+            self.notice = Some(format!("The UC password was not saved: {error}"));
+        }
+        let typed = password.is_some();
+        let saved = self.profile.uc_password().ok().flatten();
+        self.settings.portal = Some(account.clone());
+        self.save_settings();
+        match password.or(saved) {
+            Some(current) => self.portal.apply(account, typed, current),
+            None => self.dialog = Some(self.account_dialog()),
+        }
+    }
+
     /// What the myPortal to go face asked for.
     fn portal_outputs(&mut self, outputs: Vec<portal_face::Output>, ctx: Option<&egui::Context>) {
         for output in outputs {
@@ -241,7 +259,7 @@ impl PhoneApp {
                     self.save_settings();
                 }
                 portal_face::Output::Saved(account, password) => {
-                    self.apply_portal(account, password);
+                    self.save_portal(account, password);
                 }
             }
         }
@@ -823,7 +841,7 @@ impl PhoneApp {
 
     fn status_line(&mut self, ui: &mut egui::Ui) {
         if self.settings.personality == Personality::Portal {
-            ui.label(self.portal.status_text());
+            ui.add(egui::Label::new(self.portal.status_text()).truncate());
         } else {
             self.hfa_status(ui);
         }

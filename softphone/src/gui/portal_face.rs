@@ -133,6 +133,45 @@ impl PortalFace {
         self.account = Some(account);
     }
 
+    /// Takes a saved `account`: when only the flags or the network
+    /// changed, the running agent follows (a call goes on); anything else
+    /// (servers, user, addresses, a new password) starts it anew.
+    pub fn apply(&mut self, account: PortalAccount, new_password: bool, password: Secret) {
+        let live = self
+            .account
+            .as_ref()
+            .filter(|_| !new_password && self.problem.is_none());
+        let same_but_flags = live.is_some_and(|current| {
+            PortalAccount {
+                voip: account.voip,
+                remote_wifi: account.remote_wifi,
+                network: account.network,
+                ..current.clone()
+            } == account
+        });
+        if !same_but_flags {
+            self.start(account, password);
+            return;
+        }
+        if let Some(current) = &mut self.account {
+            if current.network != account.network {
+                let bind = account.bind_for(account.network);
+                self.engine
+                    .send(PortalCommand::Agent(AgentCommand::SetNetwork {
+                        network: account.network,
+                        bind,
+                    }));
+            }
+            if current.flags() != account.flags() {
+                self.engine
+                    .send(PortalCommand::Agent(AgentCommand::SetFlags(
+                        account.flags(),
+                    )));
+            }
+            *current = account;
+        }
+    }
+
     /// Logs out (the app changes to the HFA personality).
     pub fn stop(&mut self) {
         self.engine.send(PortalCommand::Stop);
@@ -151,6 +190,12 @@ impl PortalFace {
 
     /// The status field's text.
     pub fn status_text(&self) -> String {
+        if let Some((server, _)) = &self.unknown_certificate {
+            return format!(
+                "Not registered: first contact with {server}: compare its certificate's \
+                 fingerprint, then accept it"
+            );
+        }
         match (&self.problem, &self.status) {
             (Some(problem), _) => format!("Not registered: {problem}"),
             (None, Some(status)) => status.to_string(),
@@ -289,7 +334,7 @@ impl PortalFace {
     fn status_field(&self, ui: &mut egui::Ui) {
         let text = self.status_text();
         let color = if self.registered() {
-            ui.visuals().text_color()
+            registered_color(ui.visuals().dark_mode)
         } else if matches!(self.status, Some(Status::Registering { .. }) | None)
             && self.problem.is_none()
         {
@@ -302,7 +347,7 @@ impl PortalFace {
             .show(ui, |ui| {
                 ui.set_width(ui.available_width().min(560.0));
                 ui.small("myPortal to go VoIP status");
-                ui.label(RichText::new(text).size(18.0).color(color));
+                ui.label(RichText::new(text).size(20.0).color(color));
             });
         if let Some(warning) = &self.changed_certificate {
             egui::Frame::new()
@@ -410,19 +455,11 @@ impl PortalFace {
 
     fn dial_pad(&mut self, ui: &mut egui::Ui, state: CallState) {
         let in_call = state == CallState::Connected;
-        ui.horizontal(|ui| {
-            let label = ui.label("Number");
-            let field = ui
-                .add(egui::TextEdit::singleline(&mut self.number).desired_width(150.0))
-                .labelled_by(label.id);
-            let enter = field.lost_focus() && ui.input(|input| input.key_pressed(egui::Key::Enter));
-            if enter && !in_call {
-                self.dial_typed();
-            }
-            if ui.button("Delete").clicked() {
-                self.number.pop();
-            }
-        });
+        if in_call {
+            ui.label("The keys send DTMF tones");
+        } else {
+            self.number_field(ui);
+        }
         let mut pressed = None;
         egui::Grid::new("portal-dial-pad")
             .spacing([6.0, 6.0])
@@ -444,6 +481,22 @@ impl PortalFace {
             Some(key) => self.number.push(key),
             None => {}
         }
+    }
+
+    /// The number being typed; Enter dials it.
+    fn number_field(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            let label = ui.label("Number");
+            let field = ui
+                .add(egui::TextEdit::singleline(&mut self.number).desired_width(150.0))
+                .labelled_by(label.id);
+            if field.lost_focus() && ui.input(|input| input.key_pressed(egui::Key::Enter)) {
+                self.dial_typed();
+            }
+            if ui.button("Delete").clicked() {
+                self.number.pop();
+            }
+        });
     }
 
     fn dial_typed(&mut self) {
@@ -489,9 +542,11 @@ impl PortalFace {
                 if state == CallState::Held && ui.add(big("Retrieve")).clicked() {
                     requests.push(CallRequest::Retrieve);
                 }
-                let mut muted = self.audio.choice().muted;
-                if ui.toggle_value(&mut muted, "Mute").changed() {
-                    self.audio.update(|choice| choice.muted = muted);
+                let muted = self.audio.choice().muted;
+                let mute = egui::Button::selectable(muted, RichText::new("Mute").size(16.0))
+                    .min_size(Vec2::new(130.0, 34.0));
+                if ui.add(mute).clicked() {
+                    self.audio.update(|choice| choice.muted = !muted);
                 }
             }
         }
@@ -580,6 +635,16 @@ impl PortalFace {
             }
             None => {}
         }
+    }
+}
+
+/// The status field's colour when registered: green, readable on either
+/// theme.
+fn registered_color(dark: bool) -> egui::Color32 {
+    if dark {
+        egui::Color32::from_rgb(0x5c, 0xd6, 0x6b)
+    } else {
+        egui::Color32::from_rgb(0x16, 0x7a, 0x2a)
     }
 }
 
