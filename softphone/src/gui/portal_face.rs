@@ -543,7 +543,8 @@ impl PortalFace {
                     requests.push(CallRequest::Retrieve);
                 }
                 let muted = self.audio.choice().muted;
-                let mute = egui::Button::selectable(muted, RichText::new("Mute").size(16.0))
+                let mute = egui::Button::new(RichText::new("Mute").size(16.0))
+                    .selected(muted)
                     .min_size(Vec2::new(130.0, 34.0));
                 if ui.add(mute).clicked() {
                     self.audio.update(|choice| choice.muted = !muted);
@@ -565,6 +566,7 @@ impl PortalFace {
             let action = egui::Window::new("VoIP settings")
                 .open(&mut open)
                 .collapsible(false)
+                .max_width(580.0)
                 .default_pos([160.0, 60.0])
                 .show(ctx, |ui| page.show(ui, &status, true))
                 .and_then(|shown| shown.inner)

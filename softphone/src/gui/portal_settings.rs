@@ -7,7 +7,7 @@
 
 use std::net::IpAddr;
 
-use eframe::egui;
+use eframe::egui::{self, RichText};
 use shared::secret::Secret;
 
 use super::settings::PortalAccount;
@@ -196,7 +196,7 @@ impl PortalForm {
         let mut action = None;
         ui.horizontal(|ui| {
             let label = ui.label("Status");
-            ui.label(egui::RichText::new(status).strong())
+            ui.label(RichText::new(status).strong())
                 .labelled_by(label.id);
         });
         ui.add_space(6.0);
@@ -206,7 +206,11 @@ impl PortalForm {
                 && *refused == field
             {
                 ui.label("");
-                ui.colored_label(ui.visuals().error_fg_color, why);
+                let color = ui.visuals().error_fg_color;
+                ui.vertical(|ui| {
+                    ui.set_max_width(300.0);
+                    ui.add(egui::Label::new(RichText::new(why).color(color)).wrap());
+                });
                 ui.end_row();
             }
         };
@@ -323,7 +327,7 @@ fn address(text: &str) -> Result<Option<IpAddr>, String> {
 }
 
 fn section(ui: &mut egui::Ui, title: &str) {
-    ui.label(egui::RichText::new(title).strong());
+    ui.label(RichText::new(title).strong());
     ui.end_row();
 }
 

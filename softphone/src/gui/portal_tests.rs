@@ -301,6 +301,23 @@ fn a_call_survives_the_move_from_company_to_remote_wifi() {
         h.state().portal().received().is_some_and(|n| n > at_move)
     });
     assert_eq!(call_state(&harness), Some(CallState::Connected));
+    assert!(
+        harness.state().journal().entries.is_empty(),
+        "no call ended"
+    );
+
+    // Saving the VoIP settings unchanged keeps the call too.
+    harness.get_by_label("Phone").click();
+    harness.run_steps(2);
+    harness.get_by_label("VoIP settings…").click();
+    harness.run_steps(2);
+    harness.get_by_label("Save VoIP settings").click();
+    let saved_at = harness.state().portal().received().unwrap_or_default();
+    until(&mut harness, "packets received after saving", |h| {
+        h.state().portal().received().is_some_and(|n| n > saved_at)
+    });
+    assert_eq!(call_state(&harness), Some(CallState::Connected));
+    assert!(shows(&harness, &wan));
 
     harness.get_by_label("Hang up").click();
     until(&mut harness, "the call in the journal", |h| {
