@@ -15,7 +15,8 @@ use shared::secret::Secret;
 use super::app::{AppOptions, PhoneApp};
 use super::journal::Kind;
 use super::settings::{Personality, PortalAccount, Profile, Settings};
-use crate::portal::testing::{self, DAN, HOME_IP, LAN_IP, Servers};
+use crate::portal::client::CallRequest;
+use crate::portal::testing::{self, DAN, EVE, HOME_IP, LAN_IP, OtherApp, Servers};
 use crate::portal::trust::KnownGateways;
 use crate::portal::{Fingerprint, Network};
 
@@ -326,6 +327,58 @@ fn a_call_survives_the_move_from_company_to_remote_wifi() {
     let entry = &harness.state().journal().entries[0];
     assert_eq!((entry.kind, entry.number.as_str()), (Kind::Dialled, "*98"));
     assert!(entry.seconds >= 2, "connected across the move: {entry:?}");
+}
+
+#[test]
+fn an_incoming_call_is_answered_held_retrieved_or_rejected() {
+    let office = Office::start();
+    office.trust_both();
+    let mut harness = office.app(office.profile(office.account()));
+    let lan = format!("Registered via LAN server {}", office.lan());
+    until(&mut harness, "the LAN server", |h| shows(h, &lan));
+    let eve = office
+        .runtime
+        .block_on(OtherApp::register(&office.servers().gateway, EVE));
+    let dial = CallRequest::Dial(DAN.0.into());
+
+    office.runtime.block_on(eve.request(dial.clone()));
+    until(&mut harness, "the ringing", |h| {
+        call_state(h) == Some(CallState::Ringing) && shows(h, "Call from 211")
+    });
+    harness.get_by_label("Answer").click();
+    until(&mut harness, "the answered call", |h| {
+        call_state(h) == Some(CallState::Connected)
+    });
+    harness.get_by_label("Hold").click();
+    until(&mut harness, "the call on hold", |h| {
+        call_state(h) == Some(CallState::Held) && shows(h, "On hold: 211")
+    });
+    harness.get_by_label("Retrieve").click();
+    until(&mut harness, "the call back", |h| {
+        call_state(h) == Some(CallState::Connected)
+    });
+    harness.get_by_label("Hang up").click();
+    until(&mut harness, "the call in the journal", |h| {
+        h.state().journal().entries.len() == 1
+    });
+
+    office.runtime.block_on(eve.request(dial));
+    until(&mut harness, "the second ringing", |h| {
+        call_state(h) == Some(CallState::Ringing)
+    });
+    harness.get_by_label("Reject").click();
+    until(&mut harness, "the rejected call in the journal", |h| {
+        h.state().journal().entries.len() == 2
+    });
+    let entries = &harness.state().journal().entries;
+    assert_eq!(
+        (entries[0].kind, entries[0].number.as_str()),
+        (Kind::Missed, EVE.0)
+    );
+    assert_eq!(
+        (entries[1].kind, entries[1].number.as_str()),
+        (Kind::Received, EVE.0)
+    );
 }
 
 #[test]
