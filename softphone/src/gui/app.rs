@@ -1,10 +1,11 @@
-//! The app shell: the account dialog on first run, the menu bar, the
-//! status line and the call journal around one of two personalities: the
-//! HFA desk phone's face (here: it holds the phone model, what the gateway
-//! sent, and turns the user's presses into stimuli for the engine), or
-//! the myPortal to go face ([`super::portal_face`]). It never blocks and
-//! repaints only when an event arrives, a LED flashes, or a clock shown
-//! moves on.
+//! The app shell: the account dialog on first run, the menu bar (Phone,
+//! Demo, View), the status line, the audio window and the call journal,
+//! around one of two personalities, each in its own module: [`hfa`] (the
+//! desk phone's model and stimuli, drawn by [`super::face`]) and
+//! [`portal`] (myPortal to go, drawn by [`super::portal_face`]). The
+//! engines' events arrive on one channel and are dispatched here. It never
+//! blocks and repaints only when an event arrives, a LED flashes, or a
+//! clock shown moves on.
 
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
@@ -16,17 +17,18 @@ use shared::secret::Secret;
 use super::account::{self, AccountDialog, DialogAction};
 use super::demo::Demo;
 use super::engine::{AudioChoice, Command, Engine, Event, SharedAudio};
-use super::face::{self, FaceState, Input};
 use super::journal::{Journal, Tracker, format_duration};
 use super::notification::Notifier;
-use super::portal_face::{self, PortalFace};
-use super::settings::{Personality, PortalAccount, Profile, Settings, Theme};
+use super::portal_face::PortalFace;
+use super::settings::{Personality, Profile, Settings, Theme};
 use super::sound::{self, AudioAction, AudioView, DeviceWatch, Lister, Sounds};
 use crate::audio::DeviceInfo;
-use crate::hfa::{Change, ClockShown, GatewayAddress, HfaAccount, PhoneModel};
-use crate::hfa::{press_digit, press_feature};
+use crate::hfa::PhoneModel;
 use crate::media::call::MediaReport;
 use crate::portal::agent::AgentTimers;
+
+mod hfa;
+mod portal;
 
 /// How the app is started.
 #[derive(Debug, Clone)]
@@ -190,95 +192,6 @@ impl PhoneApp {
         })
     }
 
-    /// Saves the myPortal to go account (and its UC password) and
-    /// registers with it.
-    fn apply_portal(&mut self, account: PortalAccount, password: Option<Secret>) {
-        if let Some(password) = &password
-            && let Err(error) = self.profile.save_uc_password(password)
-        {
-            self.notice = Some(format!("The UC password was not saved: {error}"));
-        }
-        let password = password.or_else(|| self.profile.uc_password().ok().flatten());
-        self.settings.portal = Some(account.clone());
-        self.settings.personality = Personality::Portal;
-        self.save_settings();
-        self.dialog = None;
-        self.engine.send(Command::Unregister);
-        self.status = Status::NoAccount;
-        match password {
-            Some(password) => self.portal.start(account, password),
-            None => self.dialog = Some(self.account_dialog()),
-        }
-    }
-
-    /// Saves the VoIP settings page's account and applies it: a call goes
-    /// on when only the flags or the network changed.
-    fn save_portal(&mut self, account: PortalAccount, password: Option<Secret>) {
-        if let Some(password) = &password
-            && let Err(error) = self.profile.save_uc_password(password)
-        {
-            self.notice = Some(format!("The UC password was not saved: {error}"));
-        }
-        let typed = password.is_some();
-        let saved = self.profile.uc_password().ok().flatten();
-        self.settings.portal = Some(account.clone());
-        self.save_settings();
-        match password.or(saved) {
-            Some(current) => self.portal.apply(account, typed, current),
-            None => self.dialog = Some(self.account_dialog()),
-        }
-    }
-
-    /// What the myPortal to go face asked for.
-    fn portal_outputs(&mut self, outputs: Vec<portal_face::Output>, ctx: Option<&egui::Context>) {
-        for output in outputs {
-            match output {
-                portal_face::Output::Journal(entry) => {
-                    self.journal.record(entry);
-                    if let Err(error) = self.journal.save(&self.profile) {
-                        self.notice = Some(format!("The journal was not saved: {error}"));
-                    }
-                }
-                portal_face::Output::Ringing(caller) => {
-                    if let Some(notifier) = &self.notifier {
-                        notifier.ringing(caller);
-                    }
-                    if let Some(ctx) = ctx {
-                        ctx.send_viewport_cmd(egui::ViewportCommand::RequestUserAttention(
-                            egui::UserAttentionType::Critical,
-                        ));
-                    }
-                }
-                portal_face::Output::RingingStopped => {
-                    if let Some(notifier) = &self.notifier {
-                        notifier.stopped();
-                    }
-                }
-                portal_face::Output::AccountChanged(account) => {
-                    self.settings.portal = Some(account);
-                    self.save_settings();
-                }
-                portal_face::Output::Saved(account, password) => {
-                    self.save_portal(account, password);
-                }
-            }
-        }
-    }
-
-    /// The myPortal to go personality's window body.
-    fn portal_ui(&mut self, ui: &mut egui::Ui) {
-        let outputs = self.portal.windows(ui.ctx());
-        self.portal_outputs(outputs, Some(ui.ctx()));
-        egui::Panel::right("journal")
-            .default_size(300.0)
-            .min_size(260.0)
-            .show(ui, |ui| self.journal_panel(ui));
-        let outputs = egui::CentralPanel::default()
-            .show(ui, |ui| self.portal.show(ui))
-            .inner;
-        self.portal_outputs(outputs, Some(ui.ctx()));
-    }
-
     /// For helpers that report to the window (the `tel:` socket).
     pub fn sender(&self) -> super::engine::EventSender {
         self.engine.sender()
@@ -330,33 +243,6 @@ impl PhoneApp {
     #[cfg(test)]
     pub fn portal(&self) -> &PortalFace {
         &self.portal
-    }
-
-    fn register(&mut self, password: Secret) {
-        let Some(settings) = &self.settings.account else {
-            return;
-        };
-        let gateway = GatewayAddress {
-            host: settings.gateway_host.clone(),
-            port: settings.gateway_port,
-        };
-        let mut account = match HfaAccount::new(gateway, &settings.number, password) {
-            Ok(account) => account,
-            Err(error) => {
-                let mut dialog = self.account_dialog();
-                dialog.error = Some(error.to_string());
-                self.dialog = Some(dialog);
-                return;
-            }
-        };
-        account.phone_id = settings.phone_type.id();
-        account.bind_address = self.bind;
-        self.model = PhoneModel::new();
-        self.status = Status::Checking;
-        self.engine.send(Command::Register {
-            account: Box::new(account),
-            timers: self.timers,
-        });
     }
 
     /// The whole window.
@@ -472,194 +358,6 @@ impl PhoneApp {
                 let outputs = self.portal.handle(event);
                 self.portal_outputs(outputs, ctx);
             }
-        }
-    }
-
-    fn changed(&mut self, changes: &[Change], ctx: Option<&egui::Context>) {
-        let now = Instant::now();
-        for change in changes {
-            match change {
-                Change::Clock(Some(ClockShown::CallTimer)) => self.timer_since = Some(now),
-                Change::Clock(_) => self.timer_since = None,
-                Change::Ringer(true) => {
-                    if let Some(notifier) = &self.notifier {
-                        let caller = self.model.display_row(0).trim().to_owned();
-                        notifier.ringing(caller);
-                    }
-                    if let Some(ctx) = ctx {
-                        ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
-                        ctx.send_viewport_cmd(egui::ViewportCommand::RequestUserAttention(
-                            egui::UserAttentionType::Critical,
-                        ));
-                    }
-                }
-                Change::Ringer(false) => {
-                    if let Some(notifier) = &self.notifier {
-                        notifier.stopped();
-                    }
-                }
-                Change::Media(Some(_)) => self.no_audio = None,
-                _ => {}
-            }
-        }
-        if let Some(entry) = self.tracker.changed(now, changes, &self.model, local_time) {
-            self.journal.record(entry);
-            if let Err(error) = self.journal.save(&self.profile) {
-                self.notice = Some(format!("The journal was not saved: {error}"));
-            }
-        }
-    }
-
-    /// Saves the account once the engine accepted it.
-    fn save_account(&mut self) {
-        let mut problems = Vec::new();
-        if let Some(password) = self.unsaved_password.take()
-            && let Err(error) = self.profile.save_password(&password)
-        {
-            problems.push(error.to_string());
-        }
-        if let Err(error) = self.profile.save(&self.settings) {
-            problems.push(error.to_string());
-        }
-        if !problems.is_empty() {
-            self.notice = Some(format!("Settings not saved: {}", problems.join("; ")));
-        }
-    }
-
-    fn registered(&self) -> bool {
-        matches!(self.status, Status::Phone(PhoneState::Registered { .. }))
-    }
-
-    fn dial_pending(&mut self) {
-        if !self.registered() {
-            return;
-        }
-        let Some(number) = self.pending_dial.take() else {
-            return;
-        };
-        self.input(Input::OffHook);
-        for digit in number.chars().chain(['#']) {
-            self.input(Input::Digit(digit));
-        }
-    }
-
-    /// One press on the face or the keyboard, as stimuli.
-    fn input(&mut self, input: Input) {
-        match input {
-            Input::Digit(digit) => {
-                if let Some(message) = press_digit(digit) {
-                    self.engine.send(Command::Send(message));
-                    self.tracker.dialled(digit, local_time);
-                    if self.model.media().is_some() {
-                        self.engine.send(Command::Dtmf(digit));
-                    }
-                }
-            }
-            Input::FunctionKey(fpk) => {
-                if let Some(message) = press_feature(fpk) {
-                    self.engine.send(Command::Send(message));
-                }
-            }
-            Input::OffHook => {
-                let message = self.model.off_hook();
-                self.engine.send(Command::Send(message));
-            }
-            Input::OnHook => {
-                let message = self.model.on_hook();
-                self.engine.send(Command::Send(message));
-                if let Some(entry) = self.tracker.hook_changed(&self.model) {
-                    self.journal.record(entry);
-                    if let Err(error) = self.journal.save(&self.profile) {
-                        self.notice = Some(format!("The journal was not saved: {error}"));
-                    }
-                }
-            }
-            Input::Mute(muted) => self.engine.audio.update(|choice| choice.muted = muted),
-            Input::Volume(volume) => {
-                self.engine.audio.update(|choice| choice.volume = volume);
-                self.settings.volume = Some(volume);
-            }
-        }
-    }
-
-    /// Digits, `*` and `#` typed; Enter answers, lifts or ends dialling;
-    /// Escape hangs up.
-    fn keyboard(&mut self, ctx: &egui::Context) {
-        if ctx.text_edit_focused() {
-            return;
-        }
-        // Taken before the face is drawn, so that a focused button does
-        // not also take Enter as a click.
-        let (enter, escape, typed) = ctx.input_mut(|input| {
-            let enter = input.consume_key(egui::Modifiers::NONE, egui::Key::Enter);
-            let escape = input.consume_key(egui::Modifiers::NONE, egui::Key::Escape);
-            let typed: String = input
-                .events
-                .iter()
-                .filter_map(|event| match event {
-                    egui::Event::Text(text) => Some(text.as_str()),
-                    _ => None,
-                })
-                .collect();
-            (enter, escape, typed)
-        });
-        for ch in typed.chars().filter(|ch| press_digit(*ch).is_some()) {
-            self.input(Input::Digit(ch));
-        }
-        if enter {
-            if self.model.hook() == crate::hfa::Hook::OnHook {
-                self.input(Input::OffHook);
-            } else {
-                self.input(Input::Digit('#'));
-            }
-        }
-        if escape {
-            self.input(Input::OnHook);
-        }
-    }
-
-    fn phone(&mut self, ui: &mut egui::Ui) {
-        self.keyboard(ui.ctx());
-        let time_of_day = local_clock();
-        let call_timer = self.timer_since.map(|since| since.elapsed());
-        let controls = self.engine.audio.controls();
-        let choice = self.engine.audio.choice();
-        let state = FaceState {
-            time_of_day: &time_of_day,
-            call_timer,
-            muted: choice.muted,
-            volume: choice.volume,
-            mic_level: controls
-                .as_ref()
-                .filter(|_| self.sounds.enabled())
-                .map(|c| c.mic_level_dbfs()),
-        };
-        let meter_shown = state.mic_level.is_some();
-        let inputs = face::show(ui, &self.model, &state);
-        for input in inputs {
-            self.input(input);
-        }
-        if let Some(why) = &self.no_audio {
-            ui.colored_label(
-                ui.visuals().warn_fg_color,
-                format!("No usable sound device ({why}): calls run without audio."),
-            );
-        }
-        // Clocks: the call timer each second, the time of day each minute;
-        // the level meter while a call's audio runs.
-        let wait = match self.model.clock() {
-            Some(ClockShown::CallTimer) => Some(Duration::from_millis(
-                1000 - call_timer.map_or(0, |t| u64::from(t.subsec_millis())),
-            )),
-            Some(ClockShown::TimeOfDay) => Some(until_next_minute()),
-            _ => None,
-        };
-        let wait = match (wait, meter_shown) {
-            (wait, true) => Some(wait.map_or(METER_PERIOD, |w| w.min(METER_PERIOD))),
-            (wait, false) => wait,
-        };
-        if let Some(wait) = wait {
-            ui.ctx().request_repaint_after(wait);
         }
     }
 
@@ -850,35 +548,6 @@ impl PhoneApp {
         }
     }
 
-    fn hfa_status(&self, ui: &mut egui::Ui) {
-        ui.horizontal(|ui| match &self.status {
-            Status::Phone(PhoneState::Declined { cause }) => {
-                ui.colored_label(
-                    ui.visuals().error_fg_color,
-                    format!("Registration refused: {}", cause.describe()),
-                );
-            }
-            Status::Phone(PhoneState::Registered { .. }) => {
-                ui.label(format!("Registered as {}", self.number()));
-            }
-            Status::Phone(state) => {
-                ui.label(format!("Not registered: {state}"));
-            }
-            Status::Lost(why) => {
-                ui.colored_label(
-                    ui.visuals().warn_fg_color,
-                    format!("Connection lost: {why}; reconnecting"),
-                );
-            }
-            Status::Checking => {
-                ui.label("Checking the account…");
-            }
-            Status::NoAccount => {
-                ui.label("No account: enter your Device@Home settings.");
-            }
-        });
-    }
-
     fn number(&self) -> &str {
         match self.settings.personality {
             Personality::Hfa => self
@@ -937,18 +606,6 @@ pub(super) fn local_time() -> String {
     jiff::ZonedDateTime::now()
         .strftime("%Y-%m-%d %H:%M")
         .to_string()
-}
-
-/// Local time of day for the display clock, "14:03".
-fn local_clock() -> String {
-    jiff::ZonedDateTime::now().strftime("%H:%M").to_string()
-}
-
-fn until_next_minute() -> Duration {
-    let now = jiff::ZonedDateTime::now();
-    let into_minute = Duration::from_secs(u64::from(now.second().unsigned_abs()))
-        + Duration::from_nanos(u64::from(now.subsec_nanosecond().unsigned_abs()));
-    Duration::from_secs(60).saturating_sub(into_minute) + Duration::from_millis(5)
 }
 
 impl eframe::App for PhoneApp {
