@@ -10,9 +10,9 @@
 //! the [`PortalEngine`]; what the app shell must do (journal, notification,
 //! saving) comes back as [`Output`]s.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use eframe::egui::{self, RichText, Vec2};
+use eframe::egui::{self, RichText};
 use shared::portal::{CallState, CallView};
 use shared::secret::Secret;
 
@@ -25,8 +25,10 @@ use super::settings::PortalAccount;
 use crate::media::call::MediaReport;
 use crate::portal::agent::{AgentCommand, AgentEvent, AgentTimers};
 use crate::portal::client::CallRequest;
-use crate::portal::trust::KnownGateways;
 use crate::portal::{Fingerprint, Network, Status};
+
+mod call_screen;
+mod certificate;
 
 /// What the app shell is asked to do.
 #[derive(Debug)]
@@ -48,13 +50,6 @@ pub const NETWORKS: [(Network, &str); 3] = [
     (Network::CompanyWifi, "Company WiFi"),
     (Network::RemoteWifi, "Remote WiFi"),
     (Network::Mobile, "Mobile data"),
-];
-
-const DIAL_PAD: [[char; 3]; 4] = [
-    ['1', '2', '3'],
-    ['4', '5', '6'],
-    ['7', '8', '9'],
-    ['*', '0', '#'],
 ];
 
 pub struct PortalFace {
@@ -272,7 +267,7 @@ impl PortalFace {
             AgentEvent::Call(view) => self.call_changed(view, &mut outputs),
             AgentEvent::Media(MediaReport::Quality(stats)) => self.received = Some(stats.received),
             AgentEvent::RequestFailed { request, reason } => {
-                self.refused = Some(format!("{}: {reason}", request_name(&request)));
+                self.refused = Some(format!("{}: {reason}", call_screen::request_name(&request)));
             }
             AgentEvent::LoggedOut(reason) => {
                 self.refused = Some(format!("Logged out: {reason}"));
@@ -401,161 +396,6 @@ impl PortalFace {
         }
     }
 
-    fn call_screen(&mut self, ui: &mut egui::Ui) {
-        let state = self
-            .call
-            .as_ref()
-            .map_or(CallState::Idle, |call| call.state);
-        let peer = self
-            .call
-            .as_ref()
-            .and_then(|call| call.peer.clone())
-            .unwrap_or_default();
-        let headline = match state {
-            CallState::Idle => "No call".to_owned(),
-            CallState::Dialing => format!("Dialling {peer}"),
-            CallState::Calling => format!("Calling {peer}"),
-            CallState::Ringing => format!("Call from {peer}"),
-            CallState::Connected => format!("Connected: {peer}"),
-            CallState::Held => format!("On hold: {peer}"),
-            CallState::Ended => format!(
-                "Call ended: {}",
-                self.call
-                    .as_ref()
-                    .and_then(|call| call.reason.clone())
-                    .unwrap_or_else(|| "hung up".to_owned())
-            ),
-        };
-        ui.horizontal(|ui| {
-            ui.label(RichText::new(headline).size(20.0).strong());
-            if let Some(since) = self.connected_since {
-                let seconds = since.elapsed().as_secs();
-                ui.label(
-                    RichText::new(format!("{:02}:{:02}", seconds / 60, seconds % 60)).size(20.0),
-                );
-                // The call timer moves each second.
-                ui.ctx().request_repaint_after(Duration::from_millis(
-                    1000 - u64::from(since.elapsed().subsec_millis()),
-                ));
-            }
-        });
-        if let Some(received) = self.received {
-            ui.small(format!("Media: {received} packets received"));
-        }
-        ui.add_space(8.0);
-        ui.horizontal_top(|ui| {
-            ui.vertical(|ui| self.dial_pad(ui, state));
-            ui.add_space(16.0);
-            ui.vertical(|ui| self.call_buttons(ui, state));
-        });
-        if let Some(refused) = &self.refused {
-            ui.colored_label(ui.visuals().warn_fg_color, refused);
-        }
-    }
-
-    fn dial_pad(&mut self, ui: &mut egui::Ui, state: CallState) {
-        let in_call = state == CallState::Connected;
-        if in_call {
-            ui.label("The keys send DTMF tones");
-        } else {
-            self.number_field(ui);
-        }
-        let mut pressed = None;
-        egui::Grid::new("portal-dial-pad")
-            .spacing([6.0, 6.0])
-            .show(ui, |ui| {
-                for row in DIAL_PAD {
-                    for key in row {
-                        let button = egui::Button::new(RichText::new(key.to_string()).size(20.0))
-                            .min_size(Vec2::new(56.0, 42.0));
-                        if ui.add(button).clicked() {
-                            pressed = Some(key);
-                        }
-                    }
-                    ui.end_row();
-                }
-            });
-        match pressed {
-            // In a call the keys send DTMF, through the gateway.
-            Some(key) if in_call => self.request(CallRequest::Dtmf(key.to_string())),
-            Some(key) => self.number.push(key),
-            None => {}
-        }
-    }
-
-    /// The number being typed; Enter dials it.
-    fn number_field(&mut self, ui: &mut egui::Ui) {
-        ui.horizontal(|ui| {
-            let label = ui.label("Number");
-            let field = ui
-                .add(egui::TextEdit::singleline(&mut self.number).desired_width(150.0))
-                .labelled_by(label.id);
-            if field.lost_focus() && ui.input(|input| input.key_pressed(egui::Key::Enter)) {
-                self.dial_typed();
-            }
-            if ui.button("Delete").clicked() {
-                self.number.pop();
-            }
-        });
-    }
-
-    fn dial_typed(&mut self) {
-        let number = self.number.trim().to_owned();
-        if !number.is_empty() {
-            self.dial(&number);
-            self.number.clear();
-        }
-    }
-
-    fn call_buttons(&mut self, ui: &mut egui::Ui, state: CallState) {
-        let big = |text: &str| {
-            egui::Button::new(RichText::new(text).size(16.0)).min_size(Vec2::new(130.0, 34.0))
-        };
-        let mut requests = Vec::new();
-        match state {
-            CallState::Idle | CallState::Ended => {
-                let can_dial = self.registered() && !self.number.trim().is_empty();
-                if ui.add_enabled(can_dial, big("Call")).clicked() {
-                    self.dial_typed();
-                }
-            }
-            CallState::Ringing => {
-                if ui.add(big("Answer")).clicked() {
-                    requests.push(CallRequest::Answer);
-                }
-                if ui.add(big("Reject")).clicked() {
-                    requests.push(CallRequest::Reject);
-                }
-            }
-            CallState::Dialing | CallState::Calling => {
-                if ui.add(big("Hang up")).clicked() {
-                    requests.push(CallRequest::Hangup);
-                }
-            }
-            CallState::Connected | CallState::Held => {
-                if ui.add(big("Hang up")).clicked() {
-                    requests.push(CallRequest::Hangup);
-                }
-                if state == CallState::Connected && ui.add(big("Hold")).clicked() {
-                    requests.push(CallRequest::Hold);
-                }
-                if state == CallState::Held && ui.add(big("Retrieve")).clicked() {
-                    requests.push(CallRequest::Retrieve);
-                }
-                let muted = self.audio.choice().muted;
-                let mute = egui::Button::new(RichText::new("Mute").size(16.0))
-                    .selected(muted)
-                    .min_size(Vec2::new(130.0, 34.0));
-                if ui.add(mute).clicked() {
-                    self.audio.update(|choice| choice.muted = !muted);
-                }
-            }
-        }
-        for request in requests {
-            self.request(request);
-        }
-    }
-
     /// The certificate prompt and the VoIP settings page, when open.
     pub fn windows(&mut self, ctx: &egui::Context) -> Vec<Output> {
         let mut outputs = Vec::new();
@@ -583,61 +423,6 @@ impl PortalFace {
         }
         outputs
     }
-
-    /// Trust on first use: the fingerprint, to compare and accept.
-    fn certificate_window(&mut self, ctx: &egui::Context) {
-        let Some((server, fingerprint)) = self.unknown_certificate.clone() else {
-            return;
-        };
-        let mut decision = None;
-        egui::Window::new("New gateway certificate")
-            .collapsible(false)
-            .resizable(false)
-            .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
-            .show(ctx, |ui| {
-                ui.label(format!("First contact with {server}."));
-                ui.label("Its certificate's SHA-256 fingerprint:");
-                ui.label(RichText::new(fingerprint.to_string()).monospace());
-                ui.label(
-                    "Compare it with the fingerprint your administrator gave you. Accept it \
-                     only if they match: this app then trusts this certificate, and refuses \
-                     any other from this server.",
-                );
-                ui.horizontal(|ui| {
-                    if ui.button("Accept certificate").clicked() {
-                        decision = Some(true);
-                    }
-                    if ui.button("Do not connect").clicked() {
-                        decision = Some(false);
-                    }
-                });
-            });
-        match decision {
-            Some(true) => {
-                self.unknown_certificate = None;
-                let stored = self
-                    .account
-                    .as_ref()
-                    .map(PortalAccount::store_path)
-                    .map(|path| {
-                        path.and_then(|path| {
-                            KnownGateways::new(path).remember(&server, fingerprint)
-                        })
-                    });
-                match stored {
-                    Some(Ok(())) => self.engine.send(PortalCommand::Agent(AgentCommand::Retry)),
-                    Some(Err(error)) => self.problem = Some(error.to_string()),
-                    None => {}
-                }
-            }
-            Some(false) => {
-                self.unknown_certificate = None;
-                self.problem = Some(format!("the certificate of {server} was not accepted"));
-                self.engine.send(PortalCommand::Stop);
-            }
-            None => {}
-        }
-    }
 }
 
 /// The status field's colour when registered: green, readable on either
@@ -647,17 +432,5 @@ fn registered_color(dark: bool) -> egui::Color32 {
         egui::Color32::from_rgb(0x5c, 0xd6, 0x6b)
     } else {
         egui::Color32::from_rgb(0x16, 0x7a, 0x2a)
-    }
-}
-
-fn request_name(request: &CallRequest) -> &'static str {
-    match request {
-        CallRequest::Dial(_) => "Call",
-        CallRequest::Answer => "Answer",
-        CallRequest::Reject => "Reject",
-        CallRequest::Hangup => "Hang up",
-        CallRequest::Hold => "Hold",
-        CallRequest::Retrieve => "Retrieve",
-        CallRequest::Dtmf(_) => "Key",
     }
 }
