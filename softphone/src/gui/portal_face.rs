@@ -394,6 +394,12 @@ impl PortalFace {
                 .send(PortalCommand::Agent(AgentCommand::SetFlags(flags)));
             outputs.push(Output::AccountChanged(account.clone()));
         }
+        // An open settings page saves what the face shows now.
+        if let (Some(page), Some(Output::AccountChanged(account))) =
+            (&mut self.page, outputs.last())
+        {
+            page.follow(account);
+        }
     }
 
     /// The certificate prompt and the VoIP settings page, when open.

@@ -83,6 +83,13 @@ impl PortalForm {
         }
     }
 
+    /// Takes the flags and the network the face changed meanwhile.
+    pub fn follow(&mut self, account: &PortalAccount) {
+        self.voip = account.voip;
+        self.remote_wifi = account.remote_wifi;
+        self.network = account.network;
+    }
+
     /// The account and the typed password, or the field refused and why.
     pub fn validate(&self) -> Result<(PortalAccount, Option<Secret>), (Field, String)> {
         let user = self.user.trim();

@@ -231,6 +231,41 @@ fn the_settings_page_refuses_a_bad_port_and_saves_a_good_one() {
 }
 
 #[test]
+fn the_account_dialog_offers_myportal_to_go() {
+    let office = Office::start();
+    let profile = Profile::at(office.dir.path().join("first-run"));
+    let mut harness = office.app(profile.clone());
+    harness.run_steps(2);
+    assert!(shows(&harness, "Device@Home account"));
+    assert!(harness.query_by_label("WAN server IP address").is_none());
+    harness.get_by_label("myPortal to go").click();
+    harness.run_steps(2);
+    // The page of guide 4.2, with its defaults.
+    assert!(
+        harness
+            .query_by_label("LAN server IP address (optional)")
+            .is_some()
+    );
+    assert_eq!(
+        harness
+            .get_by_label("WAN server IP port")
+            .value()
+            .as_deref(),
+        Some("8802")
+    );
+    harness.get_by_label("Save VoIP settings").click();
+    harness.run_steps(2);
+    assert!(shows(
+        &harness,
+        "Call number \"\": the user is the call number"
+    ));
+    assert!(
+        profile.load().expect("settings").portal.is_none(),
+        "nothing saved"
+    );
+}
+
+#[test]
 fn each_network_choice_gives_the_guides_status_text() {
     let office = Office::start();
     office.trust_both();
