@@ -2,11 +2,14 @@
 //! or the myPortal to go face.
 //!
 //! The run loop: `main` builds the tokio runtime; [`run`] starts the
-//! engine on it ([`engine`]) and hands the main thread to eframe, whose
-//! frames call [`app::PhoneApp::ui`]. The engine's events wake the window
-//! with `request_repaint`; between events an idle phone draws nothing.
+//! engines on it ([`engine`] for HFA, [`portal_engine`] for myPortal to
+//! go) and hands the main thread to eframe, whose frames call
+//! [`app::PhoneApp::ui`]. The engines' events wake the window with
+//! `request_repaint`; between events an idle phone draws nothing.
 //!
-//! - [`settings`]: the profile on disk (settings, the password file, the journal)
+//! - [`app`]: the shell (menus, status line, journal, dialogs) around the
+//!   personality in use
+//! - [`settings`]: the profile on disk (settings, the password files, the journal)
 //! - [`account`]: the first-run account dialog and its checks
 //! - [`instance`]: one window per profile; a second `softphone tel:…` hands over
 //! - [`face`]: the display, function keys with LEDs, dial pad, hook, mute, volume
