@@ -12,7 +12,7 @@ use shared::secret::Secret;
 
 use super::settings::PortalAccount;
 use crate::portal::settings::DEFAULT_PORTAL_PORT;
-use crate::portal::{Network, PortalSettings, Trust};
+use crate::portal::{Network, ServerAddress};
 
 /// The fields of the page, as typed.
 #[derive(Debug, Clone)]
@@ -178,17 +178,15 @@ impl PortalForm {
             remote_bind,
             known_gateways: self.known_gateways.clone(),
         };
-        // The agent's own checks, so that nothing saved here is refused later.
-        let probe = Trust::Pin(crate::portal::Fingerprint([0; 32]));
-        PortalSettings::new(
-            &account.user,
-            Secret::new("checked above"),
-            &account.wan,
-            account.lan.as_deref(),
-            account.network,
-            probe,
-        )
-        .map_err(|error| (Field::WanHost, error.to_string()))?;
+        // The agent parses the same text: what is saved here, it takes.
+        if ServerAddress::parse(&account.wan).is_none() {
+            return Err((
+                Field::WanHost,
+                format!(
+                    "WAN server address \"{wan_host}\" is not a host name or IP address (guide 4.2)."
+                ),
+            ));
+        }
         Ok((account, password))
     }
 
@@ -307,7 +305,7 @@ fn split(saved: Option<&str>) -> (String, String) {
     let Some(saved) = saved else {
         return (String::new(), DEFAULT_PORTAL_PORT.to_string());
     };
-    match crate::portal::ServerAddress::parse(saved) {
+    match ServerAddress::parse(saved) {
         Some(server) => (server.host, server.port.to_string()),
         None => (saved.to_owned(), DEFAULT_PORTAL_PORT.to_string()),
     }
