@@ -393,6 +393,40 @@ mod tests {
     }
 
     #[test]
+    fn the_portal_account_binds_per_network_and_names_a_bad_value() {
+        let mut account = PortalAccount {
+            user: "210".into(),
+            wan: "company.example.com:18802".into(),
+            lan: Some("10.10.0.2:8802".into()),
+            voip: true,
+            remote_wifi: true,
+            network: Network::Mobile,
+            company_bind: Some("10.10.0.77".parse().expect("ip")),
+            remote_bind: Some("192.168.178.20".parse().expect("ip")),
+            known_gateways: Some("/tmp/known.toml".into()),
+        };
+        let settings = account.settings(Secret::new("pw")).expect("valid");
+        assert_eq!(
+            settings.bind, account.remote_bind,
+            "mobile data: the remote address"
+        );
+        assert_eq!(settings.wan.port, 18802);
+        assert!(settings.flags.remote_wifi);
+        assert_eq!(
+            settings.trust,
+            Trust::Tofu {
+                store: "/tmp/known.toml".into(),
+                accept: None
+            }
+        );
+        assert_eq!(account.bind_for(Network::CompanyWifi), account.company_bind);
+        assert_eq!(account.bind_for(Network::RemoteWifi), account.remote_bind);
+        account.lan = Some("osbiz.local".into());
+        let refused = account.settings(Secret::new("pw")).expect_err("a name");
+        assert!(refused.starts_with("lan = \"osbiz.local\""), "{refused}");
+    }
+
+    #[test]
     fn profile_names_are_plain() {
         assert!(matches!(
             Profile::named("../x"),
