@@ -72,7 +72,7 @@ pub struct PortalFace {
     /// First contact: the server and its certificate, to accept or not.
     unknown_certificate: Option<(String, Fingerprint)>,
     /// A known gateway showed another certificate: the warning.
-    changed_certificate: Option<String>,
+    changed_certificate: Option<(String, String)>,
     /// The last refused call request, in words.
     refused: Option<String>,
     tracker: CallTracker,
@@ -185,6 +185,9 @@ impl PortalFace {
 
     /// The status field's text.
     pub fn status_text(&self) -> String {
+        if let Some((server, _)) = &self.changed_certificate {
+            return format!("Not registered: the certificate of {server} has changed; refused");
+        }
         if let Some((server, _)) = &self.unknown_certificate {
             return format!(
                 "Not registered: first contact with {server}: compare its certificate's \
@@ -243,10 +246,12 @@ impl PortalFace {
         match event {
             AgentEvent::Status(change) => {
                 self.status = Some(change.status);
-                if self.registered()
-                    && let Some(number) = self.pending_dial.take()
-                {
-                    self.dial(&number);
+                if self.registered() {
+                    // Through another server, whose certificate is known.
+                    self.changed_certificate = None;
+                    if let Some(number) = self.pending_dial.take() {
+                        self.dial(&number);
+                    }
                 }
             }
             AgentEvent::CertificateUnknown {
@@ -258,11 +263,21 @@ impl PortalFace {
                 expected,
                 found,
             } => {
-                self.changed_certificate = Some(format!(
+                let store = self
+                    .account
+                    .as_ref()
+                    .and_then(|account| account.store_path().ok())
+                    .map_or_else(
+                        || "the known-gateways store".to_owned(),
+                        |path| path.display().to_string(),
+                    );
+                let warning = format!(
                     "The certificate of {server} has CHANGED. You accepted SHA-256 {expected}; \
                      it now shows {found}. The connection is refused: someone may be \
-                     intercepting it. Only your administrator can confirm a new certificate."
-                ));
+                     intercepting it. Only if your administrator confirms the new fingerprint, \
+                     remove the entry of {server} from {store}."
+                );
+                self.changed_certificate = Some((server, warning));
             }
             AgentEvent::Call(view) => self.call_changed(view, &mut outputs),
             AgentEvent::Media(MediaReport::Quality(stats)) => self.received = Some(stats.received),
@@ -344,7 +359,7 @@ impl PortalFace {
                 ui.small("myPortal to go VoIP status");
                 ui.label(RichText::new(text).size(20.0).color(color));
             });
-        if let Some(warning) = &self.changed_certificate {
+        if let Some((_, warning)) = &self.changed_certificate {
             egui::Frame::new()
                 .fill(ui.visuals().error_fg_color.gamma_multiply(0.15))
                 .stroke(egui::Stroke::new(2.0, ui.visuals().error_fg_color))

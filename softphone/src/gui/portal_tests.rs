@@ -448,6 +448,11 @@ fn a_new_certificate_is_accepted_by_its_fingerprint_a_changed_one_refused() {
         shows(h, "Certificate changed: connection refused")
     });
     assert!(shows(&harness, &format!("it now shows {fingerprint}")));
+    let refused = format!(
+        "Not registered: the certificate of {} has changed",
+        office.wan()
+    );
+    assert!(shows(&harness, &refused));
     assert!(harness.query_by_label("Accept certificate").is_none());
     assert!(!harness.state().portal().registered());
     let stored = office.store().lookup(&office.wan().to_string());
