@@ -371,7 +371,7 @@ fn an_incoming_call_is_answered_held_retrieved_or_rejected() {
     let mut harness = office.app(office.profile(office.account()));
     let lan = format!("Registered via LAN server {}", office.lan());
     until(&mut harness, "the LAN server", |h| shows(h, &lan));
-    let eve = office
+    let mut eve = office
         .runtime
         .block_on(OtherApp::register(&office.servers().gateway, EVE));
     let dial = CallRequest::Dial(DAN.0.into());
@@ -397,13 +397,38 @@ fn an_incoming_call_is_answered_held_retrieved_or_rejected() {
         h.state().journal().entries.len() == 1
     });
 
+    // Called back from the keyboard: digits and Enter; Escape hangs up.
+    until(&mut harness, "the line at rest", |h| {
+        matches!(call_state(h), Some(CallState::Idle | CallState::Ended))
+    });
+    harness
+        .input_mut()
+        .events
+        .push(eframe::egui::Event::Text(EVE.0.to_owned()));
+    harness.run_steps(1);
+    harness.key_press(eframe::egui::Key::Enter);
+    until(&mut harness, "the call back", |h| {
+        matches!(
+            call_state(h),
+            Some(CallState::Calling | CallState::Connected)
+        )
+    });
+    office
+        .runtime
+        .block_on(eve.call(|view| view.state == CallState::Ringing));
+    harness.key_press(eframe::egui::Key::Escape);
+    until(&mut harness, "the call back in the journal", |h| {
+        h.state().journal().entries.len() == 2
+    });
+    assert_eq!(harness.state().journal().entries[0].kind, Kind::Dialled);
+
     office.runtime.block_on(eve.request(dial));
     until(&mut harness, "the second ringing", |h| {
         call_state(h) == Some(CallState::Ringing)
     });
     harness.get_by_label("Reject").click();
     until(&mut harness, "the rejected call in the journal", |h| {
-        h.state().journal().entries.len() == 2
+        h.state().journal().entries.len() == 3
     });
     let entries = &harness.state().journal().entries;
     assert_eq!(
@@ -412,6 +437,10 @@ fn an_incoming_call_is_answered_held_retrieved_or_rejected() {
     );
     assert_eq!(
         (entries[1].kind, entries[1].number.as_str()),
+        (Kind::Dialled, EVE.0)
+    );
+    assert_eq!(
+        (entries[2].kind, entries[2].number.as_str()),
         (Kind::Received, EVE.0)
     );
 }

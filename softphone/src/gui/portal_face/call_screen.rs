@@ -1,6 +1,8 @@
 //! The call screen of the myPortal to go face: what the line does, the
 //! call timer, the dial pad (DTMF during a call), and the buttons of the
-//! call's state: call, answer, reject, hang up, hold, retrieve, mute.
+//! call's state: call, answer, reject, hang up, hold, retrieve, mute. The
+//! keyboard works as on the HFA face: digits, `*` and `#` typed; Enter
+//! dials or answers; Escape hangs up or rejects.
 
 use std::time::Duration;
 
@@ -23,6 +25,7 @@ impl PortalFace {
             .call
             .as_ref()
             .map_or(CallState::Idle, |call| call.state);
+        self.keyboard(ui.ctx(), state);
         let peer = self
             .call
             .as_ref()
@@ -97,6 +100,44 @@ impl PortalFace {
             Some(key) if in_call => self.request(CallRequest::Dtmf(key.to_string())),
             Some(key) => self.number.push(key),
             None => {}
+        }
+    }
+
+    /// Keys typed outside a text field (taken before the buttons are
+    /// drawn, so that a focused button does not also take Enter).
+    fn keyboard(&mut self, ctx: &egui::Context, state: CallState) {
+        if ctx.text_edit_focused() {
+            return;
+        }
+        let (enter, escape, typed) = ctx.input_mut(|input| {
+            let enter = input.consume_key(egui::Modifiers::NONE, egui::Key::Enter);
+            let escape = input.consume_key(egui::Modifiers::NONE, egui::Key::Escape);
+            let typed: String = input
+                .events
+                .iter()
+                .filter_map(|event| match event {
+                    egui::Event::Text(text) => Some(text.as_str()),
+                    _ => None,
+                })
+                .flat_map(str::chars)
+                .filter(|ch| ch.is_ascii_digit() || *ch == '*' || *ch == '#')
+                .collect();
+            (enter, escape, typed)
+        });
+        for key in typed.chars() {
+            if state == CallState::Connected {
+                self.request(CallRequest::Dtmf(key.to_string()));
+            } else {
+                self.number.push(key);
+            }
+        }
+        match (state, enter, escape) {
+            (CallState::Ringing, true, _) => self.request(CallRequest::Answer),
+            (CallState::Ringing, _, true) => self.request(CallRequest::Reject),
+            (CallState::Idle | CallState::Ended, true, _) => self.dial_typed(),
+            (CallState::Idle | CallState::Ended, _, _) => {}
+            (_, _, true) => self.request(CallRequest::Hangup),
+            _ => {}
         }
     }
 
