@@ -203,11 +203,13 @@ impl PortalFace {
     }
 
     /// The call on the line, if any.
+    #[cfg(test)]
     pub fn call(&self) -> Option<&CallView> {
         self.call.as_ref()
     }
 
     /// Packets of the current call received, by the last quality report.
+    #[cfg(test)]
     pub fn received(&self) -> Option<u64> {
         self.received
     }
