@@ -75,6 +75,8 @@ pub struct PhoneApp {
     no_audio: Option<String>,
     /// A problem to show the user (a file that could not be saved).
     notice: Option<String>,
+    /// The firmware update the system delivered, said once it happened.
+    update: Option<String>,
     /// The last title sent to the window.
     title: String,
     /// A number waiting for the registration to be dialled.
@@ -134,6 +136,7 @@ impl PhoneApp {
             timer_since: None,
             no_audio: None,
             notice,
+            update: None,
             title: String::new(),
             pending_dial: options.dial,
             unsaved_password: None,
@@ -336,6 +339,14 @@ impl PhoneApp {
                 if let Some(notifier) = &self.notifier {
                     notifier.stopped();
                 }
+            }
+            Event::Phone(PhoneEvent::SoftwareUpdated { from, to }) => {
+                self.settings.hfa_release = Some(to.to_string());
+                self.save_settings();
+                self.update = Some(format!(
+                    "Software updated from {from} to {to} by the system (connected \
+                     internally, guide 1.3.4)"
+                ));
             }
             Event::Phone(PhoneEvent::Received(message)) => {
                 self.sounds.message(&message, &self.engine.audio.choice());
@@ -542,6 +553,9 @@ impl PhoneApp {
             ui.add(egui::Label::new(self.portal.status_text()).truncate());
         } else {
             self.hfa_status(ui);
+        }
+        if let Some(update) = &self.update {
+            ui.label(update);
         }
         if let Some(notice) = &self.notice {
             ui.colored_label(ui.visuals().warn_fg_color, notice);

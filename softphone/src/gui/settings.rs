@@ -179,6 +179,10 @@ pub struct Settings {
     pub ringing_device: Option<String>,
     /// Speaker volume, percent.
     pub volume: Option<u8>,
+    /// The desk phone's firmware release once the system delivered one
+    /// (connected internally, guide 1.3.4), registered with from then on;
+    /// `None`: the softphone's default release.
+    pub hfa_release: Option<String>,
 }
 
 /// Why a profile could not be read or written.
@@ -364,6 +368,7 @@ mod tests {
             output_device: None,
             ringing_device: Some("alsa:hw:CARD=USB,DEV=0".into()),
             volume: Some(80),
+            hfa_release: Some("V3R0.33.1".into()),
         };
         profile.save(&settings).expect("saved");
         profile

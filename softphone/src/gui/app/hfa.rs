@@ -35,6 +35,18 @@ impl PhoneApp {
         };
         account.phone_id = settings.phone_type.id();
         account.bind_address = self.bind;
+        if let Some(release) = self.settings.hfa_release.as_deref() {
+            match release.parse() {
+                Ok(release) => account.software_version = release,
+                Err(error) => {
+                    self.notice = Some(format!(
+                        "hfa_release {release:?} in the settings is not a release ({error}): \
+                         registering with {}",
+                        account.software_version
+                    ));
+                }
+            }
+        }
         self.model = PhoneModel::new();
         self.status = Status::Checking;
         self.engine.send(Command::Register {
