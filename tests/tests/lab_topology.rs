@@ -13,7 +13,7 @@ use e2e_tests::PATIENCE;
 use e2e_tests::impair::Impairment;
 use e2e_tests::netlab::{
     COMPANY_PUBLIC, HFA_PORT, HFA_PUBLIC_PORT, HOME_PC, HOME_PUBLIC, Host, HomeNat,
-    Lab, PORTAL_PORT, RTP_RANGE, namespaces, processes,
+    Lab, PORTAL_PORT, RTP_RANGE, alive, namespaces, processes,
 };
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpSocket, UdpSocket};
@@ -148,10 +148,7 @@ async fn the_company_router_forwards_what_the_guide_asks_and_the_lab_leaves_noth
     lab.down().expect("the lab goes down");
     eprintln!("lab down in {:.2} s", started.elapsed().as_secs_f64());
     assert_eq!(namespaces(&prefix).expect("netns list"), Vec::<String>::new());
-    assert!(
-        !std::path::Path::new(&format!("/proc/{}", coturn[0])).exists(),
-        "coturn is gone"
-    );
+    assert!(!alive(coturn[0]), "coturn is gone");
     assert_eq!(root_state(), before, "the root namespace is unchanged");
 }
 
@@ -192,11 +189,7 @@ fn lab_up_and_lab_down_leave_no_namespace_process_or_rule() {
     assert!(down.status.success(), "{}", String::from_utf8_lossy(&down.stderr));
     assert_eq!(namespaces(&prefix).expect("netns list"), Vec::<String>::new());
     for pid in running {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        assert!(
-            stat.is_empty() || stat.contains(") Z"),
-            "process {pid} still runs: {stat}"
-        );
+        assert!(!alive(pid), "process {pid} still runs");
     }
     assert_eq!(root_state(), before, "the root namespace is unchanged");
 }
@@ -234,7 +227,7 @@ fn labs_go_down_after_a_panic_and_after_a_killed_run() {
         Vec::<String>::new(),
         "swept when the next lab started"
     );
-    assert!(!std::path::Path::new(&format!("/proc/{}", coturn[0])).exists());
+    assert!(!alive(coturn[0]), "the leftover's coturn is gone");
     assert_eq!(namespaces(next.prefix()).expect("netns list").len(), 5);
 }
 

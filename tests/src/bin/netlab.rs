@@ -97,7 +97,10 @@ fn main() -> ExitCode {
             impair,
         } => up(&prefix, home_nat, impair),
         LabCommand::Down { prefix } => down(&prefix),
-        LabCommand::Delay { ns, impair } => serve(&ns, impair),
+        LabCommand::Delay { ns, impair } => serve(&ns, impair).inspect_err(|error| {
+            // `up` reads standard output (standard error is closed).
+            println!("{error}");
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -142,10 +145,11 @@ fn start_delayer(me: &Path, ns: &str, impairment: Impairment) -> Result<(), Stri
         .args(["delay", "--ns", ns, "--impair", &spec])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
+        // It outlives `up`: it must not hold `up`'s own output open.
+        .stderr(Stdio::null())
         .spawn()
         .map_err(|error| format!("cannot start the delayer: {error}"))?;
-    // It prints one line once its queue is bound; it ends without one
-    // (its error on the terminal) when it cannot bind.
+    // Its one line: that its queue is bound, or why not.
     let mut line = String::new();
     if let Some(stdout) = child.stdout.take() {
         let _ = BufReader::new(stdout).read_line(&mut line);
@@ -154,7 +158,7 @@ fn start_delayer(me: &Path, ns: &str, impairment: Impairment) -> Result<(), Stri
         Ok(())
     } else {
         let _ = child.wait();
-        Err(format!("the delayer in {ns} did not start"))
+        Err(format!("the delayer in {ns} did not start: {}", line.trim()))
     }
 }
 
