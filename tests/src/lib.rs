@@ -190,6 +190,7 @@ pub async fn start_gateway_with(
         clock,
         rtp_range: Some(next_rtp_range()),
         status_socket: None,
+        ..StartOptions::default()
     };
     match Gateway::start(config, options).await {
         Ok(gateway) => gateway,

@@ -109,6 +109,11 @@ impl ChannelPool {
     pub fn public_ip(&self) -> Option<IpAddr> {
         self.plan.public_ip
     }
+
+    /// The system's public address changed (dynamic DNS, STUN).
+    pub fn set_public_ip(&mut self, ip: IpAddr) {
+        self.plan.public_ip = Some(ip);
+    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use super::channels::{ChannelId, ChannelPlan, ChannelPool, Refusal};
 use super::dialplan::Service;
@@ -308,6 +308,26 @@ impl CallControl {
             self.touch_call(id);
             self.service_media_update(id);
             self.repoint_channels(id, Some(number));
+        }
+        self.refresh();
+    }
+
+    /// The system's public address is now `ip` (dynamic DNS or STUN saw a
+    /// change): new calls announce it, and the devices anchored in calls
+    /// in progress are sent their media target again at the new address.
+    pub fn set_public_ip(&mut self, ip: IpAddr) {
+        if self.pool.public_ip() == Some(ip) {
+            return;
+        }
+        self.pool.set_public_ip(ip);
+        let anchored: Vec<CallId> = self
+            .calls
+            .iter()
+            .filter(|(_, call)| !call.anchors.is_empty())
+            .map(|(id, _)| *id)
+            .collect();
+        for id in anchored {
+            self.touch_call(id);
         }
         self.refresh();
     }

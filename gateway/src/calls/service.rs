@@ -183,6 +183,18 @@ impl CallService {
         self.dispatch(&mut inner);
     }
 
+    /// The system's public address changed: see [`CallControl::set_public_ip`].
+    pub fn set_public_ip(&self, ip: std::net::IpAddr) {
+        let mut inner = self.lock();
+        inner.control.set_public_ip(ip);
+        self.dispatch(&mut inner);
+    }
+
+    /// The public address call control announces now.
+    pub fn public_ip(&self) -> Option<std::net::IpAddr> {
+        self.lock().control.channels().public_ip()
+    }
+
     /// The media of the call holding `channel` stopped: end that call.
     pub fn media_idle(&self, channel: ChannelId) {
         let mut inner = self.lock();
