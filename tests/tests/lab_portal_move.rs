@@ -163,6 +163,11 @@ async fn the_app_at_home_calls_in_through_8802_and_keeps_the_call_on_moving_to_t
     })
     .await;
     assert!(waited.is_ok(), "the call went on after the move: {seen:#?}");
+    let anchored_after_move = office.gateway.calls().channel_figures().in_use;
+    assert_eq!(
+        anchored_after_move, 0,
+        "in the company LAN, Dan's leg no longer runs through the SBC"
+    );
 
     dan.agent.send(AgentCommand::Call(CallRequest::Hangup));
     dan.events
@@ -178,10 +183,9 @@ async fn the_app_at_home_calls_in_through_8802_and_keeps_the_call_on_moving_to_t
     let frequency = tone::dominant_frequency(loud_after, 8000);
     eprintln!(
         "Dan moved home -> office: registered from the LAN after {:.1} ms; {:.2} s of tone after \
-         the move at {frequency:?} Hz; SBC channels in use now {}",
+         the move at {frequency:?} Hz; SBC channels in use after the move: {anchored_after_move}",
         from_lan.unwrap_or_default().as_secs_f64() * 1000.0,
         loud_after.len() as f64 / 8000.0,
-        office.gateway.calls().channel_figures().in_use,
     );
     assert!(
         loud_after.len() > 8000,

@@ -188,7 +188,10 @@ fn write_files(prefix: &str) -> std::io::Result<LabFiles> {
     let config = dir.join("gateway.toml");
     std::fs::write(
         &config,
-        lab_office_toml(&format!("data_dir = \"{}\"", data.display())),
+        lab_office_toml(
+            &format!("data_dir = \"{}\"", data.display()),
+            Some(COMPANY_PUBLIC.into()),
+        ),
     )?;
     let (anna, ben) = (dir.join("201.password"), dir.join("202.password"));
     std::fs::write(&anna, ANNA.1)?;

@@ -31,6 +31,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use command::{run, run_in, run_in_with_input};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
 use delay::{DelayStats, Delayer};
 pub use nat::HomeNat;
 pub use netns::NsRuntime;
@@ -464,11 +466,12 @@ pub fn teardown(prefix: &str) -> Result<usize, LabError> {
         killed.extend(processes(ns).unwrap_or_default());
     }
     if !killed.is_empty() {
-        let pids: Vec<String> = killed.iter().map(u32::to_string).collect();
-        let mut args = vec!["-KILL"];
-        args.extend(pids.iter().map(String::as_str));
-        // One may have ended meanwhile: kill's failure for it is fine.
-        let _ = run("kill", &args);
+        for pid in &killed {
+            // One may have ended meanwhile: failing to kill it is fine.
+            if let Ok(pid) = i32::try_from(*pid) {
+                let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+            }
+        }
         let deadline = Instant::now() + Duration::from_secs(5);
         while killed.iter().any(|pid| alive(*pid)) && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(10));

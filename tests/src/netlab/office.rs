@@ -35,8 +35,14 @@ pub struct Office {
 
 impl Office {
     /// A lab with the home router in `home_nat` mode and the office's
-    /// gateway started in it.
+    /// gateway started in it, its public address configured.
     pub async fn start(home_nat: HomeNat) -> Self {
+        Self::start_with(home_nat, Some(COMPANY_PUBLIC.into())).await
+    }
+
+    /// As [`Office::start`]; without `public`, the gateway learns its
+    /// public address from the lab's STUN server (guide 2.4).
+    pub async fn start_with(home_nat: HomeNat, public: Option<IpAddr>) -> Self {
         let lab = Lab::start(home_nat)
             .unwrap_or_else(|error| panic!("the lab must come up (as root): {error}"));
         let company = lab.runtime(Host::CompanyLan).expect("a runtime in the company LAN");
@@ -55,8 +61,9 @@ impl Office {
                         last: RTP_RANGE.1,
                     }),
                     status_socket: None,
+                    ..StartOptions::default()
                 };
-                Gateway::start(lab_office_config(&system), options).await
+                Gateway::start(lab_office_config(&system, public), options).await
             })
             .await
             .unwrap_or_else(|error| panic!("the gateway must start in the company LAN: {error}"));
