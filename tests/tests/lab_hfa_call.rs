@@ -17,10 +17,10 @@ use e2e_tests::netlab::{HOME_PUBLIC, HomeNat};
 use e2e_tests::speech::{g711_round_trip, mos, read_wav, reference, temp};
 use e2e_tests::{ANNA, BEN, Handset};
 use gateway::sbc::LatchStatus;
+use shared::media::StreamStats;
 use softphone::audio::{AudioEvent, WavBackend};
 use softphone::media::MediaOptions;
 use softphone::media::call::MediaReport;
-use shared::media::StreamStats;
 use tokio::sync::Mutex;
 
 /// Real-time calls of this file, one at a time (two cores).
@@ -45,7 +45,10 @@ struct Heard {
 /// and record what they hear. Returns (what Ben heard, what Anna heard).
 async fn call_both_ways(office: &Office, tag: &str) -> (Heard, Heard) {
     let (reference_file, _) = reference();
-    let (anna_file, ben_file) = (temp(&format!("{tag}-anna.wav")), temp(&format!("{tag}-ben.wav")));
+    let (anna_file, ben_file) = (
+        temp(&format!("{tag}-anna.wav")),
+        temp(&format!("{tag}-ben.wav")),
+    );
     let media = |record: &std::path::Path| {
         MediaOptions::g711(Box::new(WavBackend {
             play: Some(reference_file.clone()),
@@ -135,7 +138,11 @@ async fn a_phone_at_home_calls_the_office_through_nat_with_clean_speech_both_way
         // As in portal_calls.rs: a few hundredths below the codec when
         // every frame played on time, within 0.15 when the shared
         // machine's scheduler delayed one.
-        let bound = if on_time { ceiling - 0.05 } else { ceiling - 0.15 };
+        let bound = if on_time {
+            ceiling - 0.05
+        } else {
+            ceiling - 0.15
+        };
         assert!(score >= bound, "{who}: {score:.3} < {bound:.3}");
     }
 }
@@ -161,7 +168,10 @@ async fn speech_across_an_impaired_internet_is_scored() {
             delayers[usize::from(router == "company")].loss() * 100.0,
             heard.stats
         );
-        assert!(heard.stats.lost > 0, "{who}: the impairment dropped packets");
+        assert!(
+            heard.stats.lost > 0,
+            "{who}: the impairment dropped packets"
+        );
         // A floor that tells speech from a broken path (silence, one-way
         // audio or garble score below 2), not a quality target: the score
         // itself is recorded in BENCHMARKS.md. The deterministic quality

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use e2e_tests::netlab::office::Office;
 use e2e_tests::netlab::{
-    COMPANY_PUBLIC, GATEWAY_LAN, HOME_PC, Host, HomeNat, OFFICE_LAPTOP, PORTAL_PORT,
+    COMPANY_PUBLIC, GATEWAY_LAN, HOME_PC, HomeNat, Host, OFFICE_LAPTOP, PORTAL_PORT,
 };
 use e2e_tests::portal::{App, AppEvents};
 use e2e_tests::speech::{read_wav, temp, write_wav};
@@ -29,7 +29,9 @@ use softphone::portal::{Network, PortalSettings};
 /// registration.
 async fn registered_internet(events: &mut AppEvents) -> bool {
     match events
-        .until("a registration", |e| matches!(e, AgentEvent::Registered { .. }))
+        .until("a registration", |e| {
+            matches!(e, AgentEvent::Registered { .. })
+        })
         .await
     {
         AgentEvent::Registered { internet, .. } => internet,

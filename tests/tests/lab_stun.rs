@@ -9,9 +9,7 @@ use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 
 use e2e_tests::netlab::office::Office;
-use e2e_tests::netlab::{
-    COMPANY_PUBLIC, HOME_PUBLIC, Host, HomeNat, Lab, STUN_PORT, STUN_PRIMARY,
-};
+use e2e_tests::netlab::{COMPANY_PUBLIC, HOME_PUBLIC, HomeNat, Host, Lab, STUN_PORT, STUN_PRIMARY};
 use gateway::config::net::StunServer;
 use shared::stun::{Filtering, Mapping, NatBehaviour, Retransmission};
 
@@ -72,11 +70,14 @@ fn coturn_verdict(output: &str) -> (Option<Mapping>, Option<Filtering>) {
 /// Ours and coturn's classification of the home router in `mode`, each
 /// from the home PC (run one after the other, on fresh sockets).
 async fn classify(mode: HomeNat) -> (NatBehaviour, (Option<Mapping>, Option<Filtering>)) {
-    let lab = Lab::start(mode)
-        .unwrap_or_else(|error| panic!("the lab must come up (as root): {error}"));
+    let lab =
+        Lab::start(mode).unwrap_or_else(|error| panic!("the lab must come up (as root): {error}"));
     let home = lab.runtime(Host::HomeLan).expect("a runtime at home");
     let ours = home
-        .run(gateway::stun::nat_behaviour(stun_server(), Retransmission::DISCOVERY))
+        .run(gateway::stun::nat_behaviour(
+            stun_server(),
+            Retransmission::DISCOVERY,
+        ))
         .await
         .unwrap_or_else(|error| panic!("{mode}: our NAT check: {error}"));
     drop(home);
@@ -128,8 +129,15 @@ async fn our_nat_classification_equals_coturns_in_every_home_router_mode() {
             theirs,
             "{mode}: ours and coturn's agree"
         );
-        assert_eq!(theirs, (Some(mapping), Some(filtering)), "{mode} as netlab.md found");
-        assert_eq!(ours.public.map(|public| public.ip()), Some(IpAddr::V4(HOME_PUBLIC)));
+        assert_eq!(
+            theirs,
+            (Some(mapping), Some(filtering)),
+            "{mode} as netlab.md found"
+        );
+        assert_eq!(
+            ours.public.map(|public| public.ip()),
+            Some(IpAddr::V4(HOME_PUBLIC))
+        );
         assert_eq!(ours.is_symmetric(), mode == HomeNat::Symmetric);
     }
 }

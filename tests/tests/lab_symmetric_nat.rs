@@ -122,7 +122,10 @@ async fn behind_a_symmetric_home_nat_the_check_warns_and_each_call_loses_its_fir
 
     // After the first second the call is clean: what was relayed arrived.
     let (anna_heard, ben_heard) = (read_wav(&anna_file), read_wav(&ben_file));
-    let _ = (std::fs::remove_file(&anna_file), std::fs::remove_file(&ben_file));
+    let _ = (
+        std::fs::remove_file(&anna_file),
+        std::fs::remove_file(&ben_file),
+    );
     for (who, heard) in [("Anna", &anna_heard), ("Ben", &ben_heard)] {
         let silent_start = heard
             .iter()

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use e2e_tests::PATIENCE;
 use e2e_tests::impair::Impairment;
 use e2e_tests::netlab::{
-    COMPANY_PUBLIC, HFA_PORT, HFA_PUBLIC_PORT, HOME_PC, HOME_PUBLIC, Host, HomeNat,
-    Lab, PORTAL_PORT, RTP_RANGE, alive, namespaces, processes,
+    COMPANY_PUBLIC, HFA_PORT, HFA_PUBLIC_PORT, HOME_PC, HOME_PUBLIC, HomeNat, Host, Lab,
+    PORTAL_PORT, RTP_RANGE, alive, namespaces, processes,
 };
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpSocket, UdpSocket};
@@ -147,7 +147,10 @@ async fn the_company_router_forwards_what_the_guide_asks_and_the_lab_leaves_noth
     let started = Instant::now();
     lab.down().expect("the lab goes down");
     eprintln!("lab down in {:.2} s", started.elapsed().as_secs_f64());
-    assert_eq!(namespaces(&prefix).expect("netns list"), Vec::<String>::new());
+    assert_eq!(
+        namespaces(&prefix).expect("netns list"),
+        Vec::<String>::new()
+    );
     assert!(!alive(coturn[0]), "coturn is gone");
     assert_eq!(root_state(), before, "the root namespace is unchanged");
 }
@@ -167,16 +170,31 @@ fn lab_up_and_lab_down_leave_no_namespace_process_or_rule() {
     eprintln!("{printed}{}", String::from_utf8_lossy(&up.stderr));
     assert!(up.status.success(), "netlab up failed");
     assert!(printed.contains("run --config"), "how to run the gateway");
-    assert!(printed.contains("hfa answer --gateway 203.0.113.10:4070"), "a phone at home");
+    assert!(
+        printed.contains("hfa answer --gateway 203.0.113.10:4070"),
+        "a phone at home"
+    );
     let names = namespaces(&prefix).expect("netns list");
     assert_eq!(names.len(), 5, "{names:?}");
     let running: Vec<u32> = names
         .iter()
         .flat_map(|ns| processes(ns).expect("pids"))
         .collect();
-    assert_eq!(running.len(), 3, "coturn and a delayer per router: {running:?}");
+    assert_eq!(
+        running.len(),
+        3,
+        "coturn and a delayer per router: {running:?}"
+    );
     let rules = Command::new("ip")
-        .args(["netns", "exec", &format!("{prefix}home-rtr"), "iptables-nft", "-t", "mangle", "-S"])
+        .args([
+            "netns",
+            "exec",
+            &format!("{prefix}home-rtr"),
+            "iptables-nft",
+            "-t",
+            "mangle",
+            "-S",
+        ])
         .output()
         .expect("list the home router's mangle rules");
     assert!(String::from_utf8_lossy(&rules.stdout).contains("NFQUEUE"));
@@ -186,8 +204,15 @@ fn lab_up_and_lab_down_leave_no_namespace_process_or_rule() {
         .output()
         .expect("run netlab down");
     eprintln!("{}", String::from_utf8_lossy(&down.stdout));
-    assert!(down.status.success(), "{}", String::from_utf8_lossy(&down.stderr));
-    assert_eq!(namespaces(&prefix).expect("netns list"), Vec::<String>::new());
+    assert!(
+        down.status.success(),
+        "{}",
+        String::from_utf8_lossy(&down.stderr)
+    );
+    assert_eq!(
+        namespaces(&prefix).expect("netns list"),
+        Vec::<String>::new()
+    );
     for pid in running {
         assert!(!alive(pid), "process {pid} still runs");
     }
@@ -206,7 +231,10 @@ fn labs_go_down_after_a_panic_and_after_a_killed_run() {
     }));
     assert!(unwound.is_err());
     assert!(!prefix.is_empty());
-    assert_eq!(namespaces(&prefix).expect("netns list"), Vec::<String>::new());
+    assert_eq!(
+        namespaces(&prefix).expect("netns list"),
+        Vec::<String>::new()
+    );
 
     // A killed run: its labs' prefix names a process that is gone.
     let mut gone = Command::new("true").spawn().expect("run true");
@@ -217,7 +245,11 @@ fn labs_go_down_after_a_panic_and_after_a_killed_run() {
         .args(["up", "--prefix", &leftover])
         .output()
         .expect("run netlab up");
-    assert!(up.status.success(), "{}", String::from_utf8_lossy(&up.stderr));
+    assert!(
+        up.status.success(),
+        "{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
     let coturn = processes(&format!("{leftover}inet")).expect("pids");
     assert_eq!(coturn.len(), 1);
 
@@ -316,9 +348,19 @@ async fn the_impaired_internet_delays_reorders_and_drops_as_told() {
         max.as_secs_f64() * 1000.0,
     );
     assert_eq!(home_router.passed + home_router.dropped, u64::from(SENT));
-    assert_eq!(arrivals.len() as u64, home_router.passed, "what passed arrived");
-    assert!((0.02..0.09).contains(&home_router.loss()), "{home_router:?}");
-    assert!(min >= impairment.delay, "no datagram beats the delay: {min:?}");
+    assert_eq!(
+        arrivals.len() as u64,
+        home_router.passed,
+        "what passed arrived"
+    );
+    assert!(
+        (0.02..0.09).contains(&home_router.loss()),
+        "{home_router:?}"
+    );
+    assert!(
+        min >= impairment.delay,
+        "no datagram beats the delay: {min:?}"
+    );
     assert!(
         max >= impairment.delay + impairment.jitter / 2,
         "jitter spreads the delays: {max:?}"

@@ -14,13 +14,17 @@ use e2e_tests::netlab::delay::{self, QUEUE};
 use e2e_tests::netlab::netns::enter;
 use e2e_tests::netlab::nfqueue::Queue;
 use e2e_tests::netlab::{
-    COMPANY_PUBLIC, GATEWAY_LAN, HFA_PORT, HFA_PUBLIC_PORT, HOME_PC, Host, HomeNat, Lab,
-    OFFICE_DEVICE, PORTAL_PORT, STUN_ALTERNATE, STUN_PORT, STUN_PRIMARY, namespaces, queue_rule, teardown,
+    COMPANY_PUBLIC, GATEWAY_LAN, HFA_PORT, HFA_PUBLIC_PORT, HOME_PC, HomeNat, Host, Lab,
+    OFFICE_DEVICE, PORTAL_PORT, STUN_ALTERNATE, STUN_PORT, STUN_PRIMARY, namespaces, queue_rule,
+    teardown,
 };
 use e2e_tests::{ANNA, BEN, lab_office_toml};
 
 #[derive(Debug, Parser)]
-#[command(name = "netlab", about = "The guide's Figure 1 in network namespaces (root)")]
+#[command(
+    name = "netlab",
+    about = "The guide's Figure 1 in network namespaces (root)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: LabCommand,
@@ -61,9 +65,8 @@ enum LabCommand {
 }
 
 fn home_nat(name: &str) -> Result<HomeNat, String> {
-    HomeNat::from_name(name).ok_or_else(|| {
-        format!("{name:?}: one of endpoint-independent, symmetric, full-cone")
-    })
+    HomeNat::from_name(name)
+        .ok_or_else(|| format!("{name:?}: one of endpoint-independent, symmetric, full-cone"))
 }
 
 fn impairment(text: &str) -> Result<Impairment, String> {
@@ -118,15 +121,12 @@ fn up(prefix: &str, home_nat: HomeNat, impair: Option<Impairment>) -> Result<(),
         let me = std::env::current_exe().map_err(|error| error.to_string())?;
         for router in [Host::HomeRouter, Host::CompanyRouter] {
             start_delayer(&me, &lab.ns(router), impairment)?;
-            lab.run_in(
-                router,
-                "iptables-nft",
-                &queue_rule("-A"),
-            )
-            .map_err(|error| error.to_string())?;
+            lab.run_in(router, "iptables-nft", &queue_rule("-A"))
+                .map_err(|error| error.to_string())?;
         }
     }
-    let files = write_files(prefix).map_err(|error| format!("cannot write the lab's files: {error}"))?;
+    let files =
+        write_files(prefix).map_err(|error| format!("cannot write the lab's files: {error}"))?;
     let took = started.elapsed();
     print_usage(&lab, &files, impair, took);
     lab.keep();
@@ -158,7 +158,10 @@ fn start_delayer(me: &Path, ns: &str, impairment: Impairment) -> Result<(), Stri
         Ok(())
     } else {
         let _ = child.wait();
-        Err(format!("the delayer in {ns} did not start: {}", line.trim()))
+        Err(format!(
+            "the delayer in {ns} did not start: {}",
+            line.trim()
+        ))
     }
 }
 
@@ -222,7 +225,10 @@ fn print_usage(lab: &Lab, files: &LabFiles, impair: Option<Impairment>, took: Du
             impairment.loss * 100.0
         );
     }
-    println!("Namespaces: {}", namespaces(lab.prefix()).unwrap_or_default().join(" "));
+    println!(
+        "Namespaces: {}",
+        namespaces(lab.prefix()).unwrap_or_default().join(" ")
+    );
     println!();
     println!("The gateway in the company LAN (cargo build --bin gateway --bin softphone first):");
     println!(
@@ -244,8 +250,13 @@ fn print_usage(lab: &Lab, files: &LabFiles, impair: Option<Impairment>, took: Du
         softphone.display(),
         files.ben.display()
     );
-    println!("NAT check from home: ip netns exec {home} turnutils_natdiscovery -m -f {STUN_PRIMARY}");
-    println!("Tear down: make lab-down (netlab down --prefix {})", lab.prefix());
+    println!(
+        "NAT check from home: ip netns exec {home} turnutils_natdiscovery -m -f {STUN_PRIMARY}"
+    );
+    println!(
+        "Tear down: make lab-down (netlab down --prefix {})",
+        lab.prefix()
+    );
 }
 
 fn down(prefix: &str) -> Result<(), String> {

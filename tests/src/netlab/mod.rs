@@ -31,11 +31,11 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use command::{run, run_in, run_in_with_input};
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
 use delay::{DelayStats, Delayer};
 pub use nat::HomeNat;
 pub use netns::NsRuntime;
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
 
 use crate::impair::Impairment;
 
@@ -116,9 +116,7 @@ pub enum LabError {
     #[error("coturn: {0}")]
     Coturn(String),
     /// A prefix the lab cannot use.
-    #[error(
-        "lab prefix {0:?}: lower-case letters and digits ending in '-', at most 16 characters"
-    )]
+    #[error("lab prefix {0:?}: lower-case letters and digits ending in '-', at most 16 characters")]
     BadPrefix(String),
 }
 
@@ -204,10 +202,18 @@ impl Lab {
             self.ip(Host::Internet, &format!("link set {port} up"))?;
         }
         let addresses = [
-            (Host::CompanyLan, "eth0", vec!["10.10.0.2/24", "10.10.0.20/24", "10.10.0.30/24"]),
+            (
+                Host::CompanyLan,
+                "eth0",
+                vec!["10.10.0.2/24", "10.10.0.20/24", "10.10.0.30/24"],
+            ),
             (Host::CompanyRouter, "lan0", vec!["10.10.0.1/24"]),
             (Host::CompanyRouter, "wan0", vec!["203.0.113.10/24"]),
-            (Host::Internet, "br0", vec!["203.0.113.3/24", "203.0.113.4/24"]),
+            (
+                Host::Internet,
+                "br0",
+                vec!["203.0.113.3/24", "203.0.113.4/24"],
+            ),
             (Host::HomeRouter, "wan0", vec!["203.0.113.20/24"]),
             (Host::HomeRouter, "lan0", vec!["192.168.178.1/24"]),
             (Host::HomeLan, "eth0", vec!["192.168.178.20/24"]),
@@ -249,8 +255,9 @@ impl Lab {
 
     fn start_coturn(&mut self) -> Result<(), LabError> {
         let dir = self.run_dir();
-        std::fs::create_dir_all(&dir)
-            .map_err(|error| LabError::Coturn(format!("cannot create {}: {error}", dir.display())))?;
+        std::fs::create_dir_all(&dir).map_err(|error| {
+            LabError::Coturn(format!("cannot create {}: {error}", dir.display()))
+        })?;
         let (pid, log) = (dir.join("turnserver.pid"), dir.join("turnserver.log"));
         let inet = self.ns(Host::Internet);
         let child = Command::new("ip")
@@ -394,7 +401,11 @@ impl Lab {
         if self.prefix.is_empty() {
             return Ok(());
         }
-        let stopped = self.delayers.drain(..).map(Delayer::stop).collect::<Vec<_>>();
+        let stopped = self
+            .delayers
+            .drain(..)
+            .map(Delayer::stop)
+            .collect::<Vec<_>>();
         if let Some(mut coturn) = self.coturn.take() {
             let _ = coturn.kill();
             let _ = coturn.wait();

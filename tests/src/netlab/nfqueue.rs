@@ -275,7 +275,8 @@ mod tests {
             assert!(
                 matches!(
                     result,
-                    Ok(ref m) if m.is_empty()) || result.is_err(),
+                    Ok(ref m) if m.is_empty())
+                    || result.is_err(),
                 "cut at {cut}: {result:?}"
             );
         }

@@ -14,8 +14,8 @@ use softphone::portal::Trust;
 use tempfile::TempDir;
 
 use super::{
-    COMPANY_PUBLIC, GATEWAY_LAN, HFA_PORT, HFA_PUBLIC_PORT, HOME_PC, HomeNat, Host, Lab,
-    NsRuntime, OFFICE_DEVICE, PORTAL_PORT, RTP_RANGE,
+    COMPANY_PUBLIC, GATEWAY_LAN, HFA_PORT, HFA_PUBLIC_PORT, HOME_PC, HomeNat, Host, Lab, NsRuntime,
+    OFFICE_DEVICE, PORTAL_PORT, RTP_RANGE,
 };
 use crate::{Handset, account, lab_office_config};
 
@@ -45,7 +45,9 @@ impl Office {
     pub async fn start_with(home_nat: HomeNat, public: Option<IpAddr>) -> Self {
         let lab = Lab::start(home_nat)
             .unwrap_or_else(|error| panic!("the lab must come up (as root): {error}"));
-        let company = lab.runtime(Host::CompanyLan).expect("a runtime in the company LAN");
+        let company = lab
+            .runtime(Host::CompanyLan)
+            .expect("a runtime in the company LAN");
         let home = lab.runtime(Host::HomeLan).expect("a runtime at home");
         let data = crate::portal::temp_dir("lab-gateway");
         let system = format!("data_dir = \"{}\"", data.path().display());
@@ -84,11 +86,19 @@ impl Office {
 
     /// Registers `who` from the home PC through the company router's
     /// forward (203.0.113.10:4070), as guide 4.1 configures a phone.
-    pub async fn phone_at_home(&self, who: (&'static str, &'static str), media: MediaOptions) -> Handset {
+    pub async fn phone_at_home(
+        &self,
+        who: (&'static str, &'static str),
+        media: MediaOptions,
+    ) -> Handset {
         let gateway = SocketAddr::from((COMPANY_PUBLIC, HFA_PUBLIC_PORT));
         let account = account(gateway, who, IpAddr::V4(HOME_PC));
         self.home
-            .run(Handset::register_with_media(account, PhoneTimers::default(), media))
+            .run(Handset::register_with_media(
+                account,
+                PhoneTimers::default(),
+                media,
+            ))
             .await
     }
 
@@ -101,7 +111,11 @@ impl Office {
         let gateway = SocketAddr::from((GATEWAY_LAN, HFA_PORT));
         let account = account(gateway, who, IpAddr::V4(OFFICE_DEVICE));
         self.company
-            .run(Handset::register_with_media(account, PhoneTimers::default(), media))
+            .run(Handset::register_with_media(
+                account,
+                PhoneTimers::default(),
+                media,
+            ))
             .await
     }
 
@@ -113,12 +127,23 @@ impl Office {
             .run_in(
                 Host::HomeRouter,
                 "conntrack",
-                &["-L", "-p", "udp", "--orig-src", &HOME_PC.to_string(), "--orig-port-src", &port.to_string()],
+                &[
+                    "-L",
+                    "-p",
+                    "udp",
+                    "--orig-src",
+                    &HOME_PC.to_string(),
+                    "--orig-port-src",
+                    &port.to_string(),
+                ],
             )
             .ok()?;
         // "src=PC dst=.. sport=P dport=.. src=.. dst=HOME_PUBLIC sport=.. dport=MAPPED"
         let line = table.lines().next()?;
-        let reply_dport = line.split_whitespace().filter(|f| f.starts_with("dport=")).nth(1)?;
+        let reply_dport = line
+            .split_whitespace()
+            .filter(|f| f.starts_with("dport="))
+            .nth(1)?;
         reply_dport.trim_start_matches("dport=").parse().ok()
     }
 
