@@ -13,7 +13,7 @@ use e2e_tests::PATIENCE;
 use e2e_tests::impair::Impairment;
 use e2e_tests::netlab::{
     COMPANY_PUBLIC, HFA_PORT, HFA_PUBLIC_PORT, HOME_PC, HOME_PUBLIC, HomeNat, Host, Lab,
-    PORTAL_PORT, RTP_RANGE, alive, namespaces, processes,
+    PORTAL_PORT, RTP_RANGE, alive, namespaces, processes, run_dir,
 };
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpSocket, UdpSocket};
@@ -213,6 +213,7 @@ fn lab_up_and_lab_down_leave_no_namespace_process_or_rule() {
         namespaces(&prefix).expect("netns list"),
         Vec::<String>::new()
     );
+    assert!(!run_dir(&prefix).exists(), "its files are gone");
     for pid in running {
         assert!(!alive(pid), "process {pid} still runs");
     }

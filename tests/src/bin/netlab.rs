@@ -16,7 +16,7 @@ use e2e_tests::netlab::nfqueue::Queue;
 use e2e_tests::netlab::{
     COMPANY_PUBLIC, GATEWAY_LAN, HFA_PORT, HFA_PUBLIC_PORT, HOME_PC, HomeNat, Host, Lab,
     OFFICE_DEVICE, PORTAL_PORT, STUN_ALTERNATE, STUN_PORT, STUN_PRIMARY, namespaces, queue_rule,
-    teardown,
+    run_dir, teardown,
 };
 use e2e_tests::{ANNA, BEN, lab_office_toml};
 
@@ -185,7 +185,7 @@ struct LabFiles {
 
 /// The gateway's configuration and the two phones' password files.
 fn write_files(prefix: &str) -> std::io::Result<LabFiles> {
-    let dir = std::env::temp_dir().join(format!("netlab-{prefix}files"));
+    let dir = run_dir(prefix);
     std::fs::create_dir_all(&dir)?;
     let data = dir.join("gateway-data");
     let config = dir.join("gateway.toml");
@@ -230,7 +230,7 @@ fn print_usage(lab: &Lab, files: &LabFiles, impair: Option<Impairment>, took: Du
         namespaces(lab.prefix()).unwrap_or_default().join(" ")
     );
     println!();
-    println!("The gateway in the company LAN (cargo build --bin gateway --bin softphone first):");
+    println!("The gateway in the company LAN:");
     println!(
         "  ip netns exec {comp} {} run --config {}",
         gateway.display(),
@@ -261,7 +261,6 @@ fn print_usage(lab: &Lab, files: &LabFiles, impair: Option<Impairment>, took: Du
 
 fn down(prefix: &str) -> Result<(), String> {
     let removed = teardown(prefix).map_err(|error| error.to_string())?;
-    let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!("netlab-{prefix}files")));
     let left = namespaces(prefix).map_err(|error| error.to_string())?;
     if !left.is_empty() {
         return Err(format!("namespaces left: {}", left.join(" ")));

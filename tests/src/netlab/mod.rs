@@ -443,7 +443,9 @@ pub fn queue_rule(action: &str) -> Vec<&str> {
     ]
 }
 
-fn run_dir(prefix: &str) -> PathBuf {
+/// The lab's own files (coturn's pid and log, `netlab up`'s configuration
+/// for the gateway), removed with the lab.
+pub fn run_dir(prefix: &str) -> PathBuf {
     std::env::temp_dir().join(format!("netlab-{prefix}run"))
 }
 
