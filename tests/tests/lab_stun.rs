@@ -1,6 +1,8 @@
 //! STUN through the lab's real NAT, against coturn on the lab's internet
 //! (two addresses, two ports: RFC 5780): the gateway learns the company
-//! router's public address and checks its NAT (guide 2.4, 3.3); from home,
+//! router's public address and checks its NAT (guide 2.4, 3.3), and finds
+//! a new one on its refresh timer, which a registered phone's next call
+//! then uses; from home,
 //! our NAT behaviour discovery (`softphone nat-check`) classifies the home
 //! router exactly as coturn's own `turnutils_natdiscovery -m -f` does, in
 //! each of the three home router modes. Needs root.
@@ -8,10 +10,20 @@
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 
+use std::time::{Duration, Instant};
+
 use e2e_tests::netlab::office::Office;
 use e2e_tests::netlab::{COMPANY_PUBLIC, HOME_PUBLIC, HomeNat, Host, Lab, STUN_PORT, STUN_PRIMARY};
+use e2e_tests::{ANNA, BEN, PATIENCE};
 use gateway::config::net::StunServer;
+use gateway::public_ip::RefreshTimers;
 use shared::stun::{Filtering, Mapping, NatBehaviour, Retransmission};
+use softphone::audio::NullBackend;
+use softphone::media::MediaOptions;
+use softphone::media::call::MediaReport;
+
+/// The company line's address after the change.
+const RENUMBERED: std::net::Ipv4Addr = std::net::Ipv4Addr::new(203, 0, 113, 11);
 
 fn stun_server() -> SocketAddr {
     SocketAddr::from((STUN_PRIMARY, STUN_PORT))
@@ -19,7 +31,8 @@ fn stun_server() -> SocketAddr {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_gateway_learns_its_public_address_from_coturn_and_checks_the_company_router() {
-    let office = Office::start_with(HomeNat::EndpointIndependent, None).await;
+    let office =
+        Office::start_with(HomeNat::EndpointIndependent, None, RefreshTimers::default()).await;
     assert_eq!(
         office.gateway.public_ip(),
         Some(IpAddr::V4(COMPANY_PUBLIC)),
@@ -39,6 +52,67 @@ async fn the_gateway_learns_its_public_address_from_coturn_and_checks_the_compan
         behaviour.public.map(|public| public.ip()),
         Some(IpAddr::V4(COMPANY_PUBLIC))
     );
+    office.stop().await;
+}
+
+/// The company's line gets a new public address while a phone at home is
+/// registered: the gateway's STUN refresh finds it, and the phone's next
+/// call sends its media there (Set Payload announces it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_public_address_reaches_a_registered_phones_next_call() {
+    let refresh = RefreshTimers {
+        interval: Duration::from_millis(300),
+        retry: Duration::from_millis(300),
+    };
+    let office = Office::start_with(HomeNat::EndpointIndependent, None, refresh).await;
+    assert_eq!(office.gateway.public_ip(), Some(IpAddr::V4(COMPANY_PUBLIC)));
+    let mut anna = office
+        .phone_at_home(ANNA, MediaOptions::g711(Box::new(NullBackend)))
+        .await;
+    let mut ben = office
+        .phone_in_office(BEN, MediaOptions::g711(Box::new(NullBackend)))
+        .await;
+
+    office
+        .lab
+        .renumber_company(RENUMBERED)
+        .expect("the company router's new address");
+    // The refresh timer's next lookups: a bounded wait for the change.
+    let deadline = Instant::now() + PATIENCE;
+    while office.gateway.public_ip() != Some(IpAddr::V4(RENUMBERED)) {
+        assert!(
+            Instant::now() < deadline,
+            "the gateway learns {RENUMBERED}: still {:?}",
+            office.gateway.public_ip()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    anna.press("h202");
+    ben.until("the ringer", |m| m.ringer()).await;
+    ben.press("h");
+    let started = anna
+        .media_report("media", |r| matches!(r, MediaReport::Started { .. }))
+        .await;
+    let MediaReport::Started { remote, .. } = started else {
+        unreachable!("filtered above")
+    };
+    assert_eq!(
+        remote.ip(),
+        IpAddr::V4(RENUMBERED),
+        "Anna sends to the new address"
+    );
+    let quality = ben
+        .media_report(
+            "Ben hears Anna",
+            |r| matches!(r, MediaReport::Quality(stats) if stats.received > 0),
+        )
+        .await;
+    eprintln!("after the change Anna sends to {remote}; Ben: {quality:?}");
+    anna.press("u");
+    ben.press("u");
+    anna.client.stop().await;
+    ben.client.stop().await;
     office.stop().await;
 }
 

@@ -231,7 +231,7 @@ impl Lab {
             run_in_with_input(router, "nft", &["-f", "-"], nat::FORWARD_FILTER)?;
         }
         let company = nat::company_nat(
-            &COMPANY_PUBLIC.to_string(),
+            &[COMPANY_PUBLIC.to_string()],
             &GATEWAY_LAN.to_string(),
             RTP_RANGE,
         );
@@ -345,6 +345,21 @@ impl Lab {
         run_in_with_input(&home_rtr, "nft", &["-f", "-"], &nat::home_nat(mode))?;
         run_in(&home_rtr, "conntrack", &["-F"])?;
         self.home_nat = mode;
+        Ok(())
+    }
+
+    /// The company's internet line gets a new public address (as after a
+    /// reconnect, which dynamic DNS then follows): what leaves the company
+    /// goes out as `new`, and the forwards answer on `new` as well as on
+    /// the old address, so that phones registered through it stay.
+    pub fn renumber_company(&self, new: Ipv4Addr) -> Result<(), LabError> {
+        self.ip(Host::CompanyRouter, &format!("addr add {new}/24 dev wan0"))?;
+        let company = nat::company_nat(
+            &[new.to_string(), COMPANY_PUBLIC.to_string()],
+            &GATEWAY_LAN.to_string(),
+            RTP_RANGE,
+        );
+        run_in_with_input(&self.ns(Host::CompanyRouter), "nft", &["-f", "-"], &company)?;
         Ok(())
     }
 

@@ -55,21 +55,28 @@ table inet filter {
 "#;
 
 /// The company router's NAT: HFA 4070 → 4060, the portal's 8802, the X
-/// models' RTP range 1:1 to the gateway, and masquerade out.
-pub fn company_nat(public: &str, gateway: &str, rtp: (u16, u16)) -> String {
+/// models' RTP range 1:1 to the gateway, on each of its `public`
+/// addresses; what leaves goes out as the first of them. Replaces the one
+/// loaded before in one transaction.
+pub fn company_nat(public: &[String], gateway: &str, rtp: (u16, u16)) -> String {
     let (first, last) = rtp;
+    let addresses = public.join(", ");
+    let outgoing = public
+        .first()
+        .map_or("masquerade".to_owned(), |ip| format!("snat to {ip}"));
     format!(
-        r#"
+        r#"table ip nat
+delete table ip nat
 table ip nat {{
   chain prerouting {{
     type nat hook prerouting priority dstnat; policy accept;
-    iifname "wan0" ip daddr {public} tcp dport 4070 dnat to {gateway}:4060
-    iifname "wan0" ip daddr {public} tcp dport 8802 dnat to {gateway}:8802
-    iifname "wan0" ip daddr {public} udp dport {first}-{last} dnat to {gateway}
+    iifname "wan0" ip daddr {{ {addresses} }} tcp dport 4070 dnat to {gateway}:4060
+    iifname "wan0" ip daddr {{ {addresses} }} tcp dport 8802 dnat to {gateway}:8802
+    iifname "wan0" ip daddr {{ {addresses} }} udp dport {first}-{last} dnat to {gateway}
   }}
   chain postrouting {{
     type nat hook postrouting priority srcnat; policy accept;
-    oifname "wan0" masquerade
+    oifname "wan0" {outgoing}
   }}
 }}
 "#

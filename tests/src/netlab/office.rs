@@ -7,6 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use gateway::clock::Clock;
 use gateway::config::RtpRange;
 use gateway::gateway::{Gateway, StartOptions};
+use gateway::public_ip::RefreshTimers;
 use shared::hfa_engine::phone::PhoneTimers;
 use shared::hfa_engine::system::SystemTimers;
 use softphone::media::MediaOptions;
@@ -37,12 +38,22 @@ impl Office {
     /// A lab with the home router in `home_nat` mode and the office's
     /// gateway started in it, its public address configured.
     pub async fn start(home_nat: HomeNat) -> Self {
-        Self::start_with(home_nat, Some(COMPANY_PUBLIC.into())).await
+        Self::start_with(
+            home_nat,
+            Some(COMPANY_PUBLIC.into()),
+            RefreshTimers::default(),
+        )
+        .await
     }
 
     /// As [`Office::start`]; without `public`, the gateway learns its
-    /// public address from the lab's STUN server (guide 2.4).
-    pub async fn start_with(home_nat: HomeNat, public: Option<IpAddr>) -> Self {
+    /// public address from the lab's STUN server (guide 2.4), again on
+    /// `refresh`.
+    pub async fn start_with(
+        home_nat: HomeNat,
+        public: Option<IpAddr>,
+        refresh: RefreshTimers,
+    ) -> Self {
         let lab = Lab::start(home_nat)
             .unwrap_or_else(|error| panic!("the lab must come up (as root): {error}"));
         let company = lab
@@ -63,6 +74,7 @@ impl Office {
                         last: RTP_RANGE.1,
                     }),
                     status_socket: None,
+                    public_ip_refresh: refresh,
                     ..StartOptions::default()
                 };
                 Gateway::start(lab_office_config(&system, public), options).await
