@@ -89,11 +89,6 @@ impl NsRuntime {
         })
     }
 
-    /// The namespace the runtime started in.
-    pub fn namespace(&self) -> &str {
-        &self.ns
-    }
-
     /// Runs `future` inside the namespace and returns its output; a panic
     /// in it panics here.
     pub async fn run<F, T>(&self, future: F) -> T
