@@ -1082,6 +1082,47 @@ mod proxy {
     }
 
     #[test]
+    fn a_new_public_address_reaches_a_home_phone_in_a_call_and_the_next_call() {
+        let mut o = office_with_home_phone(60, 10);
+        connect(&mut o, "201", "202");
+        o.shown.clear();
+        let moved = std::net::IpAddr::from([198, 51, 100, 7]);
+        o.cc.set_public_ip(moved);
+        o.drain();
+        let told = o.take("201");
+        let sent_to = told.iter().find_map(|indication| match indication {
+            Indication::Media(MediaIndication::Start {
+                remote: Some(remote),
+                ..
+            }) => Some(remote.rtp.to_string()),
+            _ => None,
+        });
+        assert_eq!(
+            sent_to.as_deref(),
+            Some("198.51.100.7:30274"),
+            "the phone in the call is told the new address at once: {told:?}"
+        );
+        assert!(
+            o.take("202").is_empty(),
+            "the office phone's target is unchanged"
+        );
+        assert!(
+            o.sbc
+                .iter()
+                .all(|c| !matches!(c, SbcCommand::Release { .. }))
+        );
+
+        o.input("201", DeviceInput::OnHook);
+        connect(&mut o, "201", "203");
+        assert_eq!(
+            media_of(&o, "201").map(|m| m.rtp.to_string()),
+            Some("198.51.100.7:30274".into()),
+            "the next call uses it"
+        );
+        o.cc.check_consistency().expect("consistent");
+    }
+
+    #[test]
     fn office_to_office_takes_no_channel() {
         let mut o = office_with_home_phone(60, 10);
         connect(&mut o, "203", "202");

@@ -40,7 +40,22 @@ impl Coturn {
         Self::start(false)
     }
 
+    /// Starts coturn on free ports; if another process took a port between
+    /// the check and coturn's bind (coturn then never answers), once more
+    /// on other ports.
     fn start(two_addresses: bool) -> Self {
+        let mut last = None;
+        for _ in 0..3 {
+            let server = Self::spawn(two_addresses);
+            match server.wait_ready() {
+                Ok(()) => return server,
+                Err(why) => last = Some(why),
+            }
+        }
+        panic!("{}", last.unwrap_or_default());
+    }
+
+    fn spawn(two_addresses: bool) -> Self {
         let port = free_port_pair(two_addresses);
         let dir = tempfile::tempdir().expect("a temporary directory");
         let mut command = Command::new("turnserver");
@@ -68,27 +83,27 @@ impl Coturn {
                  scripts/install-deps.sh (Debian package coturn)"
             )
         });
-        let server = Self {
+        Self {
             child,
             primary: SocketAddr::from(([127, 0, 0, 1], port)),
             other: two_addresses.then(|| SocketAddr::from(([127, 0, 0, 2], port + 1))),
             _dir: dir,
-        };
-        server.wait_ready();
-        server
+        }
     }
 
     /// Polls each address with a Binding request until it answers.
-    fn wait_ready(&self) {
+    fn wait_ready(&self) -> Result<(), String> {
         let deadline = Instant::now() + READY_WITHIN;
         for address in [Some(self.primary), self.other].into_iter().flatten() {
             while !answers(address) {
-                assert!(
-                    Instant::now() < deadline,
-                    "coturn did not answer on {address} within {READY_WITHIN:?}"
-                );
+                if Instant::now() >= deadline {
+                    return Err(format!(
+                        "coturn did not answer on {address} within {READY_WITHIN:?}"
+                    ));
+                }
             }
         }
+        Ok(())
     }
 
     /// The server as configuration text, `host:port`.
