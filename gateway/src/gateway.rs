@@ -52,6 +52,8 @@ pub struct StartOptions {
     /// Resolves a DNS public address; `None`: the system resolver. Tests
     /// give one they control, to play a dynamic DNS change.
     pub resolver: Option<Arc<dyn Resolver>>,
+    /// The process's trace profiles, switched through the status socket.
+    pub traces: Option<Arc<crate::trace::Traces>>,
 }
 
 /// The myPortal to go server of a gateway.
@@ -178,7 +180,7 @@ impl Gateway {
                     let attacked = LoginGuard::lock(&guard).under_attack(clock.now());
                     status::collect(&hfa, &calls, portal.as_deref(), relay, attacked).to_string()
                 };
-                Some(status::serve(path, Arc::new(report))?)
+                Some(status::serve(path, Arc::new(report), options.traces.clone())?)
             }
             None => None,
         };

@@ -17,6 +17,7 @@ use crate::hfa::HfaState;
 use crate::lockout::AccountUnderAttack;
 use crate::portal::{PortalCounts, PortalState};
 use crate::sbc::{LatchStatus, SbcStats};
+use crate::trace::{Profile, Traces};
 
 /// The socket's name in the data directory.
 pub const SOCKET: &str = "gateway.sock";
@@ -119,10 +120,60 @@ pub fn collect(
     }
 }
 
-/// Answers every connection to `path` with the report `report` makes.
+/// The longest request a client may send (`trace enable NAME`).
+const MAX_REQUEST: u64 = 256;
+/// How long a client may take to send its request.
+const REQUEST_TIME: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// What a client of the socket asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Request {
+    /// The report (an empty request too).
+    Status,
+    /// `trace enable NAME` / `trace disable NAME`.
+    Trace { profile: Profile, on: bool },
+}
+
+impl std::str::FromStr for Request {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        match words.as_slice() {
+            [] | ["status"] => Ok(Request::Status),
+            ["trace", switch @ ("enable" | "disable"), name] => Ok(Request::Trace {
+                profile: name.parse()?,
+                on: *switch == "enable",
+            }),
+            _ => Err(format!(
+                "not a request: {text:?} (status, trace enable NAME, trace disable NAME)"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Request::Status => f.write_str("status"),
+            Request::Trace { profile, on } => {
+                let switch = if *on { "enable" } else { "disable" };
+                write!(f, "trace {switch} {profile}")
+            }
+        }
+    }
+}
+
+/// An answer that is an error starts with this.
+pub const ERROR: &str = "error: ";
+
+/// Answers every connection to `path`: the client sends its request and
+/// closes its side; the gateway answers with the report `report` makes, or
+/// switches a trace of `traces`.
 pub fn serve(
     path: &Path,
     report: Arc<dyn Fn() -> String + Send + Sync>,
+    traces: Option<Arc<Traces>>,
 ) -> std::io::Result<JoinHandle<()>> {
     // A socket left behind by a gateway that did not stop cleanly.
     let _ = std::fs::remove_file(path);
@@ -130,8 +181,9 @@ pub fn serve(
     Ok(tokio::spawn(async move {
         loop {
             match listener.accept().await {
-                Ok((mut stream, _)) => {
-                    let _ = stream.write_all(report().as_bytes()).await;
+                Ok((stream, _)) => {
+                    let (report, traces) = (report.clone(), traces.clone());
+                    tokio::spawn(answer(stream, report, traces));
                 }
                 Err(error) => {
                     warn!("status socket: {error}");
@@ -142,12 +194,51 @@ pub fn serve(
     }))
 }
 
+async fn answer(
+    mut stream: UnixStream,
+    report: Arc<dyn Fn() -> String + Send + Sync>,
+    traces: Option<Arc<Traces>>,
+) {
+    let mut text = String::new();
+    let mut limited = (&mut stream).take(MAX_REQUEST);
+    let read = limited.read_to_string(&mut text);
+    let reply = match tokio::time::timeout(REQUEST_TIME, read).await {
+        Ok(Ok(_)) => match text.parse::<Request>() {
+            Ok(Request::Status) => report(),
+            Ok(Request::Trace { profile, on }) => switch(traces.as_deref(), profile, on),
+            Err(reason) => format!("{ERROR}{reason}\n"),
+        },
+        Ok(Err(error)) => format!("{ERROR}{error}\n"),
+        Err(_) => format!("{ERROR}no request within {REQUEST_TIME:?}\n"),
+    };
+    let _ = stream.write_all(reply.as_bytes()).await;
+}
+
+fn switch(traces: Option<&Traces>, profile: Profile, on: bool) -> String {
+    let Some(traces) = traces else {
+        return format!("{ERROR}this gateway writes no traces\n");
+    };
+    match traces.set(profile, on) {
+        Ok(path) if on => format!("trace {profile}: on, writing {}\n", path.display()),
+        Ok(path) => format!("trace {profile}: off ({} kept)\n", path.display()),
+        Err(error) => format!("{ERROR}trace {profile}: {error}\n"),
+    }
+}
+
+/// Sends `request` to the gateway whose data directory is `data_dir`;
+/// returns its answer.
+pub async fn request(data_dir: &Path, request: Request) -> std::io::Result<String> {
+    let mut stream = UnixStream::connect(socket_path(data_dir)).await?;
+    stream.write_all(request.to_string().as_bytes()).await?;
+    stream.shutdown().await?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await?;
+    Ok(answer)
+}
+
 /// Asks the gateway whose data directory is `data_dir` for its status.
 pub async fn query(data_dir: &Path) -> std::io::Result<String> {
-    let mut stream = UnixStream::connect(socket_path(data_dir)).await?;
-    let mut report = String::new();
-    stream.read_to_string(&mut report).await?;
-    Ok(report)
+    request(data_dir, Request::Status).await
 }
 
 pub fn socket_path(data_dir: &Path) -> PathBuf {
