@@ -2,6 +2,7 @@
 //! Unix socket in its data directory (only the gateway's own user can open
 //! it: the directory is private).
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -12,6 +13,7 @@ use tracing::warn;
 
 use crate::admission::AdmissionCounts;
 use crate::calls::CallService;
+use crate::calls::channels::ChannelId;
 use crate::calls::service::ChannelFigures;
 use crate::hfa::HfaState;
 use crate::lockout::AccountUnderAttack;
@@ -40,12 +42,66 @@ pub struct Status {
     pub relay: Option<String>,
     /// Accounts whose strangers are locked out after failed logins.
     pub under_attack: Vec<AccountUnderAttack>,
+    /// Every registered phone and app (guide 7, point 5), by number.
+    pub devices: Vec<Device>,
+    /// The trace profiles switched on, when the gateway writes traces.
+    pub traces: Option<Vec<Profile>>,
+}
+
+/// A registered device, as guide 7 asks for it: what it is, which release
+/// it runs and where it connects from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    pub number: String,
+    /// The phone type (`OpenStage 60 (HFA)`) or `myPortal to go (android)`.
+    pub kind: String,
+    pub release: String,
+    /// The registration's source address and port (after any NAT).
+    pub source: SocketAddr,
+    /// From outside the company LAN.
+    pub internet: bool,
+    /// The RTP proxy channel and its latch, while in a call through it.
+    pub channel: Option<(ChannelId, LatchStatus)>,
+}
+
+impl std::fmt::Display for Device {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let network = if self.internet { "internet" } else { "LAN" };
+        write!(
+            f,
+            "{} {}, release {}, from {} ({network})",
+            self.number, self.kind, self.release, self.source
+        )?;
+        if let Some((channel, latch)) = &self.channel {
+            write!(f, "; SBC channel {}: {}", channel.0, latch_text(latch))?;
+        }
+        Ok(())
+    }
+}
+
+fn latch_text(latch: &LatchStatus) -> String {
+    match latch {
+        LatchStatus::Latched { source, .. } => format!("latched to {source}"),
+        LatchStatus::Learning => "learning".to_owned(),
+        LatchStatus::Idle => "not learning".to_owned(),
+    }
 }
 
 impl std::fmt::Display for Status {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let channels = &self.channels;
         writeln!(f, "registered phones: {}", self.registered_phones)?;
+        writeln!(f, "registered devices: {}", self.devices.len())?;
+        for device in &self.devices {
+            writeln!(f, "  {device}")?;
+        }
+        if let Some(traces) = &self.traces {
+            let names: Vec<&str> = traces.iter().map(|profile| profile.name()).collect();
+            match names.is_empty() {
+                true => writeln!(f, "traces on: none")?,
+                false => writeln!(f, "traces on: {}", names.join(", "))?,
+            }
+        }
         write_connections(f, "HFA", "registered", &self.hfa_connections)?;
         if let Some(portal) = &self.portal_connections {
             write_connections(f, "HTTPS", "logged in", portal)?;
@@ -99,15 +155,29 @@ fn write_connections(
     )
 }
 
+/// What the status is gathered from.
+pub struct Sources<'a> {
+    pub hfa: &'a HfaState,
+    pub calls: &'a CallService,
+    pub portal: Option<&'a PortalState>,
+    pub sbc: &'a SbcStats,
+    pub under_attack: Vec<AccountUnderAttack>,
+    pub traces: Option<&'a Traces>,
+}
+
 /// Gathers the status of a running gateway.
-pub fn collect(
-    hfa: &HfaState,
-    calls: &CallService,
-    portal: Option<&PortalState>,
-    relay: Option<String>,
-    under_attack: Vec<AccountUnderAttack>,
-) -> Status {
+pub fn collect(sources: Sources<'_>) -> Status {
+    let Sources {
+        hfa,
+        calls,
+        portal,
+        sbc,
+        under_attack,
+        traces,
+    } = sources;
     Status {
+        devices: devices(hfa, calls, portal, sbc),
+        traces: traces.map(Traces::enabled),
         registered_phones: hfa.registry().len(),
         hfa_connections: hfa.connections(),
         portal_connections: portal.map(PortalState::connections),
@@ -115,9 +185,53 @@ pub fn collect(
         channels: calls.channel_figures(),
         portal: portal.map(PortalState::counts),
         portal_fingerprint: portal.map(|portal| portal.fingerprint().to_owned()),
-        relay,
+        relay: Some(relay_report(sbc)),
         under_attack,
     }
+}
+
+/// The registered phones and apps, by number, with their channel's latch.
+fn devices(
+    hfa: &HfaState,
+    calls: &CallService,
+    portal: Option<&PortalState>,
+    sbc: &SbcStats,
+) -> Vec<Device> {
+    let channel = |number: &str| {
+        let id = calls.anchor_of(number)?;
+        let stats = sbc.channels.iter().find(|channel| channel.id == id)?;
+        Some((id, stats.latch))
+    };
+    let mut devices: Vec<Device> = hfa
+        .registry()
+        .iter()
+        .map(|(number, phone)| Device {
+            number: number.to_owned(),
+            kind: hfa
+                .config
+                .client(number)
+                .map_or_else(|| "HFA phone".to_owned(), |client| client.kind.to_string()),
+            release: phone.release.clone(),
+            source: phone.source,
+            internet: !hfa.config.is_company_lan(phone.source.ip()),
+            channel: None,
+        })
+        .collect();
+    for app in portal.map(PortalState::registered_apps).unwrap_or_default() {
+        devices.push(Device {
+            kind: format!("myPortal to go ({})", app.platform),
+            number: app.number,
+            release: app.release,
+            source: app.source,
+            internet: app.internet,
+            channel: None,
+        });
+    }
+    for device in &mut devices {
+        device.channel = channel(&device.number);
+    }
+    devices.sort_by(|a, b| a.number.cmp(&b.number));
+    devices
 }
 
 /// The longest request a client may send (`trace enable NAME`).
@@ -258,11 +372,7 @@ pub fn relay_report(stats: &SbcStats) -> String {
         drops.not_learning
     );
     for channel in stats.channels.iter().filter(|channel| channel.anchored) {
-        let latch = match channel.latch {
-            LatchStatus::Latched { source, .. } => format!("latched to {source}"),
-            LatchStatus::Learning => "learning".to_owned(),
-            LatchStatus::Idle => "not learning".to_owned(),
-        };
+        let latch = latch_text(&channel.latch);
         let call = &channel.call;
         out += &format!(
             "  channel {}: {latch}; {} packets in, {} out; {} foreign dropped\n",
