@@ -60,13 +60,20 @@ impl PortalOffice {
     /// The office keeping its files in `data` (a certificate found there is
     /// used again), the portal listening at `portal`.
     pub async fn start_with(timers: SystemTimers, data: TempDir, portal: SocketAddr) -> Self {
-        Self::start_inner(timers, data, portal, None).await
+        Self::start_inner(timers, data, portal, None, "").await
     }
 
-    /// The office answering `gateway status` on `DATA/gateway.sock`, its
-    /// trace profiles switched there through `traces`.
-    pub async fn start_traced(timers: SystemTimers, data: TempDir, traces: Arc<Traces>) -> Self {
-        Self::start_inner(timers, data, SocketAddr::new(LAN_IP, 0), Some(traces)).await
+    /// The office with `clients` besides the test office's, answering
+    /// `gateway status` on `DATA/gateway.sock`, its trace profiles switched
+    /// there through `traces`.
+    pub async fn start_traced(
+        timers: SystemTimers,
+        data: TempDir,
+        traces: Arc<Traces>,
+        clients: &str,
+    ) -> Self {
+        let portal = SocketAddr::new(LAN_IP, 0);
+        Self::start_inner(timers, data, portal, Some(traces), clients).await
     }
 
     async fn start_inner(
@@ -74,12 +81,13 @@ impl PortalOffice {
         data: TempDir,
         portal: SocketAddr,
         traces: Option<Arc<Traces>>,
+        clients: &str,
     ) -> Self {
         let status_socket = traces
             .is_some()
             .then(|| gateway::status::socket_path(data.path()));
         let system = format!("data_dir = \"{}\"", data.path().display());
-        let tail = format!("[security]\nmax_failed_attempts = {MAX_FAILURES}\n");
+        let tail = format!("{clients}\n[security]\nmax_failed_attempts = {MAX_FAILURES}\n");
         let options = StartOptions {
             hfa_listen: Some(SocketAddr::new(LAN_IP, 0)),
             portal_listen: Some(portal),

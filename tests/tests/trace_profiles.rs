@@ -49,6 +49,18 @@ async fn status_until(data: &Path, what: &str, done: impl Fn(&str) -> bool) -> S
     }
 }
 
+/// 205 Eve may call abroad: her calls take the test trunk.
+const EVE_CLIENT: &str = r#"
+[[clients]]
+number = "205"
+name = "Eve"
+kind = { hfa = "OpenStage 60" }
+ip_user_license = true
+password = "Eve-intl#2024x"
+class_of_service = "international"
+"#;
+const EVE: (&str, &str) = ("205", "Eve-intl#2024x");
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn profiles_switched_at_run_time_and_the_devices_in_the_status() {
     let data = temp_dir("traces");
@@ -66,7 +78,7 @@ async fn profiles_switched_at_run_time_and_the_devices_in_the_status() {
         tracing_subscriber::registry().with(traces.layer().filtered()),
     )
     .expect("the only subscriber of this test binary");
-    let office = PortalOffice::start_traced(SystemTimers::default(), data, traces.clone()).await;
+    let office = PortalOffice::start_traced(SystemTimers::default(), data, traces.clone(), EVE_CLIENT).await;
     let hfa = office.gateway.hfa_addr();
 
     // Off: nothing is written.
@@ -155,6 +167,16 @@ async fn profiles_switched_at_run_time_and_the_devices_in_the_status() {
     assert!(report.contains(": learning"), "{report}");
     anna.press("u");
 
+    // Eve calls abroad on the test trunk.
+    let mut eve = Handset::register(account(hfa, EVE, LAN_IP), PhoneTimers::default()).await;
+    eve.press("h000441234567#");
+    eve.until("the trunk's answer", |m| m.display_row(1) == "Connected")
+        .await;
+    eve.press("u");
+    let sip = read(&trace_dir, Profile::SipInterconnection);
+    assert!(sip.contains("outgoing call on the test trunk"), "{sip}");
+    assert!(sip.contains("number=\"00441234567\""), "{sip}");
+
     let hfa_trace = read(&trace_dir, Profile::HfaCalls);
     assert!(hfa_trace.contains("HFA phone registered"), "{hfa_trace}");
     assert!(hfa_trace.contains("HFA registration declined"), "{hfa_trace}");
@@ -180,7 +202,7 @@ async fn profiles_switched_at_run_time_and_the_devices_in_the_status() {
     // No password, session token or proof in any trace.
     for profile in Profile::ALL {
         let text = read(&trace_dir, profile);
-        for secret in [ANNA.1, BEN.1, DAN.1, "not-Annas-password", session.token.expose()] {
+        for secret in [ANNA.1, BEN.1, DAN.1, EVE.1, "not-Annas-password", session.token.expose()] {
             assert!(!text.contains(secret), "{profile} holds a secret");
         }
         assert!(!text.to_lowercase().contains("proof"), "{profile}: {text}");
