@@ -188,7 +188,11 @@ impl Gateway {
                     })
                     .to_string()
                 };
-                Some(status::serve(path, Arc::new(report), options.traces.clone())?)
+                Some(status::serve(
+                    path,
+                    Arc::new(report),
+                    options.traces.clone(),
+                )?)
             }
             None => None,
         };

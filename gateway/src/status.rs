@@ -381,3 +381,35 @@ pub fn relay_report(stats: &SbcStats) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_read_back_as_written_and_others_are_refused_in_words() {
+        let requests = [
+            Request::Status,
+            Request::Trace {
+                profile: Profile::Csta,
+                on: true,
+            },
+            Request::Trace {
+                profile: Profile::VoiceFax,
+                on: false,
+            },
+        ];
+        for request in requests {
+            assert_eq!(request.to_string().parse(), Ok(request));
+        }
+        assert_eq!("".parse(), Ok(Request::Status));
+        let error = "trace on CSTA_applications"
+            .parse::<Request>()
+            .expect_err("not a request");
+        assert!(error.contains("trace enable NAME"), "{error}");
+        let error = "trace enable csta"
+            .parse::<Request>()
+            .expect_err("no such profile");
+        assert!(error.contains("no trace profile \"csta\""), "{error}");
+    }
+}

@@ -14,8 +14,8 @@ use gateway::trace::{Profile, Rotation, Traces};
 use shared::hfa_engine::phone::PhoneTimers;
 use shared::hfa_engine::system::SystemTimers;
 use shared::secret::Secret;
-use softphone::portal::{Network, ServerAddress};
 use softphone::portal::client::PortalClient;
+use softphone::portal::{Network, ServerAddress};
 use tracing_subscriber::prelude::*;
 
 fn read(dir: &Path, profile: Profile) -> String {
@@ -78,7 +78,8 @@ async fn profiles_switched_at_run_time_and_the_devices_in_the_status() {
         tracing_subscriber::registry().with(traces.layer().filtered()),
     )
     .expect("the only subscriber of this test binary");
-    let office = PortalOffice::start_traced(SystemTimers::default(), data, traces.clone(), EVE_CLIENT).await;
+    let office =
+        PortalOffice::start_traced(SystemTimers::default(), data, traces.clone(), EVE_CLIENT).await;
     let hfa = office.gateway.hfa_addr();
 
     // Off: nothing is written.
@@ -146,7 +147,10 @@ async fn profiles_switched_at_run_time_and_the_devices_in_the_status() {
         .find(|line| line.trim_start().starts_with("210 "))
         .unwrap_or_else(|| panic!("Dan listed:\n{report}"));
     assert!(
-        dan_line.contains(&format!("myPortal to go (android), release {}", app.version)),
+        dan_line.contains(&format!(
+            "myPortal to go (android), release {}",
+            app.version
+        )),
         "{dan_line}"
     );
     assert!(dan_line.contains("from 127.0.1.20:"), "{dan_line}");
@@ -179,20 +183,32 @@ async fn profiles_switched_at_run_time_and_the_devices_in_the_status() {
 
     let hfa_trace = read(&trace_dir, Profile::HfaCalls);
     assert!(hfa_trace.contains("HFA phone registered"), "{hfa_trace}");
-    assert!(hfa_trace.contains("HFA registration declined"), "{hfa_trace}");
+    assert!(
+        hfa_trace.contains("HFA registration declined"),
+        "{hfa_trace}"
+    );
     let csta = read(&trace_dir, Profile::Csta);
     assert!(csta.contains("myPortal to go login"), "{csta}");
     assert!(!csta.contains("HFA phone registered"), "{csta}");
     let voice = read(&trace_dir, Profile::VoiceFax);
     assert!(voice.contains("sbc: channel anchored"), "{voice}");
     let application = read(&trace_dir, Profile::Application);
-    assert!(application.contains("myPortal to go login"), "{application}");
-    assert!(application.contains("HFA phone registered"), "{application}");
+    assert!(
+        application.contains("myPortal to go login"),
+        "{application}"
+    );
+    assert!(
+        application.contains("HFA phone registered"),
+        "{application}"
+    );
     // Lines start with the UTC time to the microsecond: 2026-12-07T13:04:05.123456Z.
     let first = hfa_trace.lines().nth(1).expect("a traced line");
     let stamp = first.split(' ').next().expect("a timestamp");
     assert_eq!(stamp.len(), 27, "{first}");
-    assert!(stamp.ends_with('Z') && stamp.as_bytes()[19] == b'.', "{first}");
+    assert!(
+        stamp.ends_with('Z') && stamp.as_bytes()[19] == b'.',
+        "{first}"
+    );
     let digits = stamp.replace(['-', ':', 'T', '.', 'Z'], "");
     assert!(
         digits.len() == 20 && digits.bytes().all(|b| b.is_ascii_digit()),
@@ -202,7 +218,14 @@ async fn profiles_switched_at_run_time_and_the_devices_in_the_status() {
     // No password, session token or proof in any trace.
     for profile in Profile::ALL {
         let text = read(&trace_dir, profile);
-        for secret in [ANNA.1, BEN.1, DAN.1, EVE.1, "not-Annas-password", session.token.expose()] {
+        for secret in [
+            ANNA.1,
+            BEN.1,
+            DAN.1,
+            EVE.1,
+            "not-Annas-password",
+            session.token.expose(),
+        ] {
             assert!(!text.contains(secret), "{profile} holds a secret");
         }
         assert!(!text.to_lowercase().contains("proof"), "{profile}: {text}");

@@ -91,7 +91,9 @@ impl Registry {
 
     /// Every registered phone with its number.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &RegisteredPhone)> {
-        self.phones.iter().map(|(number, phone)| (number.as_str(), phone))
+        self.phones
+            .iter()
+            .map(|(number, phone)| (number.as_str(), phone))
     }
 
     pub fn len(&self) -> usize {

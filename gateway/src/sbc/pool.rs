@@ -166,7 +166,12 @@ impl Sbc {
             let in_use = self.in_use.fetch_add(1, Ordering::AcqRel) + 1;
             self.peak.fetch_max(in_use, Ordering::AcqRel);
         }
-        debug!(channel = id.0, ?inner_peer, ?device, "sbc: channel anchored, learning");
+        debug!(
+            channel = id.0,
+            ?inner_peer,
+            ?device,
+            "sbc: channel anchored, learning"
+        );
         self.command(id, |slot| Command::Anchor {
             slot,
             at: Instant::now(),

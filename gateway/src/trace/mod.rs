@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 pub use layer::TraceLayer;
 pub use profile::{Profile, TRUNK_TARGET};
-pub use rotate::{Rotation, RotatingFile, numbered};
+pub use rotate::{RotatingFile, Rotation, numbered};
 pub use settings::TraceSection;
 
 /// Why a trace could not be switched on.

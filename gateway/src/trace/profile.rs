@@ -94,3 +94,84 @@ impl std::str::FromStr for Profile {
             })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tracing::callsite::Identifier;
+    use tracing::field::FieldSet;
+    use tracing::metadata::Kind;
+
+    struct Site;
+    static SITE: Site = Site;
+    impl tracing::Callsite for Site {
+        fn set_interest(&self, _: tracing::subscriber::Interest) {}
+        fn metadata(&self) -> &Metadata<'_> {
+            unreachable!("not registered")
+        }
+    }
+
+    fn event(target: &'static str, level: Level) -> Metadata<'static> {
+        Metadata::new(
+            "event",
+            target,
+            level,
+            None,
+            None,
+            None,
+            FieldSet::new(&[], Identifier(&SITE)),
+            Kind::EVENT,
+        )
+    }
+
+    fn profiles_of(target: &'static str, level: Level) -> Vec<Profile> {
+        let meta = event(target, level);
+        Profile::ALL
+            .into_iter()
+            .filter(|profile| profile.records(&meta))
+            .collect()
+    }
+
+    #[test]
+    fn each_part_of_the_gateway_goes_to_its_profile() {
+        use Profile::*;
+        assert_eq!(profiles_of("gateway::sbc::pool", Level::DEBUG), [VoiceFax]);
+        assert_eq!(
+            profiles_of("gateway::media::echo", Level::DEBUG),
+            [VoiceFax]
+        );
+        assert_eq!(
+            profiles_of(TRUNK_TARGET, Level::DEBUG),
+            [SipInterconnection]
+        );
+        assert_eq!(
+            profiles_of("gateway::hfa::connection", Level::DEBUG),
+            [HfaCalls]
+        );
+        assert_eq!(
+            profiles_of("gateway::calls::service", Level::DEBUG),
+            [HfaCalls]
+        );
+        assert_eq!(profiles_of("gateway::portal::routes", Level::DEBUG), [Csta]);
+        assert_eq!(
+            profiles_of("gateway::portal::routes", Level::INFO),
+            [Csta, Application]
+        );
+        // A prefix is a whole module name: `gateway::sbcx` is not the SBC.
+        assert_eq!(profiles_of("gateway::sbcx", Level::DEBUG), []);
+        assert_eq!(
+            profiles_of("gateway::public_ip", Level::WARN),
+            [Application]
+        );
+    }
+
+    #[test]
+    fn names_are_the_guides_and_a_wrong_one_is_told_with_the_list() {
+        for profile in Profile::ALL {
+            assert_eq!(profile.name().parse::<Profile>(), Ok(profile));
+        }
+        let error = "Voice_Fax".parse::<Profile>().expect_err("not a profile");
+        assert!(error.contains("\"Voice_Fax\""), "{error}");
+        assert!(error.contains("CSTA_applications"), "{error}");
+    }
+}

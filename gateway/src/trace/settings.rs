@@ -1,5 +1,7 @@
 //! `[trace]` in the configuration file.
 
+use std::num::NonZeroU32;
+
 use serde::Deserialize;
 
 use super::profile::Profile;
@@ -12,17 +14,17 @@ pub struct TraceSection {
     /// Profiles switched on at start (`gateway trace enable` adds more).
     pub enabled: Vec<Profile>,
     /// A trace file is rotated when it would pass this size.
-    pub file_size_kib: u32,
+    pub file_size_kib: NonZeroU32,
     /// Files kept per profile, the one being written included.
-    pub files: u32,
+    pub files: NonZeroU32,
 }
 
 impl Default for TraceSection {
     fn default() -> Self {
         Self {
             enabled: Vec::new(),
-            file_size_kib: 10 * 1024,
-            files: 5,
+            file_size_kib: NonZeroU32::new(10 * 1024).unwrap_or(NonZeroU32::MIN),
+            files: NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN),
         }
     }
 }
@@ -30,8 +32,8 @@ impl Default for TraceSection {
 impl TraceSection {
     pub fn rotation(&self) -> Rotation {
         Rotation {
-            max_bytes: u64::from(self.file_size_kib.max(1)) * 1024,
-            files: self.files.max(1),
+            max_bytes: u64::from(self.file_size_kib.get()) * 1024,
+            files: self.files.get(),
         }
     }
 }
