@@ -76,6 +76,7 @@ async fn start_gateway() -> Gateway {
         clock: Clock::system(),
         rtp_range: Some(next_rtp_range()),
         status_socket: None,
+        ..StartOptions::default()
     };
     match Gateway::start(office(), options).await {
         Ok(gateway) => gateway,
