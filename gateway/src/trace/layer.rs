@@ -5,9 +5,12 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use tracing::field::{Field, Visit};
+use tracing::subscriber::Interest;
 use tracing::{Event, Metadata, Subscriber};
+use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::{Context, Filter, Layer};
 
+use super::profile::MOST_DETAIL;
 use super::{Profile, Traces};
 
 /// Writes events to the trace files; its filter lets through only events
@@ -48,9 +51,23 @@ impl<S> Filter<S> for ProfileFilter {
                 .any(|profile| self.traces.is_on(profile) && profile.records(meta))
     }
 
-    fn callsite_enabled(&self, _: &'static Metadata<'static>) -> tracing::subscriber::Interest {
-        // Profiles are switched at run time: ask for every event.
-        tracing::subscriber::Interest::sometimes()
+    fn callsite_enabled(&self, meta: &'static Metadata<'static>) -> Interest {
+        // Profiles are switched at run time: an event some profile records
+        // is asked about each time; the others (`trace` events, dependencies'
+        // `debug`) never, so they cost nothing.
+        if meta.is_event()
+            && Profile::ALL
+                .into_iter()
+                .any(|profile| profile.records(meta))
+        {
+            Interest::sometimes()
+        } else {
+            Interest::never()
+        }
+    }
+
+    fn max_level_hint(&self) -> Option<LevelFilter> {
+        Some(LevelFilter::from_level(MOST_DETAIL))
     }
 }
 

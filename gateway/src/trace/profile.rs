@@ -8,6 +8,9 @@ use tracing::{Level, Metadata};
 /// part of call control, but its trace is the ITSP interconnection's).
 pub const TRUNK_TARGET: &str = "gateway::trunk";
 
+/// The most detailed level a profile records.
+pub const MOST_DETAIL: Level = Level::DEBUG;
+
 /// A trace profile, named as on OpenScape Business (guide 7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
 pub enum Profile {
@@ -52,8 +55,12 @@ impl Profile {
         self as usize
     }
 
-    /// Whether this profile records `event` (by its module's target).
+    /// Whether this profile records `event` (by its module's target; `debug`
+    /// and above, `trace` is left to `RUST_LOG`).
     pub fn records(self, event: &Metadata<'_>) -> bool {
+        if *event.level() > MOST_DETAIL {
+            return false;
+        }
         let target = event.target();
         let under = |prefixes: &[&str]| {
             prefixes.iter().any(|prefix| {
@@ -157,6 +164,7 @@ mod tests {
             profiles_of("gateway::portal::routes", Level::INFO),
             [Csta, Application]
         );
+        assert_eq!(profiles_of("gateway::sbc::worker", Level::TRACE), []);
         // A prefix is a whole module name: `gateway::sbcx` is not the SBC.
         assert_eq!(profiles_of("gateway::sbcx", Level::DEBUG), []);
         assert_eq!(
