@@ -162,13 +162,14 @@ async fn profiles_switched_at_run_time_and_the_devices_in_the_status() {
     ben.until("the ringer", |m| m.ringer()).await;
     ben.press("h");
     anna.until("media", |m| m.media().is_some()).await;
-    let report = status_until(&data_path, "Anna's SBC channel", |report| {
-        report
-            .lines()
-            .any(|line| line.trim_start().starts_with("201 ") && line.contains("SBC channel"))
+    status_until(&data_path, "Anna's SBC channel, learning", |report| {
+        report.lines().any(|line| {
+            line.trim_start().starts_with("201 ")
+                && line.contains("SBC channel")
+                && line.ends_with(": learning")
+        })
     })
     .await;
-    assert!(report.contains(": learning"), "{report}");
     anna.press("u");
 
     // Eve calls abroad on the test trunk.
@@ -185,6 +186,13 @@ async fn profiles_switched_at_run_time_and_the_devices_in_the_status() {
     assert!(hfa_trace.contains("HFA phone registered"), "{hfa_trace}");
     assert!(
         hfa_trace.contains("HFA registration declined"),
+        "{hfa_trace}"
+    );
+    // Ben registered while the profile was off.
+    assert!(
+        !hfa_trace
+            .lines()
+            .any(|line| line.contains("HFA phone registered") && line.contains("\"202\"")),
         "{hfa_trace}"
     );
     let csta = read(&trace_dir, Profile::Csta);
