@@ -20,7 +20,7 @@ use tokio::sync::mpsc;
 
 use crate::audio::{
     AudioBackend, AudioConfig, AudioControls, AudioError, AudioStreams, CpalBackend, DeviceInfo,
-    NullBackend,
+    DeviceSwitch, Direction, NullBackend,
 };
 use crate::hfa::client::MediaHandle;
 use crate::hfa::{HfaAccount, HfaClient};
@@ -41,6 +41,11 @@ pub enum Command {
     Send(Message),
     /// Send a DTMF digit in the call's media.
     Dtmf(char),
+    /// Move the call in progress to `device` (`None`: the system default).
+    MoveCall {
+        which: Direction,
+        device: Option<String>,
+    },
 }
 
 /// What the engine tells the UI.
@@ -59,6 +64,9 @@ pub enum Event {
     NoAudio(String),
     /// The usable sound devices, when the list has changed.
     Devices(Vec<DeviceInfo>),
+    /// The call in progress now plays (or records) `which` on the device
+    /// the choice names.
+    CallMoved(Direction),
     /// A second `softphone tel:…` of this profile handed over its number.
     Dial(String),
     /// A second `softphone` of this profile asked the window to come forward.
@@ -79,12 +87,19 @@ pub struct AudioChoice {
 }
 
 /// The audio of the running call, shared with the UI: the devices to open
-/// at the next call, and the controls (mute, volume, level meter) of the
-/// call in progress.
+/// at the next call, and the controls (mute, volume, level meter) and
+/// devices of the call in progress.
 #[derive(Debug, Clone, Default)]
 pub struct SharedAudio {
     choice: Arc<Mutex<AudioChoice>>,
-    live: Arc<Mutex<Option<Arc<AudioControls>>>>,
+    live: Arc<Mutex<Option<LiveAudio>>>,
+}
+
+/// The audio of the call in progress.
+#[derive(Debug, Clone)]
+struct LiveAudio {
+    controls: Arc<AudioControls>,
+    devices: DeviceSwitch,
 }
 
 impl SharedAudio {
@@ -114,10 +129,23 @@ impl SharedAudio {
 
     /// The controls of the call's audio while one runs.
     pub fn controls(&self) -> Option<Arc<AudioControls>> {
+        self.live().map(|live| live.controls)
+    }
+
+    /// The device switch of the call's audio while one runs.
+    fn devices(&self) -> Option<DeviceSwitch> {
+        self.live().map(|live| live.devices)
+    }
+
+    fn live(&self) -> Option<LiveAudio> {
         self.live
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    fn set_live(&self, live: Option<LiveAudio>) {
+        *self.live.lock().unwrap_or_else(PoisonError::into_inner) = live;
     }
 }
 
@@ -148,11 +176,10 @@ impl AudioBackend for AppAudio {
         };
         streams.controls.set_muted(choice.muted);
         streams.controls.set_volume(choice.volume);
-        *self
-            .shared
-            .live
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&streams.controls));
+        self.shared.set_live(Some(LiveAudio {
+            controls: Arc::clone(&streams.controls),
+            devices: streams.guard.switcher(),
+        }));
         Ok(streams)
     }
 }
@@ -229,6 +256,18 @@ impl Engine {
     pub fn send(&self, command: Command) {
         let _ = self.commands.send(command);
     }
+
+    /// Uses `device` (`None`: the system default) for `which` from now on:
+    /// for the call in progress, if any, and the next ones.
+    pub fn use_device(&self, which: Direction, device: Option<String>) {
+        self.audio.update(|choice| match which {
+            Direction::Capture => choice.input.clone_from(&device),
+            Direction::Playback => choice.output.clone_from(&device),
+        });
+        if self.audio.devices().is_some() {
+            self.send(Command::MoveCall { which, device });
+        }
+    }
 }
 
 /// A registered (or registering) phone.
@@ -259,6 +298,14 @@ async fn run(mut commands: mpsc::UnboundedReceiver<Command>, ui: EventSender, au
                         phone.client.send_dtmf(digit);
                     }
                 }
+                Some(Command::MoveCall { which, device }) => {
+                    if let Some(devices) = audio.devices() {
+                        tokio::task::spawn_blocking({
+                            let ui = ui.clone();
+                            move || move_call(&devices, which, device, &ui)
+                        });
+                    }
+                }
                 None => break, // the UI has gone
             },
             from_phone = next_from(running.as_mut()) => match from_phone {
@@ -270,7 +317,7 @@ async fn run(mut commands: mpsc::UnboundedReceiver<Command>, ui: EventSender, au
                 FromPhone::Event(None) => running = None, // the client stopped
                 FromPhone::Report(report) => {
                     if matches!(report, MediaReport::Stopped(_)) {
-                        *audio.live.lock().unwrap_or_else(PoisonError::into_inner) = None;
+                        audio.set_live(None);
                     }
                     if !ui.send(Event::Media(report)) {
                         break;
@@ -282,6 +329,17 @@ async fn run(mut commands: mpsc::UnboundedReceiver<Command>, ui: EventSender, au
     if let Some(phone) = running {
         phone.client.stop().await;
     }
+}
+
+/// Moves the call's `which` to `device`; blocks while the device opens.
+fn move_call(devices: &DeviceSwitch, which: Direction, device: Option<String>, ui: &EventSender) {
+    match devices.switch(which, device.as_deref()) {
+        Ok(()) => ui.send(Event::CallMoved(which)),
+        Err(error) => ui.send(Event::NoAudio(format!(
+            "the call could not move to the {which} device {}: {error}",
+            device.as_deref().unwrap_or("default")
+        ))),
+    };
 }
 
 async fn register(
