@@ -5,8 +5,9 @@
 # under Xvfb, reads every shared object it has mapped from /proc/PID/maps,
 # maps each to its Debian package with `dpkg -S`, and fails naming any
 # package that is neither in install-deps.sh's lists nor a dependency of
-# one. Packages that only the test list brings are named too: the window
-# of `make run` (which installs the build list) runs without them.
+# one. Packages that only the test list brings are named too, for the
+# reader to judge (on a test machine: ALSA's PulseAudio plugin and its
+# libraries, which alsa-lib loads only where they are installed).
 #
 # Usage: scripts/check-window-libs.sh [path/to/softphone]
 # (CHECK_LIBS_VERBOSE=1 also prints the objects and their packages.)
@@ -78,7 +79,7 @@ missing="$(comm -23 "$work/loaded" "$work/all-closure")"
 test_only="$(comm -23 "$work/loaded" "$work/build-closure" | comm -12 - "$work/all-closure")"
 echo "the window (pid $window) mapped $(wc -l <"$work/objects") shared objects from $(wc -l <"$work/loaded") packages"
 if [[ -n "$test_only" ]]; then
-  echo "brought by the test list only (make run does without them):" $test_only
+  echo "brought by the test list only:" $test_only
 fi
 if [[ -n "$missing" ]]; then
   echo "check-window-libs: not installed by scripts/install-deps.sh (nor a dependency):" $missing >&2

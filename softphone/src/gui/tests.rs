@@ -3,6 +3,12 @@
 //! loopback), no display and no sound devices. Waits are on the engine's
 //! events, bounded by a patience reached only when a test fails.
 
+// Test helpers shared with the integration tests (`tests/support`).
+#[path = "../../tests/support/child_run.rs"]
+mod child_run;
+#[path = "../../tests/support/pulse.rs"]
+mod pulse;
+
 mod devices;
 mod notification;
 

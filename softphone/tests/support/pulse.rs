@@ -1,7 +1,7 @@
 //! A private PulseAudio daemon with null sinks, for tests that play and
 //! record through real sound devices on a machine without a sound card.
 //! Shared by `tests/audio_pulse.rs` and the app's own tests (`src/gui`),
-//! which include it beside `child_run.rs`.
+//! which include it beside `child_run.rs` (its `super::child_run`).
 //!
 //! cpal (and the ALSA `pulse` plugin under it) read `PULSE_SERVER` when
 //! they open a device, and the crate forbids the `unsafe`

@@ -3,16 +3,11 @@
 //! app lists and picks like a headset (`tests/support/pulse.rs`), and
 //! `parec` recording what each sink plays from its monitor.
 
-#[path = "../../../tests/support/child_run.rs"]
-mod child_run;
-#[path = "../../../tests/support/pulse.rs"]
-mod pulse;
-
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use super::pulse::{self, Daemon, MONITOR_RATE, Recorder};
 use egui_kittest::kittest::Queryable;
-use pulse::{Daemon, MONITOR_RATE, Recorder};
 use shared::hfa::stimulus::{
     Cadence, RingerSound, RingerVolume, StartRinger, StartTone, ToneCadence, ToneFlags,
 };

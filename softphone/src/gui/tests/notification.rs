@@ -8,16 +8,13 @@
 //! the server cannot start: `scripts/install-deps.sh` installs xvfb,
 //! dbus-daemon and dunst.
 
-#[path = "../../../tests/support/child_run.rs"]
-mod child_run;
-
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::PATIENCE;
+use super::{PATIENCE, child_run};
 use crate::gui::notification::Notifier;
 
 /// Tells the child half it runs under the private bus.
