@@ -302,7 +302,7 @@ impl PhoneApp {
             Event::Media(_) => {}
             Event::NoAudio(why) => self.no_audio = Some(why),
             Event::Devices(devices) => self.devices_changed(devices),
-            Event::CallMoved(_) => self.no_audio = None,
+            Event::CallMoved => self.no_audio = None,
             Event::Dial(number) => {
                 raise(ctx);
                 self.dial_later(number);
@@ -471,7 +471,6 @@ impl PhoneApp {
                 .filter(|_| self.sounds.enabled())
                 .map(|c| c.mic_level_dbfs()),
         };
-        let meter_shown = state.mic_level.is_some();
         let inputs = face::show(ui, &self.model, &state);
         for input in inputs {
             self.input(input);
@@ -482,18 +481,15 @@ impl PhoneApp {
                 format!("No usable sound device ({why}): calls run without audio."),
             );
         }
-        // Clocks: the call timer each second, the time of day each minute;
-        // the level meter while a call's audio runs.
+        // Clocks: the call timer each second, the time of day each minute.
+        // The call's level meter wakes the window itself when the bar would
+        // move (the engine watches the level).
         let wait = match self.model.clock() {
             Some(ClockShown::CallTimer) => Some(Duration::from_millis(
                 1000 - call_timer.map_or(0, |t| u64::from(t.subsec_millis())),
             )),
             Some(ClockShown::TimeOfDay) => Some(until_next_minute()),
             _ => None,
-        };
-        let wait = match (wait, meter_shown) {
-            (wait, true) => Some(wait.map_or(METER_PERIOD, |w| w.min(METER_PERIOD))),
-            (wait, false) => wait,
         };
         if let Some(wait) = wait {
             ui.ctx().request_repaint_after(wait);
@@ -761,7 +757,7 @@ fn raise(ctx: Option<&egui::Context>) {
     }
 }
 
-/// How often the microphone level meter redraws during a call.
+/// How often the microphone test's level meter redraws.
 const METER_PERIOD: Duration = Duration::from_millis(100);
 
 /// Local time for the journal, "2026-11-20 14:03".

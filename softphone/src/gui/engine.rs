@@ -13,6 +13,7 @@
 
 use std::sync::mpsc as std_mpsc;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Duration;
 
 use shared::hfa::Message;
 use shared::hfa_engine::phone::{PhoneEvent, PhoneTimers};
@@ -64,9 +65,8 @@ pub enum Event {
     NoAudio(String),
     /// The usable sound devices, when the list has changed.
     Devices(Vec<DeviceInfo>),
-    /// The call in progress now plays (or records) `which` on the device
-    /// the choice names.
-    CallMoved(Direction),
+    /// The call in progress now uses the devices the choice names.
+    CallMoved,
     /// A second `softphone tel:…` of this profile handed over its number.
     Dial(String),
     /// A second `softphone` of this profile asked the window to come forward.
@@ -202,6 +202,13 @@ impl EventSender {
         }
     }
 
+    /// Redraws the window (nothing to tell, something to show).
+    fn wake(&self) {
+        if let Some(ctx) = self.ctx.get() {
+            ctx.request_repaint();
+        }
+    }
+
     /// `false` once the UI has gone.
     pub fn send(&self, event: Event) -> bool {
         let sent = self.events.send(event).is_ok();
@@ -277,10 +284,30 @@ struct Running {
     media: MediaHandle,
 }
 
+/// How often the call's microphone level is looked at.
+const METER_PERIOD: Duration = Duration::from_millis(100);
+
+/// The call's level meter bar in steps of 2 %: what the window shows.
+fn meter_step(controls: &AudioControls) -> u32 {
+    (super::sound::meter_fraction(controls.mic_level_dbfs()) * 50.0).round() as u32
+}
+
 async fn run(mut commands: mpsc::UnboundedReceiver<Command>, ui: EventSender, audio: SharedAudio) {
     let mut running: Option<Running> = None;
+    // The meter redraws the window only when its bar would move: not at
+    // all in a quiet room (below -60 dBFS the bar is empty).
+    let mut meter = tokio::time::interval(METER_PERIOD);
+    meter.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut meter_shown = None;
     loop {
         tokio::select! {
+            _ = meter.tick(), if audio.controls().is_some() => {
+                let step = audio.controls().map(|controls| meter_step(&controls));
+                if step != meter_shown {
+                    meter_shown = step;
+                    ui.wake();
+                }
+            }
             command = commands.recv() => match command {
                 Some(Command::Register { account, timers }) => {
                     if let Some(old) = running.take() {
@@ -318,6 +345,7 @@ async fn run(mut commands: mpsc::UnboundedReceiver<Command>, ui: EventSender, au
                 FromPhone::Report(report) => {
                     if matches!(report, MediaReport::Stopped(_)) {
                         audio.set_live(None);
+                        meter_shown = None;
                     }
                     if !ui.send(Event::Media(report)) {
                         break;
@@ -334,7 +362,7 @@ async fn run(mut commands: mpsc::UnboundedReceiver<Command>, ui: EventSender, au
 /// Moves the call's `which` to `device`; blocks while the device opens.
 fn move_call(devices: &DeviceSwitch, which: Direction, device: Option<String>, ui: &EventSender) {
     match devices.switch(which, device.as_deref()) {
-        Ok(()) => ui.send(Event::CallMoved(which)),
+        Ok(()) => ui.send(Event::CallMoved),
         Err(error) => ui.send(Event::NoAudio(format!(
             "the call could not move to the {which} device {}: {error}",
             device.as_deref().unwrap_or("default")
