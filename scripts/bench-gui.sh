@@ -9,13 +9,16 @@
 #
 # Each phase: wait until registered (or connected), then read utime+stime
 # from /proc/PID/stat (all threads) before and after BENCH_SECONDS (60), and
-# VmRSS / VmHWM from /proc/PID/status at the end. Both sides run without
-# sound devices (--no-audio), so the figures are the phone's, not a sound
-# server's. Prints a Markdown table with the machine and the load average.
+# VmRSS / VmHWM from /proc/PID/status at the end. Both sides use real
+# sound devices: a private PulseAudio daemon with a null sink (default sink,
+# its monitor the default source), reached through ALSA's pulse plugin like
+# a desktop's sound server; the daemon's own CPU is not counted. Prints a
+# Markdown table with the machine and the load average.
 #
-# Needs: a build (`cargo build --bin softphone --bin gateway`; BENCH_BUILD=
-# release for target/release), Xvfb and xdotool (scripts/install-deps.sh
-# all), and TCP port 4060 free on 127.0.0.1 (its own `gateway run`).
+# Needs: a build (`cargo build --release -p softphone --bin softphone --bin
+# gateway`, BENCH_BUILD=release; debug by default), Xvfb, xdotool and
+# pulseaudio (scripts/install-deps.sh all), and TCP port 4060 free on
+# 127.0.0.1 (its own `gateway run`).
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")/.." && pwd)"
@@ -63,6 +66,17 @@ measure() {
     'BEGIN { printf "| %s | %.2f %% | %.0f MiB | %.0f MiB | %s |\n", label, 100 * t / hz / s, rss / 1024, hwm / 1024, load }'
 }
 
+# The sound server: a null sink, as a machine without a sound card has.
+pulseaudio -n --daemonize=no --exit-idle-time=-1 --disallow-exit --use-pid-file=no \
+  -L "module-native-protocol-unix auth-anonymous=1 socket=$work/pulse" \
+  -L "module-null-sink sink_name=bench rate=48000 channels=1" \
+  >"$work/pulse.log" 2>&1 &
+pids+=($!)
+export PULSE_SERVER="unix:$work/pulse"
+await "pactl info"
+pactl set-default-sink bench
+pactl set-default-source bench.monitor
+
 # The company: the demo office on loopback, with its own passwords.
 HOME="$work" XDG_DATA_HOME="$work/data" "$bin/gateway" run >"$work/gateway.log" 2>&1 &
 pids+=($!)
@@ -103,7 +117,7 @@ measure "headless \`hfa register\`, idle" "$headless"
 kill "$headless"
 
 gui_env=(env XDG_CONFIG_HOME="$work/config" XDG_DATA_HOME="$work/data" XDG_RUNTIME_DIR="$work")
-"${gui_env[@]}" "$bin/softphone" --profile bench --no-audio >"$work/window.log" 2>&1 &
+"${gui_env[@]}" "$bin/softphone" --profile bench >"$work/window.log" 2>&1 &
 window=$!
 pids+=("$window")
 await "xdotool search --name '201: registered'"
@@ -112,15 +126,19 @@ measure "window, registered, idle" "$window"
 
 "${gui_env[@]}" "$bin/softphone" --profile bench 'tel:*98' >>"$work/window.log"
 await "grep -q 'connected: 201 Anna with Echo test' '$work/gateway.log'"
+# The call plays and records through the sound server.
+await "pactl list short sink-inputs | grep -q . && pactl list short source-outputs | grep -q ."
 sleep 2
 measure "window, echo test call" "$window"
 kill "$window"
+wait "$window" 2>/dev/null || true
 
-"$bin/softphone" hfa call '*98' --no-audio --hangup-after "$((seconds + 30))s" "${account[@]}" \
+"$bin/softphone" hfa call '*98' --hangup-after "$((seconds + 30))s" "${account[@]}" \
   >"$work/call.log" 2>&1 &
 call=$!
 pids+=("$call")
 await "grep -q 'Connected' '$work/call.log'"
+await "pactl list short sink-inputs | grep -q . && pactl list short source-outputs | grep -q ."
 sleep 2
 measure "headless \`hfa call *98\`, connected" "$call"
 kill "$call"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build and the test suite need, only those
 # that are missing, so a second run costs a second. Used by `make deps`
-# (and so by `make run`, `make test` and CI).
+# (and so by `make run`, `make test` and CI). With --list after the list's
+# name, prints the list instead (scripts/check-window-libs.sh reads it).
 set -euo pipefail
 
 # Build: cpal's ALSA back end and Opus (found by pkg-config). Then what the
@@ -15,12 +16,15 @@ build_packages=(
   libx11-6 libx11-xcb1 libxcursor1 libxi6 libxrandr2
   libwayland-client0 libwayland-cursor0 libwayland-egl1
 )
-# Tests: GUI under a virtual display, a real sound server with a null sink,
-# synthetic speech, the network-namespace lab (real NAT, coturn STUN; procps
-# for sysctl in its routers), and
+# Tests: GUI under a virtual display, a real notification server (dunst on
+# a private session bus) and `make install`'s checks (desktop-file-validate,
+# xdg-mime), a real sound server with null sinks, synthetic speech, the
+# network-namespace lab (real NAT, coturn STUN; procps for sysctl in its
+# routers), and
 # rtpengine, the baseline of the SBC relay benchmark (BENCHMARKS.md).
 test_packages=(
-  xvfb xauth x11-utils xdotool imagemagick
+  xvfb xauth x11-utils xdotool imagemagick dbus-daemon dbus-bin dunst
+  desktop-file-utils xdg-utils
   pulseaudio pulseaudio-utils libasound2-plugins sox espeak-ng
   iproute2 procps nftables iptables conntrack coturn rtpengine-daemon
 )
@@ -28,8 +32,12 @@ test_packages=(
 case "${1:-all}" in
   build) wanted=("${build_packages[@]}") ;;
   all) wanted=("${build_packages[@]}" "${test_packages[@]}") ;;
-  *) echo "usage: $0 [build|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [build|all] [--list]" >&2; exit 2 ;;
 esac
+if [ "${2:-}" = "--list" ]; then
+  printf '%s\n' "${wanted[@]}"
+  exit 0
+fi
 
 missing=()
 for package in "${wanted[@]}"; do

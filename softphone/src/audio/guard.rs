@@ -33,6 +33,40 @@ pub struct AudioGuard {
     thread: Option<JoinHandle<Result<(), AudioError>>>,
 }
 
+/// Switches the devices of a running back end from anywhere (the GUI,
+/// while the call's media owns the [`AudioGuard`]); it does not keep the
+/// back end running: once stopped, a switch answers [`AudioError::Stopped`].
+#[derive(Debug, Clone)]
+pub struct DeviceSwitch {
+    commands: mpsc::Sender<Command>,
+}
+
+impl DeviceSwitch {
+    /// Like [`AudioGuard::switch_input`].
+    pub fn switch_input(&self, device: Option<&str>) -> Result<(), AudioError> {
+        self.switch(Direction::Capture, device)
+    }
+
+    /// Like [`AudioGuard::switch_output`].
+    pub fn switch_output(&self, device: Option<&str>) -> Result<(), AudioError> {
+        self.switch(Direction::Playback, device)
+    }
+
+    /// Opens `device` for `which`, replacing the current one.
+    pub fn switch(&self, which: Direction, device: Option<&str>) -> Result<(), AudioError> {
+        let (reply, answer) = mpsc::channel();
+        let command = Command::Switch {
+            which,
+            device: device.map(str::to_owned),
+            reply,
+        };
+        self.commands
+            .send(command)
+            .map_err(|_| AudioError::Stopped)?;
+        answer.recv().map_err(|_| AudioError::Stopped)?
+    }
+}
+
 impl AudioGuard {
     pub(crate) fn new(
         commands: mpsc::Sender<Command>,
@@ -50,25 +84,19 @@ impl AudioGuard {
     /// cannot be found or configured leaves the current one running; one
     /// that fails to start leaves the capture on silence, as if lost.
     pub fn switch_input(&self, device: Option<&str>) -> Result<(), AudioError> {
-        self.switch(Direction::Capture, device)
+        self.switcher().switch_input(device)
     }
 
     /// Switches the speaker to `device`, like [`Self::switch_input`].
     pub fn switch_output(&self, device: Option<&str>) -> Result<(), AudioError> {
-        self.switch(Direction::Playback, device)
+        self.switcher().switch_output(device)
     }
 
-    fn switch(&self, which: Direction, device: Option<&str>) -> Result<(), AudioError> {
-        let (reply, answer) = mpsc::channel();
-        let command = Command::Switch {
-            which,
-            device: device.map(str::to_owned),
-            reply,
-        };
-        self.commands
-            .send(command)
-            .map_err(|_| AudioError::Stopped)?;
-        answer.recv().map_err(|_| AudioError::Stopped)?
+    /// A handle that switches this back end's devices from elsewhere.
+    pub fn switcher(&self) -> DeviceSwitch {
+        DeviceSwitch {
+            commands: self.commands.clone(),
+        }
     }
 
     /// Stops the back end and reports what went wrong on the way out

@@ -43,7 +43,7 @@ use tokio::sync::mpsc;
 pub use controls::{AudioControls, METER_FLOOR_DBFS};
 pub use cpal_backend::{CpalBackend, CpalOneWay};
 pub use devices::{DeviceInfo, list_devices};
-pub use guard::AudioGuard;
+pub use guard::{AudioGuard, DeviceSwitch};
 pub use wav::{NullBackend, WavBackend};
 
 use controls::{CaptureSink, PlaybackSource};

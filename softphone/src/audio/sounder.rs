@@ -6,11 +6,14 @@
 //! playback ring of any [`AudioBackend`] by a [`Player`] thread:
 //!
 //! ```text
-//! Player::start(backend, pattern, on_error)   -> thread: backend.start() (opens the device)
-//!     every 20 ms: keep ~60 ms of the pattern queued in streams.playback
+//! Player::start(backend, pattern, volume, on_error)
+//!                                             -> thread: backend.start() (opens the device)
+//!     every 20 ms: keep ~60 ms of the pattern queued in streams.playback,
+//!                  at the volume the user sets now (the device's controls)
 //! drop(player)                                -> the thread stops, the device closes
 //! ```
 
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -194,6 +197,26 @@ impl Generator {
     }
 }
 
+/// The speaker volume the sounds play at, in percent: shared by the
+/// players, and followed by a sound already playing when the user moves
+/// the slider.
+#[derive(Debug, Clone)]
+pub struct Volume(Arc<AtomicU8>);
+
+impl Volume {
+    pub fn new(percent: u8) -> Self {
+        Self(Arc::new(AtomicU8::new(percent)))
+    }
+
+    pub fn set(&self, percent: u8) {
+        self.0.store(percent, Ordering::Relaxed);
+    }
+
+    fn get(&self) -> u8 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
 /// A sound playing on its own thread; dropping it stops the sound and
 /// closes the device (without waiting for it to close).
 #[derive(Debug)]
@@ -205,12 +228,13 @@ pub struct Player {
 }
 
 impl Player {
-    /// Plays `pattern` through `backend`, opened on the player's thread so
-    /// the caller never waits for a device. `on_error` hears why the
-    /// device could not open.
+    /// Plays `pattern` at `volume` through `backend`, opened on the
+    /// player's thread so the caller never waits for a device. `on_error`
+    /// hears why the device could not open.
     pub fn start(
         mut backend: Box<dyn AudioBackend>,
         pattern: Pattern,
+        volume: Volume,
         on_error: impl FnOnce(AudioError) + Send + 'static,
     ) -> Result<Self, AudioError> {
         let (stop, stopped) = mpsc::channel();
@@ -223,7 +247,7 @@ impl Player {
                 match backend.start(config) {
                     Ok(streams) => {
                         let _ = shared.set(Arc::clone(&streams.controls));
-                        play(streams, config, &pattern, &stopped);
+                        play(streams, config, &pattern, &volume, &stopped);
                     }
                     Err(error) => on_error(error),
                 }
@@ -261,6 +285,7 @@ fn play(
     mut streams: super::AudioStreams,
     config: AudioConfig,
     pattern: &Pattern,
+    volume: &Volume,
     stopped: &mpsc::Receiver<()>,
 ) {
     let mut generator = Generator::new(pattern, config.rate);
@@ -273,6 +298,7 @@ fn play(
         if end.is_some_and(|end| Instant::now() >= end) {
             break;
         }
+        streams.controls.set_volume(volume.get());
         // Nobody reads the microphone here: keep its ring from filling.
         let ready = streams.capture.slots();
         if let Ok(chunk) = streams.capture.read_chunk(ready) {
@@ -348,7 +374,7 @@ mod tests {
             length: Some(Duration::from_millis(400)),
             ..Pattern::test_tone()
         };
-        let player = Player::start(Box::new(backend), pattern, |error| {
+        let player = Player::start(Box::new(backend), pattern, Volume::new(100), |error| {
             panic!("the WAV back end failed: {error}")
         })
         .expect("started");
@@ -361,10 +387,48 @@ mod tests {
         let hz = dominant_frequency(heard, rate).expect("a tone");
         assert!((hz - 440.0).abs() < 2.0, "{hz}");
         // Silence plays too, and stops when dropped.
-        let quiet = Player::start(Box::new(NullBackend), Pattern::silence(), |error| {
-            panic!("the null back end failed: {error}")
-        })
+        let quiet = Player::start(
+            Box::new(NullBackend),
+            Pattern::silence(),
+            Volume::new(100),
+            |error| panic!("the null back end failed: {error}"),
+        )
         .expect("started");
         drop(quiet);
+    }
+
+    /// The peak of a test tone recorded at `percent`.
+    fn recorded_peak(percent: u8) -> i16 {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("heard.wav");
+        let backend = WavBackend {
+            play: None,
+            record: Some(path.clone()),
+        };
+        let pattern = Pattern {
+            length: Some(Duration::from_millis(200)),
+            ..Pattern::test_tone()
+        };
+        let player = Player::start(Box::new(backend), pattern, Volume::new(percent), |error| {
+            panic!("the WAV back end failed: {error}")
+        })
+        .expect("started");
+        player.wait();
+        let mut reader = hound::WavReader::open(&path).expect("recorded");
+        reader
+            .samples::<i16>()
+            .map(|s| s.expect("sample").saturating_abs())
+            .max()
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn sounds_play_at_the_volume_set() {
+        let full = f64::from(recorded_peak(100));
+        let quarter = f64::from(recorded_peak(25));
+        // The test tone peaks at 8000.
+        assert!((full - 8000.0).abs() < 200.0, "{full}");
+        assert!((quarter / full - 0.25).abs() < 0.02, "{quarter} of {full}");
+        assert_eq!(recorded_peak(0), 0);
     }
 }

@@ -21,8 +21,8 @@ use super::journal::{Journal, Tracker, format_duration};
 use super::notification::Notifier;
 use super::portal_face::PortalFace;
 use super::settings::{Personality, Profile, Settings, Theme};
-use super::sound::{self, AudioAction, AudioView, DeviceWatch, Lister, Sounds};
-use crate::audio::DeviceInfo;
+use super::sound::{self, AudioAction, AudioView, DeviceWatch, Lister, Role, Sounds};
+use crate::audio::{DeviceInfo, Direction};
 use crate::hfa::PhoneModel;
 use crate::media::call::MediaReport;
 use crate::portal::agent::AgentTimers;
@@ -106,14 +106,13 @@ impl PhoneApp {
         };
         let audio = SharedAudio::new(AudioChoice {
             devices: options.audio_devices,
-            input: settings.input_device.clone(),
-            output: settings.output_device.clone(),
-            ringer: settings.ringing_device.clone(),
             muted: false,
             volume: settings.volume.unwrap_or(100),
+            ..preferred_devices(&settings)
         });
         let engine = Engine::start(runtime, audio);
-        let sounds = Sounds::new(options.audio_devices, engine.sender());
+        let volume = settings.volume.unwrap_or(100);
+        let sounds = Sounds::new(options.audio_devices, volume, engine.sender());
         let device_watch = DeviceWatch::start(options.list_devices, engine.sender());
         let journal = Journal::load(&options.profile);
         let portal = PortalFace::new(
@@ -239,6 +238,11 @@ impl PhoneApp {
     }
 
     #[cfg(test)]
+    pub fn audio_choice(&self) -> AudioChoice {
+        self.engine.audio.choice()
+    }
+
+    #[cfg(test)]
     pub fn journal(&self) -> &Journal {
         &self.journal
     }
@@ -359,7 +363,8 @@ impl PhoneApp {
             }
             Event::Media(_) => {}
             Event::NoAudio(why) => self.no_audio = Some(why),
-            Event::Devices(devices) => self.devices = Some(devices),
+            Event::Devices(devices) => self.devices_changed(devices),
+            Event::CallMoved => self.no_audio = None,
             Event::Dial(number) => {
                 raise(ctx);
                 self.dial_later(number);
@@ -425,7 +430,7 @@ impl PhoneApp {
                 }
                 if ui.button("Audio…").clicked() {
                     self.audio_open = true;
-                    self.device_watch.watch(true);
+                    self.device_watch.refresh();
                 }
             });
             if let Some(demo) = &self.demo {
@@ -505,7 +510,6 @@ impl PhoneApp {
         }
         if !open {
             self.audio_open = false;
-            self.device_watch.watch(false);
             self.sounds.test_microphone(false, &choice);
         }
     }
@@ -514,17 +518,17 @@ impl PhoneApp {
         match action {
             AudioAction::Input(id) => {
                 self.settings.input_device.clone_from(&id);
-                self.engine.audio.update(|choice| choice.input = id);
+                self.use_device(Role::Microphone, id);
                 self.save_settings();
             }
             AudioAction::Output(id) => {
                 self.settings.output_device.clone_from(&id);
-                self.engine.audio.update(|choice| choice.output = id);
+                self.use_device(Role::Speaker, id);
                 self.save_settings();
             }
             AudioAction::Ringer(id) => {
                 self.settings.ringing_device.clone_from(&id);
-                self.engine.audio.update(|choice| choice.ringer = id);
+                self.use_device(Role::Ringing, id);
                 self.save_settings();
             }
             AudioAction::TestTone => {
@@ -540,6 +544,36 @@ impl PhoneApp {
                 self.sounds.test_microphone(on, choice);
             }
         }
+    }
+
+    /// Uses `device` for `role` now: a call in progress moves to it.
+    fn use_device(&self, role: Role, device: Option<String>) {
+        match role {
+            Role::Microphone => self.engine.use_device(Direction::Capture, device),
+            Role::Speaker => self.engine.use_device(Direction::Playback, device),
+            Role::Ringing => self.engine.audio.update(|choice| choice.ringer = device),
+        }
+    }
+
+    /// A new device list: a chosen device that has gone gives way to the
+    /// system default (saying so), and is used again once it is back.
+    fn devices_changed(&mut self, devices: Vec<DeviceInfo>) {
+        let before = self.devices.take().unwrap_or_default();
+        let changes = sound::follow_devices(
+            &preferred_devices(&self.settings),
+            &self.engine.audio.choice(),
+            &before,
+            &devices,
+        );
+        let mut whys = Vec::new();
+        for change in changes {
+            self.use_device(change.role, change.device);
+            whys.push(change.why);
+        }
+        if !whys.is_empty() {
+            self.notice = Some(whys.join(" "));
+        }
+        self.devices = Some(devices);
     }
 
     fn save_settings(&mut self) {
@@ -604,6 +638,16 @@ impl PhoneApp {
     }
 }
 
+/// The devices the settings name (the rest of the choice at its default).
+fn preferred_devices(settings: &Settings) -> AudioChoice {
+    AudioChoice {
+        input: settings.input_device.clone(),
+        output: settings.output_device.clone(),
+        ringer: settings.ringing_device.clone(),
+        ..AudioChoice::default()
+    }
+}
+
 /// Brings the window to the front.
 fn raise(ctx: Option<&egui::Context>) {
     if let Some(ctx) = ctx {
@@ -612,7 +656,7 @@ fn raise(ctx: Option<&egui::Context>) {
     }
 }
 
-/// How often the microphone level meter redraws during a call.
+/// How often the microphone test's level meter redraws.
 const METER_PERIOD: Duration = Duration::from_millis(100);
 
 /// Local time for the journal, "2026-11-20 14:03".

@@ -13,6 +13,7 @@
 
 use std::sync::mpsc as std_mpsc;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Duration;
 
 use shared::hfa::Message;
 use shared::hfa_engine::phone::{PhoneEvent, PhoneTimers};
@@ -20,7 +21,7 @@ use tokio::sync::mpsc;
 
 use crate::audio::{
     AudioBackend, AudioConfig, AudioControls, AudioError, AudioStreams, CpalBackend, DeviceInfo,
-    NullBackend,
+    DeviceSwitch, Direction, NullBackend,
 };
 use crate::hfa::client::MediaHandle;
 use crate::hfa::{HfaAccount, HfaClient};
@@ -45,6 +46,11 @@ pub enum Command {
     Dtmf(char),
     /// Stop the running phone (the app changes to another personality).
     Unregister,
+    /// Move the call in progress to `device` (`None`: the system default).
+    MoveCall {
+        which: Direction,
+        device: Option<String>,
+    },
 }
 
 /// What the engine tells the UI.
@@ -63,6 +69,8 @@ pub enum Event {
     NoAudio(String),
     /// The usable sound devices, when the list has changed.
     Devices(Vec<DeviceInfo>),
+    /// The call in progress now uses the devices the choice names.
+    CallMoved,
     /// A second `softphone tel:…` of this profile handed over its number.
     Dial(String),
     /// A second `softphone` of this profile asked the window to come forward.
@@ -85,12 +93,19 @@ pub struct AudioChoice {
 }
 
 /// The audio of the running call, shared with the UI: the devices to open
-/// at the next call, and the controls (mute, volume, level meter) of the
-/// call in progress.
+/// at the next call, and the controls (mute, volume, level meter) and
+/// devices of the call in progress.
 #[derive(Debug, Clone, Default)]
 pub struct SharedAudio {
     choice: Arc<Mutex<AudioChoice>>,
-    live: Arc<Mutex<Option<Arc<AudioControls>>>>,
+    live: Arc<Mutex<Option<LiveAudio>>>,
+}
+
+/// The audio of the call in progress.
+#[derive(Debug, Clone)]
+struct LiveAudio {
+    controls: Arc<AudioControls>,
+    devices: DeviceSwitch,
 }
 
 impl SharedAudio {
@@ -120,10 +135,23 @@ impl SharedAudio {
 
     /// The controls of the call's audio while one runs.
     pub fn controls(&self) -> Option<Arc<AudioControls>> {
+        self.live().map(|live| live.controls)
+    }
+
+    /// The device switch of the call's audio while one runs.
+    fn devices(&self) -> Option<DeviceSwitch> {
+        self.live().map(|live| live.devices)
+    }
+
+    fn live(&self) -> Option<LiveAudio> {
         self.live
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    fn set_live(&self, live: Option<LiveAudio>) {
+        *self.live.lock().unwrap_or_else(PoisonError::into_inner) = live;
     }
 }
 
@@ -161,11 +189,10 @@ impl AudioBackend for AppAudio {
         };
         streams.controls.set_muted(choice.muted);
         streams.controls.set_volume(choice.volume);
-        *self
-            .shared
-            .live
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&streams.controls));
+        self.shared.set_live(Some(LiveAudio {
+            controls: Arc::clone(&streams.controls),
+            devices: streams.guard.switcher(),
+        }));
         Ok(streams)
     }
 }
@@ -185,6 +212,13 @@ impl EventSender {
         Self {
             events,
             ctx: Arc::new(OnceLock::new()),
+        }
+    }
+
+    /// Redraws the window (nothing to tell, something to show).
+    fn wake(&self) {
+        if let Some(ctx) = self.ctx.get() {
+            ctx.request_repaint();
         }
     }
 
@@ -242,6 +276,18 @@ impl Engine {
     pub fn send(&self, command: Command) {
         let _ = self.commands.send(command);
     }
+
+    /// Uses `device` (`None`: the system default) for `which` from now on:
+    /// for the call in progress, if any, and the next ones.
+    pub fn use_device(&self, which: Direction, device: Option<String>) {
+        self.audio.update(|choice| match which {
+            Direction::Capture => choice.input.clone_from(&device),
+            Direction::Playback => choice.output.clone_from(&device),
+        });
+        if self.audio.devices().is_some() {
+            self.send(Command::MoveCall { which, device });
+        }
+    }
 }
 
 /// A registered (or registering) phone.
@@ -251,10 +297,30 @@ struct Running {
     media: MediaHandle,
 }
 
+/// How often the call's microphone level is looked at.
+const METER_PERIOD: Duration = Duration::from_millis(100);
+
+/// The call's level meter bar in steps of 2 %: what the window shows.
+fn meter_step(controls: &AudioControls) -> u32 {
+    (super::sound::meter_fraction(controls.mic_level_dbfs()) * 50.0).round() as u32
+}
+
 async fn run(mut commands: mpsc::UnboundedReceiver<Command>, ui: EventSender, audio: SharedAudio) {
     let mut running: Option<Running> = None;
+    // The meter redraws the window only when its bar would move: not at
+    // all in a quiet room (below -60 dBFS the bar is empty).
+    let mut meter = tokio::time::interval(METER_PERIOD);
+    meter.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut meter_shown = None;
     loop {
         tokio::select! {
+            _ = meter.tick(), if audio.controls().is_some() => {
+                let step = audio.controls().map(|controls| meter_step(&controls));
+                if step != meter_shown {
+                    meter_shown = step;
+                    ui.wake();
+                }
+            }
             command = commands.recv() => match command {
                 Some(Command::Register { account, timers }) => {
                     if let Some(old) = running.take() {
@@ -277,6 +343,14 @@ async fn run(mut commands: mpsc::UnboundedReceiver<Command>, ui: EventSender, au
                         old.client.stop().await;
                     }
                 }
+                Some(Command::MoveCall { which, device }) => {
+                    if let Some(devices) = audio.devices() {
+                        tokio::task::spawn_blocking({
+                            let ui = ui.clone();
+                            move || move_call(&devices, which, device, &ui)
+                        });
+                    }
+                }
                 None => break, // the UI has gone
             },
             from_phone = next_from(running.as_mut()) => match from_phone {
@@ -288,7 +362,8 @@ async fn run(mut commands: mpsc::UnboundedReceiver<Command>, ui: EventSender, au
                 FromPhone::Event(None) => running = None, // the client stopped
                 FromPhone::Report(report) => {
                     if matches!(report, MediaReport::Stopped(_)) {
-                        *audio.live.lock().unwrap_or_else(PoisonError::into_inner) = None;
+                        audio.set_live(None);
+                        meter_shown = None;
                     }
                     if !ui.send(Event::Media(report)) {
                         break;
@@ -300,6 +375,17 @@ async fn run(mut commands: mpsc::UnboundedReceiver<Command>, ui: EventSender, au
     if let Some(phone) = running {
         phone.client.stop().await;
     }
+}
+
+/// Moves the call's `which` to `device`; blocks while the device opens.
+fn move_call(devices: &DeviceSwitch, which: Direction, device: Option<String>, ui: &EventSender) {
+    match devices.switch(which, device.as_deref()) {
+        Ok(()) => ui.send(Event::CallMoved),
+        Err(error) => ui.send(Event::NoAudio(format!(
+            "the call could not move to the {which} device {}: {error}",
+            device.as_deref().unwrap_or("default")
+        ))),
+    };
 }
 
 async fn register(

@@ -1,13 +1,15 @@
 //! The app's sound devices and the sounds the phone makes by itself:
 //!
 //! - [`DeviceWatch`]: the device list, enumerated on a thread of its own
-//!   (never the UI thread), once at start and every two seconds while the
-//!   audio settings are open, so devices that appear or vanish show up;
-//!   the UI hears of a list only when it changed ([`Event::Devices`]).
+//!   (never the UI thread) at start and every two seconds, so a headset
+//!   plugged in or out shows up; the UI hears of a list only when it
+//!   changed ([`Event::Devices`]), and [`follow_devices`] says which chosen
+//!   device has gone (the system default stands in) or come back.
 //! - [`Sounds`]: the ringer on the ringing device and the call-progress
 //!   tones on the speaker, as the gateway orders them (Start/Stop Ringer,
-//!   Start/Stop Tone), the test tone and ringing test, and the microphone
-//!   test whose level meter the audio settings show. A device that does
+//!   Start/Stop Tone), the test tone and ringing test, all at the volume
+//!   of the face's slider, and the microphone test whose level meter the
+//!   audio settings show. A device that does
 //!   not open is reported as [`Event::NoAudio`]; the phone goes on.
 //! - [`audio_window`]: the audio settings.
 
@@ -18,45 +20,44 @@ use eframe::egui;
 use shared::hfa::{Message, Stimulus};
 
 use super::engine::{AudioChoice, Event, EventSender};
-use crate::audio::sounder::{Pattern, Player};
+use crate::audio::sounder::{Pattern, Player, Volume};
 use crate::audio::{CpalOneWay, DeviceInfo, Direction};
 
-/// How often the list is read again while the audio settings are open.
+/// How often the list is read again. Reading it asks the sound system for
+/// its device hints and opens no device.
 const REFRESH: Duration = Duration::from_secs(2);
 
 /// Where the device list comes from: [`crate::audio::list_devices`], or a
 /// test's own list.
 pub type Lister = fn() -> Vec<DeviceInfo>;
 
-/// The thread that lists the sound devices.
+/// The thread that lists the sound devices; it ends with this handle.
 #[derive(Debug)]
 pub struct DeviceWatch {
-    watching: mpsc::Sender<bool>,
+    refresh: mpsc::Sender<()>,
 }
 
 impl DeviceWatch {
-    /// Lists the devices now, and again whenever [`Self::watch`] asks.
+    /// Lists the devices now and every [`REFRESH`].
     pub fn start(lister: Lister, ui: EventSender) -> Self {
-        let (watching, commands) = mpsc::channel();
+        let (refresh, commands) = mpsc::channel();
         let spawned = std::thread::Builder::new()
             .name("audio-device-list".into())
             .spawn(move || watch(lister, &ui, &commands));
         if let Err(error) = spawned {
             tracing::warn!(%error, "cannot start the device list thread");
         }
-        Self { watching }
+        Self { refresh }
     }
 
-    /// Re-reads the list every two seconds while `on` (the audio settings
-    /// are open), and once now.
-    pub fn watch(&self, on: bool) {
-        let _ = self.watching.send(on);
+    /// Reads the list again now (the audio settings have opened).
+    pub fn refresh(&self) {
+        let _ = self.refresh.send(());
     }
 }
 
-fn watch(lister: Lister, ui: &EventSender, commands: &mpsc::Receiver<bool>) {
+fn watch(lister: Lister, ui: &EventSender, commands: &mpsc::Receiver<()>) {
     let mut last: Option<Vec<DeviceInfo>> = None;
-    let mut watching = false;
     loop {
         let devices: Vec<DeviceInfo> = lister().into_iter().filter(usable).collect();
         if last.as_ref() != Some(&devices) {
@@ -65,17 +66,109 @@ fn watch(lister: Lister, ui: &EventSender, commands: &mpsc::Receiver<bool>) {
             }
             last = Some(devices);
         }
-        let next = if watching {
-            commands.recv_timeout(REFRESH)
-        } else {
-            commands.recv().map_err(|_| RecvTimeoutError::Disconnected)
-        };
-        match next {
-            Ok(on) => watching = on,
-            Err(RecvTimeoutError::Timeout) => {}
+        match commands.recv_timeout(REFRESH) {
+            Ok(()) | Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return,
         }
     }
+}
+
+/// The three device choices of the audio settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Microphone,
+    Speaker,
+    Ringing,
+}
+
+impl Role {
+    pub const ALL: [Self; 3] = [Self::Microphone, Self::Speaker, Self::Ringing];
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Microphone => "microphone",
+            Self::Speaker => "speaker",
+            Self::Ringing => "ringing device",
+        }
+    }
+
+    /// What stands in for a device that has gone.
+    fn fallback(self) -> &'static str {
+        match self {
+            Self::Microphone | Self::Speaker => "the system default",
+            Self::Ringing => "the speaker",
+        }
+    }
+
+    fn fits(self, device: &DeviceInfo) -> bool {
+        match self {
+            Self::Microphone => device.input,
+            Self::Speaker | Self::Ringing => device.output,
+        }
+    }
+
+    /// The device `choice` uses for this role.
+    pub fn of(self, choice: &AudioChoice) -> &Option<String> {
+        match self {
+            Self::Microphone => &choice.input,
+            Self::Speaker => &choice.output,
+            Self::Ringing => &choice.ringer,
+        }
+    }
+}
+
+/// A device to use instead of the one in use, and why in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceChange {
+    pub role: Role,
+    /// `None`: the fallback (the system default, or the speaker).
+    pub device: Option<String>,
+    pub why: String,
+}
+
+/// What the new list `now` changes: a preferred device (`preferred`, as
+/// saved) that is not in it gives way to the fallback; one that is back
+/// is used again. `before` is the previous list, for the names of devices
+/// that have gone.
+pub fn follow_devices(
+    preferred: &AudioChoice,
+    in_use: &AudioChoice,
+    before: &[DeviceInfo],
+    now: &[DeviceInfo],
+) -> Vec<DeviceChange> {
+    let name = |id: &str| {
+        before
+            .iter()
+            .chain(now)
+            .find(|device| device.id == id)
+            .map_or(id, |device| device.name.as_str())
+            .to_owned()
+    };
+    Role::ALL
+        .into_iter()
+        .filter_map(|role| {
+            let wanted = role.of(preferred).as_deref()?;
+            let present = now.iter().any(|d| d.id == wanted && role.fits(d));
+            let using = role.of(in_use).as_deref() == Some(wanted);
+            let (device, why) = match (present, using) {
+                (false, true) => (
+                    None,
+                    format!(
+                        "The {} \"{}\" has gone: using {}.",
+                        role.name(),
+                        name(wanted),
+                        role.fallback()
+                    ),
+                ),
+                (true, false) => (
+                    Some(wanted.to_owned()),
+                    format!("The {} \"{}\" is back.", role.name(), name(wanted)),
+                ),
+                _ => return None,
+            };
+            Some(DeviceChange { role, device, why })
+        })
+        .collect()
 }
 
 /// ALSA's `null` device swallows everything: no one would pick it.
@@ -92,6 +185,7 @@ fn usable(device: &DeviceInfo) -> bool {
 pub struct Sounds {
     /// `false` with `--no-audio`: nothing is ever opened.
     enabled: bool,
+    volume: Volume,
     ui: EventSender,
     ringer: Option<Player>,
     tone: Option<Player>,
@@ -100,9 +194,10 @@ pub struct Sounds {
 }
 
 impl Sounds {
-    pub fn new(enabled: bool, ui: EventSender) -> Self {
+    pub fn new(enabled: bool, volume: u8, ui: EventSender) -> Self {
         Self {
             enabled,
+            volume: Volume::new(volume),
             ui,
             ringer: None,
             tone: None,
@@ -113,6 +208,11 @@ impl Sounds {
 
     pub fn enabled(&self) -> bool {
         self.enabled
+    }
+
+    /// The face's volume slider moved: sounds playing follow it too.
+    pub fn set_volume(&self, percent: u8) {
+        self.volume.set(percent);
     }
 
     /// Starts or stops the ringer or a tone as the gateway's `message` says.
@@ -178,9 +278,14 @@ impl Sounds {
         }
         let ui = self.ui.clone();
         let backend = CpalOneWay { which, device };
-        let started = Player::start(Box::new(backend), pattern, move |error| {
-            ui.send(Event::NoAudio(error.to_string()));
-        });
+        let started = Player::start(
+            Box::new(backend),
+            pattern,
+            self.volume.clone(),
+            move |error| {
+                ui.send(Event::NoAudio(error.to_string()));
+            },
+        );
         match started {
             Ok(player) => Some(player),
             Err(error) => {
@@ -273,7 +378,6 @@ pub fn audio_window(ui: &mut egui::Ui, view: &AudioView<'_>) -> Vec<AudioAction>
             }
             ui.end_row();
         });
-    ui.label("A call in progress keeps its devices; changes apply from the next call.");
     ui.add_space(6.0);
     ui.horizontal(|ui| {
         if ui.button("Play test tone").clicked() {
@@ -385,14 +489,60 @@ mod tests {
         // At start: the null device is left out.
         let first = ids(received.recv_timeout(patience).expect("a first list"));
         assert_eq!(first, ["alsa:pulse"]);
-        // The settings open: the list is read again and has grown.
-        watch.watch(true);
+        // Read again (by itself, or now when the settings open): it has grown.
+        watch.refresh();
         let second = ids(received.recv_timeout(patience).expect("a new list"));
         assert_eq!(second, ["alsa:pulse", "alsa:hw:CARD=USB,DEV=0"]);
-        // Unchanged lists are not reported; closing the settings stops the
-        // reading (the thread waits for the next command).
-        watch.watch(false);
+        // Unchanged lists are not reported.
+        watch.refresh();
+        watch.refresh();
         drop(watch);
         assert!(received.recv_timeout(patience).is_err(), "no more lists");
+    }
+
+    #[test]
+    fn a_chosen_device_that_goes_gives_way_to_the_default_until_it_is_back() {
+        let headset = DeviceInfo {
+            name: "USB Headset".into(),
+            ..device("alsa:hw:CARD=USB,DEV=0")
+        };
+        let pulse = device("alsa:pulse");
+        let preferred = AudioChoice {
+            input: Some(headset.id.clone()),
+            ringer: Some(headset.id.clone()),
+            ..AudioChoice::default()
+        };
+        let with = [pulse.clone(), headset.clone()];
+        let without = [pulse];
+        // Plugged in and in use: nothing to do.
+        assert!(follow_devices(&preferred, &preferred, &with, &with).is_empty());
+        // Unplugged: the microphone falls back to the default, the ringing
+        // to the speaker; the speaker was the default all along.
+        let gone = follow_devices(&preferred, &preferred, &with, &without);
+        let whys: Vec<&str> = gone.iter().map(|change| change.why.as_str()).collect();
+        assert_eq!(
+            whys,
+            [
+                "The microphone \"USB Headset\" has gone: using the system default.",
+                "The ringing device \"USB Headset\" has gone: using the speaker.",
+            ]
+        );
+        assert!(gone.iter().all(|change| change.device.is_none()));
+        let roles: Vec<Role> = gone.iter().map(|change| change.role).collect();
+        assert_eq!(roles, [Role::Microphone, Role::Ringing]);
+        // Plugged in again: back to it.
+        let fallen_back = AudioChoice::default();
+        let back = follow_devices(&preferred, &fallen_back, &without, &with);
+        assert_eq!(back.len(), 2);
+        assert_eq!(back[0].device.as_deref(), Some("alsa:hw:CARD=USB,DEV=0"));
+        assert_eq!(back[0].why, "The microphone \"USB Headset\" is back.");
+        // An output-only device does not serve as a microphone.
+        let speaker_only = DeviceInfo {
+            input: false,
+            ..headset
+        };
+        let changes = follow_devices(&preferred, &preferred, &with, &[speaker_only]);
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].role, Role::Microphone);
     }
 }

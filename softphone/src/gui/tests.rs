@@ -3,6 +3,15 @@
 //! loopback), no display and no sound devices. Waits are on the engine's
 //! events, bounded by a patience reached only when a test fails.
 
+// Test helpers shared with the integration tests (`tests/support`).
+#[path = "../../tests/support/child_run.rs"]
+mod child_run;
+#[path = "../../tests/support/pulse.rs"]
+mod pulse;
+
+mod devices;
+mod notification;
+
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
@@ -484,5 +493,57 @@ fn the_chosen_ringing_device_is_kept_in_the_profile() {
     assert_eq!(
         harness.state().ringing_device().as_deref(),
         Some("alsa:hw:CARD=USB,DEV=0")
+    );
+}
+
+/// Whether the USB headset of [`headset_unpluggable`] is plugged in.
+static HEADSET_PLUGGED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// [`headset_and_pulse`], without the headset once it is unplugged.
+fn headset_unpluggable() -> Vec<crate::audio::DeviceInfo> {
+    let mut devices = headset_and_pulse();
+    if !HEADSET_PLUGGED.load(Ordering::SeqCst) {
+        devices.retain(|device| device.name != "USB Headset");
+    }
+    devices
+}
+
+#[test]
+fn an_unplugged_headset_gives_way_to_the_default_until_it_is_back() {
+    const HEADSET: &str = "alsa:hw:CARD=USB,DEV=0";
+    let office = Office::start();
+    let profile = office.saved_profile(ANNA.1);
+    let mut settings = profile.load().expect("saved");
+    settings.input_device = Some(HEADSET.into());
+    profile.save(&settings).expect("saved");
+    let mut harness = office.app_with(profile.clone(), false, headset_unpluggable);
+    until(&mut harness, "registration", |h| {
+        shows(h, "Registered as 201")
+    });
+    assert_eq!(
+        harness.state().audio_choice().input.as_deref(),
+        Some(HEADSET)
+    );
+
+    // Unplugged: seen without opening the audio settings, said in words.
+    HEADSET_PLUGGED.store(false, Ordering::SeqCst);
+    until(&mut harness, "the headset to be missed", |h| {
+        shows(
+            h,
+            "The microphone \"USB Headset\" has gone: using the system default.",
+        )
+    });
+    assert_eq!(harness.state().audio_choice().input, None);
+    // The choice stays in the profile, for when it is back.
+    let saved = profile.load().expect("saved");
+    assert_eq!(saved.input_device.as_deref(), Some(HEADSET));
+
+    HEADSET_PLUGGED.store(true, Ordering::SeqCst);
+    until(&mut harness, "the headset to be back", |h| {
+        shows(h, "The microphone \"USB Headset\" is back.")
+    });
+    assert_eq!(
+        harness.state().audio_choice().input.as_deref(),
+        Some(HEADSET)
     );
 }

@@ -11,7 +11,7 @@ use shared::secret::Secret;
 
 use super::super::engine::Command;
 use super::super::face::{self, FaceState, Input};
-use super::{METER_PERIOD, PhoneApp, Status, local_time};
+use super::{PhoneApp, Status, local_time};
 use crate::hfa::{Change, ClockShown, GatewayAddress, HfaAccount, PhoneModel};
 use crate::hfa::{press_digit, press_feature};
 
@@ -157,6 +157,7 @@ impl PhoneApp {
             Input::Mute(muted) => self.engine.audio.update(|choice| choice.muted = muted),
             Input::Volume(volume) => {
                 self.engine.audio.update(|choice| choice.volume = volume);
+                self.sounds.set_volume(volume);
                 self.settings.volume = Some(volume);
             }
         }
@@ -214,7 +215,6 @@ impl PhoneApp {
                 .filter(|_| self.sounds.enabled())
                 .map(|c| c.mic_level_dbfs()),
         };
-        let meter_shown = state.mic_level.is_some();
         let inputs = face::show(ui, &self.model, &state);
         for input in inputs {
             self.input(input);
@@ -225,18 +225,15 @@ impl PhoneApp {
                 format!("No usable sound device ({why}): calls run without audio."),
             );
         }
-        // Clocks: the call timer each second, the time of day each minute;
-        // the level meter while a call's audio runs.
+        // Clocks: the call timer each second, the time of day each minute.
+        // The call's level meter wakes the window itself when the bar would
+        // move (the engine watches the level).
         let wait = match self.model.clock() {
             Some(ClockShown::CallTimer) => Some(Duration::from_millis(
                 1000 - call_timer.map_or(0, |t| u64::from(t.subsec_millis())),
             )),
             Some(ClockShown::TimeOfDay) => Some(until_next_minute()),
             _ => None,
-        };
-        let wait = match (wait, meter_shown) {
-            (wait, true) => Some(wait.map_or(METER_PERIOD, |w| w.min(METER_PERIOD))),
-            (wait, false) => wait,
         };
         if let Some(wait) = wait {
             ui.ctx().request_repaint_after(wait);
