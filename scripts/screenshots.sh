@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Screenshots of the real window for the README: the `make run` demo under
 # Xvfb, idle, in the echo test, and back at rest with the call in the
-# journal. Writes docs/screenshot-{idle,call,journal}.png. Needs the
+# journal; then the live views in the echo test (the demo started again,
+# dialling it itself): the path view, and the quality panel after 20 s of
+# figures. Writes docs/screenshot-{idle,call,journal,path,quality}.png.
+# Needs the
 # packages of `scripts/install-deps.sh all` (xvfb, xdotool, imagemagick)
 # and a built `softphone` (cargo build --bin softphone).
 set -euo pipefail
@@ -32,4 +35,19 @@ done
 shot 4 call                                      # "Echo test" / "Connected", Line LED on
 xdotool mousemove 294 281 click 1                # the Release key
 shot 2 journal                                   # at rest, the call in the journal
-echo "wrote docs/screenshot-idle.png, docs/screenshot-call.png, docs/screenshot-journal.png"
+kill "$app"; wait "$app" || true
+
+# The live views, each alone, opened as the View menu leaves them in the
+# demo profile.
+settings="$home/config/device-at-home/softphone/demo/settings.toml"
+views_shot() { # VIEW SECONDS-IN-CALL
+  sed -i '/^\[open_views\]/,$d' "$settings"
+  printf '[open_views]\n%s = true\n' "$1" >>"$settings"
+  XDG_CONFIG_HOME="$home/config" XDG_DATA_HOME="$home/data" "$binary" --demo --no-audio 'tel:*98' &
+  app=$!
+  shot "$2" "$1"
+  kill "$app"; wait "$app" || true
+}
+views_shot path 10
+views_shot quality 25
+echo "wrote docs/screenshot-{idle,call,journal,path,quality}.png"

@@ -19,6 +19,8 @@ use super::journal::{Journal, Tracker, format_duration};
 use super::notification::Notifier;
 use super::settings::{Profile, Settings, Theme};
 use super::sound::{self, AudioAction, AudioView, DeviceWatch, Lister, Sounds};
+use super::path::model::Route;
+use super::views::Views;
 use crate::audio::DeviceInfo;
 use crate::hfa::{Change, ClockShown, GatewayAddress, HfaAccount, PhoneModel};
 use crate::hfa::{press_digit, press_feature};
@@ -84,6 +86,8 @@ pub struct PhoneApp {
     /// The audio settings window is open.
     audio_open: bool,
     notifier: Option<Notifier>,
+    /// The path view and the quality panel.
+    views: Views,
 }
 
 impl PhoneApp {
@@ -129,7 +133,9 @@ impl PhoneApp {
             devices: None,
             audio_open: false,
             notifier: options.notifications.then(|| Notifier::start(runtime)),
+            views: Views::default(),
         };
+        app.views.path.set_client("HFA", app.bind);
         let password = app.profile.password().ok().flatten();
         match (app.settings.account.clone(), password) {
             (Some(_), Some(password)) => app.register(password),
@@ -145,6 +151,7 @@ impl PhoneApp {
 
     /// Shows the demo menu, for the demo office `demo` (kept running).
     pub fn set_demo(&mut self, demo: Demo) {
+        self.views.path.set_probe(demo.gateway_probe());
         self.demo = Some(demo);
     }
 
@@ -165,6 +172,17 @@ impl PhoneApp {
             }
             Err(_) => false,
         }
+    }
+
+    /// The live views, for a test office's gateway and for assertions.
+    #[cfg(test)]
+    pub fn views_mut(&mut self) -> &mut Views {
+        &mut self.views
+    }
+
+    #[cfg(test)]
+    pub fn views(&self) -> &Views {
+        &self.views
     }
 
     #[cfg(test)]
@@ -243,6 +261,9 @@ impl PhoneApp {
             return;
         }
         self.audio_window(ui.ctx());
+        if self.views.show(ui.ctx(), &mut self.settings.open_views) {
+            self.save_settings();
+        }
         egui::Panel::right("journal")
             .default_size(300.0)
             .min_size(260.0)
@@ -251,6 +272,7 @@ impl PhoneApp {
     }
 
     fn handle(&mut self, event: Event, ctx: Option<&egui::Context>) {
+        self.views_see(&event);
         match event {
             Event::Refused(why) => {
                 self.status = Status::NoAccount;
@@ -290,8 +312,10 @@ impl PhoneApp {
                 self.sounds.message(&message, &self.engine.audio.choice());
                 let changes = self.model.apply(&message);
                 self.changed(&changes, ctx);
+                let party = self.model.media().map(|_| self.model.display_row(0).trim().to_owned());
+                self.views.path.party(party);
             }
-            Event::Phone(_) => {}
+            Event::Phone(_) | Event::MediaBound(_) => {}
             Event::Media(MediaReport::Audio(event)) => {
                 self.no_audio = Some(format!("{event:?}"));
             }
@@ -303,6 +327,26 @@ impl PhoneApp {
                 self.dial_later(number);
             }
             Event::Raise => raise(ctx),
+        }
+    }
+
+    /// What the live views learn from an event: the media's reports and
+    /// socket, the registration, the other party as the display shows it.
+    fn views_see(&mut self, event: &Event) {
+        match event {
+            Event::Media(report) => self.views.media(report),
+            Event::MediaBound(local) => self.views.path.local_media(*local),
+            Event::Phone(PhoneEvent::StateChanged(state)) => {
+                let server = self.settings.account.as_ref().map(|account| {
+                    format!("{}:{}", account.gateway_host, account.gateway_port)
+                });
+                // An HFA phone at home reaches the company's public address.
+                let registered = matches!(state, PhoneState::Registered { .. });
+                let route = server.filter(|_| registered).map(|s| (Route::Wan, s));
+                self.views.path.registration(route);
+            }
+            Event::Phone(PhoneEvent::ConnectionLost(_)) => self.views.path.registration(None),
+            _ => {}
         }
     }
 
@@ -564,6 +608,10 @@ impl PhoneApp {
                 }
             }
             ui.menu_button("View", |ui| {
+                if Views::menu(ui, &mut self.settings.open_views) {
+                    self.save_settings();
+                }
+                ui.separator();
                 let mut theme = self.settings.theme;
                 ui.radio_value(&mut theme, Theme::Light, "Light");
                 ui.radio_value(&mut theme, Theme::Dark, "Dark");

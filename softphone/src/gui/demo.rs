@@ -14,6 +14,7 @@ use shared::hfa_engine::phone::{PhoneEvent, PhoneTimers};
 use tokio::sync::mpsc;
 
 use super::app::AppOptions;
+use super::path::probe::GatewayProbe;
 use super::settings::{AccountSettings, PhoneType, Profile, ProfileError};
 use crate::audio::{AudioBackend, WavBackend};
 use crate::hfa::press_digit;
@@ -65,11 +66,13 @@ pub enum DemoError {
 /// The running demo: the gateway and the virtual party.
 pub struct Demo {
     /// Runs while the demo lives (its tasks are on the app's runtime).
-    _gateway: Gateway,
+    gateway: Gateway,
     profile: Profile,
     party: Party,
     /// Where the gateway's HFA server listens.
     hfa: std::net::SocketAddr,
+    /// The model's RTP port range (the company router forwards it 1:1).
+    rtp_ports: gateway::config::RtpRange,
 }
 
 /// A virtual party: a phone with no one at it that answers every call
@@ -99,6 +102,7 @@ impl Demo {
         };
         let (user_password, party_password) = (password(USER)?, password(PARTY)?);
         let hfa = config.hfa_addr();
+        let rtp_ports = config.rtp_ports();
         let gateway = Gateway::start(config, StartOptions::default())
             .await
             .map_err(|source| DemoError::Gateway {
@@ -127,10 +131,11 @@ impl Demo {
         };
         let party = Party::start(account, Box::new(speech)).await?;
         Ok(Self {
-            _gateway: gateway,
+            gateway,
             profile,
             party,
             hfa,
+            rtp_ports,
         })
     }
 
@@ -155,6 +160,15 @@ impl Demo {
              --password-file {} --bind {HOME_IP}",
             self.hfa,
             self.profile.password_path().display()
+        )
+    }
+
+    /// The gateway's side of the path view: its HFA port, RTP range, SBC.
+    pub fn gateway_probe(&self) -> GatewayProbe {
+        GatewayProbe::new(
+            self.gateway.sbc_shared(),
+            self.hfa.port(),
+            (self.rtp_ports.first, self.rtp_ports.last),
         )
     }
 

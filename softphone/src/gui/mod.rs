@@ -12,6 +12,9 @@
 //! - [`journal`]: the call journal, read off what the phone shows
 //! - [`notification`]: the desktop notification of an incoming call
 //! - [`sound`]: the sound devices, the ringer and tones, the audio settings
+//! - [`path`]: the path view, a live picture of the registration's and call's path
+//! - [`quality`]: the quality panel, live plots of the call's figures
+//! - [`views`]: both, in windows opened from the View menu
 //! - [`demo`]: `make run`: the demo office's gateway and a virtual party in-process
 
 pub mod account;
@@ -22,8 +25,11 @@ pub mod face;
 pub mod instance;
 pub mod journal;
 pub mod notification;
+pub mod path;
+pub mod quality;
 pub mod settings;
 pub mod sound;
+pub mod views;
 
 #[cfg(test)]
 mod tests;

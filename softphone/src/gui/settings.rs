@@ -92,6 +92,16 @@ pub struct Settings {
     pub ringing_device: Option<String>,
     /// Speaker volume, percent.
     pub volume: Option<u8>,
+    /// The live views left open (they open again at the next start).
+    pub open_views: OpenViews,
+}
+
+/// Which live views are open (the View menu).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OpenViews {
+    pub path: bool,
+    pub quality: bool,
 }
 
 /// Why a profile could not be read or written.
