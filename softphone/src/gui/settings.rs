@@ -255,6 +255,10 @@ mod tests {
             output_device: None,
             ringing_device: Some("alsa:hw:CARD=USB,DEV=0".into()),
             volume: Some(80),
+            open_views: OpenViews {
+                path: true,
+                quality: false,
+            },
         };
         profile.save(&settings).expect("saved");
         profile

@@ -204,9 +204,9 @@ impl PathModel {
                     .map_or_else(|| "?".to_owned(), |g| g.internal_port.to_string());
                 let rtp = self.gateway.map_or_else(
                     || "UDP RTP range unknown".to_owned(),
-                    |g| format!("UDP {}–{}", g.rtp_range.0, g.rtp_range.1),
+                    |g| format!("UDP {}-{}", g.rtp_range.0, g.rtp_range.1),
                 );
-                vec![format!("TCP {external} → {internal}"), rtp]
+                vec![format!("TCP {external} -> {internal}"), rtp]
             }
             HopKind::Gateway => {
                 let mut lines = Vec::new();
@@ -326,7 +326,7 @@ mod tests {
         );
         for part in [
             "Home router (no NAT, gateway sees 127.0.1.10)",
-            "Company router (TCP 4060 → 4060, UDP 30274–30529)",
+            "Company router (TCP 4060 -> 4060, UDP 30274-30529)",
             "SBC channel 3 latched from 127.0.1.10:40000",
             "Other party (Echo test, RTP 127.0.0.1:45000)",
             "Media: PCMA to 127.0.0.1:30280.",
@@ -347,7 +347,7 @@ mod tests {
         let description = model.describe();
         for part in [
             "Home router (public address, unknown)",
-            "Company router (TCP 4070 → ?, UDP RTP range unknown)",
+            "Company router (TCP 4070 -> ?, UDP RTP range unknown)",
             "SBC: unknown (remote gateway)",
         ] {
             assert!(description.contains(part), "{part:?} in {description}");

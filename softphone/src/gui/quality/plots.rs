@@ -91,7 +91,7 @@ fn figures() -> [Figure; 4] {
 
 /// Draws the plots of `history`.
 pub fn show(ui: &mut egui::Ui, history: &QualityHistory) {
-    let link = egui::Id::new("quality-time");
+    let link = ui.make_persistent_id("quality-time");
     let mark_color = ui.visuals().warn_fg_color;
     // The x axis: the call so far, at least a minute.
     let end = history.samples().back().map_or(0.0, |s| s.at).max(60.0);
