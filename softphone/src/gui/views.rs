@@ -43,8 +43,8 @@ impl Views {
             .show(ctx, |ui| self.path.show(ui));
         egui::Window::new("Quality panel")
             .open(&mut open.quality)
-            .default_pos([300.0, 40.0])
-            .default_width(560.0)
+            .default_pos([300.0, 30.0])
+            .default_size([580.0, 540.0])
             .show(ctx, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| self.quality.show(ui));
             });

@@ -76,7 +76,8 @@ pub fn show(ui: &mut egui::Ui, model: &PathModel) {
             Vec2::new(box_width, box_height),
         )
     };
-    let accent = visuals.selection.bg_fill;
+    // Light blue on dark, deep blue on light: visible from afar either way.
+    let accent = visuals.hyperlink_color;
     // The lines first, under the boxes.
     let on_path: Vec<&Hop> = hops.iter().filter(|hop| hop.on_path).collect();
     for pair in on_path.windows(2) {

@@ -191,7 +191,11 @@ impl PathModel {
                 }
             }
             HopKind::Internet if !wan => vec!["not on the path".to_owned()],
-            HopKind::Internet => vec![client.server.clone().unwrap_or_default()],
+            HopKind::Internet => client
+                .server
+                .iter()
+                .map(|server| format!("to {server}"))
+                .collect(),
             HopKind::CompanyRouter if !wan => vec!["not on the path".to_owned()],
             HopKind::CompanyRouter => {
                 let external = client

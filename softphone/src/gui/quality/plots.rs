@@ -3,12 +3,12 @@
 //! peer's RTCP reports it, the sent one; marks as vertical lines.
 
 use eframe::egui::{self, Color32, RichText};
-use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints, VLine};
+use egui_plot::{AxisHints, Legend, Line, LineStyle, Plot, PlotPoints, VLine};
 
 use super::history::{QualityHistory, Sample};
 
-/// Height of one plot: four fit a laptop screen beside the phone.
-const PLOT_HEIGHT: f32 = 120.0;
+/// Height of one plot: the four fit the window's default size.
+const PLOT_HEIGHT: f32 = 82.0;
 
 /// One direction of one figure.
 struct Series {
@@ -109,11 +109,16 @@ pub fn show(ui: &mut egui::Ui, history: &QualityHistory) {
             .allow_scroll(false)
             .allow_zoom(false)
             .allow_drag(false)
+            // A live view to watch, not to measure: no hover rulers.
+            .show_x(false)
+            .show_y(false)
             .include_x(start)
             .include_x(end)
             .include_y(figure.floor[0])
             .include_y(figure.floor[1])
             .x_axis_formatter(|mark, _| format!("{:.0} s", mark.value))
+            // Denser y labels than egui_plot's default: the plots are low.
+            .custom_y_axes(vec![AxisHints::new_y().label_spacing(12.0..=18.0)])
             .show(ui, |plot| {
                 for series in &figure.series {
                     for (index, points) in history.segments(series.figure).into_iter().enumerate()
