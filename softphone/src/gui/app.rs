@@ -17,9 +17,9 @@ use super::engine::{AudioChoice, Command, Engine, Event, SharedAudio};
 use super::face::{self, FaceState, Input};
 use super::journal::{Journal, Tracker, format_duration};
 use super::notification::Notifier;
+use super::path::model::Route;
 use super::settings::{Profile, Settings, Theme};
 use super::sound::{self, AudioAction, AudioView, DeviceWatch, Lister, Sounds};
-use super::path::model::Route;
 use super::views::Views;
 use crate::audio::DeviceInfo;
 use crate::hfa::{Change, ClockShown, GatewayAddress, HfaAccount, PhoneModel};
@@ -312,7 +312,10 @@ impl PhoneApp {
                 self.sounds.message(&message, &self.engine.audio.choice());
                 let changes = self.model.apply(&message);
                 self.changed(&changes, ctx);
-                let party = self.model.media().map(|_| self.model.display_row(0).trim().to_owned());
+                let party = self
+                    .model
+                    .media()
+                    .map(|_| self.model.display_row(0).trim().to_owned());
                 self.views.path.party(party);
             }
             Event::Phone(_) | Event::MediaBound(_) => {}
@@ -337,9 +340,10 @@ impl PhoneApp {
             Event::Media(report) => self.views.media(report),
             Event::MediaBound(local) => self.views.path.local_media(*local),
             Event::Phone(PhoneEvent::StateChanged(state)) => {
-                let server = self.settings.account.as_ref().map(|account| {
-                    format!("{}:{}", account.gateway_host, account.gateway_port)
-                });
+                let server =
+                    self.settings.account.as_ref().map(|account| {
+                        format!("{}:{}", account.gateway_host, account.gateway_port)
+                    });
                 // An HFA phone at home reaches the company's public address.
                 let registered = matches!(state, PhoneState::Registered { .. });
                 let route = server.filter(|_| registered).map(|s| (Route::Wan, s));

@@ -464,7 +464,10 @@ impl Office {
 /// Ticks the View menu's checkbox `label`.
 fn open_view(harness: &mut Harness<'static, PhoneApp>, label: &str) {
     use eframe::egui::Role;
-    if harness.query_by_role_and_label(Role::CheckBox, label).is_none() {
+    if harness
+        .query_by_role_and_label(Role::CheckBox, label)
+        .is_none()
+    {
         harness.get_by_label("View").click();
         harness.run_steps(2);
     }
@@ -486,7 +489,11 @@ fn the_path_view_and_quality_panel_follow_an_echo_test_through_the_sbc() {
     let office = Office::start();
     let profile = office.saved_profile(ANNA.1);
     let mut harness = office.app(profile.clone());
-    harness.state_mut().views_mut().path.set_probe(office.probe());
+    harness
+        .state_mut()
+        .views_mut()
+        .path
+        .set_probe(office.probe());
     until(&mut harness, "registration", |h| {
         shows(h, "Registered as 201")
     });
@@ -494,11 +501,16 @@ fn the_path_view_and_quality_panel_follow_an_echo_test_through_the_sbc() {
     open_view(&mut harness, "Quality panel");
     let open = profile.load().expect("saved").open_views;
     assert!(open.path && open.quality, "the open views are remembered");
-    assert!(shows(&harness, "No call yet: the figures show during a call."));
+    assert!(shows(
+        &harness,
+        "No call yet: the figures show during a call."
+    ));
     let server = format!("127.0.0.1:{}", office.hfa().port());
     let idle = path_description(&harness);
     assert!(
-        idle.starts_with(&format!("Registered via WAN server {server}. Path: This PC")),
+        idle.starts_with(&format!(
+            "Registered via WAN server {server}. Path: This PC"
+        )),
         "{idle}"
     );
     assert!(idle.ends_with("No call."), "{idle}");

@@ -50,8 +50,18 @@ pub fn show(ui: &mut egui::Ui, model: &PathModel) {
             } else {
                 visuals.weak_text_color()
             };
-            let title = painter.layout(hop.kind.title().to_owned(), FontId::proportional(TITLE), strong, wrap);
-            let lines = painter.layout(hop.lines.join("\n"), FontId::proportional(DETAIL), detail, wrap);
+            let title = painter.layout(
+                hop.kind.title().to_owned(),
+                FontId::proportional(TITLE),
+                strong,
+                wrap,
+            );
+            let lines = painter.layout(
+                hop.lines.join("\n"),
+                FontId::proportional(DETAIL),
+                detail,
+                wrap,
+            );
             (title, lines)
         })
         .collect();
@@ -86,11 +96,17 @@ pub fn show(ui: &mut egui::Ui, model: &PathModel) {
         let across = (b - a).normalized().rot90();
         let signalling = pair[1].kind != HopKind::OtherParty;
         if signalling {
-            painter.line_segment([a - across * 8.0, b - across * 8.0], Stroke::new(4.0, accent));
+            painter.line_segment(
+                [a - across * 8.0, b - across * 8.0],
+                Stroke::new(4.0, accent),
+            );
         }
         if pair[0].media && pair[1].media {
             let shift = if signalling { 8.0 } else { 0.0 };
-            painter.line_segment([a + across * shift, b + across * shift], Stroke::new(8.0, MEDIA));
+            painter.line_segment(
+                [a + across * shift, b + across * shift],
+                Stroke::new(8.0, MEDIA),
+            );
         }
     }
     for (hop, (title, lines)) in hops.iter().zip(texts) {
@@ -119,8 +135,16 @@ pub fn show(ui: &mut egui::Ui, model: &PathModel) {
 fn edge_point(rect: Rect, toward: Pos2) -> Pos2 {
     let center = rect.center();
     let delta = toward - center;
-    let scale_x = if delta.x == 0.0 { f32::INFINITY } else { rect.width() / 2.0 / delta.x.abs() };
-    let scale_y = if delta.y == 0.0 { f32::INFINITY } else { rect.height() / 2.0 / delta.y.abs() };
+    let scale_x = if delta.x == 0.0 {
+        f32::INFINITY
+    } else {
+        rect.width() / 2.0 / delta.x.abs()
+    };
+    let scale_y = if delta.y == 0.0 {
+        f32::INFINITY
+    } else {
+        rect.height() / 2.0 / delta.y.abs()
+    };
     center + delta * scale_x.min(scale_y)
 }
 

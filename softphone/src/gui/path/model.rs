@@ -156,9 +156,10 @@ impl PathModel {
         match (self.client.route, kind) {
             (None, HopKind::ThisPc) => true,
             (None, _) => false,
-            (Some(Route::Lan), HopKind::HomeRouter | HopKind::Internet | HopKind::CompanyRouter) => {
-                false
-            }
+            (
+                Some(Route::Lan),
+                HopKind::HomeRouter | HopKind::Internet | HopKind::CompanyRouter,
+            ) => false,
             (Some(_), HopKind::OtherParty) => self.in_call(),
             (Some(_), _) => true,
         }
@@ -240,7 +241,9 @@ impl PathModel {
     fn sbc_line(&self) -> String {
         match (&self.gateway, self.channel()) {
             (None, _) => "SBC: unknown (remote gateway)".to_owned(),
-            (Some(_), None) if self.client.route == Some(Route::Lan) => "no SBC (company LAN)".to_owned(),
+            (Some(_), None) if self.client.route == Some(Route::Lan) => {
+                "no SBC (company LAN)".to_owned()
+            }
             (Some(_), None) => "SBC: no channel for this call".to_owned(),
             (Some(_), Some(channel)) => {
                 let number = channel.number;
@@ -375,7 +378,11 @@ mod tests {
             .map(|hop| hop.kind)
             .collect();
         assert_eq!(on, [HopKind::ThisPc, HopKind::Gateway]);
-        assert!(model.describe().starts_with("Registered via LAN server 10.10.0.2:8802"));
+        assert!(
+            model
+                .describe()
+                .starts_with("Registered via LAN server 10.10.0.2:8802")
+        );
         assert!(model.describe().ends_with("No call."));
 
         // Behind a NAT the gateway sees another address than ours.
@@ -388,7 +395,11 @@ mod tests {
             client: in_call(client),
             gateway: Some(gateway),
         };
-        assert!(model.describe().contains("Home router (NAT, public 203.0.113.7)"));
+        assert!(
+            model
+                .describe()
+                .contains("Home router (NAT, public 203.0.113.7)")
+        );
 
         let nowhere = PathModel::default();
         assert!(nowhere.describe().starts_with("Not registered"));

@@ -53,7 +53,10 @@ impl GatewayProbe {
             .map(ChannelId)
             .find(|id| self.sbc.public_rtp(*id).port() == remote.port())?;
         let stats = self.sbc.stats();
-        let channel = stats.channels.get(usize::from(id.0)).filter(|c| c.anchored)?;
+        let channel = stats
+            .channels
+            .get(usize::from(id.0))
+            .filter(|c| c.anchored)?;
         Some(ChannelFacts {
             number: id.0,
             latch: match channel.latch {

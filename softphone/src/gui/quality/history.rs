@@ -281,7 +281,10 @@ mod tests {
         history.mark(start + Duration::from_secs(1), "moved");
         let summary = history.summary();
         assert!(summary.contains("PCMA call, 1 samples"), "{summary}");
-        assert!(summary.contains("jitter 2.0 ms in, 3.2 ms out"), "{summary}");
+        assert!(
+            summary.contains("jitter 2.0 ms in, 3.2 ms out"),
+            "{summary}"
+        );
         assert!(summary.contains("loss 0.0 % in, 2.0 % out"), "{summary}");
         history.stop(start + Duration::from_secs(2), &stats(100, 0));
         assert!(!history.running());

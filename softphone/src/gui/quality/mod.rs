@@ -46,12 +46,13 @@ impl QualityPanel {
     pub fn show(&self, ui: &mut egui::Ui) {
         let history = &self.history;
         if let Some(codec) = history.codec() {
-            let rtt = history
-                .last()
-                .and_then(|stats| stats.rtt_ms)
-                .map_or_else(|| "not yet measured".to_owned(), |rtt| format!("{rtt:.0} ms"));
+            let rtt = history.last().and_then(|stats| stats.rtt_ms).map_or_else(
+                || "not yet measured".to_owned(),
+                |rtt| format!("{rtt:.0} ms"),
+            );
             ui.label(
-                RichText::new(format!("Codec: {}   Round trip: {rtt}", codec_name(codec))).heading(),
+                RichText::new(format!("Codec: {}   Round trip: {rtt}", codec_name(codec)))
+                    .heading(),
             );
         }
         ui.label(history.summary());

@@ -121,8 +121,7 @@ pub fn show(ui: &mut egui::Ui, history: &QualityHistory) {
             .custom_y_axes(vec![AxisHints::new_y().label_spacing(12.0..=18.0)])
             .show(ui, |plot| {
                 for series in &figure.series {
-                    for (index, points) in history.segments(series.figure).into_iter().enumerate()
-                    {
+                    for (index, points) in history.segments(series.figure).into_iter().enumerate() {
                         // One legend entry per direction, however many gaps.
                         let line = Line::new(series.name, PlotPoints::from(points))
                             .id((figure.title, series.name, index))
