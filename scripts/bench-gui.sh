@@ -122,7 +122,9 @@ kill "$window"
 
 if [[ "${BENCH_VIEWS:-}" == 1 ]]; then
   wait "$window" 2>/dev/null || true
-  printf '\n[open_views]\npath = true\nquality = true\n' >>"$profile/settings.toml"
+  # The window saved its settings: replace its [open_views] (the last table).
+  sed -i '/^\[open_views\]/,$d' "$profile/settings.toml"
+  printf '[open_views]\npath = true\nquality = true\n' >>"$profile/settings.toml"
   "${gui_env[@]}" "$bin/softphone" --profile bench --no-audio >>"$work/window.log" 2>&1 &
   window=$!
   pids+=("$window")
