@@ -51,3 +51,48 @@ impl Views {
         *open != was
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use shared::media::StreamStats;
+
+    use super::*;
+    use crate::gui::path::model::Route;
+
+    #[test]
+    fn a_network_move_is_marked_in_the_plots_and_moves_the_path() {
+        let mut views = Views::default();
+        views.path.set_client("myPortal to go", None);
+        views
+            .path
+            .registration(Some((Route::Wan, "203.0.113.1:8802".into())));
+        let home = "192.168.1.20:40000".parse().expect("address");
+        views.path.local_media(home);
+        views.media(&MediaReport::Started {
+            remote: "203.0.113.1:30280".parse().expect("address"),
+            codec: "PCMA".into(),
+        });
+        views.media(&MediaReport::Quality(StreamStats::default()));
+        let mobile = "10.64.0.7:40002".parse().expect("address");
+        views.media(&MediaReport::Moved { local: mobile });
+        views.media(&MediaReport::Quality(StreamStats::default()));
+
+        let marks = views.quality.history().marks();
+        assert_eq!(marks.len(), 1);
+        assert_eq!(marks[0].label, "moved to 10.64.0.7:40002");
+        assert_eq!(views.quality.history().samples().len(), 2);
+        let model = views.path.model();
+        assert_eq!(model.client.local_media, Some(mobile));
+        assert!(
+            model
+                .describe()
+                .contains("This PC (myPortal to go app, RTP 10.64.0.7:40002)")
+        );
+        // A remote gateway: the SBC's side stays unknown.
+        assert!(model.describe().contains("SBC: unknown (remote gateway)"));
+
+        views.media(&MediaReport::Stopped(StreamStats::default()));
+        assert!(!views.quality.history().running());
+        assert!(views.path.model().describe().ends_with("No call."));
+    }
+}
