@@ -1,7 +1,7 @@
 # The two commands of the README: `make run` and `make test`.
 # Each first installs the Debian packages it needs when they are missing.
 
-.PHONY: deps deps-build run install test lint
+.PHONY: deps deps-build run install test lint lab-up lab-down
 
 deps-build:
 	./scripts/install-deps.sh build
@@ -29,3 +29,16 @@ test: deps
 lint: deps-build
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+
+## The home-to-company lab for QA and demos (root): the guide's Figure 1 in
+## network namespaces with real NAT, port forwards and coturn. Prints how
+## to run the gateway and softphones in it. LAB_ARGS e.g.
+## "--home-nat symmetric" or "--impair 10,60,0.05" (40 ± 30 ms, 5 % loss).
+LAB_PREFIX ?= lab-
+lab-up: deps
+	cargo build -q --bin gateway --bin softphone --bin netlab
+	cargo run -q --bin netlab -- up --prefix $(LAB_PREFIX) $(LAB_ARGS)
+
+## Tears the lab down: its namespaces, processes and rules.
+lab-down:
+	cargo run -q --bin netlab -- down --prefix $(LAB_PREFIX)

@@ -16,12 +16,13 @@ build_packages=(
   libwayland-client0 libwayland-cursor0 libwayland-egl1
 )
 # Tests: GUI under a virtual display, a real sound server with a null sink,
-# synthetic speech, the network-namespace lab (real NAT, coturn STUN), and
+# synthetic speech, the network-namespace lab (real NAT, coturn STUN; procps
+# for sysctl in its routers), and
 # rtpengine, the baseline of the SBC relay benchmark (BENCHMARKS.md).
 test_packages=(
   xvfb xauth x11-utils xdotool imagemagick
   pulseaudio pulseaudio-utils libasound2-plugins sox espeak-ng
-  iproute2 nftables iptables conntrack coturn rtpengine-daemon
+  iproute2 procps nftables iptables conntrack coturn rtpengine-daemon
 )
 
 case "${1:-all}" in

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Screenshots of the real window for the README: the `make run` demo under
 # Xvfb, idle, in the echo test, and back at rest with the call in the
-# journal; then the live views in the echo test (the demo started again,
-# dialling it itself): the path view, and the quality panel after 20 s of
-# figures. Writes docs/screenshot-{idle,call,journal,path,quality}.png.
+# journal; then, as myPortal to go (Demo menu), the first-contact
+# certificate prompt, a call carried from the company WiFi to a remote WiFi,
+# and the VoIP settings page refusing a bad port; then the live views in the
+# echo test (the HFA demo started again in a fresh profile, dialling it
+# itself): the path view, and the quality panel after 25 s of figures. Writes
+# docs/screenshot-{idle,call,journal,portal-certificate,portal,portal-settings,path,quality}.png.
 # Needs the
 # packages of `scripts/install-deps.sh all` (xvfb, xdotool, imagemagick)
 # and a built `softphone` (cargo build --bin softphone).
@@ -35,19 +38,41 @@ done
 shot 4 call                                      # "Echo test" / "Connected", Line LED on
 xdotool mousemove 294 281 click 1                # the Release key
 shot 2 journal                                   # at rest, the call in the journal
+
+click() { xdotool mousemove $1 $2 click 1; sleep "${3:-0.3}"; }
+click 76 12 0.7; click 140 62                    # Demo → myPortal to go (210)
+shot 3 portal-certificate                        # first contact with the LAN server
+click 345 383 3                                  # Accept certificate: via LAN
+click 245 111 1.5                                # Remote WiFi: the flag is off
+click 66 135 3                                   # flag on: first contact with the WAN server
+click 345 383 3                                  # Accept certificate: via WAN
+click 124 111 2                                  # back in the company WiFi: via LAN
+for key in "35 389" "159 342" "97 342"; do       # *, 9, 8 on the dial pad
+  click $key
+done
+click 364 218                                    # Call
+sleep 4
+click 245 111                                    # move to a remote WiFi with the call up
+shot 5 portal                                    # via WAN, the call goes on
+click 28 12 0.7; click 60 62 1                   # Phone → VoIP settings…
+xdotool windowfocus "$(xdotool search --name 'Device@Home' | head -1)"
+click 480 244 0.5                                # WAN server IP port
+xdotool key ctrl+a; xdotool type --delay 80 "88o2"
+click 227 518                                    # Save: refused under the field
+shot 1 portal-settings
 kill "$app"; wait "$app" || true
 
 # The live views, each alone, opened as the View menu leaves them in the
-# demo profile.
-settings="$home/config/device-at-home/softphone/demo/settings.toml"
+# demo profile (a fresh one: the HFA personality).
+views="$home/views-config/device-at-home/softphone/demo"
+mkdir -p "$views"
 views_shot() { # VIEW SECONDS-IN-CALL
-  sed -i '/^\[open_views\]/,$d' "$settings"
-  printf '[open_views]\n%s = true\n' "$1" >>"$settings"
-  XDG_CONFIG_HOME="$home/config" XDG_DATA_HOME="$home/data" "$binary" --demo --no-audio 'tel:*98' &
+  printf '[open_views]\n%s = true\n' "$1" >"$views/settings.toml"
+  XDG_CONFIG_HOME="$home/views-config" XDG_DATA_HOME="$home/data" "$binary" --demo --no-audio 'tel:*98' &
   app=$!
   shot "$2" "$1"
   kill "$app"; wait "$app" || true
 }
 views_shot path 10
 views_shot quality 25
-echo "wrote docs/screenshot-{idle,call,journal,path,quality}.png"
+echo "wrote docs/screenshot-{idle,call,journal,portal-certificate,portal,portal-settings,path,quality}.png"

@@ -39,6 +39,19 @@ pub enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Check the company internet router's NAT type (guide 3.3) by RFC 5780
+    /// NAT behaviour discovery against a STUN server with two addresses:
+    /// prints the public address, mapping and filtering; fails on symmetric
+    /// NAT (Device@Home does not work with it) or when it cannot tell.
+    NatCheck {
+        /// The configuration whose STUN server to use (an ITSP's enabled
+        /// one, else `stun.server`).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Use this STUN server instead, host[:port].
+        #[arg(long)]
+        stun: Option<String>,
+    },
     /// Start the gateway.
     Run {
         /// The configuration file; without it, the built-in demo

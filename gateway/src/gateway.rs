@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use shared::hfa_engine::system::SystemTimers;
+use shared::stun::Retransmission;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -24,6 +25,7 @@ use crate::lockout::{LockoutPolicy, LoginGuard, SharedLoginGuard};
 use crate::log_limit;
 use crate::media::ServiceMedia;
 use crate::portal::{self, PortalServer, PortalState, TlsError};
+use crate::public_ip::{self, LookupError, PublicIp, RefreshTimers, Resolver};
 use crate::sbc::{Sbc, SbcConfig};
 use crate::status;
 
@@ -45,6 +47,11 @@ pub struct StartOptions {
     /// Answer `gateway status` on this Unix socket (`gateway run` puts it
     /// in the data directory).
     pub status_socket: Option<std::path::PathBuf>,
+    /// How often the public address is looked up again (DNS name, STUN).
+    pub public_ip_refresh: RefreshTimers,
+    /// Resolves a DNS public address; `None`: the system resolver. Tests
+    /// give one they control, to play a dynamic DNS change.
+    pub resolver: Option<Arc<dyn Resolver>>,
 }
 
 /// The myPortal to go server of a gateway.
@@ -82,6 +89,8 @@ pub struct Gateway {
     guard: SharedLoginGuard,
     clock: Clock,
     log_task: JoinHandle<()>,
+    public_ip: Arc<PublicIp>,
+    public_ip_task: JoinHandle<()>,
 }
 
 impl Gateway {
@@ -99,7 +108,7 @@ impl Gateway {
         let sbc = Sbc::start(sbc_config(&config, media_ip, options.rtp_range))
             .await
             .map_err(std::io::Error::other)?;
-        let plan = channel_plan(&sbc, public_ip(&config, media_ip).await, internet_calls);
+        let plan = channel_plan(&sbc, internet_calls);
         let control = CallControl::new(&config, CallTimers::from_config(&config), plan, media);
         let calls = CallService::new(
             control,
@@ -107,6 +116,9 @@ impl Gateway {
             Some(service_media),
             Some(sbc.clone()),
         );
+        let public_ip = start_public_ip(&config, &options, &calls, media_ip).await;
+        let public_ip_task =
+            tokio::spawn(public_ip.clone().keep_current(options.public_ip_refresh));
         let idle_task = tokio::spawn(end_idle_calls(sbc.idle(), calls.clone()));
         let log_task = tokio::spawn(log_limit::report_periodically());
         let timers_task = tokio::spawn(calls.clone().run_timers());
@@ -184,6 +196,8 @@ impl Gateway {
             guard,
             clock: options.clock,
             log_task,
+            public_ip,
+            public_ip_task,
         })
     }
 
@@ -236,6 +250,7 @@ impl Gateway {
         }
         self.timers_task.abort();
         self.idle_task.abort();
+        self.public_ip_task.abort();
         if let Some(task) = self.status_task {
             task.abort();
         }
@@ -265,6 +280,17 @@ impl Gateway {
             Some(status::relay_report(&self.sbc.stats())),
             LoginGuard::lock(&self.guard).under_attack(self.clock.now()),
         )
+    }
+
+    /// The public address Set Payload announces to devices at home now.
+    pub fn public_ip(&self) -> Option<IpAddr> {
+        self.calls.public_ip()
+    }
+
+    /// Looks the public address up now (as the refresh timer does), and
+    /// applies a change to new calls and calls in progress.
+    pub async fn refresh_public_ip(&self) -> Result<IpAddr, LookupError> {
+        self.public_ip.refresh(Retransmission::DISCOVERY).await
     }
 
     /// Call control, for status and tests.
@@ -309,8 +335,31 @@ fn sbc_config(config: &ValidatedConfig, ip: IpAddr, range: Option<RtpRange>) -> 
     }
 }
 
-/// Call control's view of the pool the SBC bound.
-fn channel_plan(sbc: &Sbc, public_ip: IpAddr, internet_calls: usize) -> ChannelPlan {
+/// The first lookup of the public address, before any phone registers;
+/// if it fails, Set Payload uses `fallback` until a retry succeeds.
+async fn start_public_ip(
+    config: &ValidatedConfig,
+    options: &StartOptions,
+    calls: &Arc<CallService>,
+    fallback: IpAddr,
+) -> Arc<PublicIp> {
+    let source =
+        public_ip::Source::from_config(config).unwrap_or(public_ip::Source::Static(fallback));
+    let resolver = options
+        .resolver
+        .clone()
+        .unwrap_or_else(|| Arc::new(public_ip::SystemResolver));
+    let public_ip = Arc::new(PublicIp::new(source, resolver, calls.clone()));
+    if let Err(error) = public_ip.refresh(Retransmission::DISCOVERY).await {
+        tracing::warn!("{error}; Set Payload uses {fallback} until a lookup succeeds");
+        calls.set_public_ip(fallback);
+    }
+    public_ip
+}
+
+/// Call control's view of the pool the SBC bound; the public address is
+/// set by [`PublicIp`].
+fn channel_plan(sbc: &Sbc, internet_calls: usize) -> ChannelPlan {
     let channels = (0..sbc.channels())
         .map(ChannelId)
         .map(|id| {
@@ -323,31 +372,9 @@ fn channel_plan(sbc: &Sbc, public_ip: IpAddr, internet_calls: usize) -> ChannelP
         })
         .collect();
     ChannelPlan {
-        public_ip: Some(public_ip),
+        public_ip: None,
         channels,
         internet_calls,
-    }
-}
-
-/// The system's public address as an IP for Set Payload: the configured
-/// one, or what its DNS name resolves to now (dynamic DNS, guide 3.2).
-async fn public_ip(config: &ValidatedConfig, fallback: IpAddr) -> IpAddr {
-    let host = config.public_address().to_string();
-    if let Ok(ip) = host.parse::<IpAddr>() {
-        return ip;
-    }
-    match tokio::net::lookup_host((host.as_str(), 0))
-        .await
-        .map(|mut found| found.next())
-    {
-        Ok(Some(addr)) => addr.ip(),
-        _ => {
-            tracing::warn!(
-                host,
-                "the public address does not resolve now; Set Payload uses {fallback}"
-            );
-            fallback
-        }
     }
 }
 

@@ -11,5 +11,7 @@ pub mod lockout;
 pub mod log_limit;
 pub mod media;
 pub mod portal;
+pub mod public_ip;
 pub mod sbc;
 pub mod status;
+pub mod stun;

@@ -7,8 +7,10 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Parser as _;
+use gateway::config::net::StunServer;
 use gateway::config::{self, ValidatedConfig, embedded};
 use gateway::gateway::{Gateway, StartOptions};
+use gateway::stun;
 use tracing_subscriber::EnvFilter;
 
 use cli::{Cli, Command};
@@ -24,6 +26,7 @@ async fn main() -> ExitCode {
         Command::Init { file, force } => init(&file, force),
         Command::Run { config } => run(config.as_deref()).await,
         Command::Status { config } => status(config.as_deref()).await,
+        Command::NatCheck { config, stun } => nat_check(config.as_deref(), stun.as_deref()).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -59,6 +62,8 @@ async fn run(file: Option<&Path>) -> anyhow::Result<()> {
     raise_open_file_limit(&config);
     let hfa_addr = config.hfa_addr();
     let (https_addr, rtp_ports) = (config.https_addr(), config.rtp_ports());
+    // The company router's NAT type, checked once at start (guide 3.3).
+    let stun_server = config.effective_stun().server().cloned();
     let status_socket = Some(gateway::status::socket_path(&prepare_data_dir(&config)?));
     let options = StartOptions {
         portal_listen: Some(https_addr),
@@ -76,13 +81,51 @@ async fn run(file: Option<&Path>) -> anyhow::Result<()> {
             .map_or_else(|| https_addr.to_string(), |addr| addr.to_string()),
         gateway.portal_fingerprint().unwrap_or("none"),
     );
+    let nat_check = stun_server.map(|server| tokio::spawn(stun::log_nat_check(server)));
     tokio::signal::ctrl_c().await?;
+    if let Some(task) = nat_check {
+        task.abort();
+    }
     println!(
         "stopping: closing {} phone connections",
         gateway.registered_phones()
     );
     gateway.stop().await;
     println!("stopped");
+    Ok(())
+}
+
+async fn nat_check(file: Option<&Path>, stun: Option<&str>) -> anyhow::Result<()> {
+    let server = match (stun, file) {
+        (Some(text), _) => StunServer::parse(text).map_err(|reason| {
+            anyhow::anyhow!("--stun \"{text}\": not a STUN server host[:port]: {reason}")
+        })?,
+        (None, Some(file)) => {
+            let config = config::load_file(file)?;
+            config.effective_stun().server().cloned().with_context(|| {
+                format!(
+                    "{} names no STUN server (stun.server, or an ITSP's stun_server): give \
+                     --stun HOST:PORT (guide 2.4)",
+                    file.display()
+                )
+            })?
+        }
+        (None, None) => anyhow::bail!("give --stun HOST:PORT or --config FILE"),
+    };
+    println!(
+        "NAT check of the {} via STUN server {server}",
+        stun::COMPANY_ROUTER
+    );
+    let behaviour = stun::nat_check(&server).await?;
+    for line in behaviour.report(stun::COMPANY_ROUTER) {
+        println!("{line}");
+    }
+    if behaviour.is_symmetric() {
+        anyhow::bail!("symmetric NAT: Device@Home will not work through this router");
+    }
+    if behaviour.mapping.is_err() {
+        anyhow::bail!("the NAT type could not be determined");
+    }
     Ok(())
 }
 

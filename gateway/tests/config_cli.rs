@@ -172,3 +172,84 @@ fn the_embedded_default_validates_with_stable_generated_passwords() {
         "ships no password"
     );
 }
+
+#[test]
+fn check_config_prints_the_company_routers_forwards_for_the_model() {
+    let dir = temp_dir("forwards");
+    for (model, range) in [("X5", "30274-30529"), ("S", "30528-30887")] {
+        let file = dir.path().join(format!("{model}.toml"));
+        let toml = base_toml().replace("model = \"X5\"", &format!("model = \"{model}\""));
+        fs::write(&file, toml).expect("write");
+        let out = gateway(&["check-config", file.to_str().expect("utf-8 path")]);
+        let summary = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let forwards: Vec<&str> = summary
+            .lines()
+            .skip_while(|line| !line.starts_with("company router port forwards (guide 3.1):"))
+            .skip(1)
+            .take_while(|line| line.starts_with("  - "))
+            .collect();
+        assert_eq!(forwards.len(), 3, "{summary}");
+        assert!(
+            forwards[0].contains("TCP 4070")
+                && forwards[0].ends_with("system TCP 4060 (HFA phones)"),
+            "{summary}"
+        );
+        assert!(
+            forwards[1].contains("TCP 8802 -> system TCP 8802"),
+            "{summary}"
+        );
+        assert!(
+            forwards[2].contains(&format!("UDP {range} -> system UDP {range}"))
+                && forwards[2].contains("1:1"),
+            "{model}: {summary}"
+        );
+        assert!(
+            summary.contains("public address: company.example.com (DNS name"),
+            "{summary}"
+        );
+        assert!(
+            summary.contains("STUN: stun.example.net:3478 (system STUN configuration)"),
+            "{summary}"
+        );
+    }
+}
+
+#[test]
+fn check_config_warns_about_a_public_address_that_is_not_public_ipv4() {
+    let dir = temp_dir("private");
+    for (address, words) in [
+        ("192.168.1.2", "a private address"),
+        ("127.0.0.1", "a loopback address"),
+        ("2001:db8::2", "an IPv6 address"),
+    ] {
+        let file = dir.path().join("gateway.toml");
+        let toml = base_toml().replace("\"company.example.com\"", &format!("\"{address}\""));
+        fs::write(&file, toml).expect("write");
+        let out = gateway(&["check-config", file.to_str().expect("utf-8 path")]);
+        let summary = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert!(summary.contains("warnings: 1"), "{summary}");
+        assert!(
+            summary.contains(&format!("network.public_address = \"{address}\": {words}"))
+                && summary.contains("public IPv4 address or a DNS name")
+                && summary.contains("guide 4.1"),
+            "{summary}"
+        );
+    }
+}
+
+#[test]
+fn the_demo_configuration_names_no_stun_server_that_is_not_there() {
+    let dir = temp_dir("demo");
+    let loaded = embedded::load(dir.path()).expect("the demo config loads");
+    let summary = loaded.config.summary().to_string();
+    assert!(
+        summary.contains("STUN: none (static public address)"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("public address: 127.0.0.1 (static)"),
+        "{summary}"
+    );
+}

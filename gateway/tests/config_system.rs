@@ -285,7 +285,7 @@ fn an_itsp_with_disabled_stun_falls_back_to_the_system_stun_server() {
 }
 
 #[test]
-fn no_stun_source_is_warned_about_only_with_internet_clients() {
+fn a_configured_public_address_needs_no_stun_server() {
     let mut config = base();
     config.stun.server = None;
     config.itsp.push(itsp(
@@ -294,14 +294,55 @@ fn no_stun_source_is_warned_about_only_with_internet_clients() {
         Some("stun.provider.example"),
         false,
     ));
-    let validated = valid(config.clone());
+    let validated = valid(config);
     assert_eq!(validated.effective_stun(), &EffectiveStun::None);
+    assert!(
+        validated.warnings().is_empty(),
+        "{:?}",
+        validated.warnings()
+    );
+}
+
+#[test]
+fn without_a_public_address_a_stun_server_is_required() {
+    let mut config = base();
+    config.network.public_address = None;
+    let validated = valid(config.clone());
+    assert_eq!(validated.public_address(), None);
+    assert!(validated.effective_stun().server().is_some());
+    config.stun.server = None;
+    let errors = invalid(config);
     assert!(matches!(
-        validated.warnings(),
-        [ConfigWarning::NoStunSource { internet_clients }] if internet_clients == &["201"]
+        &errors[..],
+        [ConfigError::NoPublicAddressSource { internet_clients }] if internet_clients == &["201"]
     ));
-    client(&mut config, "201").internet_registration = false;
-    assert!(valid(config).warnings().is_empty());
+    let message = errors[0].to_string();
+    assert!(
+        message.contains("network.public_address is not set"),
+        "{message}"
+    );
+    assert!(message.contains("stun.server"), "{message}");
+    assert!(message.contains("guide 2.4"), "{message}");
+}
+
+#[test]
+fn a_public_address_that_is_not_public_ipv4_is_warned_about() {
+    for (address, words) in [
+        ("127.0.0.1", "a loopback address"),
+        ("192.168.1.10", "a private address"),
+        ("2001:db8::10", "an IPv6 address"),
+    ] {
+        let mut config = base();
+        config.network.public_address = Some(address.into());
+        let validated = valid(config);
+        assert!(
+            matches!(validated.warnings(),
+                [ConfigWarning::PublicAddressNotPublic { value, reason }]
+                    if value == address && reason.starts_with(words)),
+            "{address}: {:?}",
+            validated.warnings()
+        );
+    }
 }
 
 #[test]
@@ -377,18 +418,18 @@ fn company_lan_tells_lan_from_internet() {
 #[test]
 fn the_public_address_is_an_ip_or_a_dns_name() {
     let mut config = base();
-    config.network.public_address = "87.173.127.147".into();
+    config.network.public_address = Some("87.173.127.147".into());
     let validated = valid(config.clone());
     assert_eq!(
         validated.public_address(),
-        &Host::Ip("87.173.127.147".parse().expect("ip"))
+        Some(&Host::Ip("87.173.127.147".parse().expect("ip")))
     );
-    config.network.public_address = "My-Office.dyndns.org".into();
+    config.network.public_address = Some("My-Office.dyndns.org".into());
     assert_eq!(
         valid(config.clone()).public_address(),
-        &Host::Dns("my-office.dyndns.org".into())
+        Some(&Host::Dns("my-office.dyndns.org".into()))
     );
-    config.network.public_address = "my_office.dyndns.org".into();
+    config.network.public_address = Some("my_office.dyndns.org".into());
     assert!(matches!(
         &invalid(config)[..],
         [ConfigError::InvalidPublicAddress { value, reason: HostError::BadCharacter }]
@@ -520,7 +561,7 @@ fn cases() -> Vec<Case> {
             "network.company_lan = []",
         ),
         (
-            |c| c.network.public_address = "-company.com".into(),
+            |c| c.network.public_address = Some("-company.com".into()),
             |e| matches!(e, ConfigError::InvalidPublicAddress { .. }),
             "network.public_address = \"-company.com\"",
         ),

@@ -17,4 +17,5 @@ pub mod hfa_engine;
 pub mod media;
 pub mod portal;
 pub mod secret;
+pub mod stun;
 pub mod version;

@@ -12,6 +12,7 @@
 //!   bottom row, e.g. "202 busy", "not allowed"), ended by the other side
 //!   before `--hangup-after`, lost with the connection, or interrupted
 //!   before it connected.
+//! - 5: `nat-check` found symmetric NAT (Device@Home will not work).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,6 +30,7 @@ use crate::hfa::session::{self, SessionEnd};
 use crate::hfa::{GatewayAddress, HfaAccount};
 use crate::media::MediaOptions;
 
+pub mod nat_check;
 pub mod portal;
 
 /// Exit code of a declined registration.
@@ -72,6 +74,9 @@ pub enum Command {
     /// Sound devices.
     #[command(subcommand)]
     Audio(AudioCommand),
+    /// Check the home router's NAT type from home (guide 5): public
+    /// address, mapping and filtering, by RFC 5780 discovery.
+    NatCheck(nat_check::NatCheckArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -309,6 +314,7 @@ pub async fn run(command: Command) -> ExitCode {
         Command::Hfa(command) => *command,
         Command::Portal(command) => return portal::run(*command).await,
         Command::Audio(AudioCommand::Devices) => return list_devices(),
+        Command::NatCheck(args) => return nat_check::run(args).await,
         Command::Gui(_) => return usage("the window does not run inside the async runtime"),
     };
     let (account, plan) = match command {

@@ -302,3 +302,33 @@ async fn a_failed_call_exits_4_with_the_reason() {
     let _ = std::fs::remove_file(file);
     gateway.stop().await;
 }
+
+#[tokio::test]
+async fn the_gateway_may_be_given_by_dns_name() {
+    // As at home: `--gateway company.example.com:4070`, a name that the
+    // resolver turns into the company router's address.
+    let gateway = start_gateway().await;
+    let file = password_file("dns", PASSWORD);
+    let by_name = format!("localhost:{}", gateway.hfa_addr().port());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_softphone"))
+        .args(["hfa", "register", "--gateway", &by_name, "--number", "201"])
+        .arg("--password-file")
+        .arg(&file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start the softphone binary");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let seen = read_until(&mut lines, "registered:").await;
+    assert!(
+        seen.first().is_some_and(
+            |line| line.contains(&format!("at localhost:{}", gateway.hfa_addr().port()))
+        ),
+        "{seen:#?}"
+    );
+    assert!(gateway.is_registered("201"));
+    child.kill().await.expect("stop the softphone");
+    let _ = std::fs::remove_file(file);
+    gateway.stop().await;
+}

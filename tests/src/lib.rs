@@ -43,6 +43,25 @@ pub fn office_config_with(system: &str, tail: &str) -> ValidatedConfig {
     office_config_text(system, "127.0.0.1", "127.0.0.1", tail)
 }
 
+/// The office in the network lab (`netlab`): listening on every interface
+/// of the gateway's host, behind the company router's public address
+/// (`public`: configured; `None`: learnt from the lab's STUN server).
+pub fn lab_office_config(system: &str, public: Option<IpAddr>) -> ValidatedConfig {
+    parse_office(&lab_office_toml(system, public))
+}
+
+/// [`lab_office_config`] as the TOML file `gateway run --config` reads.
+pub fn lab_office_toml(system: &str, public: Option<IpAddr>) -> String {
+    let stun = SocketAddr::from((netlab::STUN_PRIMARY, netlab::STUN_PORT)).to_string();
+    let public = public.map(|ip| ip.to_string()).unwrap_or_default();
+    office_toml(
+        system,
+        ("0.0.0.0", &public),
+        (netlab::COMPANY_LAN, &stun),
+        "",
+    )
+}
+
 /// The office listening on every interface (`0.0.0.0`, as a real system
 /// does), with `public` as the company router's public address.
 pub fn office_config_on_any(public: &str) -> ValidatedConfig {
@@ -50,7 +69,36 @@ pub fn office_config_on_any(public: &str) -> ValidatedConfig {
 }
 
 fn office_config_text(system: &str, listen: &str, public: &str, tail: &str) -> ValidatedConfig {
-    let text = format!(
+    parse_office(&office_toml(
+        system,
+        (listen, public),
+        ("127.0.0.0/24", "127.0.0.1:3478"),
+        tail,
+    ))
+}
+
+fn parse_office(text: &str) -> ValidatedConfig {
+    match config::from_toml_str(text, "test office") {
+        Ok(config) => config,
+        Err(errors) => panic!("the test office config is invalid:\n{errors}"),
+    }
+}
+
+/// The office's configuration text: the gateway listening on `listen`
+/// behind `public`, its LAN `lan`, STUN at `stun`.
+fn office_toml(
+    system: &str,
+    (listen, public): (&str, &str),
+    (lan, stun): (&str, &str),
+    tail: &str,
+) -> String {
+    // Without a public address the gateway asks the STUN server.
+    let public = if public.is_empty() {
+        String::new()
+    } else {
+        format!("public_address = \"{public}\"")
+    };
+    format!(
         r#"
 [system]
 model = "X3"
@@ -59,14 +107,14 @@ lan_interface = "LAN2"
 
 [network]
 listen_address = "{listen}"
-public_address = "{public}"
-company_lan = ["127.0.0.0/24"]
+{public}
+company_lan = ["{lan}"]
 
 [internet]
 upstream_kbps = 1000
 
 [stun]
-server = "127.0.0.1:3478"
+server = "{stun}"
 
 [[clients]]
 number = "{anna}"
@@ -106,11 +154,7 @@ password = "{dan_pw}"
         clara_pw = CLARA.1,
         dan = DAN.0,
         dan_pw = DAN.1,
-    );
-    match config::from_toml_str(&text, "test office") {
-        Ok(config) => config,
-        Err(errors) => panic!("the test office config is invalid:\n{errors}"),
-    }
+    )
 }
 
 /// Short keepalive timers, so dead peers are found within a second.
@@ -154,6 +198,7 @@ pub async fn start_gateway_with(
         clock,
         rtp_range: Some(next_rtp_range()),
         status_socket: None,
+        ..StartOptions::default()
     };
     match Gateway::start(config, options).await {
         Ok(gateway) => gateway,
@@ -273,6 +318,7 @@ pub fn phone(account: HfaAccount, timers: PhoneTimers) -> (HfaClient, Events) {
 pub mod flood;
 pub mod impair;
 pub mod logs;
+pub mod netlab;
 pub mod portal;
 pub mod raw;
 pub mod relay;

@@ -68,6 +68,7 @@ impl PortalOffice {
             clock: Clock::system(),
             rtp_range: Some(next_rtp_range()),
             status_socket: None,
+            ..StartOptions::default()
         };
         let gateway = match Gateway::start(office_config_with(&system, &tail), options).await {
             Ok(gateway) => gateway,

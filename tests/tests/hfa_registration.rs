@@ -90,6 +90,54 @@ async fn every_refusal_reaches_the_phone_in_words() {
 }
 
 #[tokio::test]
+async fn a_phone_below_the_minimum_is_updated_in_the_company_lan_and_then_works_from_home() {
+    let gateway = start_gateway(Clock::system(), SystemTimers::default()).await;
+    let addr = gateway.hfa_addr();
+    let old = SoftwareVersion::new(3, 0, 9, 0);
+    // Connected internally once (guide 1.3.4): registered and updated.
+    let mut in_the_office = account(addr, ANNA, LAN_IP);
+    in_the_office.software_version = old;
+    let (client, mut events) = phone(in_the_office, PhoneTimers::default());
+    let update = events
+        .until("the software delivery", |event| {
+            matches!(event, PhoneEvent::SoftwareUpdated { .. })
+        })
+        .await;
+    let delivered = shared::version::OPENSTAGE_HFA_MIN;
+    assert_eq!(
+        update,
+        PhoneEvent::SoftwareUpdated {
+            from: old,
+            to: delivered
+        },
+        "the release the system's minimum names"
+    );
+    events.registered().await;
+    assert!(gateway.is_registered(ANNA.0));
+    client.stop().await;
+
+    // At home with the release it remembers: registered.
+    let mut at_home = account(addr, ANNA, HOME_IP);
+    at_home.software_version = delivered;
+    let (client, mut events) = phone(at_home, PhoneTimers::default());
+    events.registered().await;
+    client.stop().await;
+
+    // The same old firmware from home is still refused, in words.
+    let mut not_updated = account(addr, ANNA, HOME_IP);
+    not_updated.software_version = old;
+    let (client, mut events) = phone(not_updated, PhoneTimers::default());
+    assert_eq!(
+        events.declined().await,
+        PhoneState::Declined {
+            cause: DeclineCause::FIRMWARE_TOO_OLD
+        }
+    );
+    client.stop().await;
+    gateway.stop().await;
+}
+
+#[tokio::test]
 async fn a_replayed_register_is_refused() {
     let gateway = start_gateway(Clock::system(), SystemTimers::default()).await;
     // A genuine registration, captured on the wire.

@@ -69,7 +69,10 @@ impl ChannelPool {
     }
 
     /// Takes `count` channels for one new call, all or none, while
-    /// `internet_calls` calls hold channels already.
+    /// `internet_calls` internet calls are in progress. Each anchored leg is
+    /// one internet call: a call between two phones at home streams over
+    /// the company's upstream twice, so it counts twice against the limit
+    /// the upstream bandwidth sets (guide 2.3).
     pub fn take(&mut self, count: usize, internet_calls: usize) -> Result<Vec<ChannelId>, Refusal> {
         if count == 0 {
             return Ok(Vec::new());
@@ -78,7 +81,7 @@ impl ChannelPool {
             self.refused_no_channel += 1;
             return Err(Refusal::NoChannel);
         }
-        if internet_calls >= self.plan.internet_calls {
+        if internet_calls + count > self.plan.internet_calls {
             self.refused_budget += 1;
             return Err(Refusal::NoInternetCall);
         }
@@ -108,6 +111,11 @@ impl ChannelPool {
 
     pub fn public_ip(&self) -> Option<IpAddr> {
         self.plan.public_ip
+    }
+
+    /// The system's public address changed (dynamic DNS, STUN).
+    pub fn set_public_ip(&mut self, ip: IpAddr) {
+        self.plan.public_ip = Some(ip);
     }
 }
 
@@ -141,15 +149,21 @@ mod tests {
     }
 
     #[test]
-    fn the_internet_call_budget_applies_on_top() {
-        let mut pool = ChannelPool::new(plan(60, 2));
+    fn the_internet_call_budget_applies_on_top_and_counts_every_leg() {
+        let mut pool = ChannelPool::new(plan(60, 3));
         pool.take(1, 0).unwrap();
-        pool.take(2, 1).unwrap();
-        assert_eq!(pool.take(1, 2), Err(Refusal::NoInternetCall));
+        pool.take(2, 1)
+            .expect("two phones at home: two internet calls");
+        assert_eq!(pool.take(1, 3), Err(Refusal::NoInternetCall));
         assert_eq!(pool.refused_budget, 1);
-        assert!(pool.take(1, 1).is_ok(), "once a call has ended");
         assert_eq!(
-            pool.take(0, 2),
+            pool.take(2, 2),
+            Err(Refusal::NoInternetCall),
+            "a call of two anchored legs needs two of the budget, all or none"
+        );
+        assert!(pool.take(1, 2).is_ok(), "one leg still fits");
+        assert_eq!(
+            pool.take(0, 3),
             Ok(Vec::new()),
             "a LAN call takes no channel and no budget"
         );

@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use super::channels::{ChannelId, ChannelPlan, ChannelPool, Refusal};
 use super::dialplan::Service;
@@ -289,12 +289,10 @@ impl CallControl {
         &self.pool
     }
 
-    /// Calls holding RTP proxy channels now (internet calls, guide 2.3).
+    /// Internet calls in progress (guide 2.3): one per anchored leg, so a
+    /// call between two phones at home counts two.
     pub fn internet_calls(&self) -> usize {
-        self.calls
-            .values()
-            .filter(|call| !call.anchors.is_empty())
-            .count()
+        self.calls.values().map(|call| call.anchors.len()).sum()
     }
 
     /// The device of `number` receives media as `offer` says (its Codec
@@ -308,6 +306,26 @@ impl CallControl {
             self.touch_call(id);
             self.service_media_update(id);
             self.repoint_channels(id, Some(number));
+        }
+        self.refresh();
+    }
+
+    /// The system's public address is now `ip` (dynamic DNS or STUN saw a
+    /// change): new calls announce it, and the devices anchored in calls
+    /// in progress are sent their media target again at the new address.
+    pub fn set_public_ip(&mut self, ip: IpAddr) {
+        if self.pool.public_ip() == Some(ip) {
+            return;
+        }
+        self.pool.set_public_ip(ip);
+        let anchored: Vec<CallId> = self
+            .calls
+            .iter()
+            .filter(|(_, call)| !call.anchors.is_empty())
+            .map(|(id, _)| *id)
+            .collect();
+        for id in anchored {
+            self.touch_call(id);
         }
         self.refresh();
     }

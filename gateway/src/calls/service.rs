@@ -26,7 +26,7 @@ pub struct ChannelFigures {
     pub capacity: usize,
     pub in_use: usize,
     pub peak: usize,
-    /// Calls holding channels (guide 2.3's simultaneous internet calls).
+    /// Internet calls in progress (guide 2.3), one per anchored leg.
     pub internet_calls: usize,
     pub refused_no_channel: u64,
     pub refused_budget: u64,
@@ -181,6 +181,18 @@ impl CallService {
         let mut inner = self.lock();
         inner.control.offer_media(number, offer);
         self.dispatch(&mut inner);
+    }
+
+    /// The system's public address changed: see [`CallControl::set_public_ip`].
+    pub fn set_public_ip(&self, ip: std::net::IpAddr) {
+        let mut inner = self.lock();
+        inner.control.set_public_ip(ip);
+        self.dispatch(&mut inner);
+    }
+
+    /// The public address call control announces now.
+    pub fn public_ip(&self) -> Option<std::net::IpAddr> {
+        self.lock().control.channels().public_ip()
     }
 
     /// The media of the call holding `channel` stopped: end that call.

@@ -1010,6 +1010,15 @@ mod proxy {
 
     /// 201 at home, 202, 203, 204 in the office, all announcing media.
     fn office_with_home_phone(channels: usize, internet_calls: usize) -> Office {
+        office_with_phones_at_home(channels, internet_calls, &["201"])
+    }
+
+    /// The office with the phones of `at_home` registered from the internet.
+    fn office_with_phones_at_home(
+        channels: usize,
+        internet_calls: usize,
+        at_home: &[&str],
+    ) -> Office {
         let config = config::from_toml_str(OFFICE, "t").expect("valid");
         let mut o = office();
         o.cc = CallControl::new(
@@ -1018,13 +1027,8 @@ mod proxy {
             plan(channels, internet_calls),
             MediaPolicy::default(),
         );
-        for (number, internet, port) in [
-            ("201", true, 5004),
-            ("202", false, 6000),
-            ("203", false, 6100),
-            ("204", false, 6200),
-        ] {
-            o.cc.attach(number, origin(internet));
+        for (number, port) in [("201", 5004), ("202", 6000), ("203", 6100), ("204", 6200)] {
+            o.cc.attach(number, origin(at_home.contains(&number)));
             o.cc.offer_media(
                 number,
                 offer([192, 168, 1, 20 + (port / 100) as u8], port, &G711),
@@ -1079,6 +1083,74 @@ mod proxy {
             })
         );
         assert_eq!(o.cc.channels().in_use(), 0);
+    }
+
+    #[test]
+    fn two_phones_at_home_take_two_channels_and_two_internet_calls() {
+        let mut o = office_with_phones_at_home(60, 3, &["201", "202"]);
+        connect(&mut o, "201", "202");
+        assert_eq!((o.cc.channels().in_use(), o.cc.internet_calls()), (2, 2));
+        assert_eq!(o.sbc.len(), 2, "each leg anchored on its own channel");
+        o.input("201", DeviceInput::OnHook);
+        o.input("202", DeviceInput::OnHook);
+        assert_eq!((o.cc.channels().in_use(), o.cc.internet_calls()), (0, 0));
+    }
+
+    #[test]
+    fn a_call_between_two_phones_at_home_needs_two_internet_calls_left() {
+        let mut o = office_with_phones_at_home(60, 1, &["201", "202"]);
+        o.input("201", DeviceInput::OffHook);
+        o.dial("201", "202");
+        assert_eq!(o.top("201"), "No line free");
+        assert!(o.events.iter().any(|e| matches!(
+            e,
+            CallEvent::ProxyRefused {
+                refusal: Refusal::NoInternetCall,
+                ..
+            }
+        )));
+        assert_eq!((o.cc.channels().in_use(), o.cc.calls()), (0, 0));
+    }
+
+    #[test]
+    fn a_new_public_address_reaches_a_home_phone_in_a_call_and_the_next_call() {
+        let mut o = office_with_home_phone(60, 10);
+        connect(&mut o, "201", "202");
+        o.shown.clear();
+        let moved = std::net::IpAddr::from([198, 51, 100, 7]);
+        o.cc.set_public_ip(moved);
+        o.drain();
+        let told = o.take("201");
+        let sent_to = told.iter().find_map(|indication| match indication {
+            Indication::Media(MediaIndication::Start {
+                remote: Some(remote),
+                ..
+            }) => Some(remote.rtp.to_string()),
+            _ => None,
+        });
+        assert_eq!(
+            sent_to.as_deref(),
+            Some("198.51.100.7:30274"),
+            "the phone in the call is told the new address at once: {told:?}"
+        );
+        assert!(
+            o.take("202").is_empty(),
+            "the office phone's target is unchanged"
+        );
+        assert!(
+            o.sbc
+                .iter()
+                .all(|c| !matches!(c, SbcCommand::Release { .. }))
+        );
+
+        o.input("201", DeviceInput::OnHook);
+        connect(&mut o, "201", "203");
+        assert_eq!(
+            media_of(&o, "201").map(|m| m.rtp.to_string()),
+            Some("198.51.100.7:30274".into()),
+            "the next call uses it"
+        );
+        o.cc.check_consistency().expect("consistent");
     }
 
     #[test]

@@ -200,6 +200,18 @@ pub enum ConfigError {
         /// What is wrong with it.
         reason: HostError,
     },
+    /// Neither a public address nor a STUN server to detect it.
+    #[error(
+        "network.public_address is not set and there is no STUN server to detect it (stun.server, \
+         or an ITSP's stun_server with stun_enabled = true){}: set one of them (guide 2.4, 3.2, 4.1)",
+        if internet_clients.is_empty() { String::new() } else {
+            format!("; client(s) {} registering over the internet could not be reached", internet_clients.join(", "))
+        }
+    )]
+    NoPublicAddressSource {
+        /// Numbers of the internet-enabled clients.
+        internet_clients: Vec<String>,
+    },
     /// A STUN server that is not `host[:port]`.
     #[error("{field} = \"{value}\": not a STUN server host[:port]: {reason} (guide 2.4)")]
     InvalidStunServer {

@@ -34,6 +34,7 @@ pub mod net;
 pub mod numbering;
 pub mod password;
 pub mod portal;
+pub mod public_address;
 pub mod secret;
 pub mod stun;
 pub mod summary;

@@ -91,8 +91,10 @@ pub struct Network {
     #[serde(default = "any_address")]
     pub listen_address: IpAddr,
     /// The public IP address or DNS name that devices at home enter as
-    /// gateway address (guide 3.2, 4.1).
-    pub public_address: String,
+    /// gateway address (guide 3.2, 4.1). Unset: the SBC detects it by STUN
+    /// (guide 2.4).
+    #[serde(default)]
+    pub public_address: Option<String>,
     /// The company LAN prefixes: a registration from one of them is local,
     /// from anywhere else it comes over the internet.
     pub company_lan: Vec<IpNet>,

@@ -5,6 +5,9 @@
 use std::fmt;
 
 use super::calls::CallsSource;
+use super::net::Host;
+use super::public_address::router_forwards;
+use super::stun::EffectiveStun;
 use super::validated::ValidatedConfig;
 
 /// Displays a [`ValidatedConfig`]; made by [`ValidatedConfig::summary`].
@@ -37,7 +40,18 @@ impl fmt::Display for Summary<'_> {
             "RTP ports: UDP {} (the company router must forward this range 1:1, guide 3.1)",
             config.rtp_ports()
         )?;
-        writeln!(f, "public address: {}", config.public_address())?;
+        match config.public_address() {
+            Some(Host::Ip(ip)) => writeln!(f, "public address: {ip} (static)")?,
+            Some(Host::Dns(name)) => writeln!(
+                f,
+                "public address: {name} (DNS name, resolved again periodically: dynamic DNS, guide 3.2)"
+            )?,
+            None => writeln!(
+                f,
+                "public address: detected by STUN from {} (guide 2.4)",
+                config.effective_stun()
+            )?,
+        }
         let lan: Vec<String> = raw
             .network
             .company_lan
@@ -46,7 +60,14 @@ impl fmt::Display for Summary<'_> {
             .collect();
         writeln!(f, "company LAN: {}", lan.join(", "))?;
         write_calls(f, config)?;
-        writeln!(f, "STUN: {}", config.effective_stun())?;
+        match config.effective_stun() {
+            EffectiveStun::None => writeln!(f, "STUN: none (static public address)")?,
+            stun => writeln!(f, "STUN: {stun}")?,
+        }
+        writeln!(f, "company router port forwards (guide 3.1):")?;
+        for forward in router_forwards(config) {
+            writeln!(f, "  - {forward}")?;
+        }
         let lockout = config.lockout();
         writeln!(
             f,

@@ -15,6 +15,7 @@ use super::media::CodecName;
 use super::model::Config;
 use super::net::{Host, StunServer};
 use super::portal::{IdentityFile, TlsIdentity};
+use super::public_address;
 use super::stun::EffectiveStun;
 use super::system::LanInterface;
 use super::validate_clients;
@@ -39,11 +40,18 @@ pub fn validate(config: Config) -> Result<ValidatedConfig, ConfigErrors> {
     check_system(&config, &mut report);
     let rtp_ports = check_ports(&config, &mut report);
     let calls = check_calls(&config, &internet_clients, &mut report);
-    let public_address = match Host::parse(&config.network.public_address) {
-        Ok(host) => Some(host),
-        Err(reason) => {
+    let public_address = match config.network.public_address.as_deref().map(Host::parse) {
+        None => Some(None),
+        Some(Ok(host)) => {
+            if let Some(warning) = public_address::not_public(&host, config.network.listen_address)
+            {
+                report.warnings.push(warning);
+            }
+            Some(Some(host))
+        }
+        Some(Err(reason)) => {
             report.errors.push(ConfigError::InvalidPublicAddress {
-                value: config.network.public_address.clone(),
+                value: config.network.public_address.clone().unwrap_or_default(),
                 reason,
             });
             None
@@ -52,7 +60,12 @@ pub fn validate(config: Config) -> Result<ValidatedConfig, ConfigErrors> {
     if config.network.company_lan.is_empty() {
         report.errors.push(ConfigError::NoCompanyLan);
     }
-    let stun = check_stun(&config, &internet_clients, &mut report);
+    let stun = check_stun(&config, &mut report);
+    if matches!(public_address, Some(None)) && stun == EffectiveStun::None {
+        report.errors.push(ConfigError::NoPublicAddressSource {
+            internet_clients: internet_clients.clone(),
+        });
+    }
     let min_versions = check_min_versions(&config, &mut report);
     let classifier = validate_dialing::check(&config, &mut report);
     check_call_timers(&config, &mut report);
@@ -162,7 +175,7 @@ fn check_calls(config: &Config, internet_clients: &[String], report: &mut Report
 }
 
 /// STUN server syntax and which source is used (guide 2.4).
-fn check_stun(config: &Config, internet_clients: &[String], report: &mut Report) -> EffectiveStun {
+fn check_stun(config: &Config, report: &mut Report) -> EffectiveStun {
     let mut parse = |field: String, text: &str| match StunServer::parse(text) {
         Ok(server) => Some(server),
         Err(reason) => {
@@ -196,13 +209,7 @@ fn check_stun(config: &Config, internet_clients: &[String], report: &mut Report)
         .as_deref()
         .and_then(|text| parse("stun.server".to_owned(), text))
         .map(EffectiveStun::System);
-    let effective = itsp_stun.or(system_stun).unwrap_or(EffectiveStun::None);
-    if effective == EffectiveStun::None && !internet_clients.is_empty() {
-        report.warnings.push(ConfigWarning::NoStunSource {
-            internet_clients: internet_clients.to_vec(),
-        });
-    }
-    effective
+    itsp_stun.or(system_stun).unwrap_or(EffectiveStun::None)
 }
 
 /// Minimum versions: parse, and never below the guide's (guide 4).

@@ -28,7 +28,7 @@ pub struct ValidatedConfig {
     pub(super) channels: u32,
     pub(super) rtp_ports: RtpRange,
     pub(super) calls: InternetCalls,
-    pub(super) public_address: Host,
+    pub(super) public_address: Option<Host>,
     pub(super) stun: EffectiveStun,
     pub(super) min_versions: MinVersions,
     pub(super) classifier: Classifier,
@@ -112,9 +112,10 @@ impl ValidatedConfig {
         &self.stun
     }
 
-    /// The address devices at home use to reach the system.
-    pub fn public_address(&self) -> &Host {
-        &self.public_address
+    /// The address devices at home use to reach the system, as configured;
+    /// `None`: detected by STUN (guide 2.4).
+    pub fn public_address(&self) -> Option<&Host> {
+        self.public_address.as_ref()
     }
 
     /// Minimum client software versions.

@@ -32,15 +32,16 @@ pub enum ConfigWarning {
         /// The model's default.
         default: RtpRange,
     },
-    /// Internet clients but no way for the SBC to learn its public address.
+    /// A public address devices at home cannot reach over the internet.
     #[error(
-        "stun.server is not set and no ITSP has an enabled STUN server, but client(s) {} are \
-         enabled for internet registration: the SBC cannot detect its public IP address and \
-         ports (guide 2.4)", internet_clients.join(", ")
+        "network.public_address = \"{value}\": {reason}; devices at home need the company's \
+         public IPv4 address or a DNS name that resolves to it (guide 4.1)"
     )]
-    NoStunSource {
-        /// Numbers of the internet-enabled clients.
-        internet_clients: Vec<String>,
+    PublicAddressNotPublic {
+        /// The address written.
+        value: String,
+        /// Why it is not a public IPv4 address, in words.
+        reason: &'static str,
     },
     /// More simultaneous internet calls than RTP proxy channels.
     #[error(

@@ -212,20 +212,31 @@ fn register(
             warn!(%peer, "{lockout} (possible password guessing)");
         }
     }
-    if let Decision::Decline { cause, detail } = decision {
-        if log_limit::allow("HFA registration declined", peer.ip()) {
-            warn!(%peer, subscriber = number, cause = cause.describe(), "HFA registration declined: {detail}");
+    let delivery = match decision {
+        Decision::Accept => None,
+        Decision::Update { release } => {
+            info!(
+                %peer, subscriber = number, from = request.software_version, to = %release,
+                "firmware below the minimum, connected internally: delivering {release} (guide 1.3.4)"
+            );
+            Some(release.to_string())
         }
-        let _ = engine.decline(cause);
-        return None;
-    }
+        Decision::Decline { cause, detail } => {
+            if log_limit::allow("HFA registration declined", peer.ip()) {
+                warn!(%peer, subscriber = number, cause = cause.describe(), "HFA registration declined: {detail}");
+            }
+            let _ = engine.decline(cause);
+            return None;
+        }
+    };
     let mut registry = state.registry();
     let Some(session) = registry.allocate_session() else {
         warn!(%peer, subscriber = number, "HFA registration declined: no session id left");
         let _ = engine.decline(DeclineCause::SYSTEM_BUSY);
         return None;
     };
-    let response = RegisterResponse::openscape_business(SYSTEM_MAJOR, SYSTEM_MINOR);
+    let mut response = RegisterResponse::openscape_business(SYSTEM_MAJOR, SYSTEM_MINOR);
+    response.software_delivery = delivery;
     if engine.accept(state.clock.now(), session, response).is_err() {
         return None;
     }

@@ -24,6 +24,10 @@ use crate::lockout::{Device, Lockout, LoginGuard, SharedLoginGuard};
 pub enum Decision {
     /// Register the phone.
     Accept,
+    /// Register the phone and deliver `release` to it: its firmware is
+    /// below the minimum and it connected from the company LAN, where the
+    /// system updates phones (guide 1.3.4).
+    Update { release: SoftwareVersion },
     /// Refuse with `cause`; `detail` is for the log (never a password).
     Decline { cause: DeclineCause, detail: String },
 }
@@ -111,6 +115,13 @@ fn check_client(
     let minimum = config.min_versions().minimum_for(client.kind);
     match request.software_version.parse::<SoftwareVersion>() {
         Ok(version) if config.min_versions().admits(client.kind, version) => Decision::Accept,
+        // In the company LAN the system delivers the release its minimum
+        // names (the guide's, or the one an administrator raised it to).
+        _ if config.is_company_lan(source)
+            && let Some(release) = minimum =>
+        {
+            Decision::Update { release }
+        }
         outcome => {
             let minimum =
                 minimum.map_or_else(String::new, |minimum| format!(", minimum {minimum}"));

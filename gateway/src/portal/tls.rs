@@ -103,7 +103,9 @@ fn generated(
     }
     let mut names: Vec<String> = Vec::new();
     let listen_ip = (!listen.ip().is_unspecified()).then(|| listen.ip().to_string());
-    let candidates = [config.public_address().to_string()]
+    let candidates = config
+        .public_address()
+        .map(ToString::to_string)
         .into_iter()
         .chain(listen_ip)
         .chain(["localhost".to_owned(), "127.0.0.1".to_owned()]);

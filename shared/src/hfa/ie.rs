@@ -31,6 +31,10 @@ wire_code! {
         SYSTEM_ID = 0x78 => "System Id",
         /// Register Response: security profile.
         SECURITY_PROFILE = 0x7b => "Security Profile",
+        /// Register Response (Ours): the software release the system
+        /// delivers to a phone registered from the company LAN with
+        /// firmware below the minimum (guide 1.3.4), ASCII.
+        SOFTWARE_DELIVERY = 0x7c => "Software Delivery",
         /// Register: the phone's MAC address, 6 bytes.
         MAC_ADDRESS = 0x7f => "MAC Address",
     }

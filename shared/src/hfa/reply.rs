@@ -9,6 +9,7 @@ use super::coding::{Codec, get_array};
 use super::decline::DeclineCause;
 use super::error::{DecodeError, EncodeError};
 use super::ie::{IeType, RawIe, put_ie, read_ies, required, set_once, single_byte};
+use super::text::{ascii_from_wire, ascii_to_wire};
 
 wire_code! {
     /// The system family in IE 0x78 (Known codes).
@@ -52,7 +53,7 @@ pub struct SystemIdentifier {
 }
 
 /// Register Response body. Decoding requires IE 0x78; encoding writes 0x78,
-/// 0x7b, 0x28 in that order, then `other_ies`.
+/// 0x7b, 0x28, 0x7c in that order, then `other_ies`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegisterResponse {
     /// IE 0x78.
@@ -61,6 +62,9 @@ pub struct RegisterResponse {
     pub security_profile: Option<SecurityProfile>,
     /// IE 0x28.
     pub payload_protocol: Option<SignallingProtocol>,
+    /// IE 0x7c (Ours): the release the phone is updated to, e.g.
+    /// `V3R5.16.0`; as sent, the phone parses it.
+    pub software_delivery: Option<String>,
     /// IEs of other types, in their order.
     pub other_ies: Vec<RawIe>,
 }
@@ -77,6 +81,7 @@ impl RegisterResponse {
             },
             security_profile: Some(SecurityProfile::NONE),
             payload_protocol: Some(SignallingProtocol::CORNET),
+            software_delivery: None,
             other_ies: Vec::new(),
         }
     }
@@ -84,7 +89,7 @@ impl RegisterResponse {
 
 impl Codec for RegisterResponse {
     fn decode<B: Buf>(buf: &mut B) -> Result<Self, DecodeError> {
-        let (mut system, mut profile, mut protocol) = (None, None, None);
+        let (mut system, mut profile, mut protocol, mut delivery) = (None, None, None, None);
         let mut other_ies = Vec::new();
         for ie in read_ies(buf)? {
             match ie.ie_type {
@@ -105,6 +110,10 @@ impl Codec for RegisterResponse {
                     let value = SignallingProtocol(single_byte(&ie.value, "payload protocol")?);
                     set_once(&mut protocol, ie.ie_type, value)?;
                 }
+                IeType::SOFTWARE_DELIVERY => {
+                    let value = ascii_from_wire(&ie.value, "software delivery")?;
+                    set_once(&mut delivery, ie.ie_type, value)?;
+                }
                 _ => other_ies.push(ie),
             }
         }
@@ -112,6 +121,7 @@ impl Codec for RegisterResponse {
             system: required(system, IeType::SYSTEM_ID)?,
             security_profile: profile,
             payload_protocol: protocol,
+            software_delivery: delivery,
             other_ies,
         })
     }
@@ -128,6 +138,10 @@ impl Codec for RegisterResponse {
         }
         if let Some(protocol) = self.payload_protocol {
             put_ie(buf, IeType::PAYLOAD_PROTOCOL, &[protocol.0])?;
+        }
+        if let Some(release) = &self.software_delivery {
+            let value = ascii_to_wire(release, "software delivery")?;
+            put_ie(buf, IeType::SOFTWARE_DELIVERY, value)?;
         }
         self.other_ies.iter().try_for_each(|ie| ie.encode(buf))
     }
@@ -198,6 +212,23 @@ mod tests {
             &round_trip(&response)[..],
             [0x78, 0, 3, 1, 3, 1, 0x99, 0, 2, 1, 2]
         );
+    }
+
+    #[test]
+    fn a_software_delivery_round_trips_and_must_be_ascii_and_single() {
+        let mut response = RegisterResponse::openscape_business(3, 1);
+        response.software_delivery = Some("V3R5.16.0".into());
+        let bytes = round_trip(&response);
+        assert_eq!(&bytes[14..17], [0x7c, 0, 9], "after the CorNet IE");
+        let not_ascii = RegisterResponse::from_bytes(&[0x78, 0, 3, 1, 3, 1, 0x7c, 0, 1, 0xff]);
+        assert_eq!(
+            not_ascii,
+            Err(DecodeError::NotAscii {
+                what: "software delivery"
+            })
+        );
+        let twice = [0x78, 0, 3, 1, 3, 1, 0x7c, 0, 1, b'V', 0x7c, 0, 1, b'V'];
+        assert!(RegisterResponse::from_bytes(&twice).is_err());
     }
 
     #[test]

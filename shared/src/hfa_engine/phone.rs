@@ -142,6 +142,14 @@ pub enum PhoneEvent {
     Disconnect,
     /// The state changed (one event per change).
     StateChanged(PhoneState),
+    /// The system delivered a software release with the registration (a
+    /// phone below the minimum, registered from the company LAN, guide
+    /// 1.3.4): the phone runs `to` from now on and registers with it. The
+    /// owner keeps it, so the next start reports `to`.
+    SoftwareUpdated {
+        from: SoftwareVersion,
+        to: SoftwareVersion,
+    },
     /// Registration accepted.
     Registered {
         session: SessionId,
@@ -373,6 +381,7 @@ impl PhoneEngine {
                 self.reply_deadline = None;
             }
             (PhoneState::Registering, Message::RegisterResponse(response)) => {
+                self.install(response.software_delivery.as_deref());
                 self.reply_deadline = None;
                 self.failed_attempts = 0;
                 self.link.set_session(session);
@@ -403,6 +412,21 @@ impl PhoneEngine {
                 let why = format!("unexpected {:?} while {}", other.message_type(), self.state);
                 self.lose_connection(now, ConnectionLoss::ProtocolError(why), true);
             }
+        }
+    }
+
+    /// Runs the release the system delivered, if it is one and another than
+    /// the phone's. A release that does not parse is not installed: the
+    /// phone keeps the firmware it has.
+    fn install(&mut self, delivered: Option<&str>) {
+        let Some(to) = delivered.and_then(|text| text.parse::<SoftwareVersion>().ok()) else {
+            return;
+        };
+        let from = self.identity.software_version;
+        if to != from {
+            self.identity.software_version = to;
+            self.events
+                .push_back(PhoneEvent::SoftwareUpdated { from, to });
         }
     }
 

@@ -65,6 +65,8 @@ struct Lab {
     /// When false, connection attempts fail.
     gateway_up: bool,
     connections: u32,
+    /// The release the system delivers with each Register Response.
+    delivery: Option<&'static str>,
 }
 
 impl Lab {
@@ -83,6 +85,7 @@ impl Lab {
             phone_speaks: true,
             gateway_up: true,
             connections: 0,
+            delivery: None,
         };
         lab.phone.start();
         lab.pump();
@@ -136,7 +139,8 @@ impl Lab {
                     match &event {
                         SystemEvent::RegisterRequest(request) => match (self.policy)(request) {
                             Ok(()) => {
-                                let response = RegisterResponse::openscape_business(2, 1);
+                                let mut response = RegisterResponse::openscape_business(2, 1);
+                                response.software_delivery = self.delivery.map(Into::into);
                                 system.accept(self.now, SessionId(7), response).unwrap();
                             }
                             Err(cause) => system.decline(cause).unwrap(),
@@ -231,6 +235,70 @@ fn registers_with_the_right_password() {
     assert_eq!(request.subscriber.as_str(), "201");
     assert_eq!(request.software_version, "V3R1.41.0");
     assert_eq!(request.phone_id, PhoneId::OPENSTAGE_60);
+}
+
+/// The software versions of every Register the phone sent.
+fn registered_versions(lab: &Lab) -> Vec<String> {
+    lab.system_events
+        .iter()
+        .filter_map(|event| match event {
+            SystemEvent::RegisterRequest(request) => Some(request.software_version.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_delivered_release_is_installed_and_reported_from_the_next_register_on() {
+    let mut lab = Lab::new(PASSWORD, check_password);
+    lab.delivery = Some("V3R5.16.0");
+    // The system goes silent: the phone reconnects and registers again,
+    // now receiving the delivery.
+    lab.system_speaks = false;
+    lab.advance(Duration::from_secs(120));
+    lab.system_speaks = true;
+    lab.advance(Duration::from_secs(120));
+    let delivered = SoftwareVersion::new(3, 5, 16, 0);
+    assert!(
+        lab.take_phone_events()
+            .contains(&PhoneEvent::SoftwareUpdated {
+                from: SoftwareVersion::new(3, 1, 41, 0),
+                to: delivered,
+            })
+    );
+    assert_eq!(lab.phone.identity().software_version, delivered);
+    lab.system_speaks = false;
+    lab.advance(Duration::from_secs(120));
+    lab.system_speaks = true;
+    lab.advance(Duration::from_secs(120));
+    let versions = registered_versions(&lab);
+    assert_eq!(versions.first().map(String::as_str), Some("V3R1.41.0"));
+    assert_eq!(versions.last().map(String::as_str), Some("V3R5.16.0"));
+    assert!(
+        !lab.take_phone_events()
+            .iter()
+            .any(|event| matches!(event, PhoneEvent::SoftwareUpdated { .. })),
+        "the same release delivered again is no update"
+    );
+}
+
+#[test]
+fn a_delivery_that_is_no_release_is_not_installed() {
+    let mut lab = Lab::new(PASSWORD, check_password);
+    lab.delivery = Some("latest");
+    lab.system_speaks = false;
+    lab.advance(Duration::from_secs(120));
+    lab.system_speaks = true;
+    lab.advance(Duration::from_secs(120));
+    assert_eq!(
+        lab.phone.identity().software_version,
+        SoftwareVersion::new(3, 1, 41, 0)
+    );
+    assert_eq!(
+        registered_versions(&lab).len(),
+        2,
+        "registered again all the same"
+    );
 }
 
 #[test]

@@ -8,7 +8,8 @@ use eframe::egui;
 use shared::hfa::Subscriber;
 use shared::secret::Secret;
 
-use super::settings::{AccountSettings, PhoneType};
+use super::portal_settings::{FormAction, PortalForm};
+use super::settings::{AccountSettings, Personality, PhoneType, PortalAccount};
 
 /// The dialog's fields, as typed.
 #[derive(Debug, Clone)]
@@ -18,6 +19,9 @@ pub struct AccountDialog {
     number: String,
     password: String,
     phone_type: PhoneType,
+    personality: Personality,
+    /// The myPortal to go personality's VoIP settings page.
+    portal: PortalForm,
     /// Why the last attempt was refused.
     pub error: Option<String>,
     /// Waiting for the engine to check the name.
@@ -29,21 +33,37 @@ pub struct AccountDialog {
 pub enum DialogAction {
     /// Save and register with these settings.
     Apply(AccountSettings, Secret),
+    /// Save the myPortal to go account (and the UC password, if typed)
+    /// and register with it.
+    ApplyPortal(PortalAccount, Option<Secret>),
     /// Close without changes (only offered once an account exists).
     Cancel,
+}
+
+/// What the dialog opens with.
+#[derive(Debug, Clone, Copy)]
+pub struct Current<'a> {
+    pub hfa: Option<&'a AccountSettings>,
+    pub portal: Option<&'a PortalAccount>,
+    pub personality: Personality,
+    /// A UC password is saved.
+    pub has_uc_password: bool,
 }
 
 impl AccountDialog {
     /// The dialog filled with `current` (empty fields on first run); the
     /// password is never shown again, so it is typed anew.
-    pub fn new(current: Option<&AccountSettings>) -> Self {
-        let current = current.cloned().unwrap_or_default();
+    pub fn new(current: Current<'_>) -> Self {
+        let portal = PortalForm::new(current.portal, current.has_uc_password);
+        let hfa = current.hfa.cloned().unwrap_or_default();
         Self {
-            host: current.gateway_host,
-            port: current.gateway_port.to_string(),
-            number: current.number,
+            host: hfa.gateway_host,
+            port: hfa.gateway_port.to_string(),
+            number: hfa.number,
             password: String::new(),
-            phone_type: current.phone_type,
+            phone_type: hfa.phone_type,
+            personality: current.personality,
+            portal,
             error: None,
             checking: false,
         }
@@ -98,14 +118,39 @@ impl AccountDialog {
         ))
     }
 
-    /// Draws the dialog; an action when the user confirms or cancels.
-    pub fn show(&mut self, ui: &mut egui::Ui, can_cancel: bool) -> Option<DialogAction> {
-        let mut action = None;
+    /// Draws the dialog (`portal_status`: the myPortal to go status
+    /// field); an action when the user confirms or cancels.
+    pub fn show(
+        &mut self,
+        ui: &mut egui::Ui,
+        can_cancel: bool,
+        portal_status: &str,
+    ) -> Option<DialogAction> {
         ui.heading("Device@Home account");
-        ui.label(
-            "Personality: HFA desk phone (an OpenStage phone registered at the company's system)",
-        );
+        ui.horizontal(|ui| {
+            ui.label("Personality");
+            ui.radio_value(
+                &mut self.personality,
+                Personality::Hfa,
+                "HFA desk phone (OpenStage)",
+            );
+            ui.radio_value(&mut self.personality, Personality::Portal, "myPortal to go");
+        });
         ui.add_space(8.0);
+        if self.personality == Personality::Portal {
+            return match self.portal.show(ui, portal_status, can_cancel)? {
+                FormAction::Save(account, password) => {
+                    Some(DialogAction::ApplyPortal(account, password))
+                }
+                FormAction::Cancel => Some(DialogAction::Cancel),
+            };
+        }
+        self.hfa_fields(ui, can_cancel)
+    }
+
+    /// The HFA desk phone's fields (guide 4.1).
+    fn hfa_fields(&mut self, ui: &mut egui::Ui, can_cancel: bool) -> Option<DialogAction> {
+        let mut action = None;
         egui::Grid::new("account-fields")
             .num_columns(2)
             .spacing([12.0, 8.0])
@@ -184,7 +229,12 @@ mod tests {
             port: port.into(),
             number: number.into(),
             password: password.into(),
-            ..AccountDialog::new(None)
+            ..AccountDialog::new(Current {
+                hfa: None,
+                portal: None,
+                personality: Personality::Hfa,
+                has_uc_password: false,
+            })
         }
     }
 

@@ -1,8 +1,11 @@
-//! The app: the account dialog on first run, then the HFA desk phone's
-//! face, the registration state, and the call journal. It holds the phone
-//! model (what the gateway sent) and turns the user's presses into
-//! stimuli for the engine; it never blocks and repaints only when an event
-//! arrives, a LED flashes, or a clock shown on the display moves on.
+//! The app shell: the account dialog on first run, the menu bar (Phone,
+//! Demo, View), the status line, the audio window and the call journal,
+//! around one of two personalities, each in its own module: [`hfa`] (the
+//! desk phone's model and stimuli, drawn by [`super::face`]) and
+//! [`portal`] (myPortal to go, drawn by [`super::portal_face`]). The
+//! engines' events arrive on one channel and are dispatched here. It never
+//! blocks and repaints only when an event arrives, a LED flashes, or a
+//! clock shown moves on.
 
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
@@ -11,20 +14,25 @@ use eframe::egui;
 use shared::hfa_engine::phone::{PhoneEvent, PhoneState, PhoneTimers};
 use shared::secret::Secret;
 
-use super::account::{AccountDialog, DialogAction};
+use super::account::{self, AccountDialog, DialogAction};
 use super::demo::Demo;
 use super::engine::{AudioChoice, Command, Engine, Event, SharedAudio};
-use super::face::{self, FaceState, Input};
 use super::journal::{Journal, Tracker, format_duration};
 use super::notification::Notifier;
 use super::path::model::Route;
-use super::settings::{Profile, Settings, Theme};
+use super::portal_engine::PortalEvent;
+use super::portal_face::PortalFace;
+use super::settings::{Personality, Profile, Settings, Theme};
 use super::sound::{self, AudioAction, AudioView, DeviceWatch, Lister, Sounds};
 use super::views::Views;
 use crate::audio::DeviceInfo;
-use crate::hfa::{Change, ClockShown, GatewayAddress, HfaAccount, PhoneModel};
-use crate::hfa::{press_digit, press_feature};
+use crate::hfa::PhoneModel;
 use crate::media::call::MediaReport;
+use crate::portal::agent::AgentEvent;
+use crate::portal::agent::AgentTimers;
+
+mod hfa;
+mod portal;
 
 /// How the app is started.
 #[derive(Debug, Clone)]
@@ -71,6 +79,8 @@ pub struct PhoneApp {
     no_audio: Option<String>,
     /// A problem to show the user (a file that could not be saved).
     notice: Option<String>,
+    /// The firmware update the system delivered, said once it happened.
+    update: Option<String>,
     /// The last title sent to the window.
     title: String,
     /// A number waiting for the registration to be dialled.
@@ -86,6 +96,8 @@ pub struct PhoneApp {
     /// The audio settings window is open.
     audio_open: bool,
     notifier: Option<Notifier>,
+    /// The myPortal to go personality (its agent runs while chosen).
+    portal: PortalFace,
     /// The path view and the quality panel.
     views: Views,
 }
@@ -110,6 +122,12 @@ impl PhoneApp {
         let sounds = Sounds::new(options.audio_devices, engine.sender());
         let device_watch = DeviceWatch::start(options.list_devices, engine.sender());
         let journal = Journal::load(&options.profile);
+        let portal = PortalFace::new(
+            runtime,
+            engine.sender(),
+            engine.audio.clone(),
+            AgentTimers::default(),
+        );
         let mut app = Self {
             profile: options.profile,
             settings,
@@ -124,6 +142,7 @@ impl PhoneApp {
             timer_since: None,
             no_audio: None,
             notice,
+            update: None,
             title: String::new(),
             pending_dial: options.dial,
             unsaved_password: None,
@@ -133,15 +152,55 @@ impl PhoneApp {
             devices: None,
             audio_open: false,
             notifier: options.notifications.then(|| Notifier::start(runtime)),
+            portal,
             views: Views::default(),
         };
-        app.views.path.set_client("HFA", app.bind);
-        let password = app.profile.password().ok().flatten();
-        match (app.settings.account.clone(), password) {
-            (Some(_), Some(password)) => app.register(password),
-            (current, _) => app.dialog = Some(AccountDialog::new(current.as_ref())),
-        }
+        app.start_personality();
         app
+    }
+
+    /// Registers the chosen personality's saved account, or asks for one.
+    fn start_personality(&mut self) {
+        match self.settings.personality {
+            Personality::Hfa => {
+                self.portal.stop();
+                self.views.path.set_client("HFA", self.bind);
+                let password = self.profile.password().ok().flatten();
+                match (&self.settings.account, password) {
+                    (Some(_), Some(password)) => self.register(password),
+                    _ => self.dialog = Some(self.account_dialog()),
+                }
+            }
+            Personality::Portal => {
+                self.engine.send(Command::Unregister);
+                self.model = PhoneModel::new();
+                self.status = Status::NoAccount;
+                let password = self.profile.uc_password().ok().flatten();
+                match (self.settings.portal.clone(), password) {
+                    (Some(account), Some(password)) => self.portal.start(account, password),
+                    _ => self.dialog = Some(self.account_dialog()),
+                }
+            }
+        }
+    }
+
+    /// Changes to `personality` with its saved account.
+    pub fn set_personality(&mut self, personality: Personality) {
+        if personality != self.settings.personality {
+            self.settings.personality = personality;
+            self.save_settings();
+            self.dialog = None;
+            self.start_personality();
+        }
+    }
+
+    fn account_dialog(&self) -> AccountDialog {
+        AccountDialog::new(account::Current {
+            hfa: self.settings.account.as_ref(),
+            portal: self.settings.portal.as_ref(),
+            personality: self.settings.personality,
+            has_uc_password: self.profile.uc_password().ok().flatten().is_some(),
+        })
     }
 
     /// For helpers that report to the window (the `tel:` socket).
@@ -157,6 +216,10 @@ impl PhoneApp {
 
     /// Dials `number` now if registered and idle, else once registered.
     pub fn dial_later(&mut self, number: String) {
+        if self.settings.personality == Personality::Portal {
+            self.portal.dial(&number);
+            return;
+        }
         self.pending_dial = Some(number);
         self.dial_pending();
     }
@@ -200,32 +263,9 @@ impl PhoneApp {
         &self.journal
     }
 
-    fn register(&mut self, password: Secret) {
-        let Some(settings) = &self.settings.account else {
-            return;
-        };
-        let gateway = GatewayAddress {
-            host: settings.gateway_host.clone(),
-            port: settings.gateway_port,
-        };
-        let mut account = match HfaAccount::new(gateway, &settings.number, password) {
-            Ok(account) => account,
-            Err(error) => {
-                self.dialog = Some(AccountDialog::new(Some(settings)));
-                if let Some(dialog) = &mut self.dialog {
-                    dialog.error = Some(error.to_string());
-                }
-                return;
-            }
-        };
-        account.phone_id = settings.phone_type.id();
-        account.bind_address = self.bind;
-        self.model = PhoneModel::new();
-        self.status = Status::Checking;
-        self.engine.send(Command::Register {
-            account: Box::new(account),
-            timers: self.timers,
-        });
+    #[cfg(test)]
+    pub fn portal(&self) -> &PortalFace {
+        &self.portal
     }
 
     /// The whole window.
@@ -243,14 +283,27 @@ impl PhoneApp {
         egui::Panel::top("menu").show(ui, |ui| self.menu_bar(ui));
         egui::Panel::bottom("status").show(ui, |ui| self.status_line(ui));
         if let Some(mut dialog) = self.dialog.take() {
-            let can_cancel = self.settings.account.is_some()
-                && !matches!(self.status, Status::NoAccount | Status::Checking);
+            let can_cancel = match self.settings.personality {
+                Personality::Hfa => {
+                    self.settings.account.is_some()
+                        && !matches!(self.status, Status::NoAccount | Status::Checking)
+                }
+                Personality::Portal => self.portal.account().is_some(),
+            };
+            let portal_status = self.portal.status_text();
             let action = egui::CentralPanel::default()
-                .show(ui, |ui| dialog.show(ui, can_cancel))
+                .show(ui, |ui| dialog.show(ui, can_cancel, &portal_status))
                 .inner;
             self.dialog = Some(dialog);
             match action {
+                Some(DialogAction::ApplyPortal(account, password)) => {
+                    self.apply_portal(account, password);
+                }
                 Some(DialogAction::Apply(account, password)) => {
+                    if self.settings.personality == Personality::Portal {
+                        self.portal.stop();
+                        self.settings.personality = Personality::Hfa;
+                    }
                     self.settings.account = Some(account);
                     self.unsaved_password = Some(password.clone());
                     self.register(password);
@@ -264,6 +317,10 @@ impl PhoneApp {
         if self.views.show(ui.ctx(), &mut self.settings.open_views) {
             self.save_settings();
         }
+        if self.settings.personality == Personality::Portal {
+            self.portal_ui(ui);
+            return;
+        }
         egui::Panel::right("journal")
             .default_size(300.0)
             .min_size(260.0)
@@ -276,9 +333,8 @@ impl PhoneApp {
         match event {
             Event::Refused(why) => {
                 self.status = Status::NoAccount;
-                let dialog = self
-                    .dialog
-                    .get_or_insert_with(|| AccountDialog::new(self.settings.account.as_ref()));
+                let fresh = self.account_dialog();
+                let dialog = self.dialog.get_or_insert(fresh);
                 dialog.checking = false;
                 dialog.error = Some(why);
             }
@@ -292,7 +348,7 @@ impl PhoneApp {
             Event::Phone(PhoneEvent::StateChanged(state)) => {
                 if let PhoneState::Declined { .. } = state {
                     // Offer the account again: the password or number is wrong.
-                    self.dialog = Some(AccountDialog::new(self.settings.account.as_ref()));
+                    self.dialog = Some(self.account_dialog());
                 }
                 let registered = matches!(state, PhoneState::Registered { .. });
                 self.status = Status::Phone(state);
@@ -307,6 +363,14 @@ impl PhoneApp {
                 if let Some(notifier) = &self.notifier {
                     notifier.stopped();
                 }
+            }
+            Event::Phone(PhoneEvent::SoftwareUpdated { from, to }) => {
+                self.settings.hfa_release = Some(to.to_string());
+                self.save_settings();
+                self.update = Some(format!(
+                    "Software updated from {from} to {to} by the system (connected \
+                     internally, guide 1.3.4)"
+                ));
             }
             Event::Phone(PhoneEvent::Received(message)) => {
                 self.sounds.message(&message, &self.engine.audio.choice());
@@ -330,6 +394,10 @@ impl PhoneApp {
                 self.dial_later(number);
             }
             Event::Raise => raise(ctx),
+            Event::Portal(event) => {
+                let outputs = self.portal.handle(event);
+                self.portal_outputs(outputs, ctx);
+            }
         }
     }
 
@@ -350,195 +418,24 @@ impl PhoneApp {
                 self.views.path.registration(route);
             }
             Event::Phone(PhoneEvent::ConnectionLost(_)) => self.views.path.registration(None),
-            _ => {}
-        }
-    }
-
-    fn changed(&mut self, changes: &[Change], ctx: Option<&egui::Context>) {
-        let now = Instant::now();
-        for change in changes {
-            match change {
-                Change::Clock(Some(ClockShown::CallTimer)) => self.timer_since = Some(now),
-                Change::Clock(_) => self.timer_since = None,
-                Change::Ringer(true) => {
-                    if let Some(notifier) = &self.notifier {
-                        let caller = self.model.display_row(0).trim().to_owned();
-                        notifier.ringing(caller);
-                    }
-                    if let Some(ctx) = ctx {
-                        ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
-                        ctx.send_viewport_cmd(egui::ViewportCommand::RequestUserAttention(
-                            egui::UserAttentionType::Critical,
-                        ));
-                    }
+            Event::Portal(PortalEvent::Agent(agent)) => match &**agent {
+                AgentEvent::Media(report) => self.views.media(report),
+                AgentEvent::Registered {
+                    server,
+                    rtp,
+                    internet,
+                    ..
+                } => {
+                    let route = if *internet { Route::Wan } else { Route::Lan };
+                    self.views.path.set_client("myPortal to go", None);
+                    self.views.path.local_media(*rtp);
+                    self.views
+                        .path
+                        .registration(Some((route, server.to_string())));
                 }
-                Change::Ringer(false) => {
-                    if let Some(notifier) = &self.notifier {
-                        notifier.stopped();
-                    }
-                }
-                Change::Media(Some(_)) => self.no_audio = None,
                 _ => {}
-            }
-        }
-        if let Some(entry) = self.tracker.changed(now, changes, &self.model, local_time) {
-            self.journal.record(entry);
-            if let Err(error) = self.journal.save(&self.profile) {
-                self.notice = Some(format!("The journal was not saved: {error}"));
-            }
-        }
-    }
-
-    /// Saves the account once the engine accepted it.
-    fn save_account(&mut self) {
-        let mut problems = Vec::new();
-        if let Some(password) = self.unsaved_password.take()
-            && let Err(error) = self.profile.save_password(&password)
-        {
-            problems.push(error.to_string());
-        }
-        if let Err(error) = self.profile.save(&self.settings) {
-            problems.push(error.to_string());
-        }
-        if !problems.is_empty() {
-            self.notice = Some(format!("Settings not saved: {}", problems.join("; ")));
-        }
-    }
-
-    fn registered(&self) -> bool {
-        matches!(self.status, Status::Phone(PhoneState::Registered { .. }))
-    }
-
-    fn dial_pending(&mut self) {
-        if !self.registered() {
-            return;
-        }
-        let Some(number) = self.pending_dial.take() else {
-            return;
-        };
-        self.input(Input::OffHook);
-        for digit in number.chars().chain(['#']) {
-            self.input(Input::Digit(digit));
-        }
-    }
-
-    /// One press on the face or the keyboard, as stimuli.
-    fn input(&mut self, input: Input) {
-        match input {
-            Input::Digit(digit) => {
-                if let Some(message) = press_digit(digit) {
-                    self.engine.send(Command::Send(message));
-                    self.tracker.dialled(digit, local_time);
-                    if self.model.media().is_some() {
-                        self.engine.send(Command::Dtmf(digit));
-                    }
-                }
-            }
-            Input::FunctionKey(fpk) => {
-                if let Some(message) = press_feature(fpk) {
-                    self.engine.send(Command::Send(message));
-                }
-            }
-            Input::OffHook => {
-                let message = self.model.off_hook();
-                self.engine.send(Command::Send(message));
-            }
-            Input::OnHook => {
-                let message = self.model.on_hook();
-                self.engine.send(Command::Send(message));
-                if let Some(entry) = self.tracker.hook_changed(&self.model) {
-                    self.journal.record(entry);
-                    if let Err(error) = self.journal.save(&self.profile) {
-                        self.notice = Some(format!("The journal was not saved: {error}"));
-                    }
-                }
-            }
-            Input::Mute(muted) => self.engine.audio.update(|choice| choice.muted = muted),
-            Input::Volume(volume) => {
-                self.engine.audio.update(|choice| choice.volume = volume);
-                self.settings.volume = Some(volume);
-            }
-        }
-    }
-
-    /// Digits, `*` and `#` typed; Enter answers, lifts or ends dialling;
-    /// Escape hangs up.
-    fn keyboard(&mut self, ctx: &egui::Context) {
-        if ctx.text_edit_focused() {
-            return;
-        }
-        // Taken before the face is drawn, so that a focused button does
-        // not also take Enter as a click.
-        let (enter, escape, typed) = ctx.input_mut(|input| {
-            let enter = input.consume_key(egui::Modifiers::NONE, egui::Key::Enter);
-            let escape = input.consume_key(egui::Modifiers::NONE, egui::Key::Escape);
-            let typed: String = input
-                .events
-                .iter()
-                .filter_map(|event| match event {
-                    egui::Event::Text(text) => Some(text.as_str()),
-                    _ => None,
-                })
-                .collect();
-            (enter, escape, typed)
-        });
-        for ch in typed.chars().filter(|ch| press_digit(*ch).is_some()) {
-            self.input(Input::Digit(ch));
-        }
-        if enter {
-            if self.model.hook() == crate::hfa::Hook::OnHook {
-                self.input(Input::OffHook);
-            } else {
-                self.input(Input::Digit('#'));
-            }
-        }
-        if escape {
-            self.input(Input::OnHook);
-        }
-    }
-
-    fn phone(&mut self, ui: &mut egui::Ui) {
-        self.keyboard(ui.ctx());
-        let time_of_day = local_clock();
-        let call_timer = self.timer_since.map(|since| since.elapsed());
-        let controls = self.engine.audio.controls();
-        let choice = self.engine.audio.choice();
-        let state = FaceState {
-            time_of_day: &time_of_day,
-            call_timer,
-            muted: choice.muted,
-            volume: choice.volume,
-            mic_level: controls
-                .as_ref()
-                .filter(|_| self.sounds.enabled())
-                .map(|c| c.mic_level_dbfs()),
-        };
-        let meter_shown = state.mic_level.is_some();
-        let inputs = face::show(ui, &self.model, &state);
-        for input in inputs {
-            self.input(input);
-        }
-        if let Some(why) = &self.no_audio {
-            ui.colored_label(
-                ui.visuals().warn_fg_color,
-                format!("No usable sound device ({why}): calls run without audio."),
-            );
-        }
-        // Clocks: the call timer each second, the time of day each minute;
-        // the level meter while a call's audio runs.
-        let wait = match self.model.clock() {
-            Some(ClockShown::CallTimer) => Some(Duration::from_millis(
-                1000 - call_timer.map_or(0, |t| u64::from(t.subsec_millis())),
-            )),
-            Some(ClockShown::TimeOfDay) => Some(until_next_minute()),
-            _ => None,
-        };
-        let wait = match (wait, meter_shown) {
-            (wait, true) => Some(wait.map_or(METER_PERIOD, |w| w.min(METER_PERIOD))),
-            (wait, false) => wait,
-        };
-        if let Some(wait) = wait {
-            ui.ctx().request_repaint_after(wait);
+            },
+            _ => {}
         }
     }
 
@@ -584,7 +481,14 @@ impl PhoneApp {
         egui::MenuBar::new().ui(ui, |ui| {
             ui.menu_button("Phone", |ui| {
                 if ui.button("Account…").clicked() {
-                    self.dialog = Some(AccountDialog::new(self.settings.account.as_ref()));
+                    self.dialog = Some(self.account_dialog());
+                }
+                if self.settings.personality == Personality::Portal
+                    && self.portal.account().is_some()
+                    && ui.button("VoIP settings…").clicked()
+                {
+                    let has_password = self.profile.uc_password().ok().flatten().is_some();
+                    self.portal.open_settings(has_password);
                 }
                 if ui.button("Audio…").clicked() {
                     self.audio_open = true;
@@ -593,9 +497,21 @@ impl PhoneApp {
             });
             if let Some(demo) = &self.demo {
                 let mut dial = None;
+                let mut personality = self.settings.personality;
                 ui.menu_button("Demo", |ui| {
+                    ui.radio_value(
+                        &mut personality,
+                        Personality::Hfa,
+                        format!("HFA desk phone ({})", super::demo::USER),
+                    );
+                    ui.radio_value(
+                        &mut personality,
+                        Personality::Portal,
+                        format!("myPortal to go ({})", super::demo::PORTAL_USER),
+                    );
+                    ui.separator();
                     if ui.button("Call me (202 calls you)").clicked() {
-                        demo.call_me();
+                        demo.call_me(personality);
                     }
                     if ui.button("Echo test (*98)").clicked() {
                         dial = Some("*98");
@@ -610,7 +526,9 @@ impl PhoneApp {
                 if let Some(number) = dial {
                     self.dial_later(number.to_owned());
                 }
+                self.set_personality(personality);
             }
+            // The View menu: the theme, and the windows that show the call.
             ui.menu_button("View", |ui| {
                 if Views::menu(ui, &mut self.settings.open_views) {
                     self.save_settings();
@@ -702,47 +620,44 @@ impl PhoneApp {
     }
 
     fn status_line(&mut self, ui: &mut egui::Ui) {
-        ui.horizontal(|ui| match &self.status {
-            Status::Phone(PhoneState::Declined { cause }) => {
-                ui.colored_label(
-                    ui.visuals().error_fg_color,
-                    format!("Registration refused: {}", cause.describe()),
-                );
-            }
-            Status::Phone(PhoneState::Registered { .. }) => {
-                ui.label(format!("Registered as {}", self.number()));
-            }
-            Status::Phone(state) => {
-                ui.label(format!("Not registered: {state}"));
-            }
-            Status::Lost(why) => {
-                ui.colored_label(
-                    ui.visuals().warn_fg_color,
-                    format!("Connection lost: {why}; reconnecting"),
-                );
-            }
-            Status::Checking => {
-                ui.label("Checking the account…");
-            }
-            Status::NoAccount => {
-                ui.label("No account: enter your Device@Home settings.");
-            }
-        });
+        if self.settings.personality == Personality::Portal {
+            ui.add(egui::Label::new(self.portal.status_text()).truncate());
+        } else {
+            self.hfa_status(ui);
+        }
+        if let Some(update) = &self.update {
+            ui.label(update);
+        }
         if let Some(notice) = &self.notice {
             ui.colored_label(ui.visuals().warn_fg_color, notice);
         }
     }
 
     fn number(&self) -> &str {
-        self.settings
-            .account
-            .as_ref()
-            .map_or("", |account| account.number.as_str())
+        match self.settings.personality {
+            Personality::Hfa => self
+                .settings
+                .account
+                .as_ref()
+                .map_or("", |account| account.number.as_str()),
+            Personality::Portal => self
+                .settings
+                .portal
+                .as_ref()
+                .map_or("", |account| account.user.as_str()),
+        }
     }
 
     /// The window title says the registration state.
     fn update_title(&mut self, ctx: &egui::Context) {
         let state = match &self.status {
+            _ if self.settings.personality == Personality::Portal => {
+                if self.portal.registered() {
+                    "registered".to_owned()
+                } else {
+                    "not registered".to_owned()
+                }
+            }
             Status::Phone(PhoneState::Registered { .. }) => "registered".to_owned(),
             Status::Phone(PhoneState::Declined { .. }) => "registration refused".to_owned(),
             Status::Phone(_) | Status::Checking => "registering".to_owned(),
@@ -772,22 +687,10 @@ fn raise(ctx: Option<&egui::Context>) {
 const METER_PERIOD: Duration = Duration::from_millis(100);
 
 /// Local time for the journal, "2026-11-20 14:03".
-fn local_time() -> String {
+pub(super) fn local_time() -> String {
     jiff::ZonedDateTime::now()
         .strftime("%Y-%m-%d %H:%M")
         .to_string()
-}
-
-/// Local time of day for the display clock, "14:03".
-fn local_clock() -> String {
-    jiff::ZonedDateTime::now().strftime("%H:%M").to_string()
-}
-
-fn until_next_minute() -> Duration {
-    let now = jiff::ZonedDateTime::now();
-    let into_minute = Duration::from_secs(u64::from(now.second().unsigned_abs()))
-        + Duration::from_nanos(u64::from(now.subsec_nanosecond().unsigned_abs()));
-    Duration::from_secs(60).saturating_sub(into_minute) + Duration::from_millis(5)
 }
 
 impl eframe::App for PhoneApp {

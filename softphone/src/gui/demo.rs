@@ -4,6 +4,11 @@
 //! (from 127.0.1.10, outside the demo's company LAN, so through the SBC);
 //! and 202 Ben is a virtual party on the company LAN that answers every
 //! call with speech and calls 201 on request ("Call me").
+//!
+//! The myPortal to go personality is 210 Dan, with the gateway's HTTPS
+//! port as its LAN server and the company router's port forward
+//! ([`PortForward`]) on the office's "public" address as its WAN server;
+//! this PC is 127.0.0.10 in the company WiFi and 127.0.1.10 elsewhere.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
@@ -14,22 +19,34 @@ use shared::hfa_engine::phone::{PhoneEvent, PhoneTimers};
 use tokio::sync::mpsc;
 
 use super::app::AppOptions;
+use super::demo_router::PortForward;
 use super::path::probe::GatewayProbe;
-use super::settings::{AccountSettings, PhoneType, Profile, ProfileError};
+use super::settings::{
+    AccountSettings, Personality, PhoneType, PortalAccount, Profile, ProfileError,
+};
 use crate::audio::{AudioBackend, WavBackend};
 use crate::hfa::press_digit;
 use crate::hfa::{
     AccountError, Change, GatewayAddress, HfaAccount, HfaClient, Hook, PhoneModel, ToneKind,
 };
 use crate::media::MediaOptions;
+use crate::portal::Network;
 
 /// Where the app connects from: a loopback address outside the demo
 /// office's company LAN (127.0.0.0/24), i.e. "over the internet".
 pub const HOME_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 1, 10));
 
+/// This PC in the demo's company WiFi (inside 127.0.0.0/24).
+pub const COMPANY_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 10));
+
+/// The demo office's public address, where its router forwards 8802.
+pub const PUBLIC_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 2, 1));
+
 /// The app's number in the demo, and the virtual party's.
 pub const USER: &str = "201";
 pub const PARTY: &str = "202";
+/// The app's number as myPortal to go.
+pub const PORTAL_USER: &str = "210";
 
 /// Why the demo did not start.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +60,12 @@ pub enum DemoError {
     /// A demo number has no password in the office.
     #[error("the demo office has no password for {0}")]
     NoPassword(&'static str),
+    /// The company router's port forward did not start.
+    #[error("the demo's port forward on {address} cannot listen: {source}")]
+    Forward {
+        address: std::net::SocketAddr,
+        source: std::io::Error,
+    },
     /// The gateway did not start (its ports are taken, most often).
     #[error("the demo gateway cannot listen on {address} (is `gateway run` running?): {source}")]
     Gateway {
@@ -67,12 +90,18 @@ pub enum DemoError {
 pub struct Demo {
     /// Runs while the demo lives (its tasks are on the app's runtime).
     gateway: Gateway,
+    /// The WAN server of myPortal to go.
+    _forward: PortForward,
     profile: Profile,
     party: Party,
     /// Where the gateway's HFA server listens.
     hfa: std::net::SocketAddr,
     /// The model's RTP port range (the company router forwards it 1:1).
     rtp_ports: gateway::config::RtpRange,
+    /// myPortal to go's servers: the gateway's HTTPS port, and the port
+    /// forward to it.
+    lan: std::net::SocketAddr,
+    wan: std::net::SocketAddr,
 }
 
 /// A virtual party: a phone with no one at it that answers every call
@@ -101,14 +130,29 @@ impl Demo {
                 .ok_or(DemoError::NoPassword(number))
         };
         let (user_password, party_password) = (password(USER)?, password(PARTY)?);
+        let portal_password = password(PORTAL_USER)?;
         let hfa = config.hfa_addr();
         let rtp_ports = config.rtp_ports();
-        let gateway = Gateway::start(config, StartOptions::default())
-            .await
-            .map_err(|source| DemoError::Gateway {
-                address: hfa,
-                source: Box::new(source),
-            })?;
+        let lan = config.https_addr();
+        let options = StartOptions {
+            portal_listen: Some(lan),
+            ..StartOptions::default()
+        };
+        let gateway =
+            Gateway::start(config, options)
+                .await
+                .map_err(|source| DemoError::Gateway {
+                    address: hfa,
+                    source: Box::new(source),
+                })?;
+        let public = std::net::SocketAddr::new(PUBLIC_IP, lan.port());
+        let forward =
+            PortForward::start(public, lan)
+                .await
+                .map_err(|source| DemoError::Forward {
+                    address: public,
+                    source,
+                })?;
         let profile = Profile::named("demo")?;
         let mut settings = profile.load().unwrap_or_default();
         settings.account = Some(AccountSettings {
@@ -117,8 +161,26 @@ impl Demo {
             number: USER.to_owned(),
             phone_type: PhoneType::OpenStage60,
         });
+        // The network the user last chose is kept.
+        let network = settings
+            .portal
+            .as_ref()
+            .map_or(Network::CompanyWifi, |account| account.network);
+        settings.portal = Some(PortalAccount {
+            user: PORTAL_USER.to_owned(),
+            wan: forward.address().to_string(),
+            lan: Some(lan.to_string()),
+            voip: true,
+            remote_wifi: false,
+            network,
+            company_bind: Some(COMPANY_IP),
+            remote_bind: Some(HOME_IP),
+            // The command line's store: what one accepts, the other trusts.
+            known_gateways: None,
+        });
         profile.save(&settings)?;
         profile.save_password(&user_password)?;
+        profile.save_uc_password(&portal_password)?;
         let speech = write_speech(&data_dir)?;
         let gateway_address = GatewayAddress {
             host: hfa.ip().to_string(),
@@ -132,10 +194,13 @@ impl Demo {
         let party = Party::start(account, Box::new(speech)).await?;
         Ok(Self {
             gateway,
+            rtp_ports,
+            wan: forward.address(),
+            _forward: forward,
+            lan,
             profile,
             party,
             hfa,
-            rtp_ports,
         })
     }
 
@@ -172,9 +237,24 @@ impl Demo {
         )
     }
 
-    /// 202 calls the user.
-    pub fn call_me(&self) {
-        self.party.call(USER);
+    /// The network walk of myPortal to go without the window: 210 through
+    /// the same LAN and WAN servers, carrying a call to the echo test.
+    pub fn headless_portal_command(&self) -> String {
+        format!(
+            "cargo run --bin softphone -- portal demo-switch --user {PORTAL_USER} --wan {} \
+             --lan {} --password-file {} --bind {COMPANY_IP} --home-bind {HOME_IP} --call '*98'",
+            self.wan,
+            self.lan,
+            self.profile.uc_password_path().display()
+        )
+    }
+
+    /// 202 calls the user as `personality`.
+    pub fn call_me(&self, personality: Personality) {
+        self.party.call(match personality {
+            Personality::Hfa => USER,
+            Personality::Portal => PORTAL_USER,
+        });
     }
 }
 

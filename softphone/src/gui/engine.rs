@@ -27,6 +27,8 @@ use crate::hfa::{HfaAccount, HfaClient};
 use crate::media::MediaOptions;
 use crate::media::call::MediaReport;
 
+use super::portal_engine::PortalEvent;
+
 /// What the UI asks of the engine.
 #[derive(Debug)]
 pub enum Command {
@@ -41,6 +43,8 @@ pub enum Command {
     Send(Message),
     /// Send a DTMF digit in the call's media.
     Dtmf(char),
+    /// Stop the running phone (the app changes to another personality).
+    Unregister,
 }
 
 /// What the engine tells the UI.
@@ -65,6 +69,8 @@ pub enum Event {
     Dial(String),
     /// A second `softphone` of this profile asked the window to come forward.
     Raise,
+    /// From the myPortal to go engine ([`super::portal_engine`]).
+    Portal(PortalEvent),
 }
 
 /// How calls get their sound.
@@ -125,9 +131,16 @@ impl SharedAudio {
 
 /// The back end the app gives the media: the chosen sound devices, or
 /// silence when none can be opened (the call still connects).
-struct AppAudio {
-    shared: SharedAudio,
-    events: EventSender,
+pub(super) struct AppAudio {
+    pub(super) shared: SharedAudio,
+    pub(super) events: EventSender,
+}
+
+impl SharedAudio {
+    /// The call's audio has stopped: no controls until the next call.
+    pub(super) fn call_ended(&self) {
+        *self.live.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
 }
 
 impl AudioBackend for AppAudio {
@@ -259,6 +272,11 @@ async fn run(mut commands: mpsc::UnboundedReceiver<Command>, ui: EventSender, au
                 Some(Command::Dtmf(digit)) => {
                     if let Some(phone) = &running {
                         phone.client.send_dtmf(digit);
+                    }
+                }
+                Some(Command::Unregister) => {
+                    if let Some(old) = running.take() {
+                        old.client.stop().await;
                     }
                 }
                 None => break, // the UI has gone

@@ -1,36 +1,52 @@
-//! The desktop softphone: an eframe window with the HFA desk phone's face.
+//! The desktop softphone: an eframe window with the HFA desk phone's face
+//! or the myPortal to go face.
 //!
 //! The run loop: `main` builds the tokio runtime; [`run`] starts the
-//! engine on it ([`engine`]) and hands the main thread to eframe, whose
-//! frames call [`app::PhoneApp::ui`]. The engine's events wake the window
-//! with `request_repaint`; between events an idle phone draws nothing.
+//! engines on it ([`engine`] for HFA, [`portal_engine`] for myPortal to
+//! go) and hands the main thread to eframe, whose frames call
+//! [`app::PhoneApp::ui`]. The engines' events wake the window with
+//! `request_repaint`; between events an idle phone draws nothing.
 //!
-//! - [`settings`]: the profile on disk (settings, the password file, the journal)
+//! - [`app`]: the shell (menus, status line, journal, dialogs) around the
+//!   personality in use
+//! - [`settings`]: the profile on disk (settings, the password files, the journal)
 //! - [`account`]: the first-run account dialog and its checks
 //! - [`instance`]: one window per profile; a second `softphone tel:…` hands over
 //! - [`face`]: the display, function keys with LEDs, dial pad, hook, mute, volume
+//! - [`portal_face`]: the myPortal to go face: status field, network
+//!   selector, dial pad and call screen; [`portal_settings`] its VoIP
+//!   settings page, [`portal_engine`] its agent off the UI thread,
+//!   [`portal_journal`] its calls in the journal
 //! - [`journal`]: the call journal, read off what the phone shows
 //! - [`notification`]: the desktop notification of an incoming call
 //! - [`sound`]: the sound devices, the ringer and tones, the audio settings
+//! - [`demo`]: `make run`: the demo office's gateway and a virtual party in-process,
+//!   with [`demo_router`] as the company router's port forward for myPortal to go
 //! - [`path`]: the path view, a live picture of the registration's and call's path
 //! - [`quality`]: the quality panel, live plots of the call's figures
 //! - [`views`]: both, in windows opened from the View menu
-//! - [`demo`]: `make run`: the demo office's gateway and a virtual party in-process
 
 pub mod account;
 pub mod app;
 pub mod demo;
+pub mod demo_router;
 pub mod engine;
 pub mod face;
 pub mod instance;
 pub mod journal;
 pub mod notification;
 pub mod path;
+pub mod portal_engine;
+pub mod portal_face;
+pub mod portal_journal;
+pub mod portal_settings;
 pub mod quality;
 pub mod settings;
 pub mod sound;
 pub mod views;
 
+#[cfg(test)]
+mod portal_tests;
 #[cfg(test)]
 mod tests;
 
@@ -205,6 +221,8 @@ fn run_headless_demo(runtime: &tokio::runtime::Runtime) -> ExitCode {
              202 answers calls with speech. Call in from another terminal with:"
         );
         println!("  {}", demo.headless_command());
+        println!("and walk myPortal to go (210) through the networks with:");
+        println!("  {}", demo.headless_portal_command());
         interrupt.recv().await;
         ExitCode::SUCCESS
     })

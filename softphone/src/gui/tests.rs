@@ -149,11 +149,23 @@ password = "{ben_pw}"
         audio_devices: bool,
         lister: super::sound::Lister,
     ) -> Harness<'static, PhoneApp> {
+        self.app_from(profile, audio_devices, lister, HOME_IP)
+    }
+
+    /// The app connecting from `bind` (`HOME_IP`: at home, `LAN_IP`: in
+    /// the office).
+    fn app_from(
+        &self,
+        profile: Profile,
+        audio_devices: bool,
+        lister: super::sound::Lister,
+        bind: IpAddr,
+    ) -> Harness<'static, PhoneApp> {
         let options = AppOptions {
             profile,
             audio_devices,
             timers: PhoneTimers::default(),
-            bind: Some(HOME_IP),
+            bind: Some(bind),
             dial: None,
             list_devices: lister,
             notifications: false,
@@ -300,6 +312,34 @@ fn first_run_refuses_bad_input_then_registers() {
     assert_eq!(settings.account.expect("account").number, ANNA.0);
     let password = office.profile().password().expect("readable");
     assert_eq!(password.expect("saved").expose(), ANNA.1);
+}
+
+#[test]
+fn a_phone_below_the_minimum_is_updated_in_the_office_and_registers_from_home_after_a_restart() {
+    let office = Office::start();
+    let profile = office.saved_profile(ANNA.1);
+    let mut settings = profile.load().expect("settings");
+    settings.hfa_release = Some("V3R0.9.0".into());
+    profile.save(&settings).expect("saved");
+
+    // Connected internally once (guide 1.3.4).
+    let mut harness = office.app_from(profile.clone(), false, Vec::new, LAN_IP);
+    until(&mut harness, "the update", |h| {
+        shows(h, "Software updated from V3R0.9.0 to V3R0.33.1")
+    });
+    until(&mut harness, "registration", |h| {
+        shows(h, "Registered as 201")
+    });
+    let remembered = profile.load().expect("settings").hfa_release;
+    assert_eq!(remembered.as_deref(), Some("V3R0.33.1"));
+    drop(harness);
+
+    // At home, after a restart, with the release it remembers.
+    let mut harness = office.app(profile);
+    until(&mut harness, "registration from home", |h| {
+        shows(h, "Registered as 201")
+    });
+    assert!(!shows(&harness, "Software updated"), "no second update");
 }
 
 #[test]

@@ -8,6 +8,7 @@
 //! why ("202 busy", "Not allowed"): the gateway writes the display before it
 //! starts a tone, so the reason is there when the tone starts.
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use shared::hfa::{Key, Message};
@@ -76,12 +77,15 @@ enum Phase {
     Done,
 }
 
-/// The decision logic of one headless call, owning the phone model.
+/// The decision logic of one headless call, owning the phone model. Sans-IO
+/// like every engine here: inputs in (`registered`, `received`, ...,
+/// `handle_timeout`), actions out through [`CallFlow::poll_action`].
 #[derive(Debug)]
 pub struct CallFlow {
     plan: Plan,
     phase: Phase,
     model: PhoneModel,
+    actions: VecDeque<Action>,
 }
 
 impl CallFlow {
@@ -90,7 +94,13 @@ impl CallFlow {
             plan,
             phase: Phase::Idle,
             model: PhoneModel::new(),
+            actions: VecDeque::new(),
         }
+    }
+
+    /// The next thing the driver is to do, in order.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
     }
 
     pub fn model(&self) -> &PhoneModel {
@@ -98,35 +108,32 @@ impl CallFlow {
     }
 
     /// The phone registered: a call starts dialling.
-    pub fn registered(&mut self) -> Vec<Action> {
+    pub fn registered(&mut self) {
         let Plan::Call { number, .. } = &self.plan else {
-            return Vec::new();
+            return;
         };
         if self.phase != Phase::Idle {
-            return Vec::new();
+            return;
         }
         let keys: Vec<Message> = number
             .chars()
             .chain(['#'])
             .filter_map(press_digit)
             .collect();
-        let mut actions = self.go_off_hook();
-        actions.extend(keys.into_iter().map(Action::Send));
-        actions
+        self.go_off_hook();
+        self.actions.extend(keys.into_iter().map(Action::Send));
     }
 
     /// A message from the gateway: prints each change, then decides on it.
-    pub fn received(&mut self, now: Instant, message: &Message) -> Vec<Action> {
-        let mut actions = Vec::new();
+    pub fn received(&mut self, now: Instant, message: &Message) {
         for change in self.model.apply(message) {
-            actions.push(Action::Print(change.to_string()));
-            actions.extend(self.changed(now, &change));
+            self.actions.push_back(Action::Print(change.to_string()));
+            self.changed(now, &change);
         }
-        actions
     }
 
     /// Decides on one change of the phone model.
-    pub fn changed(&mut self, now: Instant, change: &Change) -> Vec<Action> {
+    pub fn changed(&mut self, now: Instant, change: &Change) {
         let answering = matches!(self.plan, Plan::Answer { .. });
         let failure_tone = match change {
             Change::Tone(Some(tone @ (ToneKind::Busy | ToneKind::Congestion))) => Some(*tone),
@@ -146,7 +153,7 @@ impl CallFlow {
                 self.phase = Phase::Connected {
                     hangup_at: hangup_after.map(|after| now + after),
                 };
-                vec![Action::Print("connected".into())]
+                self.actions.push_back(Action::Print("connected".into()));
             }
             Phase::Connected { .. } if answering && (failure_tone.is_some() || media_stopped) => {
                 self.hang_up(Outcome::Connected)
@@ -155,9 +162,9 @@ impl CallFlow {
                 if failure_tone.is_some() || media_stopped =>
             {
                 let reason = self.reason(failure_tone);
-                self.hang_up(Outcome::Failed(reason))
+                self.hang_up(Outcome::Failed(reason));
             }
-            _ => Vec::new(),
+            _ => {}
         }
     }
 
@@ -169,17 +176,18 @@ impl CallFlow {
         }
     }
 
-    pub fn handle_timeout(&mut self, now: Instant) -> Vec<Action> {
-        match self.phase {
-            Phase::Connected {
-                hangup_at: Some(at),
-            } if at <= now => self.hang_up(Outcome::Connected),
-            _ => Vec::new(),
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if let Phase::Connected {
+            hangup_at: Some(at),
+        } = self.phase
+            && at <= now
+        {
+            self.hang_up(Outcome::Connected);
         }
     }
 
     /// The user pressed Ctrl-C: hang up; a success only if a call connected.
-    pub fn interrupted(&mut self) -> Vec<Action> {
+    pub fn interrupted(&mut self) {
         match self.phase {
             Phase::Connected { .. } => self.hang_up(Outcome::Connected),
             _ => self.hang_up(Outcome::Failed(
@@ -190,10 +198,9 @@ impl CallFlow {
 
     /// The connection to the gateway broke: a call in progress is lost (the
     /// client reconnects, so before the call the flow just waits).
-    pub fn connection_lost(&mut self, why: &str) -> Vec<Action> {
-        match self.phase {
-            Phase::Idle | Phase::Done => Vec::new(),
-            _ => self.hang_up(Outcome::Failed(format!("connection lost: {why}"))),
+    pub fn connection_lost(&mut self, why: &str) {
+        if !matches!(self.phase, Phase::Idle | Phase::Done) {
+            self.hang_up(Outcome::Failed(format!("connection lost: {why}")));
         }
     }
 
@@ -214,26 +221,24 @@ impl CallFlow {
         }
     }
 
-    fn go_off_hook(&mut self) -> Vec<Action> {
+    fn go_off_hook(&mut self) {
         self.phase = Phase::Connecting;
         let message = self.model.off_hook();
-        vec![
-            Action::Print(format!("hook: {}", Hook::OffHook)),
-            Action::Send(message),
-        ]
+        self.actions
+            .push_back(Action::Print(format!("hook: {}", Hook::OffHook)));
+        self.actions.push_back(Action::Send(message));
     }
 
     /// Goes on-hook if off-hook, and finishes.
-    fn hang_up(&mut self, outcome: Outcome) -> Vec<Action> {
+    fn hang_up(&mut self, outcome: Outcome) {
         self.phase = Phase::Done;
-        let mut actions = Vec::new();
         if self.model.hook() == Hook::OffHook {
             let message = self.model.on_hook();
-            actions.push(Action::Print(format!("hook: {}", Hook::OnHook)));
-            actions.push(Action::Send(message));
+            self.actions
+                .push_back(Action::Print(format!("hook: {}", Hook::OnHook)));
+            self.actions.push_back(Action::Send(message));
         }
-        actions.push(Action::Finish(outcome));
-        actions
+        self.actions.push_back(Action::Finish(outcome));
     }
 }
 

@@ -71,25 +71,23 @@ pub async fn call(
     let mut flow = CallFlow::new(plan);
     let end = loop {
         let deadline = flow.poll_timeout().map(Instant::from_std);
-        let actions = tokio::select! {
+        tokio::select! {
             event = events.recv() => match event {
-                Some(event) => match on_event(&mut flow, &event) {
-                    Ok(actions) => actions,
-                    Err(cause) => break SessionEnd::Declined(cause),
-                },
+                Some(event) => {
+                    if let Err(cause) = on_event(&mut flow, &event) {
+                        break SessionEnd::Declined(cause);
+                    }
+                }
                 None => break SessionEnd::ClientGone,
             },
             () = sleep_until(deadline) => flow.handle_timeout(now()),
-            Some(report) = media.reports.recv() => {
-                println!("{report}");
-                Vec::new()
-            }
+            Some(report) = media.reports.recv() => println!("{report}"),
             () = interrupt.recv() => {
                 println!("interrupted");
-                flow.interrupted()
+                flow.interrupted();
             }
-        };
-        if let Some(outcome) = perform(&client, actions) {
+        }
+        if let Some(outcome) = perform(&client, &mut flow) {
             break SessionEnd::Call(outcome);
         }
     };
@@ -108,24 +106,26 @@ const MEDIA_STOP_PATIENCE: std::time::Duration = std::time::Duration::from_secs(
 
 /// Feeds one client event to the flow; `Err` on a decline, which ends the
 /// session.
-fn on_event(flow: &mut CallFlow, event: &PhoneEvent) -> Result<Vec<Action>, DeclineCause> {
+fn on_event(flow: &mut CallFlow, event: &PhoneEvent) -> Result<(), DeclineCause> {
     if let PhoneEvent::Received(message) = event {
-        return Ok(flow.received(now(), message));
+        flow.received(now(), message);
+        return Ok(());
     }
     print_event(event);
     if let Some(cause) = declined(event) {
         return Err(cause);
     }
-    Ok(match event {
+    match event {
         PhoneEvent::Registered { .. } => flow.registered(),
         PhoneEvent::ConnectionLost(loss) => flow.connection_lost(&loss.to_string()),
-        _ => Vec::new(),
-    })
+        _ => {}
+    }
+    Ok(())
 }
 
-/// Carries out `actions` in order; the outcome if one finishes the flow.
-fn perform(client: &HfaClient, actions: Vec<Action>) -> Option<Outcome> {
-    for action in actions {
+/// Carries out the flow's actions in order; the outcome if one finishes it.
+fn perform(client: &HfaClient, flow: &mut CallFlow) -> Option<Outcome> {
+    while let Some(action) = flow.poll_action() {
         match action {
             Action::Send(message) => client.send(message),
             Action::Print(line) => println!("{line}"),
@@ -157,6 +157,10 @@ fn describe(event: &PhoneEvent) -> Option<String> {
             session.0, system.system, system.major, system.minor
         )),
         PhoneEvent::ConnectionLost(loss) => Some(format!("connection lost: {loss}")),
+        PhoneEvent::SoftwareUpdated { from, to } => Some(format!(
+            "software updated: {from} -> {to} by the system (connected internally, guide \
+             1.3.4); start this phone with --software-version {to} from now on"
+        )),
         PhoneEvent::Received(message) => Some(format!("received: {message:?}")),
         PhoneEvent::Connect | PhoneEvent::Disconnect => None,
     }

@@ -69,6 +69,13 @@ pub enum AgentEvent {
         server: String,
         fingerprint: Fingerprint,
     },
+    /// Trust on first use: `server`, known with the `expected` certificate,
+    /// now shows another one; refused, and never accepted from here.
+    CertificateChanged {
+        server: String,
+        expected: Fingerprint,
+        found: Fingerprint,
+    },
     /// The session's event stream is open (again).
     StreamOpen,
     /// The session was refreshed; it now lasts `expires_in`.

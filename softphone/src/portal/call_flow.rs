@@ -6,6 +6,7 @@
 //! The gateway's call view says everything: `connected` is connected,
 //! `ended` carries the reason ("Busy", "Not allowed").
 
+use std::collections::VecDeque;
 use std::time::Instant;
 
 use shared::portal::{CallState, CallView};
@@ -45,11 +46,14 @@ enum Phase {
     Done,
 }
 
-/// One headless call's decisions.
+/// One headless call's decisions. Sans-IO like every engine here: inputs
+/// in (`handle_event`, `handle_timeout`, `interrupted`), steps out through
+/// [`PortalCallFlow::poll_step`].
 #[derive(Debug)]
 pub struct PortalCallFlow {
     plan: Plan,
     phase: Phase,
+    steps: VecDeque<Step>,
 }
 
 impl PortalCallFlow {
@@ -57,7 +61,13 @@ impl PortalCallFlow {
         Self {
             plan,
             phase: Phase::Idle,
+            steps: VecDeque::new(),
         }
+    }
+
+    /// The next thing the driver is to do, in order.
+    pub fn poll_step(&mut self) -> Option<Step> {
+        self.steps.pop_front()
     }
 
     /// When [`PortalCallFlow::handle_timeout`] is due.
@@ -69,31 +79,38 @@ impl PortalCallFlow {
     }
 
     /// The planned hang-up.
-    pub fn handle_timeout(&mut self, now: Instant) -> Vec<Step> {
-        match self.phase {
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let step = match self.phase {
             Phase::Connected {
                 hangup_at: Some(at),
             } if now >= at => {
                 self.phase = Phase::HangingUp;
-                vec![Step::Send(AgentCommand::Call(CallRequest::Hangup))]
+                Some(Step::Send(AgentCommand::Call(CallRequest::Hangup)))
             }
-            _ => Vec::new(),
-        }
+            _ => None,
+        };
+        self.steps.extend(step);
     }
 
     /// Interrupted (Ctrl-C): connected counts as done, anything else failed.
-    pub fn interrupted(&mut self) -> Vec<Step> {
+    pub fn interrupted(&mut self) {
         let outcome = match self.phase {
             Phase::Connected { .. } | Phase::HangingUp => Outcome::Connected,
             _ => Outcome::Failed("interrupted before the call connected".to_owned()),
         };
-        self.finish(outcome)
+        let step = self.finish(outcome);
+        self.steps.extend(step);
     }
 
     /// Feeds one agent event.
-    pub fn on_event(&mut self, now: Instant, event: &AgentEvent) -> Vec<Step> {
+    pub fn handle_event(&mut self, now: Instant, event: &AgentEvent) {
+        let step = self.decide(now, event);
+        self.steps.extend(step);
+    }
+
+    fn decide(&mut self, now: Instant, event: &AgentEvent) -> Option<Step> {
         if self.phase == Phase::Done {
-            return Vec::new();
+            return None;
         }
         match event {
             AgentEvent::Status(change) => self.on_status(&change.status),
@@ -103,23 +120,23 @@ impl PortalCallFlow {
                     Phase::Idle | Phase::Connecting { .. },
                     CallRequest::Dial(_) | CallRequest::Answer,
                 ) => self.finish(Outcome::Failed(reason.clone())),
-                _ => Vec::new(),
+                _ => None,
             },
-            _ => Vec::new(),
+            _ => None,
         }
     }
 
-    fn on_status(&mut self, status: &Status) -> Vec<Step> {
+    fn on_status(&mut self, status: &Status) -> Option<Step> {
         match (status, self.phase, &self.plan) {
             (Status::Registered { .. }, Phase::Idle, Plan::Call { number, .. }) => {
                 self.phase = Phase::Connecting { started: false };
-                vec![Step::Send(AgentCommand::Call(CallRequest::Dial(
+                Some(Step::Send(AgentCommand::Call(CallRequest::Dial(
                     number.clone(),
-                )))]
+                ))))
             }
             (Status::Unavailable(_), Phase::Idle, _) => {
                 self.phase = Phase::Done;
-                vec![Step::Refused(status.to_string())]
+                Some(Step::Refused(status.to_string()))
             }
             (Status::Failed(failures), Phase::Idle, _)
                 if failures
@@ -127,27 +144,27 @@ impl PortalCallFlow {
                     .any(|(_, _, failure)| matches!(failure, ServerFailure::Refused(_))) =>
             {
                 self.phase = Phase::Done;
-                vec![Step::Refused(status.to_string())]
+                Some(Step::Refused(status.to_string()))
             }
-            _ => Vec::new(),
+            _ => None,
         }
     }
 
-    fn on_call(&mut self, now: Instant, view: &CallView) -> Vec<Step> {
+    fn on_call(&mut self, now: Instant, view: &CallView) -> Option<Step> {
         match (view.state, self.phase) {
             (CallState::Ringing, Phase::Idle) if matches!(self.plan, Plan::Answer { .. }) => {
                 self.phase = Phase::Connecting { started: false };
-                vec![Step::Send(AgentCommand::Call(CallRequest::Answer))]
+                Some(Step::Send(AgentCommand::Call(CallRequest::Answer)))
             }
             (
                 CallState::Dialing | CallState::Calling | CallState::Ringing | CallState::Held,
                 Phase::Connecting { .. },
             ) => {
                 self.phase = Phase::Connecting { started: true };
-                Vec::new()
+                None
             }
             // The line as it was before the call (the stream just opened).
-            (CallState::Idle, Phase::Connecting { started: false }) => Vec::new(),
+            (CallState::Idle, Phase::Connecting { started: false }) => None,
             (CallState::Connected, Phase::Connecting { .. }) => {
                 let after = match &self.plan {
                     Plan::Call { hangup_after, .. } => Some(*hangup_after),
@@ -156,7 +173,7 @@ impl PortalCallFlow {
                 self.phase = Phase::Connected {
                     hangup_at: after.map(|after| now + after),
                 };
-                Vec::new()
+                None
             }
             (CallState::Ended | CallState::Idle, Phase::Connecting { .. }) => {
                 let reason = view
@@ -178,13 +195,13 @@ impl PortalCallFlow {
                     ))),
                 }
             }
-            _ => Vec::new(),
+            _ => None,
         }
     }
 
-    fn finish(&mut self, outcome: Outcome) -> Vec<Step> {
+    fn finish(&mut self, outcome: Outcome) -> Option<Step> {
         self.phase = Phase::Done;
-        vec![Step::Finish(outcome)]
+        Some(Step::Finish(outcome))
     }
 }
 
@@ -219,6 +236,12 @@ mod tests {
         })
     }
 
+    /// Feeds one input to the flow and takes the steps it queued.
+    fn after(flow: &mut PortalCallFlow, input: impl FnOnce(&mut PortalCallFlow)) -> Vec<Step> {
+        input(flow);
+        std::iter::from_fn(|| flow.poll_step()).collect()
+    }
+
     fn send(request: CallRequest) -> Vec<Step> {
         vec![Step::Send(AgentCommand::Call(request))]
     }
@@ -229,30 +252,43 @@ mod tests {
         let mut flow = PortalCallFlow::new(plan);
         let now = Instant::now();
         assert_eq!(
-            flow.on_event(now, &registered()),
+            after(&mut flow, |flow| flow.handle_event(now, &registered())),
             send(CallRequest::Dial("201".into()))
         );
-        assert!(flow.on_event(now, &registered()).is_empty(), "dials once");
         assert!(
-            flow.on_event(now, &call(CallState::Idle, None)).is_empty(),
+            after(&mut flow, |flow| flow.handle_event(now, &registered())).is_empty(),
+            "dials once"
+        );
+        assert!(
+            after(&mut flow, |flow| flow
+                .handle_event(now, &call(CallState::Idle, None)))
+            .is_empty(),
             "the line before the call, as a newly opened stream shows it"
         );
         assert!(
-            flow.on_event(now, &call(CallState::Calling, None))
-                .is_empty()
+            after(&mut flow, |flow| flow
+                .handle_event(now, &call(CallState::Calling, None)))
+            .is_empty()
         );
         assert!(
-            flow.on_event(now, &call(CallState::Connected, None))
-                .is_empty()
+            after(&mut flow, |flow| flow
+                .handle_event(now, &call(CallState::Connected, None)))
+            .is_empty()
         );
         assert_eq!(flow.poll_timeout(), Some(now + Duration::from_secs(5)));
-        assert!(flow.handle_timeout(now + Duration::from_secs(4)).is_empty());
+        assert!(
+            after(&mut flow, |flow| flow
+                .handle_timeout(now + Duration::from_secs(4)))
+            .is_empty()
+        );
         assert_eq!(
-            flow.handle_timeout(now + Duration::from_secs(5)),
+            after(&mut flow, |flow| flow
+                .handle_timeout(now + Duration::from_secs(5))),
             send(CallRequest::Hangup)
         );
         assert_eq!(
-            flow.on_event(now, &call(CallState::Idle, None)),
+            after(&mut flow, |flow| flow
+                .handle_event(now, &call(CallState::Idle, None))),
             vec![Step::Finish(Outcome::Connected)]
         );
     }
@@ -261,25 +297,41 @@ mod tests {
     fn a_busy_call_and_an_early_end_fail_with_the_reason() {
         let plan = Plan::call("202", Duration::from_secs(5)).expect("plan");
         let mut busy = PortalCallFlow::new(plan.clone());
-        busy.on_event(Instant::now(), &registered());
+        after(&mut busy, |flow| {
+            flow.handle_event(Instant::now(), &registered())
+        });
         assert_eq!(
-            busy.on_event(Instant::now(), &call(CallState::Ended, Some("Busy"))),
+            after(&mut busy, |flow| flow.handle_event(
+                Instant::now(),
+                &call(CallState::Ended, Some("Busy"))
+            )),
             vec![Step::Finish(Outcome::Failed("Busy".into()))]
         );
         let mut vanished = PortalCallFlow::new(plan.clone());
-        vanished.on_event(Instant::now(), &registered());
-        vanished.on_event(Instant::now(), &call(CallState::Calling, None));
+        after(&mut vanished, |flow| {
+            flow.handle_event(Instant::now(), &registered())
+        });
+        after(&mut vanished, |flow| {
+            flow.handle_event(Instant::now(), &call(CallState::Calling, None))
+        });
         assert_eq!(
-            vanished.on_event(Instant::now(), &call(CallState::Idle, None)),
+            after(&mut vanished, |flow| flow
+                .handle_event(Instant::now(), &call(CallState::Idle, None))),
             vec![Step::Finish(Outcome::Failed(
                 "the call ended before it connected".into()
             ))],
             "idle once the call had started"
         );
         let mut early = PortalCallFlow::new(plan);
-        early.on_event(Instant::now(), &registered());
-        early.on_event(Instant::now(), &call(CallState::Connected, None));
-        let steps = early.on_event(Instant::now(), &call(CallState::Ended, Some("Hung up")));
+        after(&mut early, |flow| {
+            flow.handle_event(Instant::now(), &registered())
+        });
+        after(&mut early, |flow| {
+            flow.handle_event(Instant::now(), &call(CallState::Connected, None))
+        });
+        let steps = after(&mut early, |flow| {
+            flow.handle_event(Instant::now(), &call(CallState::Ended, Some("Hung up")))
+        });
         assert_eq!(
             steps,
             vec![Step::Finish(Outcome::Failed(
@@ -292,15 +344,22 @@ mod tests {
     fn answer_answers_the_ringing_call_and_waits_for_the_other_side() {
         let mut flow = PortalCallFlow::new(Plan::Answer { hangup_after: None });
         let now = Instant::now();
-        assert!(flow.on_event(now, &registered()).is_empty(), "no dialling");
+        assert!(
+            after(&mut flow, |flow| flow.handle_event(now, &registered())).is_empty(),
+            "no dialling"
+        );
         assert_eq!(
-            flow.on_event(now, &call(CallState::Ringing, None)),
+            after(&mut flow, |flow| flow
+                .handle_event(now, &call(CallState::Ringing, None))),
             send(CallRequest::Answer)
         );
-        flow.on_event(now, &call(CallState::Connected, None));
+        after(&mut flow, |flow| {
+            flow.handle_event(now, &call(CallState::Connected, None))
+        });
         assert_eq!(flow.poll_timeout(), None);
         assert_eq!(
-            flow.on_event(now, &call(CallState::Ended, Some("Hung up"))),
+            after(&mut flow, |flow| flow
+                .handle_event(now, &call(CallState::Ended, Some("Hung up")))),
             vec![Step::Finish(Outcome::Connected)]
         );
     }
@@ -310,10 +369,10 @@ mod tests {
         let plan = Plan::call("201", Duration::from_secs(5)).expect("plan");
         let mut mobile = PortalCallFlow::new(plan.clone());
         assert_eq!(
-            mobile.on_event(
+            after(&mut mobile, |flow| flow.handle_event(
                 Instant::now(),
                 &status(Status::Unavailable(Unavailable::MobileData))
-            ),
+            )),
             vec![Step::Refused(
                 "Not registered: VoIP is not available on mobile data".into()
             )]
@@ -325,9 +384,9 @@ mod tests {
             ServerFailure::NoAnswer,
         )]);
         assert!(
-            silent
-                .on_event(Instant::now(), &status(no_answer))
-                .is_empty(),
+            after(&mut silent, |flow| flow
+                .handle_event(Instant::now(), &status(no_answer)))
+            .is_empty(),
             "no answer is retried"
         );
     }

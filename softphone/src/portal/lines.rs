@@ -39,6 +39,13 @@ pub fn describe(event: &AgentEvent) -> String {
             server,
             fingerprint,
         } => format!("certificate: {server} shows an unknown certificate, SHA-256 {fingerprint}"),
+        AgentEvent::CertificateChanged {
+            server,
+            expected,
+            found,
+        } => format!(
+            "certificate: {server} CHANGED: expected SHA-256 {expected}, found {found}; refused"
+        ),
         AgentEvent::StreamOpen => "events: stream open".to_owned(),
         AgentEvent::SessionRefreshed { expires_in } => {
             format!("session: refreshed, valid for {}", millis(*expires_in))

@@ -56,7 +56,7 @@ pub async fn run(settings: PortalSettings, plan: Option<Plan>, media: MediaOptio
             .as_ref()
             .and_then(PortalCallFlow::poll_timeout)
             .map(Instant::from_std);
-        let steps = tokio::select! {
+        tokio::select! {
             event = events.recv() => {
                 let Some(event) = event else { break PortalEnd::AgentGone };
                 println!("{}", describe(&event));
@@ -76,17 +76,18 @@ pub async fn run(settings: PortalSettings, plan: Option<Plan>, media: MediaOptio
                     continue;
                 }
                 match (&mut flow, &event) {
-                    (Some(flow), _) => flow.on_event(std::time::Instant::now(), &event),
+                    (Some(flow), _) => flow.handle_event(std::time::Instant::now(), &event),
                     (None, AgentEvent::Status(change)) if refused(&change.status) => {
-                        vec![Step::Refused(change.status.to_string())]
+                        break PortalEnd::Refused(change.status.to_string());
                     }
-                    (None, _) => Vec::new(),
+                    (None, _) => {}
                 }
             }
-            () = sleep_until(deadline) => match &mut flow {
-                Some(flow) => flow.handle_timeout(std::time::Instant::now()),
-                None => Vec::new(),
-            },
+            () = sleep_until(deadline) => {
+                if let Some(flow) = &mut flow {
+                    flow.handle_timeout(std::time::Instant::now());
+                }
+            }
             () = interrupt.recv() => {
                 println!("interrupted");
                 match &mut flow {
@@ -94,8 +95,8 @@ pub async fn run(settings: PortalSettings, plan: Option<Plan>, media: MediaOptio
                     None => break PortalEnd::Interrupted,
                 }
             }
-        };
-        if let Some(end) = perform(&agent, steps) {
+        }
+        if let Some(end) = flow.as_mut().and_then(|flow| perform(&agent, flow)) {
             break end;
         }
     };
@@ -113,8 +114,8 @@ fn refused(status: &Status) -> bool {
         if failures.iter().any(|(_, _, failure)| matches!(failure, ServerFailure::Refused(_))))
 }
 
-fn perform(agent: &PortalAgent, steps: Vec<Step>) -> Option<PortalEnd> {
-    for step in steps {
+fn perform(agent: &PortalAgent, flow: &mut PortalCallFlow) -> Option<PortalEnd> {
+    while let Some(step) = flow.poll_step() {
         match step {
             Step::Send(command) => agent.send(command),
             Step::Finish(outcome) => return Some(PortalEnd::Call(outcome)),

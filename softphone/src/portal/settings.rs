@@ -55,7 +55,8 @@ impl fmt::Display for ServerAddress {
 }
 
 /// The network the device is on (guide 4.2, note: VoIP only in WiFi).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Network {
     /// The company's WiFi: the LAN server is reachable.
     CompanyWifi,

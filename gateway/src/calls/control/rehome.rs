@@ -43,10 +43,8 @@ impl CallControl {
         };
         let new_channel = match (internet, call.anchor_of(&party)) {
             (true, None) => {
-                // This call counts against the internet-call budget already
-                // if another of its parties is anchored.
-                let others = self.internet_calls() - usize::from(!call.anchors.is_empty());
-                match self.pool.take(1, others) {
+                // The moving party becomes one more anchored leg.
+                match self.pool.take(1, self.internet_calls()) {
                     Ok(taken) => {
                         let Some(channel) = taken.first().copied() else {
                             return;

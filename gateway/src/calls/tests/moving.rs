@@ -161,7 +161,11 @@ fn moving_when_the_other_party_is_anchored_repoints_its_channel() {
             },
         ]
     );
-    assert_eq!(o.cc.internet_calls(), 1, "still one internet call");
+    assert_eq!(
+        o.cc.internet_calls(),
+        2,
+        "both parties at home now: two internet calls (guide 2.3)"
+    );
     o.cc.check_consistency().expect("consistent");
 }
 

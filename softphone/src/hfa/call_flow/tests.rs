@@ -40,6 +40,12 @@ fn key(ch: char) -> Action {
     Action::Send(press_digit(ch).expect("a dial-pad key"))
 }
 
+/// Feeds one input to the flow and takes the actions it queued.
+fn after(flow: &mut CallFlow, input: impl FnOnce(&mut CallFlow)) -> Vec<Action> {
+    input(flow);
+    std::iter::from_fn(|| flow.poll_action()).collect()
+}
+
 fn finish(actions: &[Action]) -> Option<&Outcome> {
     actions.iter().find_map(|action| match action {
         Action::Finish(outcome) => Some(outcome),
@@ -50,7 +56,7 @@ fn finish(actions: &[Action]) -> Option<&Outcome> {
 #[test]
 fn a_call_goes_off_hook_and_dials_each_digit_then_hash() {
     let mut flow = call("202");
-    let actions = flow.registered();
+    let actions = after(&mut flow, |flow| flow.registered());
     assert_eq!(
         actions,
         [
@@ -63,7 +69,7 @@ fn a_call_goes_off_hook_and_dials_each_digit_then_hash() {
         ]
     );
     assert!(
-        flow.registered().is_empty(),
+        after(&mut flow, |flow| flow.registered()).is_empty(),
         "a re-registration does not redial"
     );
     assert!(Plan::call("20a", SECOND).is_err());
@@ -74,19 +80,20 @@ fn a_call_goes_off_hook_and_dials_each_digit_then_hash() {
 fn media_connects_and_the_call_hangs_up_after_the_given_time() {
     let start = Instant::now();
     let mut flow = call("202");
-    flow.registered();
+    after(&mut flow, |flow| flow.registered());
     assert!(
-        flow.changed(start, &Change::Tone(Some(ToneKind::RingBack)))
-            .is_empty()
+        after(&mut flow, |flow| flow
+            .changed(start, &Change::Tone(Some(ToneKind::RingBack))))
+        .is_empty()
     );
     assert_eq!(
-        flow.changed(start, &started()),
+        after(&mut flow, |flow| flow.changed(start, &started())),
         [Action::Print("connected".into())]
     );
     assert_eq!(flow.poll_timeout(), Some(start + 10 * SECOND));
-    assert!(flow.handle_timeout(start + 9 * SECOND).is_empty());
+    assert!(after(&mut flow, |flow| flow.handle_timeout(start + 9 * SECOND)).is_empty());
     assert_eq!(
-        flow.handle_timeout(start + 10 * SECOND),
+        after(&mut flow, |flow| flow.handle_timeout(start + 10 * SECOND)),
         [
             Action::Print("hook: on-hook".into()),
             Action::Send(Stimulus::OnHook.into()),
@@ -99,11 +106,13 @@ fn media_connects_and_the_call_hangs_up_after_the_given_time() {
 fn a_busy_tone_fails_the_call_with_the_bottom_row_as_reason() {
     let start = Instant::now();
     let mut flow = call("202");
-    flow.registered();
+    after(&mut flow, |flow| flow.registered());
     // The gateway writes the reason before it starts the tone.
-    let printed = flow.received(start, &row(1, "202 busy"));
+    let printed = after(&mut flow, |flow| flow.received(start, &row(1, "202 busy")));
     assert_eq!(printed, [Action::Print("display:  | 202 busy".into())]);
-    let actions = flow.changed(start, &Change::Tone(Some(ToneKind::Busy)));
+    let actions = after(&mut flow, |flow| {
+        flow.changed(start, &Change::Tone(Some(ToneKind::Busy)))
+    });
     assert_eq!(finish(&actions), Some(&Outcome::Failed("202 busy".into())));
     assert!(actions.contains(&Action::Send(Stimulus::OnHook.into())));
 }
@@ -112,11 +121,15 @@ fn a_busy_tone_fails_the_call_with_the_bottom_row_as_reason() {
 fn the_top_row_gives_the_reason_when_the_bottom_row_is_blank() {
     let start = Instant::now();
     let mut flow = call("0900");
-    flow.registered();
-    flow.received(start, &row(1, "0900"));
-    flow.received(start, &row(0, "Not allowed"));
-    flow.received(start, &row(1, "    "));
-    let actions = flow.changed(start, &Change::Tone(Some(ToneKind::Congestion)));
+    after(&mut flow, |flow| flow.registered());
+    after(&mut flow, |flow| flow.received(start, &row(1, "0900")));
+    after(&mut flow, |flow| {
+        flow.received(start, &row(0, "Not allowed"))
+    });
+    after(&mut flow, |flow| flow.received(start, &row(1, "    ")));
+    let actions = after(&mut flow, |flow| {
+        flow.changed(start, &Change::Tone(Some(ToneKind::Congestion)))
+    });
     assert_eq!(
         finish(&actions),
         Some(&Outcome::Failed("Not allowed".into()))
@@ -127,8 +140,10 @@ fn the_top_row_gives_the_reason_when_the_bottom_row_is_blank() {
 fn congestion_without_a_reason_names_the_tone() {
     let start = Instant::now();
     let mut flow = call("0049");
-    flow.registered();
-    let actions = flow.changed(start, &Change::Tone(Some(ToneKind::Congestion)));
+    after(&mut flow, |flow| flow.registered());
+    let actions = after(&mut flow, |flow| {
+        flow.changed(start, &Change::Tone(Some(ToneKind::Congestion)))
+    });
     assert_eq!(
         finish(&actions),
         Some(&Outcome::Failed("congestion tone".into()))
@@ -139,10 +154,12 @@ fn congestion_without_a_reason_names_the_tone() {
 fn a_call_ended_by_the_other_side_before_the_hangup_time_fails() {
     let start = Instant::now();
     let mut flow = call("202");
-    flow.registered();
-    flow.changed(start, &started());
-    flow.received(start, &row(0, "Call ended"));
-    let actions = flow.changed(start, &Change::Media(None));
+    after(&mut flow, |flow| flow.registered());
+    after(&mut flow, |flow| flow.changed(start, &started()));
+    after(&mut flow, |flow| {
+        flow.received(start, &row(0, "Call ended"))
+    });
+    let actions = after(&mut flow, |flow| flow.changed(start, &Change::Media(None)));
     assert_eq!(
         finish(&actions),
         Some(&Outcome::Failed("Call ended".into()))
@@ -153,22 +170,32 @@ fn a_call_ended_by_the_other_side_before_the_hangup_time_fails() {
 fn answering_waits_for_the_ringer_then_stays_until_the_other_side_ends() {
     let start = Instant::now();
     let mut flow = CallFlow::new(Plan::Answer { hangup_after: None });
-    assert!(flow.registered().is_empty());
-    assert!(flow.changed(start, &Change::Ringer(false)).is_empty());
+    assert!(after(&mut flow, |flow| flow.registered()).is_empty());
+    assert!(
+        after(&mut flow, |flow| flow
+            .changed(start, &Change::Ringer(false)))
+        .is_empty()
+    );
     assert_eq!(
-        flow.changed(start, &Change::Ringer(true)),
+        after(&mut flow, |flow| flow.changed(start, &Change::Ringer(true))),
         [
             Action::Print("hook: off-hook".into()),
             Action::Send(Stimulus::OffHook.into()),
         ]
     );
-    assert!(flow.changed(start, &Change::Ringer(false)).is_empty());
+    assert!(
+        after(&mut flow, |flow| flow
+            .changed(start, &Change::Ringer(false)))
+        .is_empty()
+    );
     assert_eq!(
-        flow.changed(start, &started()),
+        after(&mut flow, |flow| flow.changed(start, &started())),
         [Action::Print("connected".into())]
     );
     assert_eq!(flow.poll_timeout(), None);
-    let actions = flow.changed(start, &Change::Tone(Some(ToneKind::Busy)));
+    let actions = after(&mut flow, |flow| {
+        flow.changed(start, &Change::Tone(Some(ToneKind::Busy)))
+    });
     assert_eq!(
         actions,
         [
@@ -185,9 +212,9 @@ fn answering_with_a_hangup_time_hangs_up_itself() {
     let mut flow = CallFlow::new(Plan::Answer {
         hangup_after: Some(2 * SECOND),
     });
-    flow.changed(start, &Change::Ringer(true));
-    flow.changed(start, &started());
-    let actions = flow.handle_timeout(start + 2 * SECOND);
+    after(&mut flow, |flow| flow.changed(start, &Change::Ringer(true)));
+    after(&mut flow, |flow| flow.changed(start, &started()));
+    let actions = after(&mut flow, |flow| flow.handle_timeout(start + 2 * SECOND));
     assert_eq!(finish(&actions), Some(&Outcome::Connected));
 }
 
@@ -195,8 +222,10 @@ fn answering_with_a_hangup_time_hangs_up_itself() {
 fn a_caller_who_gives_up_before_the_answer_fails_the_answer() {
     let start = Instant::now();
     let mut flow = CallFlow::new(Plan::Answer { hangup_after: None });
-    flow.changed(start, &Change::Ringer(true));
-    let actions = flow.changed(start, &Change::Tone(Some(ToneKind::Busy)));
+    after(&mut flow, |flow| flow.changed(start, &Change::Ringer(true)));
+    let actions = after(&mut flow, |flow| {
+        flow.changed(start, &Change::Tone(Some(ToneKind::Busy)))
+    });
     assert_eq!(finish(&actions), Some(&Outcome::Failed("busy tone".into())));
 }
 
@@ -204,24 +233,26 @@ fn a_caller_who_gives_up_before_the_answer_fails_the_answer() {
 fn interrupts_and_lost_connections_end_the_call() {
     let start = Instant::now();
     let mut waiting = CallFlow::new(Plan::Answer { hangup_after: None });
-    assert!(waiting.connection_lost("gateway gone").is_empty());
+    assert!(after(&mut waiting, |flow| flow.connection_lost("gateway gone")).is_empty());
     assert_eq!(
-        waiting.interrupted(),
+        after(&mut waiting, |flow| flow.interrupted()),
         [Action::Finish(Outcome::Failed(
             "interrupted before a call connected".into()
         ))]
     );
 
     let mut connected = call("202");
-    connected.registered();
-    connected.changed(start, &started());
-    let actions = connected.interrupted();
+    after(&mut connected, |flow| flow.registered());
+    after(&mut connected, |flow| flow.changed(start, &started()));
+    let actions = after(&mut connected, |flow| flow.interrupted());
     assert_eq!(finish(&actions), Some(&Outcome::Connected));
     assert_eq!(connected.model().hook(), Hook::OnHook);
 
     let mut dialling = call("202");
-    dialling.registered();
-    let actions = dialling.connection_lost("the gateway stopped answering");
+    after(&mut dialling, |flow| flow.registered());
+    let actions = after(&mut dialling, |flow| {
+        flow.connection_lost("the gateway stopped answering")
+    });
     assert_eq!(
         finish(&actions),
         Some(&Outcome::Failed(

@@ -293,6 +293,19 @@ impl Agent {
                                 fingerprint: *fingerprint,
                             });
                         }
+                        if let ClientError::Trust(TrustError::Changed {
+                            server,
+                            expected,
+                            found,
+                            ..
+                        }) = &error
+                        {
+                            self.emit(AgentEvent::CertificateChanged {
+                                server: server.clone(),
+                                expected: *expected,
+                                found: *found,
+                            });
+                        }
                         if matches!(&error, ClientError::Api { .. }) {
                             // A refused login or registration: the session
                             // may be what is wrong; the next try logs in.
