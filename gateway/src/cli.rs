@@ -39,6 +39,20 @@ pub enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Switch a trace profile (guide 7) of the running gateway on or off:
+    /// Voice_Fax_connection, SIP_Interconnection_Subscriber_ITSP,
+    /// Calls_with_System_Device_HFA, CSTA_applications, Application. Each
+    /// writes DATA_DIR/traces/NAME.log.
+    Trace {
+        /// `enable` or `disable`.
+        switch: TraceSwitch,
+        /// The profile's name.
+        profile: gateway::trace::Profile,
+        /// The configuration file the gateway runs with; without it, the
+        /// built-in demo configuration's data directory.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Check the company internet router's NAT type (guide 3.3) by RFC 5780
     /// NAT behaviour discovery against a STUN server with two addresses:
     /// prints the public address, mapping and filtering; fails on symmetric
@@ -59,4 +73,11 @@ pub enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+}
+
+/// `gateway trace enable|disable`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TraceSwitch {
+    Enable,
+    Disable,
 }

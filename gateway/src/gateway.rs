@@ -52,6 +52,8 @@ pub struct StartOptions {
     /// Resolves a DNS public address; `None`: the system resolver. Tests
     /// give one they control, to play a dynamic DNS change.
     pub resolver: Option<Arc<dyn Resolver>>,
+    /// The process's trace profiles, switched through the status socket.
+    pub traces: Option<Arc<crate::trace::Traces>>,
 }
 
 /// The myPortal to go server of a gateway.
@@ -173,12 +175,24 @@ impl Gateway {
                 let sbc = sbc.clone();
                 let portal = portal.as_ref().map(|portal| portal.state.clone());
                 let (guard, clock) = (guard.clone(), options.clock.clone());
+                let traces = options.traces.clone();
                 let report = move || {
-                    let relay = Some(status::relay_report(&sbc.stats()));
-                    let attacked = LoginGuard::lock(&guard).under_attack(clock.now());
-                    status::collect(&hfa, &calls, portal.as_deref(), relay, attacked).to_string()
+                    let under_attack = LoginGuard::lock(&guard).under_attack(clock.now());
+                    status::collect(status::Sources {
+                        hfa: &hfa,
+                        calls: &calls,
+                        portal: portal.as_deref(),
+                        sbc: &sbc.stats(),
+                        under_attack,
+                        traces: traces.as_deref(),
+                    })
+                    .to_string()
                 };
-                Some(status::serve(path, Arc::new(report))?)
+                Some(status::serve(
+                    path,
+                    Arc::new(report),
+                    options.traces.clone(),
+                )?)
             }
             None => None,
         };
@@ -273,13 +287,14 @@ impl Gateway {
 
     /// What `gateway status` reports.
     pub fn status(&self) -> status::Status {
-        status::collect(
-            &self.hfa,
-            &self.calls,
-            self.portal.as_ref().map(|portal| &*portal.state),
-            Some(status::relay_report(&self.sbc.stats())),
-            LoginGuard::lock(&self.guard).under_attack(self.clock.now()),
-        )
+        status::collect(status::Sources {
+            hfa: &self.hfa,
+            calls: &self.calls,
+            portal: self.portal.as_ref().map(|portal| &*portal.state),
+            sbc: &self.sbc.stats(),
+            under_attack: LoginGuard::lock(&self.guard).under_attack(self.clock.now()),
+            traces: None,
+        })
     }
 
     /// The public address Set Payload announces to devices at home now.

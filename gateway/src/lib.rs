@@ -15,3 +15,4 @@ pub mod public_ip;
 pub mod sbc;
 pub mod status;
 pub mod stun;
+pub mod trace;

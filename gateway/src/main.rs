@@ -4,28 +4,44 @@ mod cli;
 
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::Parser as _;
 use gateway::config::net::StunServer;
 use gateway::config::{self, ValidatedConfig, embedded};
 use gateway::gateway::{Gateway, StartOptions};
+use gateway::status::Request;
 use gateway::stun;
+use gateway::trace::Traces;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::prelude::*;
 
-use cli::{Cli, Command};
+use cli::{Cli, Command, TraceSwitch};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+    let traces = Traces::new();
+    let log = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
+        .with_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()));
+    tracing_subscriber::registry()
+        .with(log)
+        .with(traces.layer().filtered())
         .init();
     let result = match Cli::parse().command {
         Command::CheckConfig { file } => return check_config(&file),
         Command::Init { file, force } => init(&file, force),
-        Command::Run { config } => run(config.as_deref()).await,
+        Command::Run { config } => run(config.as_deref(), traces).await,
         Command::Status { config } => status(config.as_deref()).await,
+        Command::Trace {
+            switch,
+            profile,
+            config,
+        } => {
+            let on = switch == TraceSwitch::Enable;
+            ask(config.as_deref(), Request::Trace { profile, on }).await
+        }
         Command::NatCheck { config, stun } => nat_check(config.as_deref(), stun.as_deref()).await,
     };
     match result {
@@ -56,18 +72,21 @@ fn init(file: &Path, force: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn run(file: Option<&Path>) -> anyhow::Result<()> {
+async fn run(file: Option<&Path>, traces: Arc<Traces>) -> anyhow::Result<()> {
     let config = load_for_run(file)?;
     print!("{}", config.summary());
     raise_open_file_limit(&config);
+    let data_dir = prepare_data_dir(&config)?;
+    start_traces(&traces, &config, &data_dir);
     let hfa_addr = config.hfa_addr();
     let (https_addr, rtp_ports) = (config.https_addr(), config.rtp_ports());
     // The company router's NAT type, checked once at start (guide 3.3).
     let stun_server = config.effective_stun().server().cloned();
-    let status_socket = Some(gateway::status::socket_path(&prepare_data_dir(&config)?));
+    let status_socket = Some(gateway::status::socket_path(&data_dir));
     let options = StartOptions {
         portal_listen: Some(https_addr),
         status_socket,
+        traces: Some(traces),
         ..StartOptions::default()
     };
     let gateway = Gateway::start(config, options)
@@ -130,19 +149,42 @@ async fn nat_check(file: Option<&Path>, stun: Option<&str>) -> anyhow::Result<()
 }
 
 async fn status(file: Option<&Path>) -> anyhow::Result<()> {
+    ask(file, Request::Status).await
+}
+
+/// Sends `request` to the running gateway of `file`'s data directory and
+/// prints the answer; an error answer fails.
+async fn ask(file: Option<&Path>, request: Request) -> anyhow::Result<()> {
     let data_dir = match file {
         Some(file) => config::load_file(file)?.data_dir()?,
         None => config::data_dir::default_data_dir()?,
     };
     let path = gateway::status::socket_path(&data_dir);
-    let report = gateway::status::query(&data_dir).await.with_context(|| {
-        format!(
-            "no gateway answers at {} (is `gateway run` running with this configuration?)",
-            path.display()
-        )
-    })?;
-    print!("{report}");
+    let answer = gateway::status::request(&data_dir, request)
+        .await
+        .with_context(|| {
+            format!(
+                "no gateway answers at {} (is `gateway run` running with this configuration?)",
+                path.display()
+            )
+        })?;
+    match answer.strip_prefix(gateway::status::ERROR) {
+        Some(reason) => anyhow::bail!("{}", reason.trim_end()),
+        None => print!("{answer}"),
+    }
     Ok(())
+}
+
+/// Trace files go to DATA_DIR/traces; the configured profiles are on.
+fn start_traces(traces: &Traces, config: &ValidatedConfig, data_dir: &Path) {
+    let section = &config.config().trace;
+    traces.set_directory(&data_dir.join("traces"), section.rotation());
+    for profile in &section.enabled {
+        match traces.set(*profile, true) {
+            Ok(path) => println!("trace {profile}: {}", path.display()),
+            Err(error) => tracing::warn!("trace {profile}: {error}"),
+        }
+    }
 }
 
 /// Descriptors besides the connections: RTP sockets, the status socket,

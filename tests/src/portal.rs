@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use gateway::clock::Clock;
 use gateway::gateway::{Gateway, StartOptions};
+use gateway::trace::Traces;
 use shared::hfa_engine::system::SystemTimers;
 use shared::secret::Secret;
 use softphone::media::MediaOptions;
@@ -59,15 +60,42 @@ impl PortalOffice {
     /// The office keeping its files in `data` (a certificate found there is
     /// used again), the portal listening at `portal`.
     pub async fn start_with(timers: SystemTimers, data: TempDir, portal: SocketAddr) -> Self {
+        Self::start_inner(timers, data, portal, None, "").await
+    }
+
+    /// The office with `clients` besides the test office's, answering
+    /// `gateway status` on `DATA/gateway.sock`, its trace profiles switched
+    /// there through `traces`.
+    pub async fn start_traced(
+        timers: SystemTimers,
+        data: TempDir,
+        traces: Arc<Traces>,
+        clients: &str,
+    ) -> Self {
+        let portal = SocketAddr::new(LAN_IP, 0);
+        Self::start_inner(timers, data, portal, Some(traces), clients).await
+    }
+
+    async fn start_inner(
+        timers: SystemTimers,
+        data: TempDir,
+        portal: SocketAddr,
+        traces: Option<Arc<Traces>>,
+        clients: &str,
+    ) -> Self {
+        let status_socket = traces
+            .is_some()
+            .then(|| gateway::status::socket_path(data.path()));
         let system = format!("data_dir = \"{}\"", data.path().display());
-        let tail = format!("[security]\nmax_failed_attempts = {MAX_FAILURES}\n");
+        let tail = format!("{clients}\n[security]\nmax_failed_attempts = {MAX_FAILURES}\n");
         let options = StartOptions {
             hfa_listen: Some(SocketAddr::new(LAN_IP, 0)),
             portal_listen: Some(portal),
             timers,
             clock: Clock::system(),
             rtp_range: Some(next_rtp_range()),
-            status_socket: None,
+            status_socket,
+            traces,
             ..StartOptions::default()
         };
         let gateway = match Gateway::start(office_config_with(&system, &tail), options).await {

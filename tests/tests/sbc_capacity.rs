@@ -7,10 +7,10 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use e2e_tests::{Handset, LAN_IP, account, next_rtp_range};
+use e2e_tests::{Handset, LAN_IP, account, start_gateway_with};
 use gateway::clock::Clock;
 use gateway::config::{self, ValidatedConfig};
-use gateway::gateway::{Gateway, StartOptions};
+use gateway::gateway::Gateway;
 use shared::hfa_engine::phone::PhoneTimers;
 use shared::hfa_engine::system::SystemTimers;
 use softphone::hfa::indicators::ToneKind;
@@ -69,18 +69,8 @@ password = "{}"
 }
 
 async fn start_gateway() -> Gateway {
-    let options = StartOptions {
-        hfa_listen: Some(SocketAddr::new(LAN_IP, 0)),
-        portal_listen: None,
-        timers: SystemTimers::default(),
-        clock: Clock::system(),
-        rtp_range: Some(next_rtp_range()),
-        status_socket: None,
-    };
-    match Gateway::start(office(), options).await {
-        Ok(gateway) => gateway,
-        Err(error) => panic!("gateway failed to start: {error}"),
-    }
+    let listen = SocketAddr::new(LAN_IP, 0);
+    start_gateway_with(office(), listen, Clock::system(), SystemTimers::default()).await
 }
 
 /// Phone `index` at home: its own address in 127.0.3.0/24, outside the

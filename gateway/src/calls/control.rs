@@ -346,6 +346,16 @@ impl CallControl {
     }
 
     /// What the device of `number` shows now, as far as call control knows.
+    /// The RTP proxy channel anchoring `number`'s device in its call.
+    pub fn anchor_of(&self, number: &str) -> Option<ChannelId> {
+        let LineState::InCall(id) = self.lines.get(number)?.state else {
+            return None;
+        };
+        self.calls
+            .get(&id)?
+            .anchor_of(&Party::Device(number.to_owned()))
+    }
+
     pub fn screen(&self, number: &str) -> Option<&Screen> {
         self.lines.get(number)?.screen.as_ref()
     }

@@ -221,6 +221,11 @@ impl CallService {
         }
     }
 
+    /// The RTP proxy channel anchoring `number`'s device in its call.
+    pub fn anchor_of(&self, number: &str) -> Option<ChannelId> {
+        self.lock().control.anchor_of(number)
+    }
+
     /// What `number`'s device shows, as call control derives it.
     pub fn screen(&self, number: &str) -> Option<Screen> {
         self.lock().control.screen(number).cloned()

@@ -58,6 +58,9 @@ pub struct Config {
     /// `[portal]`: the myPortal to go HTTPS server.
     #[serde(default)]
     pub portal: PortalSection,
+    /// `[trace]`: trace profiles on from the start (guide 7).
+    #[serde(default)]
+    pub trace: crate::trace::TraceSection,
     /// `[min_versions]`: minimum client software versions.
     #[serde(default)]
     pub min_versions: MinVersionsSection,

@@ -244,6 +244,7 @@ fn register(
         connection: id,
         session,
         source: peer,
+        release: request.software_version.clone(),
         commands: commands.clone(),
     };
     if let Some(old) = registry.insert(&number, phone) {

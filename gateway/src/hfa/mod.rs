@@ -56,7 +56,7 @@ pub const UNREGISTERED_PER_SOURCE: usize = 16;
 /// What all connection tasks share.
 #[derive(Debug)]
 pub struct HfaState {
-    config: ValidatedConfig,
+    pub(crate) config: ValidatedConfig,
     timers: SystemTimers,
     clock: Clock,
     issuer: Arc<ChallengeIssuer>,

@@ -33,6 +33,8 @@ pub struct RegisteredPhone {
     pub session: SessionId,
     /// Where the registration came from (after any NAT).
     pub source: SocketAddr,
+    /// The software release the phone reported when it registered.
+    pub release: String,
     pub commands: mpsc::UnboundedSender<ConnectionCommand>,
 }
 
@@ -85,6 +87,13 @@ impl Registry {
 
     pub fn get(&self, number: &str) -> Option<&RegisteredPhone> {
         self.phones.get(number)
+    }
+
+    /// Every registered phone with its number.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &RegisteredPhone)> {
+        self.phones
+            .iter()
+            .map(|(number, phone)| (number.as_str(), phone))
     }
 
     pub fn len(&self) -> usize {

@@ -10,7 +10,7 @@
 //! holds no usable token.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -46,6 +46,8 @@ struct PendingChallenge {
 pub struct Registration {
     /// Where the app registered from.
     pub origin: Origin,
+    /// The address and port the registration request came from.
+    pub source: SocketAddr,
     pub offer: MediaOffer,
 }
 

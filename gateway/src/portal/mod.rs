@@ -61,6 +61,17 @@ pub struct PortalCounts {
     pub streams: usize,
 }
 
+/// An app with a VoIP registration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisteredApp {
+    pub number: String,
+    /// `android` or `ios`.
+    pub platform: String,
+    pub release: String,
+    pub source: std::net::SocketAddr,
+    pub internet: bool,
+}
+
 impl PortalState {
     pub fn new(
         config: ValidatedConfig,
@@ -106,6 +117,24 @@ impl PortalState {
             registrations,
             streams,
         }
+    }
+
+    /// The apps with a VoIP registration, for `gateway status`.
+    pub fn registered_apps(&self) -> Vec<RegisteredApp> {
+        let mut logins = self.logins();
+        logins
+            .sessions_mut()
+            .filter_map(|session| {
+                let registration = session.registration.as_ref()?;
+                Some(RegisteredApp {
+                    number: session.number.clone(),
+                    platform: session.app.platform.clone(),
+                    release: session.app.version.clone(),
+                    source: registration.source,
+                    internet: registration.origin.internet,
+                })
+            })
+            .collect()
     }
 
     /// Ends `session` (already out of the table): its registration goes,

@@ -89,6 +89,7 @@ pub fn check(
                 ip: source.ip(),
                 internet,
             },
+            source,
             offer,
         },
         codecs: codecs.into_iter().map(|(_, codec)| codec).collect(),

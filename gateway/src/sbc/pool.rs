@@ -166,6 +166,12 @@ impl Sbc {
             let in_use = self.in_use.fetch_add(1, Ordering::AcqRel) + 1;
             self.peak.fetch_max(in_use, Ordering::AcqRel);
         }
+        debug!(
+            channel = id.0,
+            ?inner_peer,
+            ?device,
+            "sbc: channel anchored, learning"
+        );
         self.command(id, |slot| Command::Anchor {
             slot,
             at: Instant::now(),
@@ -194,6 +200,7 @@ impl Sbc {
     /// The call ended: stop forwarding, clear the call's state and
     /// counters (the totals keep them).
     pub fn release(&self, id: ChannelId) {
+        debug!(channel = id.0, "sbc: channel released");
         if let Some(flag) = self.anchored.get(usize::from(id.0))
             && flag.swap(false, Ordering::AcqRel)
         {

@@ -120,6 +120,13 @@ impl CallControl {
         via: Option<String>,
     ) -> Result<CallId, Failure> {
         let until = now + self.timers.trunk_answer;
+        tracing::info!(
+            target: crate::trace::TRUNK_TARGET,
+            caller = caller.device(),
+            number,
+            via,
+            "outgoing call on the test trunk"
+        );
         let id = self.new_call(Call {
             a: caller,
             b: Party::Trunk(number),
