@@ -433,6 +433,12 @@ impl PhoneApp {
                         .path
                         .registration(Some((route, server.to_string())));
                 }
+                // Registering again, unavailable or logged out: no path.
+                AgentEvent::Status(change)
+                    if !matches!(change.status, crate::portal::Status::Registered { .. }) =>
+                {
+                    self.views.path.registration(None);
+                }
                 _ => {}
             },
             _ => {}

@@ -278,6 +278,8 @@ fn each_network_choice_gives_the_guides_status_text() {
     until(&mut harness, "remote WiFi refused by the flag", |h| {
         shows(h, "Not registered: VoIP in remote WiFi networks is off")
     });
+    let path = harness.state().views().path.model().describe();
+    assert!(path.starts_with("Not registered. Path: This PC"), "{path}");
     harness
         .get_by_label("Use VoIP in remote WiFi networks")
         .click();
