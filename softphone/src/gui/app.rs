@@ -164,7 +164,7 @@ impl PhoneApp {
         match self.settings.personality {
             Personality::Hfa => {
                 self.portal.stop();
-                self.views.path.set_client("HFA", self.bind);
+                self.views.path.set_client(super::path::HFA, self.bind);
                 let password = self.profile.password().ok().flatten();
                 match (&self.settings.account, password) {
                     (Some(_), Some(password)) => self.register(password),
@@ -427,7 +427,7 @@ impl PhoneApp {
                     ..
                 } => {
                     let route = if *internet { Route::Wan } else { Route::Lan };
-                    self.views.path.set_client("myPortal to go", None);
+                    self.views.path.set_client(super::path::PORTAL, None);
                     self.views.path.local_media(*rtp);
                     self.views
                         .path

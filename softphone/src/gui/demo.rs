@@ -228,11 +228,13 @@ impl Demo {
         )
     }
 
-    /// The gateway's side of the path view: its HFA port, RTP range, SBC.
+    /// The gateway's side of the path view: its HFA and HTTPS ports, RTP
+    /// range, SBC.
     pub fn gateway_probe(&self) -> GatewayProbe {
         GatewayProbe::new(
             self.gateway.sbc_shared(),
             self.hfa.port(),
+            Some(self.lan.port()),
             (self.rtp_ports.first, self.rtp_ports.last),
         )
     }

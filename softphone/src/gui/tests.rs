@@ -497,7 +497,7 @@ impl Office {
             sbc.public_rtp(gateway::sbc::ChannelId(0)).port(),
             sbc.public_rtp(last).port() + 1,
         );
-        super::path::probe::GatewayProbe::new(sbc, self.hfa().port(), range)
+        super::path::probe::GatewayProbe::new(sbc, self.hfa().port(), None, range)
     }
 }
 

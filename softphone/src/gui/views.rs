@@ -62,7 +62,7 @@ mod tests {
     #[test]
     fn a_network_move_is_marked_in_the_plots_and_moves_the_path() {
         let mut views = Views::default();
-        views.path.set_client("myPortal to go", None);
+        views.path.set_client(crate::gui::path::PORTAL, None);
         views
             .path
             .registration(Some((Route::Wan, "203.0.113.1:8802".into())));

@@ -22,6 +22,10 @@ use crate::media::call::MediaReport;
 use model::{ClientFacts, PathModel, Route};
 use probe::GatewayProbe;
 
+/// The personality names the path view shows.
+pub const HFA: &str = "HFA";
+pub const PORTAL: &str = "myPortal to go";
+
 /// The path view's state.
 #[derive(Debug, Default)]
 pub struct PathView {
@@ -91,10 +95,10 @@ impl PathView {
     pub fn refresh(&mut self) {
         self.model = PathModel {
             client: self.client.clone(),
-            gateway: self
-                .probe
-                .as_ref()
-                .map(|probe| probe.facts(self.client.media_remote)),
+            gateway: self.probe.as_ref().map(|probe| {
+                let portal = self.client.personality == PORTAL;
+                probe.facts(self.client.media_remote, portal)
+            }),
         };
     }
 

@@ -62,8 +62,9 @@ pub struct ChannelFacts {
 /// What an in-process gateway (the demo's) tells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GatewayFacts {
-    /// The port the server listens on inside the company (4060, 8802).
-    pub internal_port: u16,
+    /// The port the client's server listens on inside the company (4060,
+    /// 8802); `None`: that server does not run.
+    pub internal_port: Option<u16>,
     /// The RTP port range of the model, forwarded 1:1 by the company router.
     pub rtp_range: (u16, u16),
     /// The channel of the current call, if one is anchored for it.
@@ -206,7 +207,8 @@ impl PathModel {
                     .map_or("?", |(_, port)| port);
                 let internal = self
                     .gateway
-                    .map_or_else(|| "?".to_owned(), |g| g.internal_port.to_string());
+                    .and_then(|g| g.internal_port)
+                    .map_or_else(|| "?".to_owned(), |port| port.to_string());
                 let rtp = self.gateway.map_or_else(
                     || "UDP RTP range unknown".to_owned(),
                     |g| format!("UDP {}-{}", g.rtp_range.0, g.rtp_range.1),
@@ -306,7 +308,7 @@ mod tests {
 
     fn demo_gateway(latch: Latch) -> GatewayFacts {
         GatewayFacts {
-            internal_port: 4060,
+            internal_port: Some(4060),
             rtp_range: (30274, 30529),
             channel: Some(ChannelFacts {
                 number: 3,

@@ -14,35 +14,49 @@ use super::model::{ChannelFacts, GatewayFacts, Latch};
 #[derive(Clone)]
 pub struct GatewayProbe {
     sbc: Arc<Sbc>,
-    internal_port: u16,
+    hfa_port: u16,
+    https_port: Option<u16>,
     rtp_range: (u16, u16),
 }
 
 impl std::fmt::Debug for GatewayProbe {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GatewayProbe")
-            .field("internal_port", &self.internal_port)
+            .field("hfa_port", &self.hfa_port)
+            .field("https_port", &self.https_port)
             .field("rtp_range", &self.rtp_range)
             .finish_non_exhaustive()
     }
 }
 
 impl GatewayProbe {
-    /// `sbc` of a gateway whose server listens on `internal_port` inside
-    /// the company, with the RTP port range `rtp_range` forwarded 1:1.
-    pub fn new(sbc: Arc<Sbc>, internal_port: u16, rtp_range: (u16, u16)) -> Self {
+    /// `sbc` of a gateway whose HFA server listens on `hfa_port` inside
+    /// the company and its myPortal to go server (if it runs) on
+    /// `https_port`, with the RTP port range `rtp_range` forwarded 1:1.
+    pub fn new(
+        sbc: Arc<Sbc>,
+        hfa_port: u16,
+        https_port: Option<u16>,
+        rtp_range: (u16, u16),
+    ) -> Self {
         Self {
             sbc,
-            internal_port,
+            hfa_port,
+            https_port,
             rtp_range,
         }
     }
 
-    /// The facts now; the channel is the one whose public port the
-    /// client's media goes to (`media_remote`).
-    pub fn facts(&self, media_remote: Option<SocketAddr>) -> GatewayFacts {
+    /// The facts now, for an HFA phone or (`portal`) a myPortal to go
+    /// app; the channel is the one whose public port the client's media
+    /// goes to (`media_remote`).
+    pub fn facts(&self, media_remote: Option<SocketAddr>, portal: bool) -> GatewayFacts {
         GatewayFacts {
-            internal_port: self.internal_port,
+            internal_port: if portal {
+                self.https_port
+            } else {
+                Some(self.hfa_port)
+            },
             rtp_range: self.rtp_range,
             channel: media_remote.and_then(|remote| self.channel(remote)),
         }
