@@ -7,6 +7,10 @@
 #   3. the window in the echo test (*98, handed over by `softphone tel:*98`)
 #   4. `softphone hfa call *98`, connected              (baseline)
 #
+# With BENCH_VIEWS=1, two more rows between 3 and 4: the window again with
+# the path view and the quality panel open (View menu, remembered in the
+# profile), idle and in the echo test.
+#
 # Each phase: wait until registered (or connected), then read utime+stime
 # from /proc/PID/stat (all threads) before and after BENCH_SECONDS (60), and
 # VmRSS / VmHWM from /proc/PID/status at the end. Both sides use real
@@ -132,6 +136,24 @@ sleep 2
 measure "window, echo test call" "$window"
 kill "$window"
 wait "$window" 2>/dev/null || true
+
+if [[ "${BENCH_VIEWS:-}" == 1 ]]; then
+  wait "$window" 2>/dev/null || true
+  # The window saved its settings: replace its [open_views] (the last table).
+  sed -i '/^\[open_views\]/,$d' "$profile/settings.toml"
+  printf '[open_views]\npath = true\nquality = true\n' >>"$profile/settings.toml"
+  "${gui_env[@]}" "$bin/softphone" --profile bench >>"$work/window.log" 2>&1 &
+  window=$!
+  pids+=("$window")
+  await "xdotool search --name '201: registered'"
+  sleep 3
+  measure "window + path view + quality panel, idle" "$window"
+  "${gui_env[@]}" "$bin/softphone" --profile bench 'tel:*98' >>"$work/window.log"
+  await "[[ \$(grep -c 'connected: 201 Anna with Echo test' '$work/gateway.log') -ge 2 ]]"
+  sleep 2
+  measure "window + path view + quality panel, echo test call" "$window"
+  kill "$window"
+fi
 
 "$bin/softphone" hfa call '*98' --hangup-after "$((seconds + 30))s" "${account[@]}" \
   >"$work/call.log" 2>&1 &

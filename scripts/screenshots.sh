@@ -3,8 +3,11 @@
 # Xvfb, idle, in the echo test, and back at rest with the call in the
 # journal; then, as myPortal to go (Demo menu), the first-contact
 # certificate prompt, a call carried from the company WiFi to a remote WiFi,
-# and the VoIP settings page refusing a bad port. Writes
-# docs/screenshot-{idle,call,journal,portal-certificate,portal,portal-settings}.png. Needs the
+# and the VoIP settings page refusing a bad port; then the live views in the
+# echo test (the HFA demo started again in a fresh profile, dialling it
+# itself): the path view, and the quality panel after 25 s of figures. Writes
+# docs/screenshot-{idle,call,journal,portal-certificate,portal,portal-settings,path,quality}.png.
+# Needs the
 # packages of `scripts/install-deps.sh all` (xvfb, xdotool, imagemagick)
 # and a built `softphone` (cargo build --bin softphone).
 set -euo pipefail
@@ -57,4 +60,19 @@ click 480 244 0.5                                # WAN server IP port
 xdotool key ctrl+a; xdotool type --delay 80 "88o2"
 click 227 518                                    # Save: refused under the field
 shot 1 portal-settings
-echo "wrote docs/screenshot-{idle,call,journal,portal-certificate,portal,portal-settings}.png"
+kill "$app"; wait "$app" || true
+
+# The live views, each alone, opened as the View menu leaves them in the
+# demo profile (a fresh one: the HFA personality).
+views="$home/views-config/device-at-home/softphone/demo"
+mkdir -p "$views"
+views_shot() { # VIEW SECONDS-IN-CALL
+  printf '[open_views]\n%s = true\n' "$1" >"$views/settings.toml"
+  XDG_CONFIG_HOME="$home/views-config" XDG_DATA_HOME="$home/data" "$binary" --demo --no-audio 'tel:*98' &
+  app=$!
+  shot "$2" "$1"
+  kill "$app"; wait "$app" || true
+}
+views_shot path 10
+views_shot quality 25
+echo "wrote docs/screenshot-{idle,call,journal,portal-certificate,portal,portal-settings,path,quality}.png"

@@ -279,6 +279,12 @@ impl Gateway {
         &self.sbc
     }
 
+    /// The RTP proxy, shared: a live view of an in-process gateway (the
+    /// softphone's demo) reads its latch states while it runs.
+    pub fn sbc_shared(&self) -> Arc<Sbc> {
+        self.sbc.clone()
+    }
+
     /// What `gateway status` reports.
     pub fn status(&self) -> status::Status {
         status::collect(status::Sources {

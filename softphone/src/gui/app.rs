@@ -19,12 +19,16 @@ use super::demo::Demo;
 use super::engine::{AudioChoice, Command, Engine, Event, SharedAudio};
 use super::journal::{Journal, Tracker, format_duration};
 use super::notification::Notifier;
+use super::path::model::Route;
+use super::portal_engine::PortalEvent;
 use super::portal_face::PortalFace;
 use super::settings::{Personality, Profile, Settings, Theme};
 use super::sound::{self, AudioAction, AudioView, DeviceWatch, Lister, Role, Sounds};
+use super::views::Views;
 use crate::audio::{DeviceInfo, Direction};
 use crate::hfa::PhoneModel;
 use crate::media::call::MediaReport;
+use crate::portal::agent::AgentEvent;
 use crate::portal::agent::AgentTimers;
 
 mod hfa;
@@ -94,6 +98,8 @@ pub struct PhoneApp {
     notifier: Option<Notifier>,
     /// The myPortal to go personality (its agent runs while chosen).
     portal: PortalFace,
+    /// The path view and the quality panel.
+    views: Views,
 }
 
 impl PhoneApp {
@@ -146,6 +152,7 @@ impl PhoneApp {
             audio_open: false,
             notifier: options.notifications.then(|| Notifier::start(runtime)),
             portal,
+            views: Views::default(),
         };
         app.start_personality();
         app
@@ -156,6 +163,7 @@ impl PhoneApp {
         match self.settings.personality {
             Personality::Hfa => {
                 self.portal.stop();
+                self.views.path.set_client(super::path::HFA, self.bind);
                 let password = self.profile.password().ok().flatten();
                 match (&self.settings.account, password) {
                     (Some(_), Some(password)) => self.register(password),
@@ -201,6 +209,7 @@ impl PhoneApp {
 
     /// Shows the demo menu, for the demo office `demo` (kept running).
     pub fn set_demo(&mut self, demo: Demo) {
+        self.views.path.set_probe(demo.gateway_probe());
         self.demo = Some(demo);
     }
 
@@ -225,6 +234,17 @@ impl PhoneApp {
             }
             Err(_) => false,
         }
+    }
+
+    /// The live views, for a test office's gateway and for assertions.
+    #[cfg(test)]
+    pub fn views_mut(&mut self) -> &mut Views {
+        &mut self.views
+    }
+
+    #[cfg(test)]
+    pub fn views(&self) -> &Views {
+        &self.views
     }
 
     #[cfg(test)]
@@ -298,6 +318,9 @@ impl PhoneApp {
             return;
         }
         self.audio_window(ui.ctx());
+        if self.views.show(ui.ctx(), &mut self.settings.open_views) {
+            self.save_settings();
+        }
         if self.settings.personality == Personality::Portal {
             self.portal_ui(ui);
             return;
@@ -310,6 +333,7 @@ impl PhoneApp {
     }
 
     fn handle(&mut self, event: Event, ctx: Option<&egui::Context>) {
+        self.views_see(&event);
         match event {
             Event::Refused(why) => {
                 self.status = Status::NoAccount;
@@ -356,8 +380,13 @@ impl PhoneApp {
                 self.sounds.message(&message, &self.engine.audio.choice());
                 let changes = self.model.apply(&message);
                 self.changed(&changes, ctx);
+                let party = self
+                    .model
+                    .media()
+                    .map(|_| self.model.display_row(0).trim().to_owned());
+                self.views.path.party(party);
             }
-            Event::Phone(_) => {}
+            Event::Phone(_) | Event::MediaBound(_) => {}
             Event::Media(MediaReport::Audio(event)) => {
                 self.no_audio = Some(format!("{event:?}"));
             }
@@ -374,6 +403,50 @@ impl PhoneApp {
                 let outputs = self.portal.handle(event);
                 self.portal_outputs(outputs, ctx);
             }
+        }
+    }
+
+    /// What the live views learn from an event: the media's reports and
+    /// socket, the registration, the other party as the display shows it.
+    fn views_see(&mut self, event: &Event) {
+        match event {
+            Event::Media(report) => self.views.media(report),
+            Event::MediaBound(local) => self.views.path.local_media(*local),
+            Event::Phone(PhoneEvent::StateChanged(state)) => {
+                let server =
+                    self.settings.account.as_ref().map(|account| {
+                        format!("{}:{}", account.gateway_host, account.gateway_port)
+                    });
+                // An HFA phone at home reaches the company's public address.
+                let registered = matches!(state, PhoneState::Registered { .. });
+                let route = server.filter(|_| registered).map(|s| (Route::Wan, s));
+                self.views.path.registration(route);
+            }
+            Event::Phone(PhoneEvent::ConnectionLost(_)) => self.views.path.registration(None),
+            Event::Portal(PortalEvent::Agent(agent)) => match &**agent {
+                AgentEvent::Media(report) => self.views.media(report),
+                AgentEvent::Registered {
+                    server,
+                    rtp,
+                    internet,
+                    ..
+                } => {
+                    let route = if *internet { Route::Wan } else { Route::Lan };
+                    self.views.path.set_client(super::path::PORTAL, None);
+                    self.views.path.local_media(*rtp);
+                    self.views
+                        .path
+                        .registration(Some((route, server.to_string())));
+                }
+                // Registering again, unavailable or logged out: no path.
+                AgentEvent::Status(change)
+                    if !matches!(change.status, crate::portal::Status::Registered { .. }) =>
+                {
+                    self.views.path.registration(None);
+                }
+                _ => {}
+            },
+            _ => {}
         }
     }
 
@@ -468,6 +541,10 @@ impl PhoneApp {
             }
             // The View menu: the theme, and the windows that show the call.
             ui.menu_button("View", |ui| {
+                if Views::menu(ui, &mut self.settings.open_views) {
+                    self.save_settings();
+                }
+                ui.separator();
                 let mut theme = self.settings.theme;
                 ui.radio_value(&mut theme, Theme::Light, "Light");
                 ui.radio_value(&mut theme, Theme::Dark, "Dark");

@@ -20,6 +20,7 @@ use tokio::sync::mpsc;
 
 use super::app::AppOptions;
 use super::demo_router::PortForward;
+use super::path::probe::GatewayProbe;
 use super::settings::{
     AccountSettings, Personality, PhoneType, PortalAccount, Profile, ProfileError,
 };
@@ -88,13 +89,15 @@ pub enum DemoError {
 /// The running demo: the gateway and the virtual party.
 pub struct Demo {
     /// Runs while the demo lives (its tasks are on the app's runtime).
-    _gateway: Gateway,
+    gateway: Gateway,
     /// The WAN server of myPortal to go.
     _forward: PortForward,
     profile: Profile,
     party: Party,
     /// Where the gateway's HFA server listens.
     hfa: std::net::SocketAddr,
+    /// The model's RTP port range (the company router forwards it 1:1).
+    rtp_ports: gateway::config::RtpRange,
     /// myPortal to go's servers: the gateway's HTTPS port, and the port
     /// forward to it.
     lan: std::net::SocketAddr,
@@ -129,6 +132,7 @@ impl Demo {
         let (user_password, party_password) = (password(USER)?, password(PARTY)?);
         let portal_password = password(PORTAL_USER)?;
         let hfa = config.hfa_addr();
+        let rtp_ports = config.rtp_ports();
         let lan = config.https_addr();
         let options = StartOptions {
             portal_listen: Some(lan),
@@ -189,7 +193,8 @@ impl Demo {
         };
         let party = Party::start(account, Box::new(speech)).await?;
         Ok(Self {
-            _gateway: gateway,
+            gateway,
+            rtp_ports,
             wan: forward.address(),
             _forward: forward,
             lan,
@@ -220,6 +225,17 @@ impl Demo {
              --password-file {} --bind {HOME_IP}",
             self.hfa,
             self.profile.password_path().display()
+        )
+    }
+
+    /// The gateway's side of the path view: its HFA and HTTPS ports, RTP
+    /// range, SBC.
+    pub fn gateway_probe(&self) -> GatewayProbe {
+        GatewayProbe::new(
+            self.gateway.sbc_shared(),
+            self.hfa.port(),
+            Some(self.lan.port()),
+            (self.rtp_ports.first, self.rtp_ports.last),
         )
     }
 

@@ -60,6 +60,8 @@ pub enum Event {
     Refused(String),
     /// The gateway's name resolved: registration starts.
     Started,
+    /// The phone's RTP socket: where its media leaves from.
+    MediaBound(std::net::SocketAddr),
     /// An event of the running phone.
     Phone(PhoneEvent),
     /// A report of the call's media.
@@ -419,10 +421,12 @@ async fn register(
         shared: audio.clone(),
         events: ui.clone(),
     };
-    match HfaClient::spawn_with_media(account, timers, MediaOptions::g711(Box::new(backend))).await
-    {
+    let mut options = MediaOptions::g711(Box::new(backend));
+    options.report_every = super::quality::REPORT_EVERY;
+    match HfaClient::spawn_with_media(account, timers, options).await {
         Ok((client, events, media)) => {
             ui.send(Event::Started);
+            ui.send(Event::MediaBound(media.local_rtp));
             Some(Running {
                 client,
                 events,

@@ -22,6 +22,9 @@
 //! - [`sound`]: the sound devices, the ringer and tones, the audio settings
 //! - [`demo`]: `make run`: the demo office's gateway and a virtual party in-process,
 //!   with [`demo_router`] as the company router's port forward for myPortal to go
+//! - [`path`]: the path view, a live picture of the registration's and call's path
+//! - [`quality`]: the quality panel, live plots of the call's figures
+//! - [`views`]: both, in windows opened from the View menu
 
 pub mod account;
 pub mod app;
@@ -32,12 +35,15 @@ pub mod face;
 pub mod instance;
 pub mod journal;
 pub mod notification;
+pub mod path;
 pub mod portal_engine;
 pub mod portal_face;
 pub mod portal_journal;
 pub mod portal_settings;
+pub mod quality;
 pub mod settings;
 pub mod sound;
+pub mod views;
 
 #[cfg(test)]
 mod portal_tests;

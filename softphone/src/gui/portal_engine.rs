@@ -69,7 +69,8 @@ async fn run(
                         agent.stop().await;
                     }
                     let backend = AppAudio { shared: audio.clone(), events: ui.clone() };
-                    let media = MediaOptions::g711(Box::new(backend));
+                    let mut media = MediaOptions::g711(Box::new(backend));
+                    media.report_every = super::quality::REPORT_EVERY;
                     match PortalAgent::spawn(*settings, media, timers).await {
                         Ok(agent) => running = Some(agent),
                         Err(error) => {

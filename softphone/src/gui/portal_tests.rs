@@ -278,6 +278,8 @@ fn each_network_choice_gives_the_guides_status_text() {
     until(&mut harness, "remote WiFi refused by the flag", |h| {
         shows(h, "Not registered: VoIP in remote WiFi networks is off")
     });
+    let path = harness.state().views().path.model().describe();
+    assert!(path.starts_with("Not registered. Path: This PC"), "{path}");
     harness
         .get_by_label("Use VoIP in remote WiFi networks")
         .click();
@@ -320,6 +322,10 @@ fn a_call_survives_the_move_from_company_to_remote_wifi() {
     });
     assert!(harness.query_by_label("Hang up").is_some());
     assert!(harness.query_by_label("Hold").is_some());
+    // The path view: inside the company, no routers on the path.
+    let path = harness.state().views().path.model().describe();
+    assert!(path.starts_with(&format!("{lan}. Path: This PC")), "{path}");
+    assert!(!path.contains("Home router"), "{path}");
 
     harness.get_by_label("Remote WiFi").click();
     let wan = format!("Registered via WAN server {}", office.wan());
@@ -340,6 +346,22 @@ fn a_call_survives_the_move_from_company_to_remote_wifi() {
     assert!(
         harness.state().journal().entries.is_empty(),
         "no call ended"
+    );
+    // The path view follows: from outside, through the routers, to the
+    // WAN server; the quality panel marks the move in the call's plots.
+    let views = harness.state().views();
+    let path = views.path.model().describe();
+    assert!(path.starts_with(&format!("{wan}. Path: This PC")), "{path}");
+    assert!(path.contains("Home router") && path.contains("Company router"));
+    let history = views.quality.history();
+    assert!(history.running());
+    assert!(
+        history
+            .marks()
+            .iter()
+            .any(|mark| mark.label.starts_with("moved to ")),
+        "{:?}",
+        history.marks()
     );
 
     // Saving the VoIP settings unchanged keeps the call too.

@@ -183,6 +183,16 @@ pub struct Settings {
     /// (connected internally, guide 1.3.4), registered with from then on;
     /// `None`: the softphone's default release.
     pub hfa_release: Option<String>,
+    /// The live views left open (they open again at the next start).
+    pub open_views: OpenViews,
+}
+
+/// Which live views are open (the View menu).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OpenViews {
+    pub path: bool,
+    pub quality: bool,
 }
 
 /// Why a profile could not be read or written.
@@ -369,6 +379,10 @@ mod tests {
             ringing_device: Some("alsa:hw:CARD=USB,DEV=0".into()),
             volume: Some(80),
             hfa_release: Some("V3R0.33.1".into()),
+            open_views: OpenViews {
+                path: true,
+                quality: false,
+            },
         };
         profile.save(&settings).expect("saved");
         profile

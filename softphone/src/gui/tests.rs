@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT as _, Queryable};
 use gateway::clock::Clock;
 use gateway::config::{self, RtpRange};
 use gateway::gateway::{Gateway, StartOptions};
@@ -546,4 +546,126 @@ fn an_unplugged_headset_gives_way_to_the_default_until_it_is_back() {
         harness.state().audio_choice().input.as_deref(),
         Some(HEADSET)
     );
+}
+
+impl Office {
+    /// The gateway's side of the path view, as the demo gives it.
+    fn probe(&self) -> super::path::probe::GatewayProbe {
+        let gateway = self.gateway.as_ref().expect("running");
+        let sbc = gateway.sbc_shared();
+        let last = gateway::sbc::ChannelId(sbc.channels() - 1);
+        let range = (
+            sbc.public_rtp(gateway::sbc::ChannelId(0)).port(),
+            sbc.public_rtp(last).port() + 1,
+        );
+        super::path::probe::GatewayProbe::new(sbc, self.hfa().port(), None, range)
+    }
+}
+
+/// Ticks the View menu's checkbox `label`.
+fn open_view(harness: &mut Harness<'static, PhoneApp>, label: &str) {
+    use eframe::egui::Role;
+    if harness
+        .query_by_role_and_label(Role::CheckBox, label)
+        .is_none()
+    {
+        harness.get_by_label("View").click();
+        harness.run_steps(2);
+    }
+    harness.get_by_role_and_label(Role::CheckBox, label).click();
+    harness.run_steps(2);
+}
+
+/// The path view's accessible description.
+fn path_description(harness: &Harness<'static, PhoneApp>) -> String {
+    harness
+        .get_by_role_and_label(eframe::egui::Role::Image, "Path view")
+        .accesskit_node()
+        .description()
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_path_view_and_quality_panel_follow_an_echo_test_through_the_sbc() {
+    let office = Office::start();
+    let profile = office.saved_profile(ANNA.1);
+    let mut harness = office.app(profile.clone());
+    harness
+        .state_mut()
+        .views_mut()
+        .path
+        .set_probe(office.probe());
+    until(&mut harness, "registration", |h| {
+        shows(h, "Registered as 201")
+    });
+    open_view(&mut harness, "Path view");
+    open_view(&mut harness, "Quality panel");
+    let open = profile.load().expect("saved").open_views;
+    assert!(open.path && open.quality, "the open views are remembered");
+    assert!(shows(
+        &harness,
+        "No call yet: the figures show during a call."
+    ));
+    let server = format!("127.0.0.1:{}", office.hfa().port());
+    let idle = path_description(&harness);
+    assert!(
+        idle.starts_with(&format!(
+            "Registered via WAN server {server}. Path: This PC"
+        )),
+        "{idle}"
+    );
+    assert!(idle.ends_with("No call."), "{idle}");
+
+    // Typed: the views' windows lie over the dial pad.
+    harness.event(eframe::egui::Event::Text("*98".into()));
+    harness.run_steps(1);
+    // A sample a second: three of them, and the SBC latched by then.
+    until(&mut harness, "three quality samples and the latch", |h| {
+        let views = h.state().views();
+        let latched = matches!(
+            views.path.model().channel().map(|c| c.latch),
+            Some(super::path::model::Latch::Latched { .. })
+        );
+        views.quality.history().samples().len() >= 3 && latched
+    });
+    let views = harness.state().views();
+    let model = views.path.model();
+    let local = model.client.local_media.expect("the media socket is known");
+    assert_eq!(local.ip(), HOME_IP, "media leaves from home");
+    let channel = model.channel().expect("the call's SBC channel");
+    assert_eq!(
+        channel.latch,
+        super::path::model::Latch::Latched { from: local },
+        "the SBC latched Anna's own RTP socket"
+    );
+    assert_eq!(channel.device_ip, Some(HOME_IP));
+    let history = views.quality.history();
+    assert_eq!(history.codec(), Some("PCMA"));
+    let last = history.samples().back().expect("samples");
+    assert!(last.receiving, "the echo comes back: {last:?}");
+    assert!(last.mos > 3.5, "a clean loopback call: {last:?}");
+    assert!(history.samples().iter().all(|s| s.loss_percent == 0.0));
+
+    let number = channel.number;
+    harness.run_steps(2);
+    let description = path_description(&harness);
+    for part in [
+        format!("Registered via WAN server {server}"),
+        "Home router (no NAT, gateway sees 127.0.1.30)".to_owned(),
+        format!("SBC channel {number} latched from {local}"),
+        "Other party (Echo test".to_owned(),
+        "Media: PCMA to 127.0.0.1:".to_owned(),
+    ] {
+        assert!(description.contains(&part), "{part:?} in {description}");
+    }
+    assert!(shows(&harness, "PCMA call, "), "the panel's summary");
+    assert!(shows(&harness, "G.711 A-law"), "the codec");
+
+    harness.key_press(eframe::egui::Key::Escape);
+    until(&mut harness, "the media to stop", |h| {
+        !h.state().views().quality.history().running()
+    });
+    harness.run_steps(2);
+    assert!(path_description(&harness).ends_with("No call."));
+    assert!(shows(&harness, "PCMA last call, "));
 }

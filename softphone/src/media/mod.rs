@@ -21,8 +21,9 @@ use tokio::task::JoinHandle;
 use crate::audio::{AudioBackend, AudioConfig, AudioError};
 use call::{CallMedia, MediaReport, Peer, Sockets};
 
-/// How often a call reports its quality figures.
-const REPORT_EVERY: Duration = Duration::from_secs(2);
+/// How often a call reports its quality figures (headless; the window's
+/// quality panel asks for more).
+pub const REPORT_EVERY: Duration = Duration::from_secs(2);
 
 /// How a phone does media.
 pub struct MediaOptions {
@@ -37,6 +38,8 @@ pub struct MediaOptions {
     pub advertise: Option<SocketAddr>,
     /// Conceal lost packets (the default); off, they play as silence.
     pub concealment: bool,
+    /// How often a call reports its quality figures.
+    pub report_every: Duration,
 }
 
 impl MediaOptions {
@@ -48,6 +51,7 @@ impl MediaOptions {
             bind: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             advertise: None,
             concealment: true,
+            report_every: REPORT_EVERY,
         }
     }
 }
@@ -205,7 +209,7 @@ impl MediaPort {
             peer: target.peer,
             audio,
             ptime: config.ptime,
-            report_every: REPORT_EVERY,
+            report_every: self.options.report_every,
         };
         let (stop, stop_rx) = oneshot::channel();
         let (dtmf, dtmf_rx) = mpsc::unbounded_channel();
