@@ -85,6 +85,16 @@ impl Pattern {
         }
     }
 
+    /// The myPortal to go app's own ringer for an incoming call (the
+    /// gateway sends no ringer stimulus to an app): one second on, two
+    /// off, until the call is answered or gone.
+    pub fn app_ringer() -> Self {
+        Self {
+            cadence: vec![(1000, 2000)],
+            ..Self::ring_sound(None)
+        }
+    }
+
     /// Ringing as the audio settings try it out: one second on, one off,
     /// for four seconds.
     pub fn ring_test() -> Self {
@@ -348,6 +358,20 @@ mod tests {
         assert_eq!(loud_span(on, 100).len(), on.len() - 1);
         let hz = dominant_frequency(on, 8000).expect("a tone");
         assert!((hz - 420.0).abs() < 0.5, "{hz}");
+    }
+
+    #[test]
+    fn the_apps_ringer_rings_a_second_in_three_until_stopped() {
+        let pattern = Pattern::app_ringer();
+        assert_eq!(pattern.length, None, "until the call is answered or gone");
+        let mut generator = Generator::new(&pattern, 8000);
+        let mut samples = vec![0; 8000 * 6];
+        generator.fill(&mut samples);
+        let ringing: Vec<bool> = samples
+            .chunks(8000)
+            .map(|second| second.iter().any(|s| s.unsigned_abs() > 1000))
+            .collect();
+        assert_eq!(ringing, [true, false, false, true, false, false]);
     }
 
     #[test]

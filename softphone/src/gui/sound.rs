@@ -233,6 +233,16 @@ impl Sounds {
         }
     }
 
+    /// Rings for an incoming myPortal to go call on the ringing device.
+    pub fn ring_app(&mut self, choice: &AudioChoice) {
+        self.ringer = self.play(ringing_device(choice), Pattern::app_ringer());
+    }
+
+    /// The app's call was answered, rejected or is gone.
+    pub fn stop_ringing(&mut self) {
+        self.ringer = None;
+    }
+
     /// The connection is gone: so are its ringer and tones.
     pub fn stop_call_sounds(&mut self) {
         self.ringer = None;

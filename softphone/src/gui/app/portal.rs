@@ -65,6 +65,7 @@ impl PhoneApp {
                     }
                 }
                 portal_face::Output::Ringing(caller) => {
+                    self.sounds.ring_app(&self.engine.audio.choice());
                     if let Some(notifier) = &self.notifier {
                         notifier.ringing(caller);
                     }
@@ -75,6 +76,7 @@ impl PhoneApp {
                     }
                 }
                 portal_face::Output::RingingStopped => {
+                    self.sounds.stop_ringing();
                     if let Some(notifier) = &self.notifier {
                         notifier.stopped();
                     }
