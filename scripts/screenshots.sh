@@ -5,8 +5,9 @@
 # certificate prompt, a call carried from the company WiFi to a remote WiFi,
 # and the VoIP settings page refusing a bad port; then the live views in the
 # echo test (the HFA demo started again in a fresh profile, dialling it
-# itself): the path view, and the quality panel after 25 s of figures. Writes
-# docs/screenshot-{idle,call,journal,portal-certificate,portal,portal-settings,path,quality}.png.
+# itself): the path view, and the quality panel after 25 s of figures. Also
+# dialling (handset lifted, "20" dialled) after the idle shot. Writes
+# docs/screenshot-{idle,dialling,call,journal,portal-certificate,portal,portal-settings,path,quality}.png.
 # Needs the
 # packages of `scripts/install-deps.sh all` (xvfb, xdotool, imagemagick)
 # and a built `softphone` (cargo build --bin softphone).
@@ -16,6 +17,7 @@ here="$(cd "$(dirname "$0")/.." && pwd)"
 binary="${CARGO_TARGET_DIR:-$here/target}/debug/softphone"
 display=":${SCREENSHOT_DISPLAY:-91}"
 home="$(mktemp -d)"
+app=""; xvfb=""
 trap 'kill "$app" "$xvfb" 2>/dev/null || true; rm -rf "$home"' EXIT
 
 Xvfb "$display" -screen 0 900x600x24 -nolisten tcp &
@@ -31,6 +33,15 @@ app=$!
 shot() { sleep "$1"; import -window root "$here/docs/screenshot-$2.png"; }
 
 shot 6 idle                                      # registered, at rest
+xdotool mousemove 72 350 click 1                 # Lift handset: dial tone
+sleep 0.5
+for key in "97 156" "97 300"; do                 # 2, 0 on the dial pad
+  xdotool mousemove $key click 1
+  sleep 0.3
+done
+shot 1 dialling                                  # "20" on the display, dialling
+xdotool mousemove 72 350 click 1                 # Hang up
+sleep 1
 for key in "35 300" "160 252" "97 252"; do       # *, 9, 8 on the dial pad
   xdotool mousemove $key click 1
   sleep 0.3
@@ -75,4 +86,4 @@ views_shot() { # VIEW SECONDS-IN-CALL
 }
 views_shot path 10
 views_shot quality 25
-echo "wrote docs/screenshot-{idle,call,journal,portal-certificate,portal,portal-settings,path,quality}.png"
+echo "wrote docs/screenshot-{idle,dialling,call,journal,portal-certificate,portal,portal-settings,path,quality}.png"
