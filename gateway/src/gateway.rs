@@ -158,14 +158,16 @@ impl Gateway {
             }
             None => None,
         };
-        let hfa = Arc::new(HfaState::new(
-            config,
-            options.timers,
-            options.clock.clone(),
-            calls.clone(),
-            guard.clone(),
-        )
-        .with_capture(options.capture.clone()));
+        let hfa = Arc::new(
+            HfaState::new(
+                config,
+                options.timers,
+                options.clock.clone(),
+                calls.clone(),
+                guard.clone(),
+            )
+            .with_capture(options.capture.clone()),
+        );
         let server = HfaServer::bind(listen, hfa.clone()).await?;
         let hfa_addr = server.local_addr()?;
         let (shutdown, shutdown_rx) = watch::channel(false);

@@ -74,7 +74,11 @@ fn init(file: &Path, force: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn run(file: Option<&Path>, capture: Option<&Path>, traces: Arc<Traces>) -> anyhow::Result<()> {
+async fn run(
+    file: Option<&Path>,
+    capture: Option<&Path>,
+    traces: Arc<Traces>,
+) -> anyhow::Result<()> {
     let config = load_for_run(file)?;
     print!("{}", config.summary());
     raise_open_file_limit(&config);

@@ -276,8 +276,7 @@ impl Flows {
         let seq = *self.next_seq.get(&(from, to))?;
         let ack = self.next_seq.get(&(to, from)).copied().unwrap_or(0);
         let consumed = payload.len() as u32 + u32::from(flags.syn) + u32::from(flags.fin);
-        self.next_seq
-            .insert((from, to), seq.wrapping_add(consumed));
+        self.next_seq.insert((from, to), seq.wrapping_add(consumed));
         tcp_frame(from, to, seq, ack, flags, payload)
     }
 }
@@ -323,10 +322,7 @@ fn tcp_frame(
 
 /// Ethernet (made-up MACs from the addresses) and IPv4, or IPv6 when either
 /// side is IPv6 (an IPv4 side then appears IPv4-mapped).
-fn ip(
-    from: SocketAddr,
-    to: SocketAddr,
-) -> etherparse::PacketBuilderStep<etherparse::IpHeaders> {
+fn ip(from: SocketAddr, to: SocketAddr) -> etherparse::PacketBuilderStep<etherparse::IpHeaders> {
     let ethernet = PacketBuilder::ethernet2(mac(from.ip()), mac(to.ip()));
     match (from.ip(), to.ip()) {
         (IpAddr::V4(source), IpAddr::V4(destination)) => {

@@ -62,7 +62,10 @@ pub(super) async fn serve(
 
     'connection: loop {
         loop {
-            if flush(&mut engine, &mut writer, &mut out, capture.as_ref()).await.is_err() {
+            if flush(&mut engine, &mut writer, &mut out, capture.as_ref())
+                .await
+                .is_err()
+            {
                 break 'connection;
             }
             let Some(event) = engine.poll_event() else {

@@ -2,8 +2,8 @@
 //! its waker, the per-channel counters and views, the idle reports.
 
 use shared::capture::Capture;
-use std::sync::OnceLock;
 use std::net::SocketAddr;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex, PoisonError};
