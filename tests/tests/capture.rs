@@ -13,6 +13,7 @@ use std::process::{Child, Command, Stdio};
 use bytes::Bytes;
 use e2e_tests::portal::{App, temp_dir};
 use e2e_tests::{BEN, DAN, HOME_IP, Handset, LAN_IP, account, next_rtp_range, office_toml_with};
+use shared::capture::Capture;
 use shared::hfa::{FrameDecoder, Message};
 use shared::hfa_engine::phone::PhoneTimers;
 use shared::portal::CallState;
@@ -157,12 +158,17 @@ async fn a_capture_of_an_hfa_and_a_portal_call_decodes_in_tshark_with_the_key_lo
     let gateway = RunningGateway::start(&config, &capture, &keys);
 
     let silence = || MediaOptions::g711(Box::new(WavBackend::default()));
-    let mut ben = Handset::register_with_media(
-        account(SocketAddr::new(LAN_IP, hfa_port), BEN, LAN_IP),
-        PhoneTimers::default(),
-        silence(),
-    )
-    .await;
+    // Ben's phone writes its own capture (`softphone hfa call --capture`).
+    let ben_capture_file = dir.path().join("ben.pcapng");
+    let ben_capture = Capture::create(&ben_capture_file).expect("Ben's capture");
+    let mut ben_account = account(SocketAddr::new(LAN_IP, hfa_port), BEN, LAN_IP);
+    ben_account.capture = Some(ben_capture.clone());
+    let ben_media = MediaOptions {
+        capture: Some(ben_capture.clone()),
+        ..silence()
+    };
+    let mut ben =
+        Handset::register_with_media(ben_account, PhoneTimers::default(), ben_media).await;
     let fingerprint = gateway.fingerprint.parse().expect("a SHA-256 fingerprint");
     let mut settings = PortalSettings::new(
         DAN.0,
@@ -201,8 +207,10 @@ async fn a_capture_of_an_hfa_and_a_portal_call_decodes_in_tshark_with_the_key_lo
     })
     .await;
     dan.agent.stop().await;
-    drop(ben);
+    ben.client.stop().await;
     gateway.stop();
+    assert_eq!(ben_capture.dropped(), 0, "nothing dropped at this rate");
+    drop(ben_capture);
 
     // HFA: Ben's Register to the gateway, and the gateway's answer.
     let to_gateway = tshark(
@@ -267,8 +275,34 @@ async fn a_capture_of_an_hfa_and_a_portal_call_decodes_in_tshark_with_the_key_lo
         .iter()
         .filter(|pt| matches!(pt.trim(), "8" | "0"))
         .count();
+    // Ben's own capture: his Register on the HFA port, his G.711 both ways.
+    let ben_sent = hfa_messages(&tshark(
+        &ben_capture_file,
+        &[],
+        &format!("tcp.dstport == {hfa_port} && tcp.len > 0"),
+        &["tcp.payload"],
+    ));
+    assert!(
+        ben_sent.iter().any(|m| matches!(m, Message::Register(_))),
+        "Ben's Register in his own capture: {ben_sent:?}"
+    );
+    let ben_rtp = tshark(
+        &ben_capture_file,
+        &["rtp.heuristic_rtp:TRUE"],
+        "rtp",
+        &["rtp.p_type", "ip.dst"],
+    );
+    let ben_g711 = ben_rtp
+        .iter()
+        .filter(|line| line.starts_with('8') || line.starts_with("0\t"))
+        .count();
+    assert!(
+        ben_g711 >= 50,
+        "Ben's capture holds his G.711 RTP, found {ben_g711} of {}",
+        ben_rtp.len()
+    );
     eprintln!(
-        "capture: {} HFA messages to the gateway, {} from it; {} TLS records; requests:\n{paths}\n{g711} G.711 RTP packets",
+        "capture: Ben's own {ben_g711} G.711 RTP packets; {} HFA messages to the gateway, {} from it; {} TLS records; requests:\n{paths}\n{g711} G.711 RTP packets",
         sent.len(),
         answered.len(),
         tls_records.len()

@@ -52,6 +52,11 @@ pub struct PortalArgs {
     /// The user's call number.
     #[arg(long)]
     pub user: String,
+    /// Write the app's calls' RTP/RTCP to FILE as pcapng for Wireshark
+    /// (its HTTPS: the gateway's capture, decrypted with $SSLKEYLOGFILE,
+    /// which this app honours too).
+    #[arg(long, value_name = "FILE")]
+    pub capture: Option<PathBuf>,
     /// File holding the UC password (first line); without it, the
     /// environment variable SOFTPHONE_PASSWORD.
     #[arg(long)]
@@ -240,6 +245,11 @@ pub async fn run(command: PortalCommand) -> ExitCode {
     };
     let settings = match args.settings(env_password) {
         Ok(settings) => settings,
+        Err(message) => return usage(&message),
+    };
+    let mut media = media;
+    media.capture = match super::open_capture(args.capture.as_deref()) {
+        Ok(capture) => capture,
         Err(message) => return usage(&message),
     };
     for warning in settings.warnings() {

@@ -8,6 +8,7 @@
 pub mod call;
 pub mod pacing;
 
+use shared::capture::Capture;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,6 +38,8 @@ pub struct MediaOptions {
     pub advertise: Option<SocketAddr>,
     /// Conceal lost packets (the default); off, they play as silence.
     pub concealment: bool,
+    /// `--capture FILE`: every call's RTP and RTCP go into it.
+    pub capture: Option<Capture>,
 }
 
 impl MediaOptions {
@@ -48,6 +51,7 @@ impl MediaOptions {
             bind: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             advertise: None,
             concealment: true,
+            capture: None,
         }
     }
 }
@@ -206,6 +210,7 @@ impl MediaPort {
             audio,
             ptime: config.ptime,
             report_every: REPORT_EVERY,
+            capture: self.options.capture.clone(),
         };
         let (stop, stop_rx) = oneshot::channel();
         let (dtmf, dtmf_rx) = mpsc::unbounded_channel();
