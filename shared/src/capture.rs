@@ -344,3 +344,133 @@ fn mac(address: IpAddr) -> [u8; 6] {
     let octets = v6(address);
     [2, 0, octets[12], octets[13], octets[14], octets[15]]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use etherparse::{NetSlice, SlicedPacket, TransportSlice};
+
+    fn at(port: u16) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], port))
+    }
+
+    /// (seq, ack, syn, fin, payload length) of a synthesized TCP frame,
+    /// after checking its checksum.
+    fn tcp_of(frame: &[u8]) -> (u32, u32, bool, bool, usize) {
+        let packet = SlicedPacket::from_ethernet(frame).expect("a well-formed frame");
+        let Some(NetSlice::Ipv4(ip)) = &packet.net else {
+            panic!("IPv4 expected")
+        };
+        let Some(TransportSlice::Tcp(tcp)) = &packet.transport else {
+            panic!("TCP expected")
+        };
+        let header = tcp.to_header();
+        let checksum = header
+            .calc_checksum_ipv4(&ip.header().to_header(), tcp.payload())
+            .expect("checksum");
+        assert_eq!(header.checksum, checksum, "TCP checksum");
+        (
+            tcp.sequence_number(),
+            tcp.acknowledgment_number(),
+            tcp.syn(),
+            tcp.fin(),
+            tcp.payload().len(),
+        )
+    }
+
+    fn record(from: SocketAddr, to: SocketAddr, what: What) -> Record {
+        Record {
+            at: SystemTime::now(),
+            from,
+            to,
+            what,
+        }
+    }
+
+    #[test]
+    fn a_connection_gets_a_handshake_and_sequence_numbers_that_follow_the_bytes() {
+        let (phone, system) = (at(40000), at(4060));
+        let mut flows = Flows::default();
+        let mut frames = flows.frames(&record(phone, system, What::TcpData(vec![1; 10])));
+        frames.extend(flows.frames(&record(system, phone, What::TcpData(vec![2; 70000]))));
+        frames.extend(flows.frames(&record(phone, system, What::TcpClose)));
+        let segments: Vec<_> = frames.iter().map(|frame| tcp_of(frame)).collect();
+        // SYN, SYN-ACK, ACK, 10 bytes, 70000 bytes in three segments, FIN.
+        assert_eq!(segments.len(), 8, "{segments:?}");
+        let (client_isn, _, syn, _, _) = segments[0];
+        let (server_isn, acked, syn_ack, _, _) = segments[1];
+        assert!(syn && syn_ack);
+        assert_eq!(acked, client_isn.wrapping_add(1));
+        let (seq, ack, _, _, len) = segments[3];
+        assert_eq!(
+            (seq, ack, len),
+            (client_isn.wrapping_add(1), server_isn.wrapping_add(1), 10)
+        );
+        let mut next = server_isn.wrapping_add(1);
+        for &(seq, ack, _, _, len) in &segments[4..7] {
+            assert_eq!(seq, next, "the server's bytes follow on");
+            assert_eq!(
+                ack,
+                client_isn.wrapping_add(11),
+                "acknowledging the phone's 10 bytes"
+            );
+            next = next.wrapping_add(len as u32);
+        }
+        assert_eq!(next, server_isn.wrapping_add(70001));
+        let (seq, ack, _, fin, _) = segments[7];
+        assert!(fin);
+        assert_eq!((seq, ack), (client_isn.wrapping_add(11), next));
+    }
+
+    #[test]
+    fn a_datagram_keeps_its_ports_and_payload() {
+        let frame = udp_frame(at(30274), at(5004), &[0x80, 8, 0, 1]).expect("a frame");
+        let packet = SlicedPacket::from_ethernet(&frame).expect("well-formed");
+        let Some(TransportSlice::Udp(udp)) = &packet.transport else {
+            panic!("UDP expected")
+        };
+        assert_eq!((udp.source_port(), udp.destination_port()), (30274, 5004));
+        assert_eq!(udp.payload(), &[0x80, 8, 0, 1]);
+    }
+
+    #[test]
+    fn ipv6_peers_get_ipv6_frames() {
+        let v6 = SocketAddr::from(([0, 0, 0, 0, 0, 0, 0, 1], 4060));
+        let frame = udp_frame(at(1), v6, b"x").expect("a frame");
+        let packet = SlicedPacket::from_ethernet(&frame).expect("well-formed");
+        assert!(matches!(packet.net, Some(NetSlice::Ipv6(_))));
+    }
+
+    #[test]
+    fn the_file_holds_every_record_once_the_writer_caught_up() {
+        let dir = std::env::temp_dir().join(format!("capture-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("unit.pcapng");
+        let capture = Capture::create(&path).expect("created");
+        for n in 0..100u8 {
+            capture.udp(at(1000), at(2000), &[n; 20]);
+        }
+        let count = || {
+            let Ok(file) = File::open(&path) else {
+                return 0;
+            };
+            let Ok(mut reader) = pcap_file::pcapng::PcapNgReader::new(file) else {
+                return 0;
+            };
+            let mut packets = 0;
+            while let Some(Ok(block)) = reader.next_block() {
+                if block.into_enhanced_packet().is_some() {
+                    packets += 1;
+                }
+            }
+            packets
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while count() < 100 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(count(), 100);
+        assert_eq!(capture.dropped(), 0);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
