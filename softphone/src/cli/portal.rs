@@ -299,7 +299,11 @@ async fn run_demo(demo: DemoArgs, env_password: Option<String>) -> ExitCode {
         company: demo.settings.bind,
         home: demo.home_bind,
     };
-    let media = demo_media(&demo.audio);
+    let mut media = demo_media(&demo.audio);
+    media.capture = match super::open_capture(demo.settings.capture.as_deref()) {
+        Ok(capture) => capture,
+        Err(message) => return usage(&message),
+    };
     match demo::demo(settings, media, binds, demo.call, AgentTimers::default()).await {
         Ok(_) => ExitCode::SUCCESS,
         Err(message) => {
