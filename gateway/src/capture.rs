@@ -45,12 +45,14 @@ impl<S: AsyncRead + Unpin> AsyncRead for Tapped<S> {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        let before = buf.filled().len();
+        let (before, room) = (buf.filled().len(), buf.remaining());
         let result = Pin::new(&mut self.inner).poll_read(cx, buf);
         if let (Poll::Ready(Ok(())), Some(tap)) = (&result, &self.tap) {
             match buf.filled().get(before..) {
                 Some(read) if !read.is_empty() => tap.capture.tcp(tap.peer, tap.local, read),
-                _ => tap.capture.tcp_close(tap.peer, tap.local),
+                // Nothing read into room for something: the peer closed.
+                _ if room > 0 => tap.capture.tcp_close(tap.peer, tap.local),
+                _ => {}
             }
         }
         result
