@@ -21,12 +21,15 @@ build_packages=(
 # xdg-mime), a real sound server with null sinks, synthetic speech, the
 # network-namespace lab (real NAT, coturn STUN; procps for sysctl in its
 # routers), and
-# rtpengine, the baseline of the SBC relay benchmark (BENCHMARKS.md).
+# rtpengine, the baseline of the SBC relay benchmark (BENCHMARKS.md);
+# tshark reads the gateway's captures (its debconf question about capture
+# by non-root users takes its default, no, under noninteractive).
 test_packages=(
   xvfb xauth x11-utils xdotool imagemagick dbus-daemon dbus-bin dunst
   desktop-file-utils xdg-utils
   pulseaudio pulseaudio-utils libasound2-plugins sox espeak-ng
   iproute2 procps nftables iptables conntrack coturn rtpengine-daemon
+  tshark
 )
 
 case "${1:-all}" in
@@ -52,4 +55,6 @@ sudo=()
 [ "$(id -u)" -eq 0 ] || sudo=(sudo)
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -q
-"${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+# Through env: sudo would drop DEBIAN_FRONTEND from the environment.
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+  apt-get install -y -q --no-install-recommends "${missing[@]}"

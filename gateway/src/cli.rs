@@ -72,6 +72,11 @@ pub enum Command {
         /// configuration (loopback only) with generated passwords.
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Write the gateway's own traffic to FILE as pcapng for
+        /// Wireshark: HFA over TCP, the portal's TLS (decrypt it with the
+        /// keys written to $SSLKEYLOGFILE), the SBC's relayed RTP/RTCP.
+        #[arg(long, value_name = "FILE")]
+        capture: Option<PathBuf>,
     },
 }
 

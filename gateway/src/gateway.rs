@@ -54,6 +54,9 @@ pub struct StartOptions {
     pub resolver: Option<Arc<dyn Resolver>>,
     /// The process's trace profiles, switched through the status socket.
     pub traces: Option<Arc<crate::trace::Traces>>,
+    /// `gateway run --capture FILE`: HFA connections, the portal's TLS and
+    /// the SBC's relayed RTP/RTCP go into this capture.
+    pub capture: Option<shared::capture::Capture>,
 }
 
 /// The myPortal to go server of a gateway.
@@ -110,6 +113,9 @@ impl Gateway {
         let sbc = Sbc::start(sbc_config(&config, media_ip, options.rtp_range))
             .await
             .map_err(std::io::Error::other)?;
+        if let Some(capture) = &options.capture {
+            sbc.capture_into(capture.clone());
+        }
         let plan = channel_plan(&sbc, internet_calls);
         let control = CallControl::new(&config, CallTimers::from_config(&config), plan, media);
         let calls = CallService::new(
@@ -140,7 +146,9 @@ impl Gateway {
                     tls.fingerprint.clone(),
                     guard.clone(),
                 ));
-                let server = PortalServer::bind(addr, &tls, state.clone()).await?;
+                let server = PortalServer::bind(addr, &tls, state.clone())
+                    .await?
+                    .with_capture(options.capture.clone());
                 tracing::info!(
                     addr = %server.local_addr()?,
                     "myPortal to go HTTPS: certificate SHA-256 fingerprint {}",
@@ -150,13 +158,16 @@ impl Gateway {
             }
             None => None,
         };
-        let hfa = Arc::new(HfaState::new(
-            config,
-            options.timers,
-            options.clock.clone(),
-            calls.clone(),
-            guard.clone(),
-        ));
+        let hfa = Arc::new(
+            HfaState::new(
+                config,
+                options.timers,
+                options.clock.clone(),
+                calls.clone(),
+                guard.clone(),
+            )
+            .with_capture(options.capture.clone()),
+        );
         let server = HfaServer::bind(listen, hfa.clone()).await?;
         let hfa_addr = server.local_addr()?;
         let (shutdown, shutdown_rx) = watch::channel(false);

@@ -2,6 +2,7 @@
 pub mod addresses;
 pub mod admission;
 pub mod calls;
+pub mod capture;
 pub mod clock;
 pub mod config;
 pub mod gateway;

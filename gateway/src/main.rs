@@ -32,7 +32,9 @@ async fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::CheckConfig { file } => return check_config(&file),
         Command::Init { file, force } => init(&file, force),
-        Command::Run { config } => run(config.as_deref(), traces).await,
+        Command::Run { config, capture } => {
+            run(config.as_deref(), capture.as_deref(), traces).await
+        }
         Command::Status { config } => status(config.as_deref()).await,
         Command::Trace {
             switch,
@@ -72,7 +74,11 @@ fn init(file: &Path, force: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn run(file: Option<&Path>, traces: Arc<Traces>) -> anyhow::Result<()> {
+async fn run(
+    file: Option<&Path>,
+    capture: Option<&Path>,
+    traces: Arc<Traces>,
+) -> anyhow::Result<()> {
     let config = load_for_run(file)?;
     print!("{}", config.summary());
     raise_open_file_limit(&config);
@@ -83,7 +89,15 @@ async fn run(file: Option<&Path>, traces: Arc<Traces>) -> anyhow::Result<()> {
     // The company router's NAT type, checked once at start (guide 3.3).
     let stun_server = config.effective_stun().server().cloned();
     let status_socket = Some(gateway::status::socket_path(&data_dir));
+    let capture = match capture {
+        Some(path) => Some(
+            shared::capture::Capture::create(path)
+                .with_context(|| format!("--capture {}", path.display()))?,
+        ),
+        None => None,
+    };
     let options = StartOptions {
+        capture: capture.clone(),
         portal_listen: Some(https_addr),
         status_socket,
         traces: Some(traces),
@@ -110,6 +124,14 @@ async fn run(file: Option<&Path>, traces: Arc<Traces>) -> anyhow::Result<()> {
         gateway.registered_phones()
     );
     gateway.stop().await;
+    if let Some(capture) = capture
+        && capture.dropped() > 0
+    {
+        println!(
+            "capture: {} records dropped (the writer fell behind)",
+            capture.dropped()
+        );
+    }
     println!("stopped");
     Ok(())
 }

@@ -12,6 +12,7 @@
 //! engine.poll_timeout()             // when to call handle_timeout next
 //! ```
 
+pub mod capture;
 pub mod hfa;
 pub mod hfa_engine;
 pub mod media;

@@ -14,6 +14,7 @@
 //!   before it connected.
 //! - 5: `nat-check` found symmetric NAT (Device@Home will not work).
 
+use shared::capture::Capture;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -229,6 +230,16 @@ pub struct AccountArgs {
     /// Alive Request period, in seconds.
     #[arg(long, default_value_t = 15)]
     pub alive_interval: u64,
+    /// Write this phone's own traffic to FILE as pcapng for Wireshark: the
+    /// HFA connection (TCP) and every call's RTP/RTCP.
+    #[arg(long, value_name = "FILE")]
+    pub capture: Option<PathBuf>,
+}
+
+/// `--capture FILE`: the capture, or a message naming the file.
+pub fn open_capture(path: Option<&std::path::Path>) -> Result<Option<Capture>, String> {
+    path.map(|path| Capture::create(path).map_err(|e| format!("capture {}: {e}", path.display())))
+        .transpose()
 }
 
 /// Phone models (HFA phone ids).
@@ -283,6 +294,7 @@ impl AccountArgs {
         }
         account.dls_address = self.dls.clone();
         account.bind_address = self.bind;
+        account.capture = open_capture(self.capture.as_deref())?;
         Ok(account)
     }
 
@@ -340,7 +352,10 @@ pub async fn run(command: Command) -> ExitCode {
     println!("hfa {} at {}: starting", hfa.number, hfa.gateway);
     let end = match plan {
         None => session::register(hfa, account.timers()).await,
-        Some((plan, media)) => session::call(hfa, account.timers(), plan, media).await,
+        Some((plan, mut media)) => {
+            media.capture = hfa.capture.clone();
+            session::call(hfa, account.timers(), plan, media).await
+        }
     };
     exit_code(&end)
 }

@@ -59,6 +59,7 @@ pub fn lab_office_toml(system: &str, public: Option<IpAddr>) -> String {
         ("0.0.0.0", &public),
         (netlab::COMPANY_LAN, &stun),
         "",
+        "",
     )
 }
 
@@ -68,11 +69,24 @@ pub fn office_config_on_any(public: &str) -> ValidatedConfig {
     office_config_text("", "0.0.0.0", public, "")
 }
 
+/// [`office_config_with`] as the TOML file `gateway run --config` reads,
+/// with `network` added to its `[network]` table (e.g. its ports).
+pub fn office_toml_with(system: &str, network: &str, tail: &str) -> String {
+    office_toml(
+        system,
+        ("127.0.0.1", "127.0.0.1"),
+        ("127.0.0.0/24", "127.0.0.1:3478"),
+        network,
+        tail,
+    )
+}
+
 fn office_config_text(system: &str, listen: &str, public: &str, tail: &str) -> ValidatedConfig {
     parse_office(&office_toml(
         system,
         (listen, public),
         ("127.0.0.0/24", "127.0.0.1:3478"),
+        "",
         tail,
     ))
 }
@@ -85,11 +99,13 @@ fn parse_office(text: &str) -> ValidatedConfig {
 }
 
 /// The office's configuration text: the gateway listening on `listen`
-/// behind `public`, its LAN `lan`, STUN at `stun`.
+/// behind `public`, its LAN `lan`, STUN at `stun`, with `network` added to
+/// its `[network]` table.
 fn office_toml(
     system: &str,
     (listen, public): (&str, &str),
     (lan, stun): (&str, &str),
+    network: &str,
     tail: &str,
 ) -> String {
     // Without a public address the gateway asks the STUN server.
@@ -109,6 +125,7 @@ lan_interface = "LAN2"
 listen_address = "{listen}"
 {public}
 company_lan = ["{lan}"]
+{network}
 
 [internet]
 upstream_kbps = 1000

@@ -41,6 +41,15 @@ pub(super) async fn serve(
     ticket: Ticket,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let local = stream.local_addr().unwrap_or(peer);
+    let capture = state.capture.as_ref().map(|capture| Captured {
+        capture,
+        phone: peer,
+        gateway: local,
+    });
+    if let Some(captured) = &capture {
+        captured.capture.tcp_open(peer, local);
+    }
     let (mut reader, mut writer) = stream.into_split();
     let (commands, mut command_rx) = mpsc::unbounded_channel();
     let mut engine = SystemConnection::new(state.clock.now(), state.issuer.clone(), state.timers);
@@ -53,7 +62,10 @@ pub(super) async fn serve(
 
     'connection: loop {
         loop {
-            if flush(&mut engine, &mut writer, &mut out).await.is_err() {
+            if flush(&mut engine, &mut writer, &mut out, capture.as_ref())
+                .await
+                .is_err()
+            {
                 break 'connection;
             }
             let Some(event) = engine.poll_event() else {
@@ -95,7 +107,7 @@ pub(super) async fn serve(
                     }
                 }
                 SystemEvent::Close(reason) => {
-                    let _ = flush(&mut engine, &mut writer, &mut out).await;
+                    let _ = flush(&mut engine, &mut writer, &mut out, capture.as_ref()).await;
                     closed(peer, registered_as.as_deref(), &reason);
                     break 'connection;
                 }
@@ -105,10 +117,19 @@ pub(super) async fn serve(
         tokio::select! {
             read = reader.read(&mut buffer) => match read {
                 Ok(0) | Err(_) => {
+                    if let Some(captured) = &capture {
+                        captured.capture.tcp_close(peer, local);
+                    }
                     closed(peer, registered_as.as_deref(), &"closed by the phone");
                     break;
                 }
-                Ok(n) => engine.handle_input(state.clock.now(), buffer.get(..n).unwrap_or_default()),
+                Ok(n) => {
+                    let bytes = buffer.get(..n).unwrap_or_default();
+                    if let Some(captured) = &capture {
+                        captured.capture.tcp(peer, local, bytes);
+                    }
+                    engine.handle_input(state.clock.now(), bytes)
+                }
             },
             Some(command) = command_rx.recv() => {
                 // Everything already queued goes out in one write: a call
@@ -272,6 +293,7 @@ async fn flush(
     engine: &mut SystemConnection,
     writer: &mut OwnedWriteHalf,
     out: &mut Vec<u8>,
+    capture: Option<&Captured<'_>>,
 ) -> std::io::Result<()> {
     out.clear();
     while let Some(bytes) = engine.poll_transmit() {
@@ -280,7 +302,18 @@ async fn flush(
     if out.is_empty() {
         return Ok(());
     }
-    writer.write_all(out).await
+    writer.write_all(out).await?;
+    if let Some(captured) = capture {
+        captured.capture.tcp(captured.gateway, captured.phone, out);
+    }
+    Ok(())
+}
+
+/// `gateway run --capture`: this connection's capture and its two ends.
+struct Captured<'a> {
+    capture: &'a shared::capture::Capture,
+    phone: SocketAddr,
+    gateway: SocketAddr,
 }
 
 async fn sleep_until(clock: &Clock, deadline: Option<Instant>) {

@@ -8,6 +8,7 @@ pub mod registrar;
 pub mod registry;
 pub mod render;
 
+use shared::capture::Capture;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -64,9 +65,17 @@ pub struct HfaState {
     registry: Mutex<Registry>,
     calls: Arc<CallService>,
     admission: Arc<Admission>,
+    /// `gateway run --capture`: the phones' connections go into it.
+    capture: Option<Capture>,
 }
 
 impl HfaState {
+    /// Records every phone connection's bytes into `capture`.
+    pub fn with_capture(mut self, capture: Option<Capture>) -> Self {
+        self.capture = capture;
+        self
+    }
+
     pub fn new(
         config: ValidatedConfig,
         timers: SystemTimers,
@@ -83,6 +92,7 @@ impl HfaState {
             per_source: UNREGISTERED_PER_SOURCE,
         });
         Self {
+            capture: None,
             registrar: Mutex::new(Registrar::new(guard)),
             admission,
             config,

@@ -23,6 +23,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
+
+use crate::capture::Tapped;
+use shared::capture::Capture;
 use tokio_rustls::rustls::ServerConfig;
 use tracing::{debug, info, warn};
 
@@ -68,6 +71,8 @@ pub struct PortalServer {
     listener: TcpListener,
     tls: Arc<ServerConfig>,
     state: Arc<PortalState>,
+    /// `gateway run --capture`: the connections' TLS bytes go into it.
+    capture: Option<Capture>,
 }
 
 impl PortalServer {
@@ -86,7 +91,14 @@ impl PortalServer {
             listener: crate::listen::tcp(addr, LISTEN_BACKLOG)?,
             tls: tls.config.clone(),
             state,
+            capture: None,
         })
+    }
+
+    /// Records every connection's (TLS) bytes into `capture`.
+    pub fn with_capture(mut self, capture: Option<Capture>) -> Self {
+        self.capture = capture;
+        self
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -105,6 +117,9 @@ impl PortalServer {
                 accepted = self.listener.accept() => match accepted {
                     Ok((stream, peer)) => {
                         let Some(ticket) = self.admit(peer) else { continue };
+                        let local = stream.local_addr().unwrap_or(peer);
+                        let _ = stream.set_nodelay(true);
+                        let stream = Tapped::new(stream, self.capture.as_ref(), local, peer);
                         connections.spawn(connection(stream, peer, acceptor.clone(), router.clone(), ticket));
                     }
                     Err(error) => {
@@ -132,7 +147,7 @@ impl PortalServer {
 /// One connection: TLS, then HTTP until the peer closes or misbehaves, or
 /// the connection is closed to make room (not logged in yet).
 async fn connection(
-    stream: TcpStream,
+    stream: Tapped<TcpStream>,
     peer: SocketAddr,
     acceptor: TlsAcceptor,
     router: Router,
@@ -146,13 +161,12 @@ async fn connection(
 }
 
 async fn serve(
-    stream: TcpStream,
+    stream: Tapped<TcpStream>,
     peer: SocketAddr,
     acceptor: TlsAcceptor,
     router: Router,
     ticket: Arc<Ticket>,
 ) {
-    let _ = stream.set_nodelay(true);
     let tls = match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
         Ok(Ok(tls)) => tls,
         Ok(Err(error)) => {

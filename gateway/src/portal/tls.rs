@@ -151,6 +151,9 @@ fn server_config(identity: TlsIdentity) -> Result<PortalTls, TlsError> {
         .with_no_client_auth()
         .with_single_cert(identity.chain, identity.key)?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    // Wireshark decrypts the portal API with the session keys written to
+    // $SSLKEYLOGFILE (NSS key log format); no file when it is unset.
+    config.key_log = Arc::new(rustls::KeyLogFile::new());
     Ok(PortalTls {
         config: Arc::new(config),
         fingerprint,

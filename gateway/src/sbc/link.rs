@@ -1,7 +1,9 @@
 //! What the control plane and the workers share: the command queue with
 //! its waker, the per-channel counters and views, the idle reports.
 
+use shared::capture::Capture;
 use std::net::SocketAddr;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -50,6 +52,8 @@ pub(crate) struct Shared {
     /// Where idle channels are reported.
     pub idle: Mutex<UnboundedSender<ChannelId>>,
     pub idle_timeout: Duration,
+    /// `gateway run --capture`: every datagram received and relayed.
+    pub capture: OnceLock<Capture>,
 }
 
 impl Shared {

@@ -68,6 +68,7 @@ impl Sbc {
                 .collect(),
             idle: Mutex::new(idle_sender),
             idle_timeout: config.idle_timeout,
+            capture: std::sync::OnceLock::new(),
         });
         let rules = LatchRules {
             window: config.learning_window,
@@ -211,6 +212,12 @@ impl Sbc {
 
     /// Per channel: packets and bytes each way, drops by reason, latch;
     /// channels in use now and at peak; totals.
+    /// Records every datagram the channels receive and relay into
+    /// `capture` from now on (once; a second capture is ignored).
+    pub fn capture_into(&self, capture: shared::capture::Capture) {
+        let _ = self.shared.capture.set(capture);
+    }
+
     pub fn stats(&self) -> SbcStats {
         let now = Instant::now();
         let mut totals = Counters::default();

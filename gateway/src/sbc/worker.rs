@@ -5,6 +5,7 @@
 //! a queue with a waker and are applied between batches; counters are
 //! added once per batch; nothing is allocated per packet.
 
+use shared::capture::Capture;
 use std::net::{SocketAddr, UdpSocket};
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -374,6 +375,9 @@ impl State {
         if let Some(view) = owned.channel.take_changed() {
             self.shared.publish(owned.id, view);
         }
+        if let Some(capture) = self.shared.capture.get() {
+            capture_batch(capture, &self.batch, &self.sends, owned.route(socket));
+        }
         if !self.sends.is_empty()
             && let Some((_, out, _, _)) = owned.route(socket)
         {
@@ -411,6 +415,32 @@ impl State {
             }
         }
         self.next_sweep = next;
+    }
+}
+
+/// `gateway run --capture`: the batch as received on `from` and the
+/// datagrams relayed out of `out`.
+fn capture_batch(
+    capture: &Capture,
+    batch: &Batch,
+    sends: &[(usize, SocketAddr)],
+    route: Option<(&UdpSocket, &UdpSocket, bool, Kind)>,
+) {
+    let Some((from, out, _, _)) = route else {
+        return;
+    };
+    let (Ok(received_on), Ok(sent_from)) = (from.local_addr(), out.local_addr()) else {
+        return;
+    };
+    for index in 0..batch.len() {
+        if let Some((source, bytes)) = batch.datagram(index) {
+            capture.udp(source, received_on, bytes);
+        }
+    }
+    for (index, to) in sends {
+        if let Some((_, bytes)) = batch.datagram(*index) {
+            capture.udp(sent_from, *to, bytes);
+        }
     }
 }
 
@@ -473,6 +503,7 @@ mod tests {
                 views: vec![Mutex::new(ChannelView::FREE)].into_boxed_slice(),
                 idle: Mutex::new(idle),
                 idle_timeout: Duration::from_secs(30),
+                capture: std::sync::OnceLock::new(),
             });
             let rules = LatchRules {
                 window: Duration::from_secs(10),

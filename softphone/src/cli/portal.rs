@@ -52,6 +52,11 @@ pub struct PortalArgs {
     /// The user's call number.
     #[arg(long)]
     pub user: String,
+    /// Write the app's calls' RTP/RTCP to FILE as pcapng for Wireshark
+    /// (its HTTPS: the gateway's capture, decrypted with $SSLKEYLOGFILE,
+    /// which this app honours too).
+    #[arg(long, value_name = "FILE")]
+    pub capture: Option<PathBuf>,
     /// File holding the UC password (first line); without it, the
     /// environment variable SOFTPHONE_PASSWORD.
     #[arg(long)]
@@ -242,6 +247,11 @@ pub async fn run(command: PortalCommand) -> ExitCode {
         Ok(settings) => settings,
         Err(message) => return usage(&message),
     };
+    let mut media = media;
+    media.capture = match super::open_capture(args.capture.as_deref()) {
+        Ok(capture) => capture,
+        Err(message) => return usage(&message),
+    };
     for warning in settings.warnings() {
         eprintln!("warning: {warning}");
     }
@@ -289,7 +299,11 @@ async fn run_demo(demo: DemoArgs, env_password: Option<String>) -> ExitCode {
         company: demo.settings.bind,
         home: demo.home_bind,
     };
-    let media = demo_media(&demo.audio);
+    let mut media = demo_media(&demo.audio);
+    media.capture = match super::open_capture(demo.settings.capture.as_deref()) {
+        Ok(capture) => capture,
+        Err(message) => return usage(&message),
+    };
     match demo::demo(settings, media, binds, demo.call, AgentTimers::default()).await {
         Ok(_) => ExitCode::SUCCESS,
         Err(message) => {

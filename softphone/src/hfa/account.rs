@@ -127,6 +127,8 @@ pub struct HfaAccount {
     /// Local address to connect from (multi-homed hosts, and tests that
     /// place a phone outside the company LAN); the system picks by default.
     pub bind_address: Option<IpAddr>,
+    /// `--capture FILE`: the connection's bytes go into it.
+    pub capture: Option<shared::capture::Capture>,
 }
 
 impl HfaAccount {
@@ -152,6 +154,7 @@ impl HfaAccount {
             software_version: DEFAULT_SOFTWARE_VERSION,
             dls_address: None,
             bind_address: None,
+            capture: None,
         })
     }
 

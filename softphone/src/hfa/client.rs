@@ -2,6 +2,7 @@
 //! the engine asks, moves bytes, sleeps until the engine's next deadline,
 //! and hands the engine's events to its owner (the CLI or the GUI).
 
+use shared::capture::Capture;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
@@ -124,6 +125,8 @@ pub struct MediaHandle {
 struct Connection {
     reader: OwnedReadHalf,
     writer: OwnedWriteHalf,
+    /// `--capture`: the capture, this phone's end and the system's.
+    capture: Option<(Capture, SocketAddr, SocketAddr)>,
 }
 
 async fn drive(
@@ -144,8 +147,17 @@ async fn drive(
                     let result = connect(&account, connect_timeout).await;
                     let input = match result {
                         Ok((stream, local)) => {
+                            let system = stream.peer_addr().unwrap_or(local);
+                            let capture = account.capture.clone().map(|capture| {
+                                capture.tcp_open(local, system);
+                                (capture, local, system)
+                            });
                             let (reader, writer) = stream.into_split();
-                            connection = Some(Connection { reader, writer });
+                            connection = Some(Connection {
+                                reader,
+                                writer,
+                                capture,
+                            });
                             PhoneInput::Connected {
                                 local_ip: local.ip(),
                             }
@@ -187,6 +199,9 @@ async fn drive(
                 if open.writer.write_all(&bytes).await.is_err() {
                     failed = true;
                     break;
+                }
+                if let Some((capture, local, system)) = &open.capture {
+                    capture.tcp(*local, *system, &bytes);
                 }
             }
             if failed {
@@ -271,8 +286,20 @@ async fn connect_from(bind: Option<IpAddr>, target: SocketAddr) -> std::io::Resu
 async fn read_some(connection: Option<&mut Connection>, buffer: &mut [u8]) -> Option<usize> {
     match connection {
         Some(open) => match open.reader.read(buffer).await {
-            Ok(0) | Err(_) => None,
-            Ok(n) => Some(n),
+            Ok(0) | Err(_) => {
+                if let Some((capture, local, system)) = &open.capture {
+                    capture.tcp_close(*system, *local);
+                }
+                None
+            }
+            Ok(n) => {
+                if let (Some((capture, local, system)), Some(bytes)) =
+                    (&open.capture, buffer.get(..n))
+                {
+                    capture.tcp(*system, *local, bytes);
+                }
+                Some(n)
+            }
         },
         None => std::future::pending().await,
     }

@@ -82,6 +82,8 @@ pub struct CallMedia {
     pub ptime: Duration,
     /// How often to report quality.
     pub report_every: Duration,
+    /// `--capture FILE`: the datagrams sent and received go into it.
+    pub capture: Option<shared::capture::Capture>,
 }
 
 /// Runs until `stop` fires (or its sender is dropped), then sends RTCP BYE.
@@ -117,13 +119,17 @@ pub async fn run(
                 }
             }
             received = media.sockets.rtp.recv_from(&mut rtp_in) => {
-                if let Ok((len, _)) = received {
-                    media.session.handle_rtp(Instant::now(), rtp_in.get(..len).unwrap_or_default());
+                if let Ok((len, from)) = received {
+                    let bytes = rtp_in.get(..len).unwrap_or_default();
+                    record(&media, &media.sockets.rtp, from, bytes);
+                    media.session.handle_rtp(Instant::now(), bytes);
                 }
             }
             received = media.sockets.rtcp.recv_from(&mut rtcp_in) => {
-                if let Ok((len, _)) = received {
-                    media.session.handle_rtcp(Instant::now(), rtcp_in.get(..len).unwrap_or_default());
+                if let Ok((len, from)) = received {
+                    let bytes = rtcp_in.get(..len).unwrap_or_default();
+                    record(&media, &media.sockets.rtcp, from, bytes);
+                    media.session.handle_rtcp(Instant::now(), bytes);
                 }
             }
             () = sleep_until(rtcp_deadline) => media.session.handle_timeout(Instant::now()),
@@ -207,7 +213,18 @@ async fn flush(media: &mut CallMedia) {
         };
         // A lost datagram is what RTP is built for; an unreachable peer
         // shows in the quality figures.
-        let _ = socket.send_to(&transmit.bytes, to).await;
+        if socket.send_to(&transmit.bytes, to).await.is_ok()
+            && let (Some(capture), Ok(local)) = (&media.capture, socket.local_addr())
+        {
+            capture.udp(local, to, &transmit.bytes);
+        }
+    }
+}
+
+/// `--capture`: a datagram `from` the peer, received on `socket`.
+fn record(media: &CallMedia, socket: &UdpSocket, from: SocketAddr, bytes: &[u8]) {
+    if let (Some(capture), Ok(local)) = (&media.capture, socket.local_addr()) {
+        capture.udp(from, local, bytes);
     }
 }
 

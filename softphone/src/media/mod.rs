@@ -8,6 +8,7 @@
 pub mod call;
 pub mod pacing;
 
+use shared::capture::Capture;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,6 +41,8 @@ pub struct MediaOptions {
     pub concealment: bool,
     /// How often a call reports its quality figures.
     pub report_every: Duration,
+    /// `--capture FILE`: every call's RTP and RTCP go into it.
+    pub capture: Option<Capture>,
 }
 
 impl MediaOptions {
@@ -52,6 +55,7 @@ impl MediaOptions {
             advertise: None,
             concealment: true,
             report_every: REPORT_EVERY,
+            capture: None,
         }
     }
 }
@@ -210,6 +214,7 @@ impl MediaPort {
             audio,
             ptime: config.ptime,
             report_every: self.options.report_every,
+            capture: self.options.capture.clone(),
         };
         let (stop, stop_rx) = oneshot::channel();
         let (dtmf, dtmf_rx) = mpsc::unbounded_channel();

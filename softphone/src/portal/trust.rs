@@ -338,6 +338,9 @@ pub fn client_config(
         .with_custom_certificate_verifier(verifier)
         .with_no_client_auth();
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    // Wireshark decrypts the portal API with the session keys written to
+    // $SSLKEYLOGFILE (NSS key log format); no file when it is unset.
+    config.key_log = Arc::new(rustls::KeyLogFile::new());
     Ok(config)
 }
 
