@@ -104,20 +104,28 @@ fn timer_text(elapsed: Duration) -> String {
 }
 
 fn dial_pad(ui: &mut egui::Ui, inputs: &mut Vec<Input>) {
-    egui::Grid::new("dial-pad")
-        .spacing([6.0, 6.0])
-        .show(ui, |ui| {
-            for row in DIAL_PAD {
-                for key in row {
-                    let button = egui::Button::new(RichText::new(key.to_string()).size(20.0))
-                        .min_size(Vec2::new(56.0, 42.0));
-                    if ui.add(button).clicked() {
-                        inputs.push(Input::Digit(key));
-                    }
+    if let Some(key) = dial_pad_keys(ui, "dial-pad") {
+        inputs.push(Input::Digit(key));
+    }
+}
+
+/// The twelve keys of a phone's dial pad (both faces have one); the key
+/// clicked in this frame, if any.
+pub fn dial_pad_keys(ui: &mut egui::Ui, id: &str) -> Option<char> {
+    let mut pressed = None;
+    egui::Grid::new(id).spacing([6.0, 6.0]).show(ui, |ui| {
+        for row in DIAL_PAD {
+            for key in row {
+                let button = egui::Button::new(RichText::new(key.to_string()).size(20.0))
+                    .min_size(Vec2::new(56.0, 42.0));
+                if ui.add(button).clicked() {
+                    pressed = Some(key);
                 }
-                ui.end_row();
             }
-        });
+            ui.end_row();
+        }
+    });
+    pressed
 }
 
 /// The keys the gateway has labelled, each with its LED.

@@ -10,14 +10,8 @@ use eframe::egui::{self, RichText, Vec2};
 use shared::portal::CallState;
 
 use super::PortalFace;
+use crate::gui::face::dial_pad_keys;
 use crate::portal::client::CallRequest;
-
-const DIAL_PAD: [[char; 3]; 4] = [
-    ['1', '2', '3'],
-    ['4', '5', '6'],
-    ['7', '8', '9'],
-    ['*', '0', '#'],
-];
 
 impl PortalFace {
     pub(super) fn call_screen(&mut self, ui: &mut egui::Ui) {
@@ -80,21 +74,7 @@ impl PortalFace {
         } else {
             self.number_field(ui);
         }
-        let mut pressed = None;
-        egui::Grid::new("portal-dial-pad")
-            .spacing([6.0, 6.0])
-            .show(ui, |ui| {
-                for row in DIAL_PAD {
-                    for key in row {
-                        let button = egui::Button::new(RichText::new(key.to_string()).size(20.0))
-                            .min_size(Vec2::new(56.0, 42.0));
-                        if ui.add(button).clicked() {
-                            pressed = Some(key);
-                        }
-                    }
-                    ui.end_row();
-                }
-            });
+        let pressed = dial_pad_keys(ui, "portal-dial-pad");
         match pressed {
             // In a call the keys send DTMF, through the gateway.
             Some(key) if in_call => self.request(CallRequest::Dtmf(key.to_string())),
