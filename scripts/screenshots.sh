@@ -6,8 +6,9 @@
 # and the VoIP settings page refusing a bad port; then the live views in the
 # echo test (the HFA demo started again in a fresh profile, dialling it
 # itself): the path view, and the quality panel after 25 s of figures. Also
-# dialling (handset lifted, "20" dialled) after the idle shot. Writes
-# docs/screenshot-{idle,dialling,call,journal,portal-certificate,portal,portal-settings,path,quality}.png.
+# dialling (handset lifted, "20" dialled) after the idle shot, and the path
+# view of myPortal to go before and after a network move. Writes
+# docs/screenshot-{idle,dialling,call,journal,portal-certificate,portal,portal-settings,path,quality,path-lan,path-wan}.png.
 # Needs the
 # packages of `scripts/install-deps.sh all` (xvfb, xdotool, imagemagick)
 # and a built `softphone` (cargo build --bin softphone).
@@ -86,4 +87,30 @@ views_shot() { # VIEW SECONDS-IN-CALL
 }
 views_shot path 10
 views_shot quality 25
-echo "wrote docs/screenshot-{idle,dialling,call,journal,portal-certificate,portal,portal-settings,path,quality}.png"
+
+# The path view of myPortal to go before and after the move from the
+# company WiFi to a remote WiFi, a call up (its window collapsed by its
+# title bar's arrow while the face is clicked).
+printf '[open_views]\npath = true\n' >"$views/settings.toml"
+XDG_CONFIG_HOME="$home/views-config" XDG_DATA_HOME="$home/data2" "$binary" --demo --no-audio &
+app=$!
+sleep 6
+click 37 57 0.5                                  # collapse the path view
+click 76 12 0.7; click 140 62 3                  # Demo → myPortal to go (210)
+click 345 383 3                                  # Accept certificate: via LAN
+click 245 111 1.5                                # Remote WiFi: the flag is off
+click 66 135 3                                   # flag on: first contact with the WAN server
+click 345 383 3                                  # Accept certificate: via WAN
+click 124 111 4                                  # back in the company WiFi: via LAN
+for key in "35 389" "159 342" "97 342"; do       # *, 9, 8 on the dial pad
+  click $key
+done
+click 364 218 6                                  # Call
+click 37 57 0.5                                  # open the path view
+shot 1 path-lan                                  # via the LAN server, no routers on the path
+click 37 57 0.5                                  # collapse it
+click 245 111 4                                  # move to a remote WiFi with the call up
+click 37 57 0.5                                  # open it again
+shot 1 path-wan                                  # via WAN, through both routers
+kill "$app"; wait "$app" || true
+echo "wrote docs/screenshot-{idle,dialling,call,journal,portal-certificate,portal,portal-settings,path,quality,path-lan,path-wan}.png"

@@ -438,6 +438,11 @@ impl PhoneApp {
                         .path
                         .registration(Some((route, server.to_string())));
                 }
+                // The other party while the call has media, as for the desk phone.
+                AgentEvent::Call(view) => {
+                    let party = view.media.as_ref().and(view.peer.clone());
+                    self.views.path.party(party);
+                }
                 // Registering again, unavailable or logged out: no path.
                 AgentEvent::Status(change)
                     if !matches!(change.status, crate::portal::Status::Registered { .. }) =>
