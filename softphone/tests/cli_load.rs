@@ -121,10 +121,17 @@ async fn load_registers_every_phone_and_calls_with_media() {
     ])
     .await;
     let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
-    assert!(output.status.success(), "{:?}\n{stdout}\n{stderr}", output.status);
+    assert!(
+        output.status.success(),
+        "{:?}\n{stdout}\n{stderr}",
+        output.status
+    );
     assert!(stdout.contains("registrations: 8/8 phones"), "{stdout}");
     assert!(stdout.contains("call failures: 0"), "{stdout}");
-    assert!(stderr.contains("registered 8/8"), "no progress line: {stderr}");
+    assert!(
+        stderr.contains("registered 8/8"),
+        "no progress line: {stderr}"
+    );
 
     let report = read_json(&json);
     assert_eq!(report["gateway"], target.as_str());
@@ -144,7 +151,10 @@ async fn load_registers_every_phone_and_calls_with_media() {
     assert_eq!(rtp["streams"].as_u64(), Some(2 * completed), "{rtp:#}");
     let received = rtp["packets_received"].as_u64().expect("a count");
     assert!(received >= 2 * completed * 10, "{rtp:#}");
-    assert!(rtp["loss_fraction"].as_f64().expect("a fraction") < 0.01, "{rtp:#}");
+    assert!(
+        rtp["loss_fraction"].as_f64().expect("a fraction") < 0.01,
+        "{rtp:#}"
+    );
     assert!(rtp["jitter_ms_mean"].as_f64().is_some(), "{rtp:#}");
 }
 

@@ -23,7 +23,10 @@ pub async fn run(args: LoadArgs) -> ExitCode {
             .map_err(std::io::Error::other)
             .and_then(|json| std::fs::write(path, json + "\n"));
         if let Err(error) = written {
-            eprintln!("softphone load: --json {}: cannot write: {error}", path.display());
+            eprintln!(
+                "softphone load: --json {}: cannot write: {error}",
+                path.display()
+            );
             return ExitCode::FAILURE;
         }
     }

@@ -20,11 +20,11 @@ pub struct Account {
 /// the value and what is expected.
 #[derive(Debug, thiserror::Error)]
 pub enum AccountsError {
-    #[error(
-        "--numbers {value:?}: expected FIRST-LAST (e.g. 301-400), digits only, FIRST <= LAST"
-    )]
+    #[error("--numbers {value:?}: expected FIRST-LAST (e.g. 301-400), digits only, FIRST <= LAST")]
     NumberRange { value: String },
-    #[error("--bind {value:?}: expected an address or FIRST-LAST IPv4 addresses (e.g. 127.0.3.1-127.0.3.200)")]
+    #[error(
+        "--bind {value:?}: expected an address or FIRST-LAST IPv4 addresses (e.g. 127.0.3.1-127.0.3.200)"
+    )]
     BindRange { value: String },
     #[error("{option} {path}: cannot read: {error}")]
     Read {
@@ -42,7 +42,10 @@ pub enum AccountsError {
         numbers: usize,
     },
     #[error("--accounts {path}: {error}")]
-    Toml { path: PathBuf, error: toml::de::Error },
+    Toml {
+        path: PathBuf,
+        error: toml::de::Error,
+    },
     #[error("--accounts {path}: no [[accounts]] entry")]
     NoAccounts { path: PathBuf },
 }
@@ -78,7 +81,10 @@ pub fn with_passwords(numbers: Vec<String>, file: &Path) -> Result<Vec<Account>,
         error,
     })?;
     let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
-    let lines = &lines[..lines.iter().rposition(|l| !l.is_empty()).map_or(0, |i| i + 1)];
+    let lines = &lines[..lines
+        .iter()
+        .rposition(|l| !l.is_empty())
+        .map_or(0, |i| i + 1)];
     let password = |index: usize| match lines {
         [one] => Some(*one),
         _ if lines.len() == numbers.len() => Some(lines[index]),
@@ -156,7 +162,9 @@ pub fn bind_range(range: &str) -> Result<Vec<IpAddr>, AccountsError> {
     if start > end {
         return Err(bad());
     }
-    Ok((start..=end).map(|n| IpAddr::V4(Ipv4Addr::from(n))).collect())
+    Ok((start..=end)
+        .map(|n| IpAddr::V4(Ipv4Addr::from(n)))
+        .collect())
 }
 
 #[cfg(test)]
@@ -165,7 +173,10 @@ mod tests {
 
     #[test]
     fn a_number_range_keeps_leading_zeros_and_refuses_a_reversed_one() {
-        assert_eq!(number_range("0098-0101").unwrap(), ["0098", "0099", "0100", "0101"]);
+        assert_eq!(
+            number_range("0098-0101").unwrap(),
+            ["0098", "0099", "0100", "0101"]
+        );
         assert_eq!(number_range("301").unwrap(), ["301"]);
         let error = number_range("400-301").unwrap_err().to_string();
         assert!(error.contains("--numbers \"400-301\""), "{error}");

@@ -156,7 +156,9 @@ impl Phone {
     pub async fn until_idle(&mut self, deadline: Instant) -> Option<Instant> {
         let label = std::mem::take(&mut self.idle_label);
         let idle = |model: &PhoneModel| {
-            label.as_deref().is_none_or(|label| model.display_row(0) == label)
+            label
+                .as_deref()
+                .is_none_or(|label| model.display_row(0) == label)
                 && model.led(1) == Led::Off
                 && !model.ringer()
                 && model.tone().is_none()

@@ -92,7 +92,10 @@ pub struct LoadReport {
 }
 
 impl LoadReport {
-    #[expect(clippy::too_many_arguments, reason = "one call site, each a distinct part")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one call site, each a distinct part"
+    )]
     pub fn new(
         args: &LoadArgs,
         registrations: Registrations,
@@ -106,7 +109,11 @@ impl LoadReport {
         let registered = registrations.latencies.len();
         let phones = registered + registrations.failures.total();
         let rate = |count: usize, wall: Duration| {
-            if wall.is_zero() { 0.0 } else { count as f64 / wall.as_secs_f64() }
+            if wall.is_zero() {
+                0.0
+            } else {
+                count as f64 / wall.as_secs_f64()
+            }
         };
         let of = |field: fn(&CallTiming) -> Duration| {
             Percentiles::of(&Latencies::new(calls.iter().map(field).collect()))
@@ -153,7 +160,11 @@ impl RtpReport {
             packets_sent: sum(|s| s.sent),
             packets_received: received,
             packets_lost: lost,
-            loss_fraction: if expected == 0 { 0.0 } else { lost as f64 / expected as f64 },
+            loss_fraction: if expected == 0 {
+                0.0
+            } else {
+                lost as f64 / expected as f64
+            },
             jitter_ms_mean: if streams.is_empty() {
                 0.0
             } else {
@@ -167,7 +178,11 @@ impl RtpReport {
 impl fmt::Display for LoadReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let r = &self.registrations;
-        writeln!(f, "load against {} for {:.0} s", self.gateway, self.duration_s)?;
+        writeln!(
+            f,
+            "load against {} for {:.0} s",
+            self.gateway, self.duration_s
+        )?;
         writeln!(
             f,
             "registrations: {}/{} phones, {:.1}/s",
@@ -219,7 +234,11 @@ impl fmt::Display for Row<'_> {
     }
 }
 
-fn failures(f: &mut fmt::Formatter<'_>, name: &str, counts: &BTreeMap<String, usize>) -> fmt::Result {
+fn failures(
+    f: &mut fmt::Formatter<'_>,
+    name: &str,
+    counts: &BTreeMap<String, usize>,
+) -> fmt::Result {
     let total: usize = counts.values().sum();
     writeln!(f, "{name}: {total}")?;
     for (cause, count) in counts {

@@ -49,7 +49,10 @@ struct Progress {
 /// second.
 pub async fn run(args: &LoadArgs) -> Result<LoadReport, LoadError> {
     let accounts = hfa_accounts(args)?;
-    for (option, value) in [("register-rate", args.register_rate), ("call-rate", args.call_rate)] {
+    for (option, value) in [
+        ("register-rate", args.register_rate),
+        ("call-rate", args.call_rate),
+    ] {
         if !value.is_finite() || value < 0.0 {
             return Err(LoadError::Rate { option, value });
         }
@@ -63,7 +66,11 @@ pub async fn run(args: &LoadArgs) -> Result<LoadReport, LoadError> {
     let mut ready = Vec::new();
     let mut idle = Vec::new();
     for (phone, ok) in phones {
-        if ok { ready.push(phone) } else { idle.push(phone) }
+        if ok {
+            ready.push(phone)
+        } else {
+            idle.push(phone)
+        }
     }
     if ready.len() % 2 == 1 {
         idle.extend(ready.pop());
@@ -84,7 +91,8 @@ pub async fn run(args: &LoadArgs) -> Result<LoadReport, LoadError> {
         pairs.spawn(pair::run(caller, callee, end, args.patience, pace.clone()));
     }
     let pair_count = pairs.len();
-    let (mut timings, mut failures, mut lost) = (Vec::<CallTiming>::new(), Tally::default(), Tally::default());
+    let (mut timings, mut failures, mut lost) =
+        (Vec::<CallTiming>::new(), Tally::default(), Tally::default());
     let mut stopping = JoinSet::new();
     while let Some(result) = pairs.join_next().await {
         match result {
