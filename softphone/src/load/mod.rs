@@ -61,6 +61,10 @@ pub struct LoadArgs {
     /// A registration or call step not done within this long is a failure.
     #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
     pub patience: Duration,
+    /// Registrations only: the phones stay registered (keepalives) for
+    /// the duration and make no calls.
+    #[arg(long, conflicts_with_all = ["call_rate", "hold"])]
+    pub no_calls: bool,
     /// Signalling only: no RTP sockets, no media in calls.
     #[arg(long)]
     pub no_media: bool,

@@ -169,6 +169,14 @@ impl Phone {
         at
     }
 
+    /// Applies every event already queued (what the gateway sent, lost
+    /// connections) without waiting.
+    pub fn catch_up(&mut self) {
+        while let Ok(event) = self.events.try_recv() {
+            self.observe(event);
+        }
+    }
+
     /// Closes the connection and waits for the client's task; the final
     /// figures of every call's media stream, if the phone had media.
     pub async fn stop(self) -> Vec<StreamStats> {

@@ -35,6 +35,17 @@ pub enum LoadError {
     NoAccounts,
     #[error("--{option} {value}: expected a finite rate >= 0 per second")]
     Rate { option: &'static str, value: f64 },
+    #[error(
+        "{phones} phones need {needed} open files, the limit is {limit}: raise the hard limit \
+         (e.g. `ulimit -Hn {needed}` as root, or in /etc/security/limits.conf)"
+    )]
+    FileLimit {
+        phones: usize,
+        needed: u64,
+        limit: u64,
+    },
+    #[error("cannot raise the open-file limit: {0}")]
+    RaiseLimit(std::io::Error),
 }
 
 /// Counts for the progress line, shared with the phones' tasks.
@@ -57,6 +68,7 @@ pub async fn run(args: &LoadArgs) -> Result<LoadReport, LoadError> {
             return Err(LoadError::Rate { option, value });
         }
     }
+    raise_file_limit(accounts.len(), !args.no_media)?;
     let progress = Arc::new(Progress::default());
     let begin = Instant::now();
     let end = begin + args.duration;
@@ -75,7 +87,7 @@ pub async fn run(args: &LoadArgs) -> Result<LoadReport, LoadError> {
     if ready.len() % 2 == 1 {
         idle.extend(ready.pop());
     }
-    let tickets = (args.call_rate > 0.0).then(|| Arc::new(Semaphore::new(0)));
+    let tickets = (args.call_rate > 0.0 && !args.no_calls).then(|| Arc::new(Semaphore::new(0)));
     let ticker = tickets
         .clone()
         .map(|tickets| tokio::spawn(issue_tickets(tickets, args.call_rate, end)));
@@ -86,6 +98,11 @@ pub async fn run(args: &LoadArgs) -> Result<LoadReport, LoadError> {
     };
     let calls_begin = Instant::now();
     let mut pairs = JoinSet::new();
+    if args.no_calls {
+        // The phones keep their registrations alive until the end.
+        tokio::time::sleep_until(end.into()).await;
+        idle.append(&mut ready);
+    }
     let mut phones = ready.into_iter();
     while let (Some(caller), Some(callee)) = (phones.next(), phones.next()) {
         pairs.spawn(pair::run(caller, callee, end, args.patience, pace.clone()));
@@ -108,7 +125,8 @@ pub async fn run(args: &LoadArgs) -> Result<LoadReport, LoadError> {
         }
     }
     let calls_end = Instant::now();
-    for phone in idle {
+    for mut phone in idle {
+        phone.catch_up();
         lost.merge(&phone.lost);
         stopping.spawn(phone.stop());
     }
@@ -131,6 +149,25 @@ pub async fn run(args: &LoadArgs) -> Result<LoadReport, LoadError> {
         lost,
         &streams,
     ))
+}
+
+/// Files beyond the phones' sockets (runtime, stdio, the JSON report).
+const SPARE_FILES: u64 = 256;
+
+/// One socket per phone, three with media (TCP, RTP, RTCP): raises the
+/// soft open-file limit as far as needed, up to the hard one.
+fn raise_file_limit(phones: usize, media: bool) -> Result<(), LoadError> {
+    let per_phone = if media { 3 } else { 1 };
+    let needed = phones as u64 * per_phone + SPARE_FILES;
+    let limit = rlimit::increase_nofile_limit(needed).map_err(LoadError::RaiseLimit)?;
+    if limit < needed {
+        return Err(LoadError::FileLimit {
+            phones,
+            needed,
+            limit,
+        });
+    }
+    Ok(())
 }
 
 /// The accounts as the softphone's HFA accounts, each with its source
