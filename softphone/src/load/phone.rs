@@ -4,7 +4,7 @@
 //! the gateway sends. The load presses keys and waits until the model
 //! shows something; it never sleeps.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use shared::hfa_engine::phone::{PhoneEvent, PhoneState, PhoneTimers};
 use shared::media::StreamStats;
@@ -15,6 +15,9 @@ use crate::audio::NullBackend;
 use crate::hfa::{HfaAccount, HfaClient, Led, MediaHandle, PhoneModel, ToneKind, press_digit};
 use crate::media::MediaOptions;
 use crate::media::call::MediaReport;
+
+/// How long a stopped phone's media may take to report its last figures.
+const MEDIA_STOP_PATIENCE: Duration = Duration::from_secs(5);
 
 /// A running phone and what it shows.
 #[derive(Debug)]
@@ -183,11 +186,16 @@ impl Phone {
         self.client.stop().await;
         let mut streams = Vec::new();
         if let Some(mut media) = self.media {
-            while let Ok(report) = media.reports.try_recv() {
-                if let MediaReport::Stopped(stats) = report {
-                    streams.push(stats);
+            // The media task reports its last figures as it ends, after the
+            // client's; the channel closes once it has.
+            let reports = async {
+                while let Some(report) = media.reports.recv().await {
+                    if let MediaReport::Stopped(stats) = report {
+                        streams.push(stats);
+                    }
                 }
-            }
+            };
+            let _ = tokio::time::timeout(MEDIA_STOP_PATIENCE, reports).await;
         }
         streams
     }
