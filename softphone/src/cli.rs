@@ -13,6 +13,7 @@
 //!   before `--hangup-after`, lost with the connection, or interrupted
 //!   before it connected.
 //! - 5: `nat-check` found symmetric NAT (Device@Home will not work).
+//! - 6: `load` saw failed registrations or calls (the report names them).
 
 use shared::capture::Capture;
 use std::path::PathBuf;
@@ -31,6 +32,7 @@ use crate::hfa::session::{self, SessionEnd};
 use crate::hfa::{GatewayAddress, HfaAccount};
 use crate::media::MediaOptions;
 
+pub mod load;
 pub mod nat_check;
 pub mod portal;
 
@@ -78,6 +80,9 @@ pub enum Command {
     /// Check the home router's NAT type from home (guide 5): public
     /// address, mapping and filtering, by RFC 5780 discovery.
     NatCheck(nat_check::NatCheckArgs),
+    /// Load a gateway: N HFA phones registering at a rate, calling each
+    /// other in pairs at a rate with G.711 media; a report at the end.
+    Load(Box<crate::load::LoadArgs>),
 }
 
 #[derive(Debug, Subcommand)]
@@ -327,6 +332,7 @@ pub async fn run(command: Command) -> ExitCode {
         Command::Portal(command) => return portal::run(*command).await,
         Command::Audio(AudioCommand::Devices) => return list_devices(),
         Command::NatCheck(args) => return nat_check::run(args).await,
+        Command::Load(args) => return load::run(*args).await,
         Command::Gui(_) => return usage("the window does not run inside the async runtime"),
     };
     let (account, plan) = match command {

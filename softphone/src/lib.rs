@@ -5,5 +5,6 @@ pub mod audio;
 pub mod cli;
 pub mod gui;
 pub mod hfa;
+pub mod load;
 pub mod media;
 pub mod portal;

@@ -14,7 +14,7 @@
 //! ```text
 //! this process (load generator)                 child process
 //! baseline: 2P RawPhone tasks, Alive ping ─TCP─► target/release/gateway run --config <temp>/gateway.toml
-//! calls:    P pair tasks, 2P HfaClient    ─TCP─►   (2P HFA clients 10000..)
+//! calls:    P softphone::load::pair tasks     ─TCP─►   (2P HFA clients 10000..)
 //!                          run.rs samples the gateway's /proc/PID/{stat,status}
 //! ```
 //!
@@ -27,10 +27,6 @@ mod args;
 mod baseline;
 #[path = "common/mod.rs"]
 mod common;
-#[path = "hfa_calls/pair.rs"]
-mod pair;
-#[path = "hfa_calls/phone.rs"]
-mod phone;
 #[path = "hfa_calls/report.rs"]
 mod report;
 #[path = "hfa_calls/run.rs"]

@@ -11,7 +11,7 @@
 //!
 //! ```text
 //! this process (load generator)            child processes
-//! phones::Fleet: N HfaClient tasks ──TCP──► target/release/gateway run --config <temp>/gateway.toml
+//! load::Fleet:   N HfaClient tasks ──TCP──► target/release/gateway run --config <temp>/gateway.toml
 //! echo::storm:   N plain connections ─TCP─► hfa_storm --echo-server
 //!                          run.rs samples the children's /proc/PID/{stat,status}
 //! ```
@@ -25,8 +25,6 @@ mod args;
 mod common;
 #[path = "hfa_storm/echo.rs"]
 mod echo;
-#[path = "hfa_storm/phones.rs"]
-mod phones;
 #[path = "hfa_storm/report.rs"]
 mod report;
 #[path = "hfa_storm/run.rs"]

@@ -10,6 +10,6 @@ pub mod phone_model;
 pub mod session;
 
 pub use account::{AccountError, AccountWarning, GatewayAddress, HfaAccount};
-pub use client::{ClientCommand, HfaClient};
+pub use client::{ClientCommand, HfaClient, MediaHandle};
 pub use indicators::{ClockShown, Hook, Led, ToneKind};
 pub use phone_model::{Change, PhoneModel, press_digit, press_feature};

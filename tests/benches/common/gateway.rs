@@ -81,7 +81,8 @@ impl GatewayChild {
     pub fn start(binary: &Path, phones: &[Phone], label: &str) -> anyhow::Result<Self> {
         let dir = temp_dir(label)?;
         let config = dir.path().join("gateway.toml");
-        std::fs::write(&config, office::config_toml(phones, office::free_port()?))?;
+        let ports = office::free_ports()?;
+        std::fs::write(&config, office::config_toml(phones, ports.0, ports.1))?;
         let log = dir.path().join("gateway.log");
         let mut command = Command::new(binary);
         command

@@ -1,6 +1,8 @@
 //! What the benchmarks of this folder share: the gateway child process and
 //! its generated office, /proc sampling, small statistics, the command
-//! line's common options, and the markdown of the report.
+//! line's common options, and the markdown of the report. The phones
+//! themselves are the load generator of `softphone load`
+//! (`softphone::load`).
 //!
 //! Each bench binary includes this module with
 //! `#[path = "common/mod.rs"] mod common;`.
@@ -13,4 +15,6 @@ pub mod gateway;
 pub mod office;
 pub mod procfs;
 pub mod report;
-pub mod stats;
+
+/// Latency percentiles and failure tallies: the load generator's own.
+pub use softphone::load::stats;

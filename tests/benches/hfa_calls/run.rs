@@ -21,8 +21,8 @@ use crate::common::gateway::GatewayChild;
 use crate::common::office::{self, Phone as Configured};
 use crate::common::procfs::{self, Process, Usage};
 use crate::common::stats::{Latencies, Tally};
-use crate::pair::{self, CallTiming, PairOutcome};
-use crate::phone::Phone;
+use softphone::load::pair::{self, CallTiming, Pace, PairOutcome};
+use softphone::load::phone::Phone;
 
 /// Everything measured for one P.
 #[derive(Debug)]
@@ -177,7 +177,7 @@ async fn calls_phase(
     let ready_by = Instant::now() + patience;
     let mut starting = Vec::with_capacity(phones.len());
     for phone in phones {
-        let mut phone = Phone::start(address, phone)?;
+        let mut phone = Phone::start(phone.account(address)?, Some(phone.idle_label()));
         starting.push(tokio::spawn(async move {
             let ready = phone.until_ready(ready_by).await;
             (phone, ready)
@@ -195,12 +195,12 @@ async fn calls_phase(
     while let (Some((caller, caller_ok)), Some((callee, callee_ok))) =
         (phones.next(), phones.next())
     {
-        for ok in [caller_ok, callee_ok] {
-            if !ok {
-                registration_failures.add("not registered and idle in time");
+        for ready in [&caller_ok, &callee_ok] {
+            if let Err(why) = ready {
+                registration_failures.add(why.clone());
             }
         }
-        if caller_ok && callee_ok {
+        if caller_ok.is_ok() && callee_ok.is_ok() {
             pairs.push((caller, callee));
         } else {
             unpaired.extend([caller, callee]);
@@ -217,7 +217,7 @@ async fn calls_phase(
     }
     let (window, end, results) = timed(gateway, args.calls_period(), |end, tasks| {
         for (caller, callee) in pairs {
-            tasks.spawn(pair::run(caller, callee, end, patience));
+            tasks.spawn(pair::run(caller, callee, end, patience, Pace::default()));
         }
     })
     .await?;

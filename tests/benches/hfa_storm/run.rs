@@ -10,6 +10,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use softphone::load::fleet::{AliveOutcome, Fleet, StormOutcome};
 use tokio::runtime::Runtime;
 
 use crate::args::Args;
@@ -18,7 +19,6 @@ use crate::common::gateway::{GatewayChild, STARTUP_PATIENCE, STOP_PATIENCE};
 use crate::common::office::{self, Phone};
 use crate::common::procfs::{self, Process, TcpCounters, Usage};
 use crate::echo::{self, EchoOutcome};
-use crate::phones::{AliveOutcome, Fleet, StormOutcome};
 
 /// The echo baselines' listen backlogs: tokio's default (as the gateway's
 /// HFA listener), and the kernel's cap `net.core.somaxconn` (default 4096).
@@ -120,10 +120,14 @@ async fn storm_and_keep_alive(
     gateway: &GatewayChild,
     args: &Args,
 ) -> anyhow::Result<HfaRun> {
+    let accounts = phones
+        .iter()
+        .map(|phone| phone.account(address))
+        .collect::<Result<Vec<_>, _>>()?;
     let idle = gateway.usage()?;
     let generator_before = procfs::usage(Process::Current)?;
     let tcp_before = TcpCounters::now();
-    let mut fleet = Fleet::start(address, phones)?;
+    let mut fleet = Fleet::start(accounts);
     let storm = fleet.until_registered(args.storm_timeout()).await;
     let storm_tcp = TcpCounters::now().since(tcp_before);
     let after_storm = gateway.usage();

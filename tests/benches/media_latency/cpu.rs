@@ -81,7 +81,8 @@ pub fn run(
     args: &Args,
 ) -> anyhow::Result<CpuRun> {
     let phones = office::phones(2 * calls);
-    let text = office::config_toml(&phones, office::free_port()?);
+    let (hfa_port, https_port) = office::free_ports()?;
+    let text = office::config_toml(&phones, hfa_port, https_port);
     let config = gateway::config::from_toml_str(&text, "media_latency office")
         .map_err(|errors| anyhow!("the generated office is invalid: {errors}"))?;
     // The system clock and default timers, as `gateway run`; the RTP

@@ -23,6 +23,14 @@ impl Latencies {
     pub fn max(&self) -> Option<Duration> {
         self.0.last().copied()
     }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 /// How often each kind of failure happened.
@@ -43,6 +51,11 @@ impl Tally {
 
     pub fn total(&self) -> usize {
         self.0.values().sum()
+    }
+
+    /// Each reason and how often it happened.
+    pub fn counts(&self) -> &BTreeMap<String, usize> {
+        &self.0
     }
 }
 

@@ -3,6 +3,7 @@
 //! ```text
 //! caller: off-hook + the callee's digits ──► callee: ringer on        (setup)
 //! callee: off-hook                       ──► both: media started     (answer)
+//!                                            the call held for [`Pace::hold`]
 //! caller: on-hook                        ──► callee: "Call ended", busy tone (release)
 //! callee: on-hook                        ──► both: idle screen again (cycle ends)
 //! ```
@@ -10,14 +11,36 @@
 //! Every step waits on the phones' models with a deadline; a step that does
 //! not happen in time is an anomaly: both phones hang up, wait to be idle
 //! again and go on with the next call (the pair gives up only if they do
-//! not get back to idle either).
+//! not get back to idle either). With a call rate, each call first takes
+//! a ticket from [`Pace::tickets`], which a ticker fills at that rate.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use softphone::hfa::Hook;
+use tokio::sync::Semaphore;
 
-use crate::common::stats::Tally;
-use crate::phone::{Phone, call_ended};
+use super::phone::{Phone, call_ended};
+use super::stats::Tally;
+use crate::hfa::Hook;
+
+/// How a pair paces its calls.
+#[derive(Debug, Clone, Default)]
+pub struct Pace {
+    /// How long a call stays connected (zero: hung up at once).
+    pub hold: Duration,
+    /// One permit per call to place; `None`: back to back.
+    pub tickets: Option<Arc<Semaphore>>,
+    /// Counts for a live progress line.
+    pub progress: Arc<CallCounts>,
+}
+
+/// Calls completed and given up so far, over all pairs.
+#[derive(Debug, Default)]
+pub struct CallCounts {
+    pub completed: AtomicUsize,
+    pub failed: AtomicUsize,
+}
 
 /// One completed call, as the pair saw it.
 #[derive(Debug, Clone, Copy)]
@@ -54,12 +77,24 @@ pub async fn run(
     mut callee: Phone,
     end: Instant,
     patience: Duration,
+    pace: Pace,
 ) -> PairOutcome {
     let (mut calls, mut stuck, mut gave_up) = (Vec::new(), Tally::default(), false);
     while Instant::now() < end {
-        match call(&mut caller, &mut callee, patience).await {
-            Ok(timing) => calls.push(timing),
+        if let Some(tickets) = &pace.tickets {
+            let ticket = tokio::time::timeout_at(end.into(), tickets.acquire()).await;
+            match ticket {
+                Ok(Ok(permit)) => permit.forget(),
+                _ => break,
+            }
+        }
+        match call(&mut caller, &mut callee, patience, pace.hold).await {
+            Ok(timing) => {
+                calls.push(timing);
+                pace.progress.completed.fetch_add(1, Ordering::Relaxed);
+            }
             Err(step) => {
+                pace.progress.failed.fetch_add(1, Ordering::Relaxed);
                 stuck.add(step);
                 if !hang_up(&mut caller, &mut callee, patience).await {
                     gave_up = true;
@@ -82,6 +117,7 @@ async fn call(
     caller: &mut Phone,
     callee: &mut Phone,
     patience: Duration,
+    hold: Duration,
 ) -> Result<CallTiming, &'static str> {
     let begin = Instant::now();
     caller.press("h");
@@ -94,7 +130,7 @@ async fn call(
 
     let answered = Instant::now();
     callee.press("h");
-    let has_media = |m: &softphone::hfa::PhoneModel| m.media().is_some();
+    let has_media = |m: &crate::hfa::PhoneModel| m.media().is_some();
     callee
         .until(answered + patience, has_media)
         .await
@@ -103,6 +139,10 @@ async fn call(
         .until(answered + patience, has_media)
         .await
         .ok_or("answer: no media at the caller")?;
+    if !hold.is_zero() {
+        // The call's length is the load's parameter, not a wait for an event.
+        tokio::time::sleep(hold).await;
+    }
 
     let hung_up = Instant::now();
     caller.press("u");

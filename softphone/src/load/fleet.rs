@@ -1,21 +1,19 @@
-//! The load generator: N phones, each the softphone's own driver
+//! The registration storm: N phones, each the softphone's own driver
 //! ([`HfaClient`]: one tokio task around the sans-IO `PhoneEngine`),
 //! started at once on this process's runtime, then kept registered with
 //! the default timers (Alive Request every 15 s).
 //!
 //! A small watcher task per phone turns its events into timestamped
-//! observations on one channel, which the bench reads.
+//! observations on one channel, which the caller reads.
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use shared::hfa_engine::phone::{PhoneEvent, PhoneState, PhoneTimers};
-use softphone::hfa::HfaClient;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
-use crate::common::office::Phone;
-use crate::common::stats::{Latencies, Tally};
+use super::stats::{Latencies, Tally};
+use crate::hfa::{HfaAccount, HfaClient};
 
 /// The registration storm, as the phones saw it.
 #[derive(Debug)]
@@ -64,13 +62,9 @@ enum Seen {
 }
 
 impl Fleet {
-    /// Starts one client per phone, all at once, against `gateway`. Call
-    /// it on the tokio runtime.
-    pub fn start(gateway: SocketAddr, phones: &[Phone]) -> anyhow::Result<Self> {
-        let accounts = phones
-            .iter()
-            .map(|phone| phone.account(gateway))
-            .collect::<Result<Vec<_>, _>>()?;
+    /// Starts one client per account, all at once. Call it on the tokio
+    /// runtime.
+    pub fn start(accounts: Vec<HfaAccount>) -> Self {
         let (sink, observations) = mpsc::unbounded_channel();
         let mut clients = Vec::with_capacity(accounts.len());
         let mut started = Vec::with_capacity(accounts.len());
@@ -81,12 +75,12 @@ impl Fleet {
             tokio::spawn(watch(phone, events, sink.clone()));
             clients.push(client);
         }
-        Ok(Self {
+        Self {
             clients,
             started,
             storm_start,
             observations,
-        })
+        }
     }
 
     /// Waits until every phone has registered (or been declined), at most

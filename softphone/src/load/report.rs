@@ -1,0 +1,248 @@
+//! The load's final report: registrations, calls, failures by cause in
+//! words, RTP loss and jitter; as text and as JSON.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use serde::Serialize;
+use shared::media::StreamStats;
+
+use super::LoadArgs;
+use super::pair::CallTiming;
+use super::stats::{Latencies, Tally};
+
+/// How the phones registered.
+#[derive(Debug)]
+pub struct Registrations {
+    /// From the first phone's start to the last one ready.
+    pub wall: Duration,
+    /// Per phone: its start to registered and idle.
+    pub latencies: Latencies,
+    pub failures: Tally,
+}
+
+/// Percentiles of a latency, ms; `None` without samples.
+#[derive(Debug, Clone, Serialize)]
+pub struct Percentiles {
+    pub samples: usize,
+    pub p50_ms: Option<f64>,
+    pub p90_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub max_ms: Option<f64>,
+}
+
+impl Percentiles {
+    fn of(latencies: &Latencies) -> Self {
+        let ms = |d: Option<Duration>| d.map(|d| d.as_secs_f64() * 1000.0);
+        Self {
+            samples: latencies.len(),
+            p50_ms: ms(latencies.percentile(50.0)),
+            p90_ms: ms(latencies.percentile(90.0)),
+            p99_ms: ms(latencies.percentile(99.0)),
+            max_ms: ms(latencies.max()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RegistrationReport {
+    pub phones: usize,
+    pub registered: usize,
+    pub per_second: f64,
+    pub latency: Percentiles,
+    pub failures: BTreeMap<String, usize>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CallReport {
+    pub pairs: usize,
+    pub completed: usize,
+    pub per_second: f64,
+    /// Caller off-hook + digits → the callee's ringer on.
+    pub setup: Percentiles,
+    /// Callee off-hook → media on both phones.
+    pub answer: Percentiles,
+    pub failures: BTreeMap<String, usize>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RtpReport {
+    /// Media streams that ended (one per phone per call).
+    pub streams: usize,
+    pub packets_sent: u64,
+    pub packets_received: u64,
+    pub packets_lost: u64,
+    /// Lost over expected, 0 to 1.
+    pub loss_fraction: f64,
+    pub jitter_ms_mean: f64,
+    pub jitter_ms_max: f64,
+}
+
+/// Everything a load run measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadReport {
+    pub gateway: String,
+    pub duration_s: f64,
+    pub registrations: RegistrationReport,
+    pub calls: CallReport,
+    /// Connections lost while registered, by reason (the phones reconnect).
+    pub connection_losses: BTreeMap<String, usize>,
+    pub rtp: RtpReport,
+}
+
+impl LoadReport {
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one call site, each a distinct part"
+    )]
+    pub fn new(
+        args: &LoadArgs,
+        registrations: Registrations,
+        pairs: usize,
+        calls_wall: Duration,
+        calls: &[CallTiming],
+        call_failures: Tally,
+        connection_losses: Tally,
+        streams: &[StreamStats],
+    ) -> Self {
+        let registered = registrations.latencies.len();
+        let phones = registered + registrations.failures.total();
+        let rate = |count: usize, wall: Duration| {
+            if wall.is_zero() {
+                0.0
+            } else {
+                count as f64 / wall.as_secs_f64()
+            }
+        };
+        let of = |field: fn(&CallTiming) -> Duration| {
+            Percentiles::of(&Latencies::new(calls.iter().map(field).collect()))
+        };
+        Self {
+            gateway: args.gateway.clone(),
+            duration_s: args.duration.as_secs_f64(),
+            registrations: RegistrationReport {
+                phones,
+                registered,
+                per_second: rate(registered, registrations.wall),
+                latency: Percentiles::of(&registrations.latencies),
+                failures: registrations.failures.counts().clone(),
+            },
+            calls: CallReport {
+                pairs,
+                completed: calls.len(),
+                per_second: rate(calls.len(), calls_wall),
+                setup: of(|call| call.setup),
+                answer: of(|call| call.answer),
+                failures: call_failures.counts().clone(),
+            },
+            connection_losses: connection_losses.counts().clone(),
+            rtp: RtpReport::of(streams),
+        }
+    }
+
+    /// Failures of registrations and calls together.
+    pub fn failures(&self) -> usize {
+        let registrations: usize = self.registrations.failures.values().sum();
+        let calls: usize = self.calls.failures.values().sum();
+        registrations + calls
+    }
+}
+
+impl RtpReport {
+    fn of(streams: &[StreamStats]) -> Self {
+        let sum = |field: fn(&StreamStats) -> u64| streams.iter().map(field).sum::<u64>();
+        let (received, lost) = (sum(|s| s.received), sum(|s| s.lost));
+        let expected = received + lost;
+        let jitters = streams.iter().map(|s| s.jitter_ms);
+        Self {
+            streams: streams.len(),
+            packets_sent: sum(|s| s.sent),
+            packets_received: received,
+            packets_lost: lost,
+            loss_fraction: if expected == 0 {
+                0.0
+            } else {
+                lost as f64 / expected as f64
+            },
+            jitter_ms_mean: if streams.is_empty() {
+                0.0
+            } else {
+                jitters.clone().sum::<f64>() / streams.len() as f64
+            },
+            jitter_ms_max: jitters.fold(0.0, f64::max),
+        }
+    }
+}
+
+impl fmt::Display for LoadReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let r = &self.registrations;
+        writeln!(
+            f,
+            "load against {} for {:.0} s",
+            self.gateway, self.duration_s
+        )?;
+        writeln!(
+            f,
+            "registrations: {}/{} phones, {:.1}/s",
+            r.registered, r.phones, r.per_second
+        )?;
+        writeln!(f, "{}", Row("registration latency", &r.latency))?;
+        failures(f, "registration failures", &r.failures)?;
+        let c = &self.calls;
+        writeln!(
+            f,
+            "calls: {} completed by {} pairs, {:.1}/s",
+            c.completed, c.pairs, c.per_second
+        )?;
+        writeln!(f, "{}", Row("call setup latency", &c.setup))?;
+        writeln!(f, "{}", Row("answer latency", &c.answer))?;
+        failures(f, "call failures", &c.failures)?;
+        failures(f, "connection losses", &self.connection_losses)?;
+        let m = &self.rtp;
+        writeln!(
+            f,
+            "rtp: {} streams, {} packets sent, {} received, {} lost ({:.3} %), jitter mean {:.2} ms, max {:.2} ms",
+            m.streams,
+            m.packets_sent,
+            m.packets_received,
+            m.packets_lost,
+            m.loss_fraction * 100.0,
+            m.jitter_ms_mean,
+            m.jitter_ms_max
+        )
+    }
+}
+
+/// One latency line: `name  p50 … p90 … p99 … max … ms (n samples)`.
+struct Row<'a>(&'static str, &'a Percentiles);
+
+impl fmt::Display for Row<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Row(name, p) = self;
+        let ms = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.1}"));
+        write!(
+            f,
+            "  {name:<22} p50 {} p90 {} p99 {} max {} ms ({} samples)",
+            ms(p.p50_ms),
+            ms(p.p90_ms),
+            ms(p.p99_ms),
+            ms(p.max_ms),
+            p.samples
+        )
+    }
+}
+
+fn failures(
+    f: &mut fmt::Formatter<'_>,
+    name: &str,
+    counts: &BTreeMap<String, usize>,
+) -> fmt::Result {
+    let total: usize = counts.values().sum();
+    writeln!(f, "{name}: {total}")?;
+    for (cause, count) in counts {
+        writeln!(f, "  {count}× {cause}")?;
+    }
+    Ok(())
+}

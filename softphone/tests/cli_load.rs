@@ -1,0 +1,215 @@
+//! `softphone load` as a QA engineer runs it: the real binary against a
+//! gateway on loopback (our own, in this process, with an office of eight
+//! phones), asserting on its report, its JSON and its exit code.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Output;
+use std::time::Duration;
+
+use gateway::config;
+use gateway::gateway::{Gateway, StartOptions};
+use serde_json::Value;
+use tokio::process::Command;
+
+/// The office's phones: 301 to 308.
+const NUMBERS: std::ops::RangeInclusive<u32> = 301..=308;
+
+/// Long enough for anything on loopback; reached only when a test fails.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+fn password(number: u32) -> String {
+    format!("Load-{number}!desk")
+}
+
+/// The office: phones 301..=308 on the LAN (127.0.0.0/24), each with its
+/// own password.
+fn office() -> String {
+    let mut text = String::from(
+        r#"
+[system]
+model = "X3"
+lan_interface = "LAN2"
+
+[network]
+listen_address = "127.0.0.1"
+public_address = "127.0.0.1"
+company_lan = ["127.0.0.0/24"]
+
+[internet]
+upstream_kbps = 1000
+
+[stun]
+server = "127.0.0.1:3478"
+"#,
+    );
+    for number in NUMBERS {
+        let _ = write!(
+            text,
+            "\n[[clients]]\nnumber = \"{number}\"\nname = \"Phone {number}\"\n\
+             kind = {{ hfa = \"OpenStage 60\" }}\nip_user_license = true\npassword = \"{}\"\n",
+            password(number)
+        );
+    }
+    text
+}
+
+async fn start_gateway(rtp_first: u16) -> Gateway {
+    let config = config::from_toml_str(&office(), "load test").expect("valid test config");
+    let options = StartOptions {
+        hfa_listen: Some("127.0.0.1:0".parse().expect("an address")),
+        rtp_range: Some(config::RtpRange {
+            first: rtp_first,
+            last: rtp_first + 127,
+        }),
+        ..StartOptions::default()
+    };
+    Gateway::start(config, options)
+        .await
+        .expect("gateway starts")
+}
+
+async fn load(args: &[&str]) -> Output {
+    let run = Command::new(env!("CARGO_BIN_EXE_softphone"))
+        .arg("load")
+        .args(args)
+        .kill_on_drop(true)
+        .output();
+    tokio::time::timeout(PATIENCE, run)
+        .await
+        .expect("softphone load ends by itself")
+        .expect("softphone load runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn read_json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).expect("the JSON report is written");
+    serde_json::from_str(&text).expect("the JSON report parses")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn load_registers_every_phone_and_calls_with_media() {
+    let gateway = start_gateway(27000).await;
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let passwords = dir.path().join("passwords");
+    let lines: Vec<String> = NUMBERS.map(password).collect();
+    std::fs::write(&passwords, lines.join("\n")).expect("write the passwords");
+    let json = dir.path().join("report.json");
+    let target = gateway.hfa_addr().to_string();
+    let output = load(&[
+        "--gateway",
+        &target,
+        "--numbers",
+        "301-308",
+        "--passwords",
+        passwords.to_str().expect("a UTF-8 path"),
+        "--bind",
+        "127.0.0.1-127.0.0.4",
+        "--register-rate",
+        "0",
+        "--call-rate",
+        "5",
+        "--hold",
+        "500ms",
+        "--duration",
+        "4s",
+        "--json",
+        json.to_str().expect("a UTF-8 path"),
+    ])
+    .await;
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{:?}\n{stdout}\n{stderr}",
+        output.status
+    );
+    assert!(stdout.contains("registrations: 8/8 phones"), "{stdout}");
+    assert!(stdout.contains("call failures: 0"), "{stdout}");
+    assert!(
+        stderr.contains("registered 8/8"),
+        "no progress line: {stderr}"
+    );
+
+    let report = read_json(&json);
+    assert_eq!(report["gateway"], target.as_str());
+    assert_eq!(report["registrations"]["registered"], 8);
+    assert_eq!(report["registrations"]["failures"], serde_json::json!({}));
+    let completed = report["calls"]["completed"].as_u64().expect("a count");
+    assert!(completed >= 4, "calls at 5/s for 4 s, 4 pairs: {report:#}");
+    assert_eq!(report["calls"]["setup"]["samples"], completed);
+    for percentile in ["p50_ms", "p90_ms", "p99_ms", "max_ms"] {
+        let value = report["calls"]["setup"][percentile].as_f64();
+        assert!(value.is_some_and(|ms| ms > 0.0), "{percentile}: {report:#}");
+    }
+    assert_eq!(report["calls"]["failures"], serde_json::json!({}));
+    // Every phone of every call sent and received 20 ms G.711 frames for
+    // the half-second hold.
+    let rtp = &report["rtp"];
+    assert_eq!(rtp["streams"].as_u64(), Some(2 * completed), "{rtp:#}");
+    let received = rtp["packets_received"].as_u64().expect("a count");
+    assert!(received >= 2 * completed * 10, "{rtp:#}");
+    assert!(
+        rtp["loss_fraction"].as_f64().expect("a fraction") < 0.01,
+        "{rtp:#}"
+    );
+    assert!(rtp["jitter_ms_mean"].as_f64().is_some(), "{rtp:#}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_password_shows_as_a_failure_by_cause() {
+    let gateway = start_gateway(27200).await;
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let accounts = dir.path().join("accounts.toml");
+    let entries = format!(
+        "[[accounts]]\nnumber = \"301\"\npassword = \"{}\"\n\n\
+         [[accounts]]\nnumber = \"302\"\npassword = \"not-the-password-1\"\n",
+        password(301)
+    );
+    std::fs::write(&accounts, entries).expect("write the accounts");
+    let json = dir.path().join("report.json");
+    let output = load(&[
+        "--gateway",
+        &gateway.hfa_addr().to_string(),
+        "--accounts",
+        accounts.to_str().expect("a UTF-8 path"),
+        "--duration",
+        "2s",
+        "--json",
+        json.to_str().expect("a UTF-8 path"),
+    ])
+    .await;
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(6), "{stdout}");
+    assert!(stdout.contains("registrations: 1/2 phones"), "{stdout}");
+    assert!(
+        stdout.contains("1× declined: Wrong password: check the HFA password"),
+        "{stdout}"
+    );
+    let report = read_json(&json);
+    let failures = &report["registrations"]["failures"];
+    assert_eq!(
+        failures["declined: Wrong password: check the HFA password"], 1,
+        "{report:#}"
+    );
+}
+
+#[tokio::test]
+async fn load_refuses_to_run_without_a_target() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let passwords = dir.path().join("passwords");
+    std::fs::write(&passwords, "Load-301!desk\n").expect("write the passwords");
+    let output = load(&[
+        "--numbers",
+        "301-302",
+        "--passwords",
+        passwords.to_str().expect("a UTF-8 path"),
+    ])
+    .await;
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--gateway"), "{stderr}");
+    assert!(output.stdout.is_empty(), "nothing ran");
+}
