@@ -213,8 +213,10 @@ async fn flush(media: &mut CallMedia) {
         };
         // A lost datagram is what RTP is built for; an unreachable peer
         // shows in the quality figures.
-        if socket.send_to(&transmit.bytes, to).await.is_ok()
-            && let (Some(capture), Ok(local)) = (&media.capture, socket.local_addr())
+        let sent = socket.send_to(&transmit.bytes, to).await.is_ok();
+        if sent
+            && let Some(capture) = &media.capture
+            && let Ok(local) = socket.local_addr()
         {
             capture.udp(local, to, &transmit.bytes);
         }
@@ -223,7 +225,10 @@ async fn flush(media: &mut CallMedia) {
 
 /// `--capture`: a datagram `from` the peer, received on `socket`.
 fn record(media: &CallMedia, socket: &UdpSocket, from: SocketAddr, bytes: &[u8]) {
-    if let (Some(capture), Ok(local)) = (&media.capture, socket.local_addr()) {
+    // The address is asked for only when capturing: a system call per packet.
+    if let Some(capture) = &media.capture
+        && let Ok(local) = socket.local_addr()
+    {
         capture.udp(from, local, bytes);
     }
 }
