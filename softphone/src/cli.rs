@@ -27,7 +27,7 @@ use shared::secret::Secret;
 use shared::version::SoftwareVersion;
 
 use crate::audio::{AudioBackend, CpalBackend, NullBackend, WavBackend};
-use crate::hfa::call_flow::{Outcome, Plan};
+use crate::hfa::call_flow::{NotDialable, Outcome, Plan};
 use crate::hfa::session::{self, SessionEnd};
 use crate::hfa::{GatewayAddress, HfaAccount};
 use crate::media::MediaOptions;
@@ -181,7 +181,7 @@ pub struct DialArgs {
 
 impl DialArgs {
     /// The call's plan, or why the number cannot be dialled.
-    pub fn plan(&self) -> Result<Plan, String> {
+    pub fn plan(&self) -> Result<Plan, NotDialable> {
         Plan::call(&self.destination, self.hangup_after)
     }
 }
@@ -384,7 +384,7 @@ fn list_devices() -> ExitCode {
 }
 
 /// A usage error: the message on stderr, exit code 2.
-fn usage(message: &str) -> ExitCode {
+fn usage(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("softphone: {message}");
     ExitCode::from(EXIT_USAGE)
 }

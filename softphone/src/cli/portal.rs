@@ -154,13 +154,12 @@ pub struct DemoArgs {
 }
 
 /// A number to dial: dial-pad characters, as `portal call` takes them.
-fn parse_number(text: &str) -> Result<String, String> {
+fn parse_number(text: &str) -> Result<String, crate::hfa::call_flow::NotDialable> {
     Plan::call(text, Duration::ZERO).map(|_| text.to_owned())
 }
 
-fn parse_network(text: &str) -> Result<Network, String> {
+fn parse_network(text: &str) -> Result<Network, crate::portal::SettingsError> {
     text.parse()
-        .map_err(|error: crate::portal::SettingsError| error.to_string())
 }
 
 impl PortalArgs {
