@@ -119,10 +119,11 @@ pub fn expand(text: &str, vars: &BTreeMap<String, String>) -> Result<String, Str
         };
         let name = &after[..end];
         let value = vars.get(name).ok_or_else(|| {
-            format!(
-                "{text:?}: ${{{name}}} is not defined (give --set {name}=VALUE, or a value in \
-                 [vars])"
-            )
+            let option = match name {
+                "gateway" | "portal" => format!("--{name} HOST:PORT"),
+                _ => format!("--set {name}=VALUE"),
+            };
+            format!("{text:?}: ${{{name}}} is not defined (give {option}, or a value in [vars])")
         })?;
         out.push_str(value);
         rest = &after[end + 1..];
