@@ -228,7 +228,10 @@ fn hfa_seen(run: &HfaRun) -> String {
     let registration = match (run.registered, run.declined) {
         (true, _) => "registered".to_owned(),
         (false, Some(cause)) => format!("declined: {}", cause.describe()),
-        (false, None) => "not registered".to_owned(),
+        (false, None) => match &run.last_event {
+            Some(line) => format!("not registered (last: {line})"),
+            None => "not registered".to_owned(),
+        },
     };
     format!(
         "display \"{}\" / \"{}\", tone {tone}, ringer {}, media {}, {registration}",
@@ -241,4 +244,61 @@ fn hfa_seen(run: &HfaRun) -> String {
             "down"
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use shared::hfa::stimulus::{Cadence, StartTone, ToneCadence, ToneFlags};
+    use shared::hfa::{Message, Stimulus};
+
+    use super::*;
+
+    fn tone(pulse: u8, pause: u8) -> Message {
+        Stimulus::StartTone(StartTone {
+            flags: ToneFlags {
+                mode: 0,
+                looped: true,
+                volume: 16,
+            },
+            frequencies: [7, 0, 0],
+            cadence: ToneCadence::Single(Cadence { pulse, pause }),
+        })
+        .into()
+    }
+
+    fn labelled(fpk: u8, text: &str) -> Message {
+        use shared::hfa::stimulus::{FpkLabel, SetFpkText};
+        use shared::hfa::{Key, Text};
+        Stimulus::SetFpkText(SetFpkText {
+            level: 0,
+            labels: vec![FpkLabel {
+                key: Key::fpk(fpk).expect("a function key"),
+                text: Text::new(text).expect("Latin-1"),
+            }],
+        })
+        .into()
+    }
+
+    #[test]
+    fn an_hfa_phone_s_call_state_is_read_from_its_tones_and_keys() {
+        let mut model = PhoneModel::new();
+        assert_eq!(hfa_call_state(&model), CallStateName::Idle);
+        model.apply(&tone(40, 0));
+        assert_eq!(hfa_call_state(&model), CallStateName::Dialing);
+        model.apply(&tone(40, 160));
+        assert_eq!(hfa_call_state(&model), CallStateName::Calling);
+        model.apply(&tone(10, 10));
+        assert_eq!(hfa_call_state(&model), CallStateName::Ended, "congestion");
+        model.apply(&Stimulus::StopTone.into());
+        model.apply(&labelled(2, RETRIEVE_LABEL));
+        assert_eq!(hfa_call_state(&model), CallStateName::Held);
+        model.apply(&tone(40, 0));
+        assert_eq!(
+            hfa_call_state(&model),
+            CallStateName::Held,
+            "a consultation's dial tone with a call held"
+        );
+        model.apply(&labelled(2, "Hold"));
+        assert_eq!(hfa_call_state(&model), CallStateName::Dialing);
+    }
 }

@@ -129,6 +129,8 @@ pub struct HfaRun {
     pub model: PhoneModel,
     pub registered: bool,
     pub declined: Option<DeclineCause>,
+    /// The last registration event's line ("connection lost: ...").
+    pub last_event: Option<String>,
     pub quality: Option<StreamStats>,
     pub lines: VecDeque<String>,
 }
@@ -169,6 +171,7 @@ impl Running {
                     model: PhoneModel::new(),
                     registered: false,
                     declined: None,
+                    last_event: None,
                     quality: None,
                     lines: VecDeque::new(),
                 }))
@@ -267,7 +270,11 @@ impl HfaRun {
             }
             _ => {}
         }
-        crate::hfa::session::describe(&event)
+        let line = crate::hfa::session::describe(&event);
+        if line.is_some() {
+            self.last_event.clone_from(&line);
+        }
+        line
     }
 
     fn report(&mut self, report: MediaReport) -> String {
