@@ -131,3 +131,48 @@ fn write_reports(args: &RunArgs, reports: &[ScenarioReport]) -> Result<(), Strin
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Args, Command};
+
+    #[test]
+    fn addresses_and_assignments_become_variables() {
+        let Ok(Args {
+            command: Some(Command::Scenario(ScenarioCommand::Run(args))),
+            ..
+        }) = Args::try_parse_from([
+            "softphone",
+            "scenario",
+            "run",
+            "a.toml",
+            "b.toml",
+            "--gateway",
+            "company.example.com:4070",
+            "--set",
+            "home_ip=192.168.1.50",
+            "--set",
+            "greeting=a=b",
+        ])
+        else {
+            panic!("scenario run parses");
+        };
+        assert_eq!(args.files.len(), 2);
+        let vars = args.variables();
+        assert_eq!(vars["gateway"], "company.example.com:4070");
+        assert_eq!(vars["home_ip"], "192.168.1.50");
+        assert_eq!(vars["greeting"], "a=b", "split at the first =");
+        assert!(!vars.contains_key("portal"));
+        assert!(
+            Args::try_parse_from(["softphone", "scenario", "run", "a.toml", "--set", "=x"])
+                .is_err()
+        );
+        assert!(
+            Args::try_parse_from(["softphone", "scenario", "run"]).is_err(),
+            "a file is required"
+        );
+    }
+}
