@@ -52,6 +52,11 @@ fn tone_name(tone: Option<ToneKind>) -> Option<ToneName> {
 /// What the waiting `action` expects, in words.
 pub fn expected(action: &Action) -> String {
     match action {
+        Action::Register { refused: None, .. } => "a registration".to_owned(),
+        Action::Register {
+            refused: Some(text),
+            ..
+        } => format!("the registration refused with {text:?}"),
         Action::ExpectDisplay { top, bottom, .. } => {
             let rows: Vec<String> = [("top", top), ("bottom", bottom)]
                 .into_iter()

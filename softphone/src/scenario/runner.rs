@@ -104,23 +104,11 @@ impl Runner<'_> {
             )
         };
         match &step.action {
-            Action::Register { refused, .. } => {
-                let refused = refused.clone();
-                wait(party, deadline, lines, |party, _| {
-                    registration(party, refused.as_deref())
-                })
-                .await
-                .map_err(|seen| match &refused {
-                    Some(text) => format!(
-                        "expected the registration refused with {text:?} within {}; saw {seen}",
-                        humantime::format_duration(within)
-                    ),
-                    None => format!(
-                        "expected a registration within {}; saw {seen}",
-                        humantime::format_duration(within)
-                    ),
-                })
-            }
+            Action::Register { refused, .. } => wait(party, deadline, lines, |party, _| {
+                registration(party, refused.as_deref())
+            })
+            .await
+            .map_err(waited),
             Action::ExpectDisplay { .. }
             | Action::ExpectCall { .. }
             | Action::ExpectTone { .. }
