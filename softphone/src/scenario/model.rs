@@ -23,8 +23,6 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct Scenario {
     pub name: String,
     pub description: String,
-    /// Each step's timeout unless the step gives its own.
-    pub timeout: Duration,
     pub parties: Vec<Party>,
     pub steps: Vec<Step>,
 }
@@ -64,14 +62,6 @@ impl Party {
         match self {
             Self::Hfa(party) => &party.name,
             Self::Portal(party) => &party.name,
-        }
-    }
-
-    /// "HFA phone" or "myPortal to go app", for messages.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Self::Hfa(_) => "HFA phone",
-            Self::Portal(_) => "myPortal to go app",
         }
     }
 }
@@ -148,13 +138,6 @@ pub struct Step {
     pub number: usize,
     pub action: Action,
     pub timeout: Duration,
-}
-
-impl Step {
-    /// "step 3 (dial)".
-    pub fn title(&self) -> String {
-        format!("step {} ({})", self.number, self.action.name())
-    }
 }
 
 /// A call state both kinds of party show (HFA phones by their display,

@@ -38,7 +38,6 @@ pub fn parse(text: &str, vars: &BTreeMap<String, String>, dir: &Path) -> Result<
     Ok(Scenario {
         name: header.name,
         description: header.description,
-        timeout: default_timeout,
         parties,
         steps,
     })
@@ -187,12 +186,8 @@ fn check_step(step: &Step, parties: &[Party]) -> Result<(), String> {
         .ok_or_else(|| format!("field party: no party is named {name:?}"))?;
     step.action.fits(party)?;
     match &step.action {
-        Action::Dial { number, .. }
-        | Action::Forward {
-            to: Some(number), ..
-        } => Plan::call(number, std::time::Duration::ZERO)
-            .map(drop)
-            .map_err(|e| format!("field number: {e}")),
+        Action::Dial { number, .. } => dialable("number", number),
+        Action::Forward { to: Some(to), .. } => dialable("to", to),
         Action::Dtmf { digits, .. }
             if digits.is_empty() || !digits.chars().all(|c| "0123456789*#ABCD".contains(c)) =>
         {
@@ -208,6 +203,13 @@ fn check_step(step: &Step, parties: &[Party]) -> Result<(), String> {
         } => Err("give at least one of min_mos, max_loss_percent and max_jitter_ms".to_owned()),
         _ => Ok(()),
     }
+}
+
+/// `Ok` if `number` (field `field`) can be dialled.
+fn dialable(field: &str, number: &str) -> Result<(), String> {
+    Plan::call(number, std::time::Duration::ZERO)
+        .map(drop)
+        .map_err(|e| format!("field {field}: {e}"))
 }
 
 #[cfg(test)]
