@@ -14,6 +14,8 @@
 //!   before it connected.
 //! - 5: `nat-check` found symmetric NAT (Device@Home will not work).
 //! - 6: `load` saw failed registrations or calls (the report names them).
+//! - 7: `scenario run`: an expectation did not hold (the reports name the
+//!   step).
 
 use shared::capture::Capture;
 use std::path::PathBuf;
@@ -35,6 +37,7 @@ use crate::media::MediaOptions;
 pub mod load;
 pub mod nat_check;
 pub mod portal;
+pub mod scenario;
 
 /// Exit code of a declined registration.
 pub const EXIT_DECLINED: u8 = 3;
@@ -83,6 +86,10 @@ pub enum Command {
     /// Load a gateway: N HFA phones registering at a rate, calling each
     /// other in pairs at a rate with G.711 media; a report at the end.
     Load(Box<crate::load::LoadArgs>),
+    /// QA scenarios in TOML against any gateway, with JUnit XML and JSON
+    /// reports (docs/scenarios.md).
+    #[command(subcommand)]
+    Scenario(scenario::ScenarioCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -247,8 +254,9 @@ pub fn open_capture(path: Option<&std::path::Path>) -> Result<Option<Capture>, S
         .transpose()
 }
 
-/// Phone models (HFA phone ids).
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+/// Phone models (HFA phone ids); scenario files name them the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum PhoneType {
     Openstage20,
     Openstage40,
@@ -258,7 +266,7 @@ pub enum PhoneType {
 }
 
 impl PhoneType {
-    fn id(self) -> PhoneId {
+    pub fn id(self) -> PhoneId {
         match self {
             Self::Openstage20 => PhoneId::OPENSTAGE_20,
             Self::Openstage40 => PhoneId::OPENSTAGE_40,
@@ -333,6 +341,7 @@ pub async fn run(command: Command) -> ExitCode {
         Command::Audio(AudioCommand::Devices) => return list_devices(),
         Command::NatCheck(args) => return nat_check::run(args).await,
         Command::Load(args) => return load::run(*args).await,
+        Command::Scenario(command) => return scenario::run(command).await,
         Command::Gui(_) => return usage("the window does not run inside the async runtime"),
     };
     let (account, plan) = match command {
