@@ -14,6 +14,7 @@
 //! `cargo bench --profile dev -p e2e-tests --bench concealment`: scores,
 //! not timings, so the test profile (PESQ optimised) is enough.
 
+#[path = "concealment/appendix_i.rs"]
 mod appendix_i;
 
 use e2e_tests::replay::{Heard, LOSS_LADDER, SEEDS, ladder, through_impairment};
