@@ -123,9 +123,9 @@ async fn a_clean_path_adds_no_damage_to_g711() {
 /// Concealment against zero-fill through the deterministic replay (the
 /// same sessions on a virtual clock, the same losses for both) at 2, 5 and
 /// 10 % loss with 40 ± 20 ms one way, each rung averaged over six loss
-/// patterns: one seed can be a favourable one. The bounds sit above what
-/// the concealer before issue 16 scored (3.52 / 3.10 / 2.50, `cargo bench
-/// --bench concealment`) and a little below today's (3.61 / 3.28 / 2.71).
+/// patterns: one seed can be a favourable one. The bounds are issue 16's
+/// aims; the concealer before it scored 3.52 / 3.10 / 2.51, today's 3.646 /
+/// 3.338 / 2.806 (`cargo bench --bench concealment`).
 #[test]
 fn concealment_keeps_speech_good_under_loss_and_beats_zero_fill() {
     let _alone = ONE_AT_A_TIME.blocking_lock();
@@ -136,7 +136,7 @@ fn concealment_keeps_speech_good_under_loss_and_beats_zero_fill() {
     let zero_filled = ladder(reference, |path| {
         through_impairment(reference, path, false).samples
     });
-    let bounds = [3.57, 3.24, 2.66];
+    let bounds = [3.6, 3.3, 2.8];
     for (k, loss) in LOSS_LADDER.iter().enumerate() {
         let (concealed, zero_filled, bound) = (concealed[k], zero_filled[k], bounds[k]);
         eprintln!(
