@@ -11,7 +11,7 @@ use crate::hfa::call_flow::Plan;
 /// Reads scenario `text`; `vars` (from the command line) override the
 /// file's `[vars]`; relative file names are taken from `dir`.
 pub fn parse(text: &str, vars: &BTreeMap<String, String>, dir: &Path) -> Result<Scenario, String> {
-    let header: Header = toml::from_str(text).map_err(|e| e.to_string())?;
+    let header: Header = toml::from_str(text).map_err(|e| syntax_error(text, &e))?;
     let mut known = header.vars.clone();
     known.extend(vars.iter().map(|(k, v)| (k.clone(), v.clone())));
     let default_timeout = header.timeout.unwrap_or(DEFAULT_TIMEOUT);
@@ -41,6 +41,18 @@ pub fn parse(text: &str, vars: &BTreeMap<String, String>, dir: &Path) -> Result<
         parties,
         steps,
     })
+}
+
+/// A TOML error as "line L, column C: what", without the offending line
+/// itself (the toml crate quotes it, and it may hold an inline password).
+fn syntax_error(text: &str, error: &toml::de::Error) -> String {
+    let Some(span) = error.span() else {
+        return error.message().to_owned();
+    };
+    let before = text.get(..span.start).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map_or(0, |at| at + 1) + 1;
+    format!("line {line}, column {column}: {}", error.message())
 }
 
 /// " (value)" of the table's `key`, for titles.

@@ -154,3 +154,11 @@ fn the_shipped_scenarios_parse() {
     }
     assert!(count >= 10);
 }
+
+#[test]
+fn a_syntax_error_names_the_line_without_quoting_it() {
+    let text = "name = \"x\"\n[[party]]\nkind = \"hfa\"\npassword = \"s3cret\" oops\n";
+    let error = parse(text, &BTreeMap::new(), Path::new(".")).expect_err("bad TOML");
+    assert!(error.starts_with("line 4, column "), "{error}");
+    assert!(!error.contains("s3cret"), "{error}");
+}
