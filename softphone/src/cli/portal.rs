@@ -100,6 +100,22 @@ pub struct PortalArgs {
     /// The app version reported at login.
     #[arg(long, default_value = "V2R1.61.14")]
     pub app_version: String,
+    /// The profile that keeps the app's client trace and call figures
+    /// (for `softphone feedback`).
+    #[arg(long, default_value = "default")]
+    pub profile: String,
+}
+
+impl PortalCommand {
+    /// The app's settings, whichever the command.
+    pub fn settings(&self) -> &PortalArgs {
+        match self {
+            Self::Register(args) => args,
+            Self::Call(call) => &call.settings,
+            Self::Answer(answer) => &answer.settings,
+            Self::DemoSwitch(demo) => &demo.settings,
+        }
+    }
 }
 
 /// `portal call`.
@@ -215,6 +231,19 @@ impl PortalArgs {
         settings
             .set_app("android", &self.app_version)
             .map_err(|error| error.to_string())?;
+        let profile = crate::gui::settings::Profile::named(&self.profile)
+            .map_err(|error| error.to_string())?;
+        let device = crate::feedback::Device {
+            device: crate::feedback::archive::PORTAL_DEVICE.to_owned(),
+            release: self.app_version.clone(),
+            number: self.user.clone(),
+            gateway: self.wan.clone(),
+        };
+        crate::feedback::remember_device(profile.dir(), &device);
+        if let Some(capture) = &self.capture {
+            crate::feedback::remember_capture(profile.dir(), capture);
+        }
+        settings.call_log = Some(crate::feedback::CallLog::new(profile.dir(), device));
         Ok(settings)
     }
 }

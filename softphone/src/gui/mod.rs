@@ -76,6 +76,13 @@ pub struct GuiArgs {
     pub tel: Option<String>,
 }
 
+impl GuiArgs {
+    /// The profile the window runs in: the demo has its own.
+    pub fn profile_in_use(&self) -> &str {
+        if self.demo { "demo" } else { &self.profile }
+    }
+}
+
 /// Whether a window can open: an X11 or Wayland display is named.
 pub fn display_available() -> bool {
     ["DISPLAY", "WAYLAND_DISPLAY"]

@@ -169,6 +169,8 @@ pub struct PortalSettings {
     /// Local address for signalling and media (default: chosen by the
     /// system); tests pick one per network to be "at home" or "in the LAN".
     pub bind: Option<IpAddr>,
+    /// Where the summaries of the app's calls go (the feedback archive).
+    pub call_log: Option<crate::feedback::CallLog>,
 }
 
 impl PortalSettings {
@@ -218,6 +220,7 @@ impl PortalSettings {
             },
             trust,
             bind: None,
+            call_log: None,
         })
     }
 
