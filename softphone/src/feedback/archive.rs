@@ -317,7 +317,7 @@ async fn setup(request: &Request, calls: &[CallSummary]) -> String {
 }
 
 /// The device the window's settings describe.
-fn device_of_settings(settings: &Settings) -> Option<Device> {
+pub(crate) fn device_of_settings(settings: &Settings) -> Option<Device> {
     match settings.personality {
         Personality::Hfa => settings.account.as_ref().map(|account| Device {
             device: account.phone_type.name().to_owned(),

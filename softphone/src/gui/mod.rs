@@ -25,6 +25,7 @@
 //! - [`path`]: the path view, a live picture of the registration's and call's path
 //! - [`quality`]: the quality panel, live plots of the call's figures
 //! - [`views`]: both, in windows opened from the View menu
+//! - [`feedback`]: the call summaries and "Create feedback archive…" (guide 7)
 
 pub mod account;
 pub mod app;
@@ -32,6 +33,7 @@ pub mod demo;
 pub mod demo_router;
 pub mod engine;
 pub mod face;
+pub mod feedback;
 pub mod instance;
 pub mod journal;
 pub mod notification;

@@ -271,11 +271,19 @@ impl PortalClient {
 
     /// Sends; a non-2xx answer becomes [`ClientError::Api`].
     async fn send(&self, request: RequestBuilder) -> Result<Response, ClientError> {
-        let response = request
-            .send()
-            .await
-            .map_err(|error| self.transport(&error))?;
+        // The URL and method only: the bearer token is a header.
+        let (method, path) = request
+            .try_clone()
+            .and_then(|clone| clone.build().ok())
+            .map(|built| (built.method().to_string(), built.url().path().to_owned()))
+            .unwrap_or_default();
+        let response = request.send().await.map_err(|error| {
+            let error = self.transport(&error);
+            tracing::warn!(server = %self.server, %method, %path, %error, "portal request failed");
+            error
+        })?;
         let status = response.status();
+        tracing::debug!(server = %self.server, %method, %path, status = status.as_u16(), "portal request");
         if status.is_success() {
             return Ok(response);
         }

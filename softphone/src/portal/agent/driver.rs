@@ -133,6 +133,8 @@ impl Agent {
     }
 
     fn emit(&self, event: AgentEvent) {
+        // Events carry no secret (the session token stays in the driver).
+        tracing::debug!(?event, "portal agent");
         let _ = self.events.send(event);
     }
 
