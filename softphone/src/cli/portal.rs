@@ -52,9 +52,9 @@ pub struct PortalArgs {
     /// The user's call number.
     #[arg(long)]
     pub user: String,
-    /// Write the app's calls' RTP/RTCP to FILE as pcapng for Wireshark
-    /// (its HTTPS: the gateway's capture, decrypted with $SSLKEYLOGFILE,
-    /// which this app honours too).
+    /// Write the app's own traffic to FILE as pcapng for Wireshark: its
+    /// HTTPS to the servers (TCP, decrypted with the key log this app
+    /// writes to $SSLKEYLOGFILE) and its calls' RTP/RTCP.
     #[arg(long, value_name = "FILE")]
     pub capture: Option<PathBuf>,
     /// File holding the UC password (first line); without it, the
@@ -272,7 +272,7 @@ pub async fn run(command: PortalCommand) -> ExitCode {
         }
         PortalCommand::DemoSwitch(demo) => return run_demo(demo, env_password).await,
     };
-    let settings = match args.settings(env_password) {
+    let mut settings = match args.settings(env_password) {
         Ok(settings) => settings,
         Err(message) => return usage(&message),
     };
@@ -281,6 +281,7 @@ pub async fn run(command: PortalCommand) -> ExitCode {
         Ok(capture) => capture,
         Err(message) => return usage(&message),
     };
+    settings.capture = media.capture.clone();
     for warning in settings.warnings() {
         eprintln!("warning: {warning}");
     }
@@ -333,6 +334,7 @@ async fn run_demo(demo: DemoArgs, env_password: Option<String>) -> ExitCode {
         Ok(capture) => capture,
         Err(message) => return usage(&message),
     };
+    settings.capture = media.capture.clone();
     match demo::demo(settings, media, binds, demo.call, AgentTimers::default()).await {
         Ok(_) => ExitCode::SUCCESS,
         Err(message) => {

@@ -171,6 +171,8 @@ pub struct PortalSettings {
     pub bind: Option<IpAddr>,
     /// Where the summaries of the app's calls go (the feedback archive).
     pub call_log: Option<crate::feedback::CallLog>,
+    /// `--capture FILE`: the app's HTTPS connections go into it.
+    pub capture: Option<shared::capture::Capture>,
 }
 
 impl PortalSettings {
@@ -221,6 +223,7 @@ impl PortalSettings {
             trust,
             bind: None,
             call_log: None,
+            capture: None,
         })
     }
 

@@ -199,7 +199,12 @@ impl Agent {
                 "media: cannot move to {bind}: {error}"
             )));
         }
-        let client = match PortalClient::new(&server, self.bind, &self.settings.trust) {
+        let client = match PortalClient::with_capture(
+            &server,
+            self.bind,
+            &self.settings.trust,
+            self.settings.capture.clone(),
+        ) {
             Ok(client) => client,
             Err(error) => {
                 self.attempt = None;
