@@ -384,7 +384,10 @@ pub fn init_logging(verbose: u8, profile: Option<&str>) {
         match crate::feedback::trace::ClientTrace::open(dir.dir()) {
             Ok(trace) => Some(trace),
             Err(error) => {
-                eprintln!("softphone: no client trace in {}: {error}", dir.dir().display());
+                eprintln!(
+                    "softphone: no client trace in {}: {error}",
+                    dir.dir().display()
+                );
                 None
             }
         }

@@ -94,7 +94,9 @@ async fn start_gateway(data: &Path, rtp_first: u16) -> Gateway {
         }),
         ..StartOptions::default()
     };
-    Gateway::start(config, options).await.expect("gateway starts")
+    Gateway::start(config, options)
+        .await
+        .expect("gateway starts")
 }
 
 /// The softphone binary with its config directory (so its profiles) in
@@ -253,18 +255,24 @@ fn assert_common(members: &BTreeMap<String, Vec<u8>>, stun: &Coturn) {
     }
     let setup = text(members, "setup.txt");
     assert!(
-        setup.contains(&format!("Used router at the remote location: {HOME_ROUTER}")),
+        setup.contains(&format!(
+            "Used router at the remote location: {HOME_ROUTER}"
+        )),
         "{setup}"
     );
-    assert!(
-        setup.contains(&format!("Used router at the office location: {OFFICE_ROUTER}")),
-        "{setup}"
-    );
-    assert!(setup.contains("    lo 127.0.0.1\n"), "own addresses: {setup}");
     assert!(
         setup.contains(&format!(
-            "the home router's public address: 127.0.0.1:"
-        )) && setup.contains(&format!("(as STUN server {} sees", stun.address_text())),
+            "Used router at the office location: {OFFICE_ROUTER}"
+        )),
+        "{setup}"
+    );
+    assert!(
+        setup.contains("    lo 127.0.0.1\n"),
+        "own addresses: {setup}"
+    );
+    assert!(
+        setup.contains(&format!("the home router's public address: 127.0.0.1:"))
+            && setup.contains(&format!("(as STUN server {} sees", stun.address_text())),
         "{setup}"
     );
 }
@@ -316,8 +324,16 @@ async fn the_archive_after_an_hfa_call_holds_what_section_7_lists() {
     assert!(sent.loss_percent < 1.0, "{call:?}");
     assert!(text(&members, "calls.txt").contains("codec PCMA"));
     let trace = text(&members, "trace/softphone.log");
-    for expected in ["softphone started", "HFA connection open", "HFA registered", "call ended"] {
-        assert!(trace.contains(expected), "{expected:?} in the trace:\n{trace}");
+    for expected in [
+        "softphone started",
+        "HFA connection open",
+        "HFA registered",
+        "call ended",
+    ] {
+        assert!(
+            trace.contains(expected),
+            "{expected:?} in the trace:\n{trace}"
+        );
     }
     assert_no_secret(&members, &[ANNA.1, BEN.1]);
     gateway.stop().await;
@@ -331,10 +347,20 @@ async fn the_archive_after_a_portal_call_holds_no_proof_or_token() {
     let mut ben = ben_answers(dir.path(), &gateway).await;
     let dan_home = dir.path().join("dan");
     let wan = gateway.portal_addr().expect("the portal").to_string();
-    let pin = gateway.portal_fingerprint().expect("its fingerprint").to_owned();
+    let pin = gateway
+        .portal_fingerprint()
+        .expect("its fingerprint")
+        .to_owned();
     let dan = softphone(
         &dan_home,
-        &["portal", "call", BEN.0, "--hangup-after", "5s", "--no-audio"],
+        &[
+            "portal",
+            "call",
+            BEN.0,
+            "--hangup-after",
+            "5s",
+            "--no-audio",
+        ],
     )
     .args(["--user", DAN.0, "--wan", &wan, "--pin", &pin])
     .args(["--network", "remote-wifi", "--remote-wifi-voip"])
@@ -361,8 +387,17 @@ async fn the_archive_after_a_portal_call_holds_no_proof_or_token() {
     );
     assert!(calls[0].received.packets > 150, "{calls:?}");
     let trace = text(&members, "trace/softphone.log");
-    for expected in ["/login/challenge", "/login", "/voip/register", "/call/", "call ended"] {
-        assert!(trace.contains(expected), "{expected:?} in the trace:\n{trace}");
+    for expected in [
+        "/login/challenge",
+        "/login",
+        "/voip/register",
+        "/call/",
+        "call ended",
+    ] {
+        assert!(
+            trace.contains(expected),
+            "{expected:?} in the trace:\n{trace}"
+        );
     }
     assert_no_secret(&members, &[DAN.1, BEN.1]);
     gateway.stop().await;

@@ -318,7 +318,11 @@ async fn a_capture_of_an_hfa_and_a_portal_call_decodes_in_tshark_with_the_key_lo
         &["http.request.uri", "http2.headers.path"],
     )
     .join("\n");
-    for request in ["/api/v1/login", "/api/v1/voip/register", "/api/v1/call/dial"] {
+    for request in [
+        "/api/v1/login",
+        "/api/v1/voip/register",
+        "/api/v1/call/dial",
+    ] {
         assert!(
             dan_paths.contains(request),
             "{request} decrypted from Dan's own capture: {dan_paths}"

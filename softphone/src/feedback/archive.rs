@@ -321,9 +321,10 @@ pub(crate) fn device_of_settings(settings: &Settings) -> Option<Device> {
     match settings.personality {
         Personality::Hfa => settings.account.as_ref().map(|account| Device {
             device: account.phone_type.name().to_owned(),
-            release: settings.hfa_release.clone().unwrap_or_else(|| {
-                crate::hfa::account::DEFAULT_SOFTWARE_VERSION.to_string()
-            }),
+            release: settings
+                .hfa_release
+                .clone()
+                .unwrap_or_else(|| crate::hfa::account::DEFAULT_SOFTWARE_VERSION.to_string()),
             number: account.number.clone(),
             gateway: format!("{}:{}", account.gateway_host, account.gateway_port),
         }),

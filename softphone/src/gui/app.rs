@@ -16,8 +16,8 @@ use shared::secret::Secret;
 
 use super::account::{self, AccountDialog, DialogAction};
 use super::demo::Demo;
-use super::feedback::Feedback;
 use super::engine::{AudioChoice, Command, Engine, Event, SharedAudio};
+use super::feedback::Feedback;
 use super::journal::{Journal, Tracker, format_duration};
 use super::notification::Notifier;
 use super::path::model::Route;
@@ -245,6 +245,11 @@ impl PhoneApp {
     #[cfg(test)]
     pub fn views_mut(&mut self) -> &mut Views {
         &mut self.views
+    }
+
+    #[cfg(test)]
+    pub fn feedback_mut(&mut self) -> &mut Feedback {
+        &mut self.feedback
     }
 
     #[cfg(test)]

@@ -26,17 +26,28 @@ pub struct Feedback {
     /// The running call's recorder (made at its start, from the account
     /// in use then).
     recorder: Option<CallRecorder>,
+    /// Where archives go: the Downloads folder (or home).
+    folder: PathBuf,
     outcome: Arc<Mutex<Option<Outcome>>>,
 }
 
 impl Feedback {
     pub fn new(profile: &Profile, runtime: &tokio::runtime::Handle) -> Self {
+        let folder = dirs::download_dir()
+            .or_else(dirs::home_dir)
+            .unwrap_or_else(|| profile.dir().to_owned());
         Self {
             profile_dir: profile.dir().to_owned(),
             runtime: runtime.clone(),
             recorder: None,
+            folder,
             outcome: Arc::default(),
         }
+    }
+
+    /// Archives go to `folder` from now on.
+    pub fn save_in(&mut self, folder: PathBuf) {
+        self.folder = folder;
     }
 
     /// A media report of the call in progress: its summary is kept when
@@ -56,22 +67,16 @@ impl Feedback {
     /// The menu entry; a click starts writing the archive.
     pub fn menu_entry(&mut self, ui: &mut egui::Ui) {
         let writing = self.outcome() == Some(Outcome::Writing);
-        let button = ui.add_enabled(
-            !writing,
-            egui::Button::new("Create feedback archive…"),
-        );
+        let button = ui.add_enabled(!writing, egui::Button::new("Create feedback archive…"));
         if button.clicked() {
             self.start(ui.ctx().clone());
         }
     }
 
     fn start(&mut self, ctx: egui::Context) {
-        let folder = dirs::download_dir()
-            .or_else(dirs::home_dir)
-            .unwrap_or_else(|| self.profile_dir.clone());
         let request = Request {
             profile_dir: self.profile_dir.clone(),
-            out: folder.join(archive::default_name()),
+            out: self.folder.join(archive::default_name()),
             home_router: None,
             office_router: None,
             stun: None,

@@ -24,8 +24,8 @@ use shared::secret::Secret;
 use shared::capture::Capture;
 
 use super::settings::ServerAddress;
-use tap::Tap;
 use super::trust::{GatewayVerifier, Trust, TrustError, client_config, provider};
+use tap::Tap;
 
 /// How long a request (not the event stream) may take, connection
 /// included.

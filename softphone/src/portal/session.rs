@@ -14,9 +14,9 @@ use super::lines::describe;
 use super::selection::{ServerFailure, Status};
 use super::settings::PortalSettings;
 use super::trust::{Fingerprint, KnownGateways, Trust};
+use crate::feedback::CallLog;
 use crate::hfa::call_flow::{Outcome, Plan};
 use crate::hfa::session::Interrupt;
-use crate::feedback::CallLog;
 use crate::media::MediaOptions;
 
 /// How a session ended.

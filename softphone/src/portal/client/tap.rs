@@ -134,7 +134,8 @@ impl Target {
 
     /// Every address of the server's name in turn, as reqwest does.
     async fn connect(&self) -> std::io::Result<TcpStream> {
-        let targets = tokio::net::lookup_host((self.server.host.as_str(), self.server.port)).await?;
+        let targets =
+            tokio::net::lookup_host((self.server.host.as_str(), self.server.port)).await?;
         let mut last = None;
         for target in targets {
             match connect_from(self.bind, target).await {

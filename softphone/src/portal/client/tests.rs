@@ -260,9 +260,13 @@ async fn through_the_capture_relay_logins_refusals_and_closed_ports_read_as_with
     let dir = tempfile::tempdir().expect("a temp dir");
     let capture = Capture::create(&dir.path().join("app.pcapng")).expect("a capture");
     let server = ServerAddress::parse(&gateway.lan.to_string()).expect("server");
-    let client =
-        PortalClient::with_capture(&server, Some(HOME_IP), &gateway.trust(), Some(capture.clone()))
-            .expect("client");
+    let client = PortalClient::with_capture(
+        &server,
+        Some(HOME_IP),
+        &gateway.trust(),
+        Some(capture.clone()),
+    )
+    .expect("client");
     client
         .login(DAN.0, &Secret::new(DAN.1), &android())
         .await
@@ -289,8 +293,8 @@ async fn through_the_capture_relay_logins_refusals_and_closed_ports_read_as_with
     let port = closed.local_addr().expect("address").port();
     drop(closed);
     let server = ServerAddress::parse(&format!("127.0.0.1:{port}")).expect("server");
-    let nobody = PortalClient::with_capture(&server, None, &gateway.trust(), Some(capture))
-        .expect("client");
+    let nobody =
+        PortalClient::with_capture(&server, None, &gateway.trust(), Some(capture)).expect("client");
     let unreachable = nobody
         .login(DAN.0, &Secret::new(DAN.1), &android())
         .await
