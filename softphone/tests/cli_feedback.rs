@@ -271,7 +271,7 @@ fn assert_common(members: &BTreeMap<String, Vec<u8>>, stun: &Coturn) {
         "own addresses: {setup}"
     );
     assert!(
-        setup.contains(&format!("the home router's public address: 127.0.0.1:"))
+        setup.contains("the home router's public address: 127.0.0.1:")
             && setup.contains(&format!("(as STUN server {} sees", stun.address_text())),
         "{setup}"
     );
