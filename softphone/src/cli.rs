@@ -319,19 +319,14 @@ impl AccountArgs {
         account.dls_address = self.dls.clone();
         account.bind_address = self.bind;
         account.capture = open_capture(self.capture.as_deref())?;
-        let profile = crate::gui::settings::Profile::named(&self.profile)
-            .map_err(|error| error.to_string())?;
         let device = crate::feedback::Device {
             device: self.phone_type.name().to_owned(),
             release: account.software_version.to_string(),
             number: self.number.clone(),
             gateway: self.gateway.clone(),
         };
-        crate::feedback::remember_device(profile.dir(), &device);
-        if let Some(capture) = &self.capture {
-            crate::feedback::remember_capture(profile.dir(), capture);
-        }
-        account.call_log = Some(crate::feedback::CallLog::new(profile.dir(), device));
+        account.call_log =
+            crate::feedback::headless_log(&self.profile, device, self.capture.as_deref())?;
         Ok(account)
     }
 

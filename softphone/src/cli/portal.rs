@@ -231,19 +231,14 @@ impl PortalArgs {
         settings
             .set_app("android", &self.app_version)
             .map_err(|error| error.to_string())?;
-        let profile = crate::gui::settings::Profile::named(&self.profile)
-            .map_err(|error| error.to_string())?;
         let device = crate::feedback::Device {
             device: crate::feedback::archive::PORTAL_DEVICE.to_owned(),
             release: self.app_version.clone(),
             number: self.user.clone(),
             gateway: self.wan.clone(),
         };
-        crate::feedback::remember_device(profile.dir(), &device);
-        if let Some(capture) = &self.capture {
-            crate::feedback::remember_capture(profile.dir(), capture);
-        }
-        settings.call_log = Some(crate::feedback::CallLog::new(profile.dir(), device));
+        settings.call_log =
+            crate::feedback::headless_log(&self.profile, device, self.capture.as_deref())?;
         Ok(settings)
     }
 }

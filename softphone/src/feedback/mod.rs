@@ -30,6 +30,27 @@ struct LastCapture {
     path: PathBuf,
 }
 
+/// A headless phone's call log in the profile `name`, its device and
+/// capture noted there; `None` without a config directory (no HOME):
+/// the phone runs, without figures kept. A bad name is refused.
+pub fn headless_log(
+    name: &str,
+    device: Device,
+    capture: Option<&Path>,
+) -> Result<Option<CallLog>, String> {
+    use crate::gui::settings::{Profile, ProfileError};
+    let profile = match Profile::named(name) {
+        Ok(profile) => profile,
+        Err(ProfileError::NoConfigDir) => return Ok(None),
+        Err(error) => return Err(format!("profile: {error}")),
+    };
+    remember_device(profile.dir(), &device);
+    if let Some(capture) = capture {
+        remember_capture(profile.dir(), capture);
+    }
+    Ok(Some(CallLog::new(profile.dir(), device)))
+}
+
 /// Notes the device a profile runs as (the feedback archive's setup).
 pub fn remember_device(profile_dir: &Path, device: &Device) {
     remember(profile_dir, DEVICE_FILE, device);
