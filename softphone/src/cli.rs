@@ -14,6 +14,8 @@
 //!   before it connected.
 //! - 5: `nat-check` found symmetric NAT (Device@Home will not work).
 //! - 6: `load` saw failed registrations or calls (the report names them).
+//! - 7: `scenario run`: an expectation did not hold (the reports name the
+//!   step).
 
 use shared::capture::Capture;
 use std::path::PathBuf;
@@ -27,7 +29,7 @@ use shared::secret::Secret;
 use shared::version::SoftwareVersion;
 
 use crate::audio::{AudioBackend, CpalBackend, NullBackend, WavBackend};
-use crate::hfa::call_flow::{Outcome, Plan};
+use crate::hfa::call_flow::{NotDialable, Outcome, Plan};
 use crate::hfa::session::{self, SessionEnd};
 use crate::hfa::{GatewayAddress, HfaAccount};
 use crate::media::MediaOptions;
@@ -36,6 +38,7 @@ pub mod feedback;
 pub mod load;
 pub mod nat_check;
 pub mod portal;
+pub mod scenario;
 
 /// Exit code of a declined registration.
 pub const EXIT_DECLINED: u8 = 3;
@@ -87,6 +90,10 @@ pub enum Command {
     /// Write the feedback archive of guide 7 (client trace, capture,
     /// setup and IP addresses, the last calls' quality) for support.
     Feedback(feedback::FeedbackArgs),
+    /// QA scenarios in TOML against any gateway, with JUnit XML and JSON
+    /// reports (docs/scenarios.md).
+    #[command(subcommand)]
+    Scenario(scenario::ScenarioCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -185,7 +192,7 @@ pub struct DialArgs {
 
 impl DialArgs {
     /// The call's plan, or why the number cannot be dialled.
-    pub fn plan(&self) -> Result<Plan, String> {
+    pub fn plan(&self) -> Result<Plan, NotDialable> {
         Plan::call(&self.destination, self.hangup_after)
     }
 }
@@ -255,8 +262,9 @@ pub fn open_capture(path: Option<&std::path::Path>) -> Result<Option<Capture>, S
         .transpose()
 }
 
-/// Phone models (HFA phone ids).
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+/// Phone models (HFA phone ids); scenario files name them the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum PhoneType {
     Openstage20,
     Openstage40,
@@ -277,7 +285,7 @@ impl PhoneType {
         }
     }
 
-    fn id(self) -> PhoneId {
+    pub fn id(self) -> PhoneId {
         match self {
             Self::Openstage20 => PhoneId::OPENSTAGE_20,
             Self::Openstage40 => PhoneId::OPENSTAGE_40,
@@ -341,7 +349,7 @@ impl AccountArgs {
 impl Args {
     /// The profile whose client trace this run writes: the window's, a
     /// phone's (`--profile`); none for `load` (thousands of phones, its
-    /// own report), `feedback` and `audio`.
+    /// own report), `scenario` (its own reports), `feedback` and `audio`.
     pub fn trace_profile(&self) -> Option<&str> {
         match &self.command {
             None => Some(self.gui.profile_in_use()),
@@ -353,7 +361,9 @@ impl Args {
             }),
             Some(Command::Portal(command)) => Some(&command.settings().profile),
             Some(Command::NatCheck(_)) => Some("default"),
-            Some(Command::Audio(_) | Command::Load(_) | Command::Feedback(_)) => None,
+            Some(
+                Command::Audio(_) | Command::Load(_) | Command::Scenario(_) | Command::Feedback(_),
+            ) => None,
         }
     }
 }
@@ -407,6 +417,7 @@ pub async fn run(command: Command) -> ExitCode {
         Command::NatCheck(args) => return nat_check::run(args).await,
         Command::Load(args) => return load::run(*args).await,
         Command::Feedback(args) => return feedback::run(args).await,
+        Command::Scenario(command) => return scenario::run(command).await,
         Command::Gui(_) => return usage("the window does not run inside the async runtime"),
     };
     let (account, plan) = match command {
@@ -458,7 +469,7 @@ fn list_devices() -> ExitCode {
 }
 
 /// A usage error: the message on stderr, exit code 2.
-fn usage(message: &str) -> ExitCode {
+fn usage(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("softphone: {message}");
     ExitCode::from(EXIT_USAGE)
 }

@@ -9,3 +9,4 @@ pub mod hfa;
 pub mod load;
 pub mod media;
 pub mod portal;
+pub mod scenario;

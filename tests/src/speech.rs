@@ -35,7 +35,9 @@ pub fn reference() -> &'static (PathBuf, Vec<i16>) {
             spoke.is_ok_and(|s| s.success()),
             "espeak-ng is needed (make deps installs it)"
         );
+        // -R: repeatable dither, so every run scores the same reference.
         let converted = Command::new("sox")
+            .arg("-R")
             .arg(&raw)
             .args(["-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer"])
             .arg(&path)

@@ -36,7 +36,7 @@ pub struct FeedbackArgs {
 pub async fn run(args: FeedbackArgs) -> ExitCode {
     let profile = match Profile::named(&args.profile) {
         Ok(profile) => profile,
-        Err(error) => return usage(&error.to_string()),
+        Err(error) => return usage(error),
     };
     let request = Request {
         profile_dir: profile.dir().to_owned(),

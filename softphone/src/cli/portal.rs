@@ -170,13 +170,12 @@ pub struct DemoArgs {
 }
 
 /// A number to dial: dial-pad characters, as `portal call` takes them.
-fn parse_number(text: &str) -> Result<String, String> {
+fn parse_number(text: &str) -> Result<String, crate::hfa::call_flow::NotDialable> {
     Plan::call(text, Duration::ZERO).map(|_| text.to_owned())
 }
 
-fn parse_network(text: &str) -> Result<Network, String> {
+fn parse_network(text: &str) -> Result<Network, crate::portal::SettingsError> {
     text.parse()
-        .map_err(|error: crate::portal::SettingsError| error.to_string())
 }
 
 impl PortalArgs {
@@ -317,7 +316,7 @@ async fn run_demo(demo: DemoArgs, env_password: Option<String>) -> ExitCode {
                     .and_then(|a| crate::portal::settings::ServerAddress::parse(&a.to_string()));
                 _black_hole = Some(listener);
             }
-            Err(error) => return usage(&format!("lan-unreachable: {error}")),
+            Err(error) => return usage(format!("lan-unreachable: {error}")),
         }
     }
     let binds = DemoBinds {

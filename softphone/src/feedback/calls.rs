@@ -49,7 +49,7 @@ pub struct CallSummary {
     #[serde(flatten)]
     pub device: Device,
     pub codec: String,
-    /// Where the media went (the system's SBC or the other phone).
+    /// Where the media went last (the system's SBC or the other phone).
     pub remote_media: Option<SocketAddr>,
     pub duration_s: f64,
     /// What this phone received, as it measured it.
@@ -176,6 +176,12 @@ impl CallRecorder {
                     if let Err(error) = self.log.append(&summary) {
                         tracing::warn!(path = %self.log.path.display(), %error, "call summary not kept");
                     }
+                }
+            }
+            // The media peer the call ended with (re-anchored by the SBC).
+            MediaReport::Redirected { remote } => {
+                if let Some(started) = self.started.as_mut() {
+                    started.remote = *remote;
                 }
             }
             MediaReport::Quality(_)

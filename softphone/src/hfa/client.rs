@@ -165,7 +165,7 @@ async fn drive(
                         }
                         Err(why) => {
                             tracing::warn!(gateway = %account.gateway, %why, "HFA connection failed");
-                            PhoneInput::ConnectFailed(why)
+                            PhoneInput::ConnectFailed(why.to_string())
                         }
                     };
                     engine.handle_input(now(), input);
@@ -263,10 +263,19 @@ fn trace_event(event: &PhoneEvent) {
     }
 }
 
+/// Why the TCP connection to the system could not be made.
+#[derive(Debug, thiserror::Error)]
+enum ConnectError {
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("no answer within {} s", .0.as_secs())]
+    Timeout(Duration),
+}
+
 async fn connect(
     account: &HfaAccount,
     timeout: Duration,
-) -> Result<(TcpStream, SocketAddr), String> {
+) -> Result<(TcpStream, SocketAddr), ConnectError> {
     let attempt = async {
         let targets =
             tokio::net::lookup_host((account.gateway.host.as_str(), account.gateway.port)).await?;
@@ -279,13 +288,11 @@ async fn connect(
         }
         Err(last_error.unwrap_or_else(|| std::io::Error::other("the name has no address")))
     };
-    let stream = match tokio::time::timeout(timeout, attempt).await {
-        Ok(Ok(stream)) => stream,
-        Ok(Err(error)) => return Err(error.to_string()),
-        Err(_) => return Err(format!("no answer within {} s", timeout.as_secs())),
-    };
+    let stream = tokio::time::timeout(timeout, attempt)
+        .await
+        .map_err(|_| ConnectError::Timeout(timeout))??;
     let _ = stream.set_nodelay(true);
-    let local = stream.local_addr().map_err(|error| error.to_string())?;
+    let local = stream.local_addr()?;
     Ok((stream, local))
 }
 

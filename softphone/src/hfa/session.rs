@@ -158,7 +158,7 @@ fn print_event(event: &PhoneEvent) {
 }
 
 /// One line per event a QA script may wait for.
-fn describe(event: &PhoneEvent) -> Option<String> {
+pub(crate) fn describe(event: &PhoneEvent) -> Option<String> {
     match event {
         PhoneEvent::StateChanged(state) => Some(format!("state: {state}")),
         PhoneEvent::Registered { session, system } => Some(format!(
