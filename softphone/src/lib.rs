@@ -3,6 +3,7 @@
 
 pub mod audio;
 pub mod cli;
+pub mod feedback;
 pub mod gui;
 pub mod hfa;
 pub mod load;

@@ -73,7 +73,7 @@ pub async fn run(command: ScenarioCommand) -> ExitCode {
     for file in &args.files {
         match load(file, &vars) {
             Ok(scenario) => loaded.push(scenario),
-            Err(message) => return usage(&format!("{}: {message}", file.display())),
+            Err(message) => return usage(format!("{}: {message}", file.display())),
         }
     }
     let mut reports = Vec::new();

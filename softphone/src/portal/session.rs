@@ -14,6 +14,7 @@ use super::lines::describe;
 use super::selection::{ServerFailure, Status};
 use super::settings::PortalSettings;
 use super::trust::{Fingerprint, KnownGateways, Trust, TrustError};
+use crate::feedback::CallLog;
 use crate::hfa::call_flow::{Outcome, Plan};
 use crate::hfa::session::Interrupt;
 use crate::media::MediaOptions;
@@ -35,6 +36,12 @@ pub enum PortalEnd {
 /// event, until the plan is done, Ctrl-C, or a refusal.
 pub async fn run(settings: PortalSettings, plan: Option<Plan>, media: MediaOptions) -> PortalEnd {
     let mut interrupt = Interrupt::listen();
+    let mut calls = settings.call_log.as_ref().map(CallLog::recorder);
+    let mut record = |event: &AgentEvent| {
+        if let (Some(calls), AgentEvent::Media(report)) = (calls.as_mut(), event) {
+            calls.report(report);
+        }
+    };
     let store = match &settings.trust {
         Trust::Tofu { store, .. } => Some(store.clone()),
         _ => None,
@@ -59,6 +66,7 @@ pub async fn run(settings: PortalSettings, plan: Option<Plan>, media: MediaOptio
         tokio::select! {
             event = events.recv() => {
                 let Some(event) = event else { break PortalEnd::AgentGone };
+                record(&event);
                 println!("{}", describe(&event));
                 if let AgentEvent::CertificateUnknown { server, fingerprint } = &event {
                     match trust_prompt(store.clone(), server, *fingerprint).await {
@@ -103,6 +111,7 @@ pub async fn run(settings: PortalSettings, plan: Option<Plan>, media: MediaOptio
     agent.stop().await;
     // The last lines: media stopped, a finished recording.
     while let Some(event) = events.recv().await {
+        record(&event);
         println!("{}", describe(&event));
     }
     end
