@@ -1,7 +1,7 @@
 //! `softphone hfa register`, `call` and `answer` as a QA script runs them: a real process against a
 //! gateway on loopback, asserting on its output lines and exit code.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
@@ -65,10 +65,31 @@ async fn start_gateway() -> Gateway {
         .expect("gateway starts")
 }
 
+/// A password file in a directory of its own, which is also the run's
+/// config home (the client trace goes there, not into the user's).
 fn password_file(name: &str, password: &str) -> PathBuf {
-    let path = std::env::temp_dir().join(format!("softphone-cli-{}-{name}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("softphone-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a directory for the run");
+    let path = dir.join("password");
     std::fs::write(&path, format!("{password}\n")).expect("write the password file");
     path
+}
+
+/// The config home of the run whose password file is `file`.
+fn config_home(file: &Path) -> &Path {
+    file.parent().expect("the run's directory")
+}
+
+/// Removes the run's directory (password file and config home).
+fn clean(file: &Path) {
+    let dir = config_home(file);
+    assert!(
+        dir.file_name()
+            .is_some_and(|name| name.to_string_lossy().starts_with("softphone-cli-")),
+        "not a run's directory: {}",
+        dir.display()
+    );
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 fn register(gateway: &Gateway, number: &str, password_file: &PathBuf, extra: &[&str]) -> Child {
@@ -84,6 +105,7 @@ fn softphone(
     extra: &[&str],
 ) -> Child {
     Command::new(env!("CARGO_BIN_EXE_softphone"))
+        .env("XDG_CONFIG_HOME", config_home(password_file))
         .args(command)
         .args([
             "--gateway",
@@ -169,7 +191,7 @@ async fn registers_prints_each_state_and_exits_cleanly_on_interrupt() {
         "DLS warning on stderr: {stderr}"
     );
     assert!(!stderr.contains(PASSWORD) && !seen.iter().any(|line| line.contains(PASSWORD)));
-    let _ = std::fs::remove_file(file);
+    clean(&file);
     gateway.stop().await;
 }
 
@@ -186,7 +208,7 @@ async fn a_declined_registration_exits_3_with_the_reason_in_words() {
         stderr.contains("registration declined: Wrong password: check the HFA password"),
         "{stderr}"
     );
-    let _ = std::fs::remove_file(file);
+    clean(&file);
     gateway.stop().await;
 }
 
@@ -199,7 +221,7 @@ async fn unusable_settings_exit_2_naming_the_setting() {
     let output = child.wait_with_output().await.expect("output");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("number = \"20x1\""), "{stderr}");
-    let _ = std::fs::remove_file(file);
+    clean(&file);
     gateway.stop().await;
 }
 
@@ -208,10 +230,8 @@ async fn answer_and_call_connect_and_both_exit_0_and_the_played_file_is_heard() 
     let gateway = start_gateway().await;
     let ben_file = password_file("ben", "Ben!desk-4711");
     let anna_file = password_file("anna", PASSWORD);
-    let tone_file =
-        std::env::temp_dir().join(format!("softphone-cli-{}-tone.wav", std::process::id()));
-    let heard_file =
-        std::env::temp_dir().join(format!("softphone-cli-{}-heard.wav", std::process::id()));
+    let tone_file = config_home(&anna_file).join("tone.wav");
+    let heard_file = config_home(&ben_file).join("heard.wav");
     write_tone(&tone_file);
     let heard = heard_file.to_string_lossy().into_owned();
     let mut ben = softphone(
@@ -263,8 +283,8 @@ async fn answer_and_call_connect_and_both_exit_0_and_the_played_file_is_heard() 
     let loud = softphone::audio::tone::loud_span(&samples, 2000);
     let frequency = softphone::audio::tone::dominant_frequency(loud, 8000).expect("a tone");
     assert!((frequency - 1000.0).abs() < 5.0, "Ben heard {frequency} Hz");
-    for file in [ben_file, anna_file, tone_file, heard_file] {
-        let _ = std::fs::remove_file(file);
+    for file in [ben_file, anna_file] {
+        clean(&file);
     }
     gateway.stop().await;
 }
@@ -299,7 +319,7 @@ async fn a_failed_call_exits_4_with_the_reason() {
     let output = child.wait_with_output().await.expect("output");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("call failed: Unknown number"), "{stdout}");
-    let _ = std::fs::remove_file(file);
+    clean(&file);
     gateway.stop().await;
 }
 
@@ -311,6 +331,7 @@ async fn the_gateway_may_be_given_by_dns_name() {
     let file = password_file("dns", PASSWORD);
     let by_name = format!("localhost:{}", gateway.hfa_addr().port());
     let mut child = Command::new(env!("CARGO_BIN_EXE_softphone"))
+        .env("XDG_CONFIG_HOME", config_home(&file))
         .args(["hfa", "register", "--gateway", &by_name, "--number", "201"])
         .arg("--password-file")
         .arg(&file)
@@ -329,6 +350,6 @@ async fn the_gateway_may_be_given_by_dns_name() {
     );
     assert!(gateway.is_registered("201"));
     child.kill().await.expect("stop the softphone");
-    let _ = std::fs::remove_file(file);
+    clean(&file);
     gateway.stop().await;
 }
