@@ -25,6 +25,15 @@ pub struct Registrations {
     pub failures: Tally,
 }
 
+/// The calls' window: from the first call to the load's end (the calls in
+/// progress then complete after it).
+#[derive(Debug, Clone, Copy)]
+pub struct CallWindow {
+    /// Calls done by the end.
+    pub completed: usize,
+    pub length: Duration,
+}
+
 /// Percentiles of a latency, ms; `None` without samples.
 #[derive(Debug, Clone, Serialize)]
 pub struct Percentiles {
@@ -68,7 +77,9 @@ pub struct RegistrationReport {
 #[derive(Debug, Clone, Serialize)]
 pub struct CallReport {
     pub pairs: usize,
+    /// Every call completed, the ones in progress at the end included.
     pub completed: usize,
+    /// Calls done by the end over the time from the first call to the end.
     pub per_second: f64,
     /// Caller off-hook + digits → the callee's ringer on.
     pub setup: Percentiles,
@@ -127,7 +138,7 @@ impl LoadReport {
         args: &LoadArgs,
         mut registrations: BTreeMap<Kind, Registrations>,
         pairs: usize,
-        calls_wall: Duration,
+        window: CallWindow,
         calls: &[CallTiming],
         call_failures: Tally,
         connection_losses: Tally,
@@ -154,7 +165,7 @@ impl LoadReport {
             calls: CallReport {
                 pairs,
                 completed: calls.len(),
-                per_second: rate(calls.len(), calls_wall),
+                per_second: rate(window.completed, window.length),
                 setup: of(&all, |call| call.setup),
                 answer: of(&all, |call| call.answer),
                 by_kind: by_kind

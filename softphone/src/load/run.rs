@@ -18,7 +18,7 @@ use super::apps;
 use super::pair::{self, CallCounts, CallTiming, Pace};
 use super::party::{Kind, Party};
 use super::phone::Phone;
-use super::report::{LoadReport, Registrations};
+use super::report::{CallWindow, LoadReport, Registrations};
 use super::stats::{Latencies, Tally};
 use crate::hfa::{GatewayAddress, HfaAccount};
 use crate::portal::settings::{PortalSettings, SettingsError};
@@ -138,7 +138,12 @@ pub async fn run(args: &LoadArgs) -> Result<LoadReport, LoadError> {
             Err(panic) => failures.add(format!("pair task failed: {panic}")),
         }
     }
-    let calls_end = Instant::now();
+    // Calls per second as the call benchmark counts them: those done by
+    // the end, over the window from the first call to the end.
+    let window = CallWindow {
+        completed: timings.iter().filter(|call| call.done <= end).count(),
+        length: end.saturating_duration_since(calls_begin),
+    };
     for mut party in idle {
         party.catch_up();
         lost.merge(party.lost());
@@ -157,7 +162,7 @@ pub async fn run(args: &LoadArgs) -> Result<LoadReport, LoadError> {
         args,
         registrations,
         pair_count,
-        calls_end - calls_begin,
+        window,
         &timings,
         failures,
         lost,
