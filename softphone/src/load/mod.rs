@@ -97,7 +97,9 @@ pub struct LoadArgs {
     /// the duration and make no calls.
     #[arg(long, conflicts_with_all = ["call_rate", "hold"])]
     pub no_calls: bool,
-    /// Signalling only: no RTP sockets, no media in calls.
+    /// Phones signalling only: no RTP sockets, no media in their calls
+    /// (an app always binds its media, and sends it in calls with a
+    /// phone or an app).
     #[arg(long)]
     pub no_media: bool,
     /// Also write the report as JSON to this file.
