@@ -1,6 +1,7 @@
 //! `softphone load` as a QA engineer runs it: the real binary against a
 //! gateway on loopback (our own, in this process, with an office of eight
-//! phones), asserting on its report, its JSON and its exit code.
+//! phones and four myPortal to go apps, its portal on real HTTPS),
+//! asserting on its report, its JSON and its exit code.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -15,6 +16,9 @@ use tokio::process::Command;
 /// The office's phones: 301 to 308.
 const NUMBERS: std::ops::RangeInclusive<u32> = 301..=308;
 
+/// The office's myPortal to go apps: 311 to 314.
+const APPS: std::ops::RangeInclusive<u32> = 311..=314;
+
 /// Long enough for anything on loopback; reached only when a test fails.
 const PATIENCE: Duration = Duration::from_secs(60);
 
@@ -22,14 +26,20 @@ fn password(number: u32) -> String {
     format!("Load-{number}!desk")
 }
 
-/// The office: phones 301..=308 on the LAN (127.0.0.0/24), each with its
-/// own password.
-fn office() -> String {
-    let mut text = String::from(
+fn uc_password(number: u32) -> String {
+    format!("Portal-{number}#uc")
+}
+
+/// The office: phones 301..=308 and apps 311..=314 on the LAN
+/// (127.0.0.0/24), each with its own password; the gateway's files (its
+/// portal certificate) in `data`.
+fn office(data: &Path) -> String {
+    let mut text = format!(
         r#"
 [system]
 model = "X3"
 lan_interface = "LAN2"
+data_dir = "{}"
 
 [network]
 listen_address = "127.0.0.1"
@@ -42,6 +52,7 @@ upstream_kbps = 1000
 [stun]
 server = "127.0.0.1:3478"
 "#,
+        data.display()
     );
     for number in NUMBERS {
         let _ = write!(
@@ -51,22 +62,71 @@ server = "127.0.0.1:3478"
             password(number)
         );
     }
+    for number in APPS {
+        let _ = write!(
+            text,
+            "\n[[clients]]\nnumber = \"{number}\"\nname = \"App {number}\"\n\
+             kind = \"myportal_to_go\"\nip_user_license = true\npassword = \"{}\"\n",
+            uc_password(number)
+        );
+    }
     text
 }
 
-async fn start_gateway(rtp_first: u16) -> Gateway {
-    let config = config::from_toml_str(&office(), "load test").expect("valid test config");
-    let options = StartOptions {
-        hfa_listen: Some("127.0.0.1:0".parse().expect("an address")),
-        rtp_range: Some(config::RtpRange {
-            first: rtp_first,
-            last: rtp_first + 127,
-        }),
-        ..StartOptions::default()
-    };
-    Gateway::start(config, options)
-        .await
-        .expect("gateway starts")
+/// Our gateway with HFA and the myPortal to go HTTPS server on loopback,
+/// and the directory of its files.
+struct Office {
+    gateway: Gateway,
+    _data: tempfile::TempDir,
+}
+
+impl Office {
+    async fn start(rtp_first: u16) -> Self {
+        let data = tempfile::tempdir().expect("a temp dir");
+        let config =
+            config::from_toml_str(&office(data.path()), "load test").expect("valid test config");
+        let options = StartOptions {
+            hfa_listen: Some("127.0.0.1:0".parse().expect("an address")),
+            portal_listen: Some("127.0.0.1:0".parse().expect("an address")),
+            rtp_range: Some(config::RtpRange {
+                first: rtp_first,
+                last: rtp_first + 127,
+            }),
+            ..StartOptions::default()
+        };
+        let gateway = Gateway::start(config, options)
+            .await
+            .expect("gateway starts");
+        Self {
+            gateway,
+            _data: data,
+        }
+    }
+
+    fn hfa(&self) -> String {
+        self.gateway.hfa_addr().to_string()
+    }
+
+    fn portal(&self) -> String {
+        self.gateway
+            .portal_addr()
+            .expect("the portal runs")
+            .to_string()
+    }
+
+    fn fingerprint(&self) -> String {
+        self.gateway
+            .portal_fingerprint()
+            .expect("the portal has a certificate")
+            .to_owned()
+    }
+}
+
+/// Writes `lines` to `name` in `dir`; its path.
+fn write_lines(dir: &Path, name: &str, lines: &[String]) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, lines.join("\n")).expect("write the file");
+    path.to_str().expect("a UTF-8 path").to_owned()
 }
 
 async fn load(args: &[&str]) -> Output {
@@ -92,13 +152,13 @@ fn read_json(path: &Path) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn load_registers_every_phone_and_calls_with_media() {
-    let gateway = start_gateway(27000).await;
+    let office = Office::start(27000).await;
     let dir = tempfile::tempdir().expect("a temp dir");
     let passwords = dir.path().join("passwords");
     let lines: Vec<String> = NUMBERS.map(password).collect();
     std::fs::write(&passwords, lines.join("\n")).expect("write the passwords");
     let json = dir.path().join("report.json");
-    let target = gateway.hfa_addr().to_string();
+    let target = office.hfa();
     let output = load(&[
         "--gateway",
         &target,
@@ -160,7 +220,7 @@ async fn load_registers_every_phone_and_calls_with_media() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_password_shows_as_a_failure_by_cause() {
-    let gateway = start_gateway(27200).await;
+    let office = Office::start(27200).await;
     let dir = tempfile::tempdir().expect("a temp dir");
     let accounts = dir.path().join("accounts.toml");
     let entries = format!(
@@ -172,7 +232,7 @@ async fn a_wrong_password_shows_as_a_failure_by_cause() {
     let json = dir.path().join("report.json");
     let output = load(&[
         "--gateway",
-        &gateway.hfa_addr().to_string(),
+        &office.hfa(),
         "--accounts",
         accounts.to_str().expect("a UTF-8 path"),
         "--duration",
@@ -194,6 +254,136 @@ async fn a_wrong_password_shows_as_a_failure_by_cause() {
         failures["declined: Wrong password: check the HFA password"], 1,
         "{report:#}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn phones_and_apps_call_each_other_with_media() {
+    let office = Office::start(27400).await;
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let passwords = write_lines(dir.path(), "passwords", &[password(301), password(302)]);
+    let app_passwords = write_lines(
+        dir.path(),
+        "apps",
+        &APPS.map(uc_password).collect::<Vec<_>>(),
+    );
+    let json = dir.path().join("report.json");
+    let (hfa, portal, fingerprint) = (office.hfa(), office.portal(), office.fingerprint());
+    // Phones 301-302 and apps 311-314: two phone/app pairs taking turns
+    // (app → phone, phone → app) and one pair of apps.
+    let output = load(&[
+        "--gateway",
+        &hfa,
+        "--numbers",
+        "301-302",
+        "--passwords",
+        &passwords,
+        "--app-numbers",
+        "311-314",
+        "--app-passwords",
+        &app_passwords,
+        "--portal",
+        &portal,
+        "--pin",
+        &fingerprint,
+        "--register-rate",
+        "0",
+        "--call-rate",
+        "0",
+        "--hold",
+        "300ms",
+        "--duration",
+        "4s",
+        "--json",
+        json.to_str().expect("a UTF-8 path"),
+    ])
+    .await;
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{:?}\n{stdout}\n{stderr}",
+        output.status
+    );
+    assert!(stdout.contains("registrations: 2/2 phones"), "{stdout}");
+    assert!(stdout.contains("app registrations: 4/4 apps"), "{stdout}");
+    assert!(stdout.contains("call failures: 0"), "{stdout}");
+
+    let report = read_json(&json);
+    assert_eq!(report["registrations"]["registered"], 2, "{report:#}");
+    assert_eq!(report["apps"]["registered"], 4, "{report:#}");
+    assert_eq!(report["apps"]["failures"], serde_json::json!({}));
+    assert_eq!(report["calls"]["pairs"], 3, "{report:#}");
+    assert_eq!(report["calls"]["failures"], serde_json::json!({}));
+    let by_kind = &report["calls"]["by_kind"];
+    let count = |kind: &str| by_kind[kind]["completed"].as_u64().unwrap_or(0);
+    for kind in ["app → phone", "phone → app", "app → app"] {
+        assert!(count(kind) >= 1, "no {kind} call: {report:#}");
+        let setup = by_kind[kind]["setup"]["p50_ms"].as_f64();
+        assert!(setup.is_some_and(|ms| ms > 0.0), "{kind}: {report:#}");
+    }
+    // A phone/app pair takes turns: never more than one call apart.
+    assert!(
+        count("app → phone").abs_diff(count("phone → app")) <= 2,
+        "{report:#}"
+    );
+    let completed = report["calls"]["completed"].as_u64().expect("a count");
+    assert_eq!(
+        completed,
+        count("app → phone") + count("phone → app") + count("app → app"),
+        "{report:#}"
+    );
+    // Every party of every call sent and received G.711 frames for the
+    // 300 ms hold, the apps' as the phones'.
+    let rtp = &report["rtp"];
+    assert_eq!(rtp["streams"].as_u64(), Some(2 * completed), "{rtp:#}");
+    let received = rtp["packets_received"].as_u64().expect("a count");
+    assert!(received >= 2 * completed * 5, "{rtp:#}");
+    assert!(
+        rtp["loss_fraction"].as_f64().expect("a fraction") < 0.01,
+        "{rtp:#}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_app_with_a_wrong_uc_password_shows_as_a_failure_by_cause() {
+    let office = Office::start(27600).await;
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let passwords = write_lines(dir.path(), "passwords", &[password(301)]);
+    let app_passwords = write_lines(
+        dir.path(),
+        "apps",
+        &[uc_password(311), "not-the-uc-password-1".to_owned()],
+    );
+    let json = dir.path().join("report.json");
+    let (hfa, portal, fingerprint) = (office.hfa(), office.portal(), office.fingerprint());
+    let output = load(&[
+        "--gateway",
+        &hfa,
+        "--numbers",
+        "301",
+        "--passwords",
+        &passwords,
+        "--app-numbers",
+        "311-312",
+        "--app-passwords",
+        &app_passwords,
+        "--portal",
+        &portal,
+        "--pin",
+        &fingerprint,
+        "--duration",
+        "2s",
+        "--json",
+        json.to_str().expect("a UTF-8 path"),
+    ])
+    .await;
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(6), "{stdout}");
+    assert!(stdout.contains("app registrations: 1/2 apps"), "{stdout}");
+    let cause = "refused: Login failed: wrong user or password";
+    assert!(stdout.contains(&format!("1× {cause}")), "{stdout}");
+    let report = read_json(&json);
+    assert_eq!(report["apps"]["failures"][cause], 1, "{report:#}");
+    assert_eq!(report["registrations"]["failures"], serde_json::json!({}));
 }
 
 #[tokio::test]

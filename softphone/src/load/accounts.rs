@@ -20,8 +20,8 @@ pub struct Account {
 /// the value and what is expected.
 #[derive(Debug, thiserror::Error)]
 pub enum AccountsError {
-    #[error("--numbers {value:?}: expected FIRST-LAST (e.g. 301-400), digits only, FIRST <= LAST")]
-    NumberRange { value: String },
+    #[error("{option} {value:?}: expected FIRST-LAST (e.g. 301-400), digits only, FIRST <= LAST")]
+    NumberRange { option: &'static str, value: String },
     #[error(
         "--bind {value:?}: expected an address or FIRST-LAST IPv4 addresses (e.g. 127.0.3.1-127.0.3.200)"
     )]
@@ -33,10 +33,11 @@ pub enum AccountsError {
         error: std::io::Error,
     },
     #[error(
-        "--passwords {path}: {lines} passwords for {numbers} numbers: give one line per number, \
+        "{option} {path}: {lines} passwords for {numbers} numbers: give one line per number, \
          or a single line for all"
     )]
     PasswordCount {
+        option: &'static str,
         path: PathBuf,
         lines: usize,
         numbers: usize,
@@ -50,10 +51,11 @@ pub enum AccountsError {
     NoAccounts { path: PathBuf },
 }
 
-/// The numbers of `range`, `FIRST-LAST` (or one number); leading zeros
-/// kept (`0301-0310`).
-pub fn number_range(range: &str) -> Result<Vec<String>, AccountsError> {
+/// The numbers of `range` (given as `option`), `FIRST-LAST` (or one
+/// number); leading zeros kept (`0301-0310`).
+pub fn number_range(option: &'static str, range: &str) -> Result<Vec<String>, AccountsError> {
     let bad = || AccountsError::NumberRange {
+        option,
         value: range.to_owned(),
     };
     let (first, last) = range.split_once('-').unwrap_or((range, range));
@@ -72,11 +74,16 @@ pub fn number_range(range: &str) -> Result<Vec<String>, AccountsError> {
     Ok((start..=end).map(|n| format!("{n:0width$}")).collect())
 }
 
-/// `numbers` with the passwords of `file`: one line per number, in order,
-/// or a single line for all. Blank lines at the end are ignored.
-pub fn with_passwords(numbers: Vec<String>, file: &Path) -> Result<Vec<Account>, AccountsError> {
+/// `numbers` with the passwords of `file` (given as `option`): one line
+/// per number, in order, or a single line for all. Blank lines at the end
+/// are ignored.
+pub fn with_passwords(
+    option: &'static str,
+    numbers: Vec<String>,
+    file: &Path,
+) -> Result<Vec<Account>, AccountsError> {
     let text = std::fs::read_to_string(file).map_err(|error| AccountsError::Read {
-        option: "--passwords",
+        option,
         path: file.to_owned(),
         error,
     })?;
@@ -99,6 +106,7 @@ pub fn with_passwords(numbers: Vec<String>, file: &Path) -> Result<Vec<Account>,
                 password: Secret::new(password.to_owned()),
             }),
             None => Err(AccountsError::PasswordCount {
+                option,
                 path: file.to_owned(),
                 lines: lines.len(),
                 numbers: numbers.len(),
@@ -174,29 +182,33 @@ mod tests {
     #[test]
     fn a_number_range_keeps_leading_zeros_and_refuses_a_reversed_one() {
         assert_eq!(
-            number_range("0098-0101").unwrap(),
+            number_range("--numbers", "0098-0101").unwrap(),
             ["0098", "0099", "0100", "0101"]
         );
-        assert_eq!(number_range("301").unwrap(), ["301"]);
-        let error = number_range("400-301").unwrap_err().to_string();
+        assert_eq!(number_range("--numbers", "301").unwrap(), ["301"]);
+        let error = number_range("--numbers", "400-301")
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("--numbers \"400-301\""), "{error}");
-        assert!(number_range("30a-40").is_err());
+        assert!(number_range("--app-numbers", "30a-40").is_err());
     }
 
     #[test]
     fn passwords_come_one_per_number_or_one_for_all() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("passwords");
-        let numbers = number_range("301-302").unwrap();
+        let numbers = number_range("--numbers", "301-302").unwrap();
         std::fs::write(&file, "first\nsecond\n\n").unwrap();
-        let accounts = with_passwords(numbers.clone(), &file).unwrap();
+        let accounts = with_passwords("--passwords", numbers.clone(), &file).unwrap();
         assert_eq!(accounts[1].password.expose(), "second");
         std::fs::write(&file, "shared\n").unwrap();
-        let accounts = with_passwords(numbers.clone(), &file).unwrap();
+        let accounts = with_passwords("--passwords", numbers.clone(), &file).unwrap();
         assert_eq!(accounts[0].password.expose(), "shared");
         assert_eq!(accounts[1].password.expose(), "shared");
         std::fs::write(&file, "a\nb\nc\n").unwrap();
-        let error = with_passwords(numbers, &file).unwrap_err().to_string();
+        let error = with_passwords("--passwords", numbers, &file)
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("3 passwords for 2 numbers"), "{error}");
     }
 

@@ -2,10 +2,12 @@
 //! generators the benchmarks (tests/benches) drive.
 //!
 //! N HFA phones (the softphone's own client, real TCP, G.711 RTP of
-//! silence frames in every call) register at a chosen rate from source
-//! addresses in turn, pair up and call each other at a chosen rate and hold
-//! time until the duration ends; a progress line each second on stderr,
-//! and a report (text, and JSON on request) at the end.
+//! silence frames in every call) and M myPortal to go apps (the
+//! softphone's own agent, real HTTPS, the same media) register at a chosen
+//! rate from source addresses in turn, pair up (each app with a phone
+//! first) and call each other at a chosen rate and hold time until the
+//! duration ends; a progress line each second on stderr, and a report
+//! (text, and JSON on request) at the end, calls counted per kind.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -13,9 +15,14 @@ use std::time::Duration;
 
 use clap::Args as ClapArgs;
 
+use crate::portal::trust::Fingerprint;
+
 pub mod accounts;
+pub mod app;
+pub mod apps;
 pub mod fleet;
 pub mod pair;
+pub mod party;
 pub mod phone;
 pub mod report;
 pub mod run;
@@ -42,6 +49,31 @@ pub struct LoadArgs {
     /// (instead of --numbers and --passwords).
     #[arg(long, required_unless_present = "numbers")]
     pub accounts: Option<PathBuf>,
+    /// myPortal to go apps' numbers, FIRST-LAST; UC passwords from
+    /// --app-passwords, server from --portal.
+    #[arg(long, requires_all = ["app_passwords", "portal"])]
+    pub app_numbers: Option<String>,
+    /// A file of the apps' UC passwords: one line per number of
+    /// --app-numbers, or a single line for all.
+    #[arg(long, requires = "app_numbers")]
+    pub app_passwords: Option<PathBuf>,
+    /// The gateway's myPortal to go HTTPS address, HOST:PORT: the apps' WAN
+    /// server, with "Use VoIP in remote WiFi networks" on.
+    #[arg(long, value_name = "HOST:PORT", requires = "app_numbers")]
+    pub portal: Option<String>,
+    /// Trust only the portal certificate with this SHA-256 fingerprint
+    /// (AB:CD:...).
+    #[arg(long, value_name = "FP", conflicts_with_all = ["accept_fingerprint", "known_gateways"])]
+    pub pin: Option<Fingerprint>,
+    /// Trust on first use: accept this fingerprint if the portal is not
+    /// known yet (without --pin or this, an unknown certificate is a
+    /// failure, with its fingerprint).
+    #[arg(long, value_name = "FP")]
+    pub accept_fingerprint: Option<Fingerprint>,
+    /// The known-gateways store of trust on first use (default:
+    /// $XDG_CONFIG_HOME/device-at-home/known-gateways.toml).
+    #[arg(long, value_name = "FILE")]
+    pub known_gateways: Option<PathBuf>,
     /// Source addresses to connect from, in turn: one address or
     /// FIRST-LAST (e.g. 127.0.3.1-127.0.3.200).
     #[arg(long)]
@@ -65,7 +97,9 @@ pub struct LoadArgs {
     /// the duration and make no calls.
     #[arg(long, conflicts_with_all = ["call_rate", "hold"])]
     pub no_calls: bool,
-    /// Signalling only: no RTP sockets, no media in calls.
+    /// Phones signalling only: no RTP sockets, no media in their calls
+    /// (an app always binds its media, and sends it in calls with a
+    /// phone or an app).
     #[arg(long)]
     pub no_media: bool,
     /// Also write the report as JSON to this file.
@@ -78,10 +112,24 @@ impl LoadArgs {
     pub fn accounts(&self) -> Result<Vec<Account>, AccountsError> {
         match (&self.accounts, &self.numbers, &self.passwords) {
             (Some(file), _, _) => accounts::from_toml(file),
-            (None, Some(range), Some(passwords)) => {
-                accounts::with_passwords(accounts::number_range(range)?, passwords)
-            }
+            (None, Some(range), Some(passwords)) => accounts::with_passwords(
+                "--passwords",
+                accounts::number_range("--numbers", range)?,
+                passwords,
+            ),
             // clap requires --accounts or --numbers with --passwords.
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    /// The apps' accounts (none without --app-numbers).
+    pub fn app_accounts(&self) -> Result<Vec<Account>, AccountsError> {
+        match (&self.app_numbers, &self.app_passwords) {
+            (Some(range), Some(passwords)) => accounts::with_passwords(
+                "--app-passwords",
+                accounts::number_range("--app-numbers", range)?,
+                passwords,
+            ),
             _ => Ok(Vec::new()),
         }
     }

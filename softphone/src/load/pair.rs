@@ -1,4 +1,6 @@
-//! One caller/callee pair making calls back to back until the window ends:
+//! One caller/callee pair making calls back to back until the window ends
+//! (for a phone; an app does the same through its API, see
+//! [`Party`]):
 //!
 //! ```text
 //! caller: off-hook + the callee's digits ──► callee: ringer on        (setup)
@@ -7,6 +9,9 @@
 //! caller: on-hook                        ──► callee: "Call ended", busy tone (release)
 //! callee: on-hook                        ──► both: idle screen again (cycle ends)
 //! ```
+//!
+//! A pair of a phone and an app takes turns: app → phone, then phone →
+//! app.
 //!
 //! Every step waits on the phones' models with a deadline; a step that does
 //! not happen in time is an anomaly: both phones hang up, wait to be idle
@@ -20,9 +25,8 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 
-use super::phone::{Phone, call_ended};
+use super::party::{Kind, Party};
 use super::stats::Tally;
-use crate::hfa::Hook;
 
 /// How a pair paces its calls.
 #[derive(Debug, Clone, Default)]
@@ -55,6 +59,8 @@ pub struct CallTiming {
     pub cycle: Duration,
     /// When both were idle again.
     pub done: Instant,
+    /// Who called whom.
+    pub kind: (Kind, Kind),
 }
 
 /// What one pair did.
@@ -66,15 +72,15 @@ pub struct PairOutcome {
     /// The phones did not get back to idle after an anomaly: the pair
     /// stopped early.
     pub gave_up: bool,
-    pub caller: Phone,
-    pub callee: Phone,
+    pub caller: Party,
+    pub callee: Party,
 }
 
 /// Makes calls from `caller` to `callee` as long as `end` has not passed;
 /// the call in progress at `end` is completed.
 pub async fn run(
-    mut caller: Phone,
-    mut callee: Phone,
+    mut caller: Party,
+    mut callee: Party,
     end: Instant,
     patience: Duration,
     pace: Pace,
@@ -88,7 +94,14 @@ pub async fn run(
                 _ => break,
             }
         }
-        match call(&mut caller, &mut callee, patience, pace.hold).await {
+        // A phone and an app take turns calling each other.
+        let turn = caller.kind() != callee.kind() && calls.len() % 2 == 1;
+        let (from, to) = if turn {
+            (&mut callee, &mut caller)
+        } else {
+            (&mut caller, &mut callee)
+        };
+        match call(from, to, patience, pace.hold).await {
             Ok(timing) => {
                 calls.push(timing);
                 pace.progress.completed.fetch_add(1, Ordering::Relaxed);
@@ -114,29 +127,29 @@ pub async fn run(
 
 /// One call; the step that did not happen within `patience` if any.
 async fn call(
-    caller: &mut Phone,
-    callee: &mut Phone,
+    caller: &mut Party,
+    callee: &mut Party,
     patience: Duration,
     hold: Duration,
 ) -> Result<CallTiming, &'static str> {
     let begin = Instant::now();
-    caller.press("h");
-    let digits = callee.number.clone();
-    caller.press(&digits);
+    callee.mark();
+    let digits = callee.number().to_owned();
+    caller.dial(&digits);
     let ringing = callee
-        .until(begin + patience, |m| m.ringer())
+        .until_ringing(begin + patience)
         .await
         .ok_or("setup: no ringer at the callee")?;
 
     let answered = Instant::now();
-    callee.press("h");
-    let has_media = |m: &crate::hfa::PhoneModel| m.media().is_some();
+    caller.mark();
+    callee.answer();
     callee
-        .until(answered + patience, has_media)
+        .until_media(answered + patience)
         .await
         .ok_or("answer: no media at the callee")?;
     let media = caller
-        .until(answered + patience, has_media)
+        .until_media(answered + patience)
         .await
         .ok_or("answer: no media at the caller")?;
     if !hold.is_zero() {
@@ -145,13 +158,17 @@ async fn call(
     }
 
     let hung_up = Instant::now();
-    caller.press("u");
+    callee.mark();
+    caller.hang_up();
     let ended = callee
-        .until(hung_up + patience, call_ended)
+        .until_ended_shown(hung_up + patience)
         .await
-        .ok_or("release: no \"Call ended\" with busy tone at the callee")?;
+        .ok_or(match callee.kind() {
+            Kind::Phone => "release: no \"Call ended\" with busy tone at the callee",
+            Kind::App => "release: the callee app's line not ended",
+        })?;
 
-    callee.press("u");
+    callee.put_down();
     let back = ended + patience;
     callee
         .until_idle(back)
@@ -167,16 +184,15 @@ async fn call(
         release: ended - hung_up,
         cycle: done - begin,
         done,
+        kind: (caller.kind(), callee.kind()),
     })
 }
 
-/// After an anomaly: both phones on-hook; whether both are idle again in
-/// time.
-async fn hang_up(caller: &mut Phone, callee: &mut Phone, patience: Duration) -> bool {
-    for phone in [&mut *caller, &mut *callee] {
-        if phone.model.hook() == Hook::OffHook {
-            phone.press("u");
-        }
+/// After an anomaly: both parties end what is going on; whether both are
+/// idle again in time.
+async fn hang_up(caller: &mut Party, callee: &mut Party, patience: Duration) -> bool {
+    for party in [&mut *caller, &mut *callee] {
+        party.abandon();
     }
     let deadline = Instant::now() + patience;
     caller.until_idle(deadline).await.is_some() && callee.until_idle(deadline).await.is_some()

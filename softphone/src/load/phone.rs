@@ -84,12 +84,14 @@ impl Phone {
 
     /// Waits for the registration and then for the complete idle screen
     /// (the last function key labelled); by `deadline`, or why not in
-    /// words: the gateway's refusal, or the last connection loss.
-    pub async fn until_ready(&mut self, deadline: Instant) -> Result<(), String> {
+    /// words: the gateway's refusal, or the last connection loss. When
+    /// registered: the moment the phone saw the Register Response, the
+    /// point the storm benchmark times to.
+    pub async fn until_ready(&mut self, deadline: Instant) -> Result<Instant, String> {
         let registered = tokio::time::timeout_at(deadline.into(), async {
             while let Some(event) = self.events.recv().await {
                 match event {
-                    PhoneEvent::Registered { .. } => return Ok(()),
+                    PhoneEvent::Registered { .. } => return Ok(Instant::now()),
                     PhoneEvent::StateChanged(PhoneState::Declined { cause }) => {
                         return Err(format!("declined: {}", cause.describe()));
                     }
@@ -102,17 +104,17 @@ impl Phone {
             Some(loss) => format!("{what} in time (last connection loss: {loss})"),
             None => format!("{what} in time"),
         };
-        match registered.await {
-            Ok(Ok(())) => {}
+        let registered_at = match registered.await {
+            Ok(Ok(at)) => at,
             Ok(Err(why)) => return Err(why),
             Err(_) => return Err(not_in_time(self, "not registered")),
-        }
+        };
         // Our office's idle screen ends with the Release key; another
         // gateway's keys are its admin's choice.
         let labelled = |model: &PhoneModel| model.label(5) == Some("Release");
         let screen = self.idle_label.is_none() || self.until(deadline, labelled).await.is_some();
         if screen && self.until_idle(deadline).await.is_some() {
-            Ok(())
+            Ok(registered_at)
         } else {
             Err(not_in_time(self, "registered but no idle screen"))
         }

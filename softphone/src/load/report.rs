@@ -10,16 +10,28 @@ use shared::media::StreamStats;
 
 use super::LoadArgs;
 use super::pair::CallTiming;
+use super::party::Kind;
 use super::stats::{Latencies, Tally};
 
-/// How the phones registered.
-#[derive(Debug)]
+/// How the phones (or the apps) registered.
+#[derive(Debug, Default)]
 pub struct Registrations {
-    /// From the first phone's start to the last one ready.
+    /// From the first phone's start to the last Register Response.
     pub wall: Duration,
-    /// Per phone: its start to registered and idle.
+    /// Per phone: its start to its Register Response.
     pub latencies: Latencies,
+    /// Per phone: its start to its complete idle screen.
+    pub ready: Latencies,
     pub failures: Tally,
+}
+
+/// The calls' window: from the first call to the load's end (the calls in
+/// progress then complete after it).
+#[derive(Debug, Clone, Copy)]
+pub struct CallWindow {
+    /// Calls done by the end.
+    pub completed: usize,
+    pub length: Duration,
 }
 
 /// Percentiles of a latency, ms; `None` without samples.
@@ -45,25 +57,46 @@ impl Percentiles {
     }
 }
 
+/// The registrations of one kind of party (`phones` counts apps in the
+/// apps' report).
 #[derive(Debug, Clone, Serialize)]
 pub struct RegistrationReport {
     pub phones: usize,
     pub registered: usize,
+    /// Registered phones over the time from the first start to the last
+    /// Register Response.
     pub per_second: f64,
+    /// Start → Register Response.
     pub latency: Percentiles,
+    /// Start → complete idle screen (display and keys sent after the
+    /// registration).
+    pub ready_latency: Percentiles,
     pub failures: BTreeMap<String, usize>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CallReport {
     pub pairs: usize,
+    /// Every call completed, the ones in progress at the end included.
     pub completed: usize,
+    /// Calls done by the end over the time from the first call to the end.
     pub per_second: f64,
     /// Caller off-hook + digits → the callee's ringer on.
     pub setup: Percentiles,
     /// Callee off-hook → media on both phones.
     pub answer: Percentiles,
+    /// Completed calls and their setup latency by who called whom
+    /// (`"phone → phone"`, `"app → phone"`, `"phone → app"`).
+    pub by_kind: BTreeMap<String, KindCalls>,
     pub failures: BTreeMap<String, usize>,
+}
+
+/// The calls of one kind (e.g. app → phone).
+#[derive(Debug, Clone, Serialize)]
+pub struct KindCalls {
+    pub completed: usize,
+    pub setup: Percentiles,
+    pub answer: Percentiles,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -84,7 +117,12 @@ pub struct RtpReport {
 pub struct LoadReport {
     pub gateway: String,
     pub duration_s: f64,
+    /// The HFA phones' registrations.
     pub registrations: RegistrationReport,
+    /// The myPortal to go apps' (login and VoIP registration), when the
+    /// load had apps.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub apps: Option<RegistrationReport>,
     pub calls: CallReport,
     /// Connections lost while registered, by reason (the phones reconnect).
     pub connection_losses: BTreeMap<String, usize>,
@@ -98,42 +136,49 @@ impl LoadReport {
     )]
     pub fn new(
         args: &LoadArgs,
-        registrations: Registrations,
+        mut registrations: BTreeMap<Kind, Registrations>,
         pairs: usize,
-        calls_wall: Duration,
+        window: CallWindow,
         calls: &[CallTiming],
         call_failures: Tally,
         connection_losses: Tally,
         streams: &[StreamStats],
     ) -> Self {
-        let registered = registrations.latencies.len();
-        let phones = registered + registrations.failures.total();
-        let rate = |count: usize, wall: Duration| {
-            if wall.is_zero() {
-                0.0
-            } else {
-                count as f64 / wall.as_secs_f64()
-            }
+        let of = |calls: &[&CallTiming], field: fn(&CallTiming) -> Duration| {
+            Percentiles::of(&Latencies::new(calls.iter().map(|c| field(c)).collect()))
         };
-        let of = |field: fn(&CallTiming) -> Duration| {
-            Percentiles::of(&Latencies::new(calls.iter().map(field).collect()))
-        };
+        let all: Vec<&CallTiming> = calls.iter().collect();
+        let mut by_kind: BTreeMap<String, Vec<&CallTiming>> = BTreeMap::new();
+        for call in calls {
+            let (from, to) = call.kind;
+            let name = format!("{} → {}", from.name(), to.name());
+            by_kind.entry(name).or_default().push(call);
+        }
+        let phones = registrations.remove(&Kind::Phone).unwrap_or_default();
         Self {
             gateway: args.gateway.clone(),
             duration_s: args.duration.as_secs_f64(),
-            registrations: RegistrationReport {
-                phones,
-                registered,
-                per_second: rate(registered, registrations.wall),
-                latency: Percentiles::of(&registrations.latencies),
-                failures: registrations.failures.counts().clone(),
-            },
+            registrations: RegistrationReport::of(&phones),
+            apps: registrations
+                .remove(&Kind::App)
+                .map(|apps| RegistrationReport::of(&apps)),
             calls: CallReport {
                 pairs,
                 completed: calls.len(),
-                per_second: rate(calls.len(), calls_wall),
-                setup: of(|call| call.setup),
-                answer: of(|call| call.answer),
+                per_second: rate(window.completed, window.length),
+                setup: of(&all, |call| call.setup),
+                answer: of(&all, |call| call.answer),
+                by_kind: by_kind
+                    .into_iter()
+                    .map(|(name, calls)| {
+                        let kind = KindCalls {
+                            completed: calls.len(),
+                            setup: of(&calls, |call| call.setup),
+                            answer: of(&calls, |call| call.answer),
+                        };
+                        (name, kind)
+                    })
+                    .collect(),
                 failures: call_failures.counts().clone(),
             },
             connection_losses: connection_losses.counts().clone(),
@@ -144,8 +189,36 @@ impl LoadReport {
     /// Failures of registrations and calls together.
     pub fn failures(&self) -> usize {
         let registrations: usize = self.registrations.failures.values().sum();
+        let apps: usize = self
+            .apps
+            .iter()
+            .flat_map(|apps| apps.failures.values())
+            .sum();
         let calls: usize = self.calls.failures.values().sum();
-        registrations + calls
+        registrations + apps + calls
+    }
+}
+
+/// `count` over `wall` per second (0 for no time).
+fn rate(count: usize, wall: Duration) -> f64 {
+    if wall.is_zero() {
+        0.0
+    } else {
+        count as f64 / wall.as_secs_f64()
+    }
+}
+
+impl RegistrationReport {
+    fn of(registrations: &Registrations) -> Self {
+        let registered = registrations.latencies.len();
+        Self {
+            phones: registered + registrations.failures.total(),
+            registered,
+            per_second: rate(registered, registrations.wall),
+            latency: Percentiles::of(&registrations.latencies),
+            ready_latency: Percentiles::of(&registrations.ready),
+            failures: registrations.failures.counts().clone(),
+        }
     }
 }
 
@@ -189,7 +262,18 @@ impl fmt::Display for LoadReport {
             r.registered, r.phones, r.per_second
         )?;
         writeln!(f, "{}", Row("registration latency", &r.latency))?;
+        writeln!(f, "{}", Row("idle screen latency", &r.ready_latency))?;
         failures(f, "registration failures", &r.failures)?;
+        if let Some(a) = &self.apps {
+            writeln!(
+                f,
+                "app registrations: {}/{} apps, {:.1}/s",
+                a.registered, a.phones, a.per_second
+            )?;
+            writeln!(f, "{}", Row("app login + VoIP reg.", &a.latency))?;
+            writeln!(f, "{}", Row("app event stream open", &a.ready_latency))?;
+            failures(f, "app registration failures", &a.failures)?;
+        }
         let c = &self.calls;
         writeln!(
             f,
@@ -198,6 +282,12 @@ impl fmt::Display for LoadReport {
         )?;
         writeln!(f, "{}", Row("call setup latency", &c.setup))?;
         writeln!(f, "{}", Row("answer latency", &c.answer))?;
+        if self.apps.is_some() {
+            for (kind, calls) in &c.by_kind {
+                writeln!(f, "  {kind}: {} completed", calls.completed)?;
+                writeln!(f, "  {}", Row("setup latency", &calls.setup))?;
+            }
+        }
         failures(f, "call failures", &c.failures)?;
         failures(f, "connection losses", &self.connection_losses)?;
         let m = &self.rtp;

@@ -1,7 +1,10 @@
-//! One load run: phones started at the registration rate, each waiting for
-//! its idle screen; the registered ones paired up and calling until the
-//! duration ends; every phone stopped and its media figures collected.
+//! One load run: phones, then apps, started at the registration rate, each
+//! waiting until it is ready (a phone's idle screen, an app's event
+//! stream); the ready ones paired up (each app with a phone first) and
+//! calling until the duration ends; every party stopped and its media
+//! figures collected.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -10,11 +13,16 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::LoadArgs;
+use super::app::App;
+use super::apps;
 use super::pair::{self, CallCounts, CallTiming, Pace};
+use super::party::{Kind, Party};
 use super::phone::Phone;
-use super::report::{LoadReport, Registrations};
+use super::report::{CallWindow, LoadReport, Registrations};
 use super::stats::{Latencies, Tally};
 use crate::hfa::{GatewayAddress, HfaAccount};
+use crate::portal::settings::{PortalSettings, SettingsError};
+use crate::portal::trust::TrustError;
 
 /// Why the load could not start.
 #[derive(Debug, thiserror::Error)]
@@ -31,16 +39,25 @@ pub enum LoadError {
         number: String,
         error: crate::hfa::AccountError,
     },
+    #[error("--portal {value:?}: expected the gateway's myPortal to go HTTPS address, HOST:PORT")]
+    Portal { value: String },
+    #[error("app {number:?}: {error}")]
+    App {
+        number: String,
+        error: SettingsError,
+    },
+    #[error("the apps' certificate trust: {0}")]
+    Trust(TrustError),
     #[error("no accounts: give --numbers with --passwords, or --accounts")]
     NoAccounts,
     #[error("--{option} {value}: expected a finite rate >= 0 per second")]
     Rate { option: &'static str, value: f64 },
     #[error(
-        "{phones} phones need {needed} open files, the limit is {limit}: raise the hard limit \
-         (e.g. `ulimit -Hn {needed}` as root, or in /etc/security/limits.conf)"
+        "{parties} phones and apps need {needed} open files, the limit is {limit}: raise the hard \
+         limit (e.g. `ulimit -Hn {needed}` as root, or in /etc/security/limits.conf)"
     )]
     FileLimit {
-        phones: usize,
+        parties: usize,
         needed: u64,
         limit: u64,
     },
@@ -60,6 +77,9 @@ struct Progress {
 /// second.
 pub async fn run(args: &LoadArgs) -> Result<LoadReport, LoadError> {
     let accounts = hfa_accounts(args)?;
+    let app_accounts = args.app_accounts()?;
+    let sources = args.sources()?;
+    let app_settings = apps::settings(args, app_accounts, &sources, accounts.len())?;
     for (option, value) in [
         ("register-rate", args.register_rate),
         ("call-rate", args.call_rate),
@@ -68,25 +88,19 @@ pub async fn run(args: &LoadArgs) -> Result<LoadReport, LoadError> {
             return Err(LoadError::Rate { option, value });
         }
     }
-    raise_file_limit(accounts.len(), !args.no_media)?;
+    raise_file_limit(accounts.len(), app_settings.len(), !args.no_media)?;
     let progress = Arc::new(Progress::default());
     let begin = Instant::now();
     let end = begin + args.duration;
-    let printer = tokio::spawn(print_progress(Arc::clone(&progress), accounts.len(), begin));
+    let total = accounts.len() + app_settings.len();
+    let printer = tokio::spawn(print_progress(Arc::clone(&progress), total, begin));
 
-    let (phones, registrations) = register(args, accounts, &progress, end).await;
-    let mut ready = Vec::new();
-    let mut idle = Vec::new();
-    for (phone, ok) in phones {
-        if ok {
-            ready.push(phone)
-        } else {
-            idle.push(phone)
-        }
-    }
-    if ready.len() % 2 == 1 {
-        idle.extend(ready.pop());
-    }
+    let starts = accounts
+        .into_iter()
+        .map(Start::Phone)
+        .chain(app_settings.into_iter().map(Start::App));
+    let (parties, registrations) = register(args, starts, &progress, end).await;
+    let (mut idle, pairs_to_run) = pair_up(parties);
     let tickets = (args.call_rate > 0.0 && !args.no_calls).then(|| Arc::new(Semaphore::new(0)));
     let ticker = tickets
         .clone()
@@ -99,13 +113,13 @@ pub async fn run(args: &LoadArgs) -> Result<LoadReport, LoadError> {
     let calls_begin = Instant::now();
     let mut pairs = JoinSet::new();
     if args.no_calls {
-        // The phones keep their registrations alive until the end.
+        // The parties keep their registrations alive until the end.
         tokio::time::sleep_until(end.into()).await;
-        idle.append(&mut ready);
-    }
-    let mut phones = ready.into_iter();
-    while let (Some(caller), Some(callee)) = (phones.next(), phones.next()) {
-        pairs.spawn(pair::run(caller, callee, end, args.patience, pace.clone()));
+        idle.extend(pairs_to_run.into_iter().flat_map(|(a, b)| [a, b]));
+    } else {
+        for (caller, callee) in pairs_to_run {
+            pairs.spawn(pair::run(caller, callee, end, args.patience, pace.clone()));
+        }
     }
     let pair_count = pairs.len();
     let (mut timings, mut failures, mut lost) =
@@ -116,19 +130,24 @@ pub async fn run(args: &LoadArgs) -> Result<LoadReport, LoadError> {
             Ok(outcome) => {
                 timings.extend(&outcome.calls);
                 failures.merge(&outcome.stuck);
-                for phone in [outcome.caller, outcome.callee] {
-                    lost.merge(&phone.lost);
-                    stopping.spawn(phone.stop());
+                for party in [outcome.caller, outcome.callee] {
+                    lost.merge(party.lost());
+                    stopping.spawn(party.stop());
                 }
             }
             Err(panic) => failures.add(format!("pair task failed: {panic}")),
         }
     }
-    let calls_end = Instant::now();
-    for mut phone in idle {
-        phone.catch_up();
-        lost.merge(&phone.lost);
-        stopping.spawn(phone.stop());
+    // Calls per second as the call benchmark counts them: those done by
+    // the end, over the window from the first call to the end.
+    let window = CallWindow {
+        completed: timings.iter().filter(|call| call.done <= end).count(),
+        length: end.saturating_duration_since(calls_begin),
+    };
+    for mut party in idle {
+        party.catch_up();
+        lost.merge(party.lost());
+        stopping.spawn(party.stop());
     }
     let mut streams = Vec::new();
     while let Some(result) = stopping.join_next().await {
@@ -143,7 +162,7 @@ pub async fn run(args: &LoadArgs) -> Result<LoadReport, LoadError> {
         args,
         registrations,
         pair_count,
-        calls_end - calls_begin,
+        window,
         &timings,
         failures,
         lost,
@@ -154,15 +173,20 @@ pub async fn run(args: &LoadArgs) -> Result<LoadReport, LoadError> {
 /// Files beyond the phones' sockets (runtime, stdio, the JSON report).
 const SPARE_FILES: u64 = 256;
 
-/// One socket per phone, three with media (TCP, RTP, RTCP): raises the
-/// soft open-file limit as far as needed, up to the hard one.
-fn raise_file_limit(phones: usize, media: bool) -> Result<(), LoadError> {
+/// Sockets per app: its API connections (requests and the event stream),
+/// RTP and RTCP (an app always binds them).
+const FILES_PER_APP: u64 = 4;
+
+/// One socket per phone, three with media (TCP, RTP, RTCP), and
+/// [`FILES_PER_APP`] per app: raises the soft open-file limit as far as
+/// needed, up to the hard one.
+fn raise_file_limit(phones: usize, apps: usize, media: bool) -> Result<(), LoadError> {
     let per_phone = if media { 3 } else { 1 };
-    let needed = phones as u64 * per_phone + SPARE_FILES;
+    let needed = phones as u64 * per_phone + apps as u64 * FILES_PER_APP + SPARE_FILES;
     let limit = rlimit::increase_nofile_limit(needed).map_err(LoadError::RaiseLimit)?;
     if limit < needed {
         return Err(LoadError::FileLimit {
-            phones,
+            parties: phones + apps,
             needed,
             limit,
         });
@@ -199,76 +223,154 @@ fn hfa_accounts(args: &LoadArgs) -> Result<Vec<HfaAccount>, LoadError> {
         .collect()
 }
 
-/// Starts the phones at the registration rate and waits for each to be
-/// registered and idle (at most `patience` after its start, and not after
-/// `end`); every phone, with whether it is ready.
+/// A party to start.
+enum Start {
+    Phone(HfaAccount),
+    App(PortalSettings),
+}
+
+/// Starts the parties at the registration rate and waits for each to be
+/// ready (at most `patience` after its start, and not after `end`); every
+/// party, with whether it is ready; the registrations by kind.
+///
+/// Timed as the storm benchmark times ([`super::fleet`]): each party from
+/// just before its client starts to its registration's answer (a phone's
+/// Register Response, an app's VoIP registration), the rate over the time
+/// from the kind's first start to its last registration; readiness that
+/// follows (the phone's idle screen, the app's event stream) is timed
+/// apart.
 async fn register(
     args: &LoadArgs,
-    accounts: Vec<HfaAccount>,
+    starts: impl Iterator<Item = Start>,
     progress: &Arc<Progress>,
     end: Instant,
-) -> (Vec<(Phone, bool)>, Registrations) {
+) -> (Vec<(Party, bool)>, BTreeMap<Kind, Registrations>) {
     let begin = Instant::now();
-    let mut waiting = Vec::with_capacity(accounts.len());
-    let mut failures = Tally::default();
-    for (index, account) in accounts.into_iter().enumerate() {
+    let mut waiting = Vec::new();
+    let mut tallies: BTreeMap<Kind, Tally> = BTreeMap::new();
+    let mut first_start: BTreeMap<Kind, Instant> = BTreeMap::new();
+    for (index, start) in starts.enumerate() {
         if args.register_rate > 0.0 {
             let due = begin + Duration::from_secs_f64(index as f64 / args.register_rate);
             tokio::time::sleep_until(due.min(end).into()).await;
         }
-        let number = account.number.to_string();
-        let phone = if args.no_media {
-            Ok(Phone::start(account, None))
-        } else {
-            Phone::start_with_media(account, None).await
+        let started = Instant::now();
+        let (kind, party) = match start {
+            Start::Phone(account) if args.no_media => {
+                (Kind::Phone, Ok(Party::Phone(Phone::start(account, None))))
+            }
+            Start::Phone(account) => (
+                Kind::Phone,
+                Phone::start_with_media(account, None)
+                    .await
+                    .map(Party::Phone),
+            ),
+            Start::App(settings) => (Kind::App, App::start(settings).await.map(Party::App)),
         };
-        let mut phone = match phone {
-            Ok(phone) => phone,
+        first_start.entry(kind).or_insert(started);
+        let party = match party {
+            Ok(party) => party,
             Err(error) => {
-                failures.add(format!("cannot bind the RTP sockets: {error}"));
+                let why = format!("cannot bind the RTP sockets: {error}");
+                tracing::warn!("{} {why}", kind.name());
+                tallies.entry(kind).or_default().add(why);
                 progress.not_registered.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(number, "cannot bind the RTP sockets: {error}");
                 continue;
             }
         };
         let progress = Arc::clone(progress);
-        let deadline = (Instant::now() + args.patience).min(end.max(Instant::now()));
+        let deadline = (started + args.patience).min(end.max(started));
         waiting.push(tokio::spawn(async move {
-            let started = Instant::now();
-            let ready = phone.until_ready(deadline).await;
+            let mut party = party;
+            let ready = match &mut party {
+                Party::Phone(phone) => phone.until_ready(deadline).await,
+                Party::App(app) => app.until_ready(deadline).await,
+            };
             let counter = match ready {
-                Ok(()) => &progress.registered,
+                Ok(_) => &progress.registered,
                 Err(_) => &progress.not_registered,
             };
             counter.fetch_add(1, Ordering::Relaxed);
-            let done = Instant::now();
-            (phone, ready.map(|()| (done - started, done)))
+            let at_ready = Instant::now();
+            let timed = ready.map(|registered| Times {
+                registered: registered - started,
+                ready: at_ready - started,
+                registered_at: registered,
+            });
+            (party, timed)
         }));
     }
-    let (mut phones, mut latencies, mut last) = (Vec::new(), Vec::new(), begin);
+    let mut parties = Vec::new();
+    let mut times: BTreeMap<Kind, Vec<Times>> = BTreeMap::new();
     for task in waiting {
-        let Ok((phone, ready)) = task.await else {
-            failures.add("phone task failed");
+        let Ok((party, timed)) = task.await else {
+            tallies.entry(Kind::Phone).or_default().add("task failed");
             continue;
         };
-        match ready {
-            Ok((latency, done)) => {
-                latencies.push(latency);
-                last = last.max(done);
-                phones.push((phone, true));
+        match timed {
+            Ok(timed) => {
+                times.entry(party.kind()).or_default().push(timed);
+                parties.push((party, true));
             }
             Err(why) => {
-                failures.add(why);
-                phones.push((phone, false));
+                tallies.entry(party.kind()).or_default().add(why);
+                parties.push((party, false));
             }
         }
     }
-    let registrations = Registrations {
-        wall: last - begin,
-        latencies: Latencies::new(latencies),
-        failures,
-    };
-    (phones, registrations)
+    let registrations = first_start
+        .into_iter()
+        .map(|(kind, first)| {
+            let times = times.remove(&kind).unwrap_or_default();
+            let last = times.iter().map(|t| t.registered_at).max().unwrap_or(first);
+            let registrations = Registrations {
+                wall: last - first,
+                latencies: Latencies::new(times.iter().map(|t| t.registered).collect()),
+                ready: Latencies::new(times.iter().map(|t| t.ready).collect()),
+                failures: tallies.remove(&kind).unwrap_or_default(),
+            };
+            (kind, registrations)
+        })
+        .collect();
+    (parties, registrations)
+}
+
+/// One party's registration, from just before its client started.
+struct Times {
+    /// To its registration's answer.
+    registered: Duration,
+    /// To being ready for calls.
+    ready: Duration,
+    registered_at: Instant,
+}
+
+/// The parties that are not ready, and the pairs of ready ones: each app
+/// with a phone, then phone with phone, then app with app.
+fn pair_up(parties: Vec<(Party, bool)>) -> (Vec<Party>, Vec<(Party, Party)>) {
+    let (mut phones, mut apps, mut idle) = (Vec::new(), Vec::new(), Vec::new());
+    for (party, ready) in parties {
+        match (ready, party.kind()) {
+            (false, _) => idle.push(party),
+            (true, Kind::Phone) => phones.push(party),
+            (true, Kind::App) => apps.push(party),
+        }
+    }
+    let mut pairs = Vec::new();
+    let mixed = phones.len().min(apps.len());
+    let mut phones = phones.into_iter();
+    let mut apps = apps.into_iter();
+    for (phone, app) in phones.by_ref().zip(apps.by_ref()).take(mixed) {
+        pairs.push((app, phone));
+    }
+    for mut rest in [phones, apps] {
+        while let Some(caller) = rest.next() {
+            match rest.next() {
+                Some(callee) => pairs.push((caller, callee)),
+                None => idle.push(caller),
+            }
+        }
+    }
+    (idle, pairs)
 }
 
 /// One call ticket every 1/`rate` s until `end`.

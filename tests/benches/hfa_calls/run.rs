@@ -22,6 +22,7 @@ use crate::common::office::{self, Phone as Configured};
 use crate::common::procfs::{self, Process, Usage};
 use crate::common::stats::{Latencies, Tally};
 use softphone::load::pair::{self, CallTiming, Pace, PairOutcome};
+use softphone::load::party::Party;
 use softphone::load::phone::Phone;
 
 /// Everything measured for one P.
@@ -217,6 +218,7 @@ async fn calls_phase(
     }
     let (window, end, results) = timed(gateway, args.calls_period(), |end, tasks| {
         for (caller, callee) in pairs {
+            let (caller, callee) = (Party::Phone(caller), Party::Phone(callee));
             tasks.spawn(pair::run(caller, callee, end, patience, Pace::default()));
         }
     })
@@ -250,7 +252,10 @@ async fn calls_phase(
         timings.extend(&outcome.calls);
         run.stuck.merge(&outcome.stuck);
         run.pairs_given_up += usize::from(outcome.gave_up);
-        for phone in [outcome.caller, outcome.callee] {
+        for party in [outcome.caller, outcome.callee] {
+            let Party::Phone(phone) = party else {
+                continue;
+            };
             run.sent += phone.sent;
             run.received += phone.received;
             run.connection_losses.merge(&phone.lost);
