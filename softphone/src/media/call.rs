@@ -111,8 +111,9 @@ pub async fn run(
     loop {
         let rtcp_deadline = media.session.poll_timeout();
         tokio::select! {
-            _ = tick.tick() => {
+            due = tick.tick() => {
                 let now = Instant::now();
+                pacer.woke(now, due.into_std());
                 capture(&mut media, &mut pcm, now);
                 hold = play(&mut media, &mut pacer, &mut pcm, now);
                 if now >= next_report {

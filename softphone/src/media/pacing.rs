@@ -8,8 +8,9 @@
 //! milliseconds instead of a whole packet time, and the jitter buffer has
 //! those milliseconds longer for the frame's packet to arrive. The lead
 //! over the pull adapts: [`MIN_LEAD`] plus the latest the media task woke
-//! for a write and the earliest a pull came before its predicted time,
-//! recently (an underrun would cost a frame of silence). Without a pull to
+//! recently (for a write or a poll: a busy machine wakes it late) and the
+//! earliest a pull came before its predicted time (an underrun would cost
+//! a frame of silence and a frame of delay). Without a pull to
 //! go by (the first frame, a stalled device), the frame is written as soon
 //! as the ring holds less than one.
 //!
@@ -72,7 +73,7 @@ pub struct PlayoutPacer {
     pull: Option<Instant>,
     /// The hold deadline last given.
     held: Option<Instant>,
-    /// How late recent writes came after their hold deadline.
+    /// How late the media task recently woke (for a write or a poll).
     late: Peak,
     /// How much earlier than one packet time after the previous pull
     /// recent pulls came.
@@ -96,6 +97,12 @@ impl PlayoutPacer {
     /// How long before the device's predicted pull a frame is written now.
     pub fn lead(&self) -> Duration {
         (MIN_LEAD + self.late.value + self.early.value).min(self.ptime)
+    }
+
+    /// The media task woke at `now` for a wake-up due at `due`: a late
+    /// one widens the lead for a while.
+    pub fn woke(&mut self, now: Instant, due: Instant) {
+        self.late.record(now, now.saturating_duration_since(due));
     }
 
     /// What to do at `now`, with `queued` samples in the playback ring and
@@ -128,7 +135,7 @@ impl PlayoutPacer {
             }
         }
         if let Some(held) = self.held.take() {
-            self.late.record(now, now.saturating_duration_since(held));
+            self.woke(now, held);
         }
         self.next = Some(next + self.ptime);
         Pace::Play { at: next }
@@ -310,15 +317,19 @@ mod tests {
         // The device took that frame at 7 ms; seen at the 10 ms poll.
         let pulled = Some(ms(origin, 7));
         let due = ms(origin, 27) - MIN_LEAD;
-        assert_eq!(pacer.poll(ms(origin, 10), 0, pulled), Pace::Hold { until: due });
-        assert_eq!(pacer.poll(ms(origin, 15), 0, pulled), Pace::Hold { until: due });
+        assert_eq!(
+            pacer.poll(ms(origin, 10), 0, pulled),
+            Pace::Hold { until: due }
+        );
+        assert_eq!(
+            pacer.poll(ms(origin, 15), 0, pulled),
+            Pace::Hold { until: due }
+        );
         // Woken on time: the frame goes in MIN_LEAD before the pull, on the
         // steady playout clock.
         assert_eq!(
             pacer.poll(due, 0, pulled),
-            Pace::Play {
-                at: ms(origin, 20)
-            }
+            Pace::Play { at: ms(origin, 20) }
         );
         assert_eq!(pacer.poll(ms(origin, 25), FRAME, pulled), Pace::Wait);
         assert_eq!(pacer.lead(), MIN_LEAD);
@@ -331,7 +342,10 @@ mod tests {
         pacer.poll(origin, 0, None);
         let pulled = Some(ms(origin, 7));
         let due = ms(origin, 27) - MIN_LEAD;
-        assert_eq!(pacer.poll(ms(origin, 10), 0, pulled), Pace::Hold { until: due });
+        assert_eq!(
+            pacer.poll(ms(origin, 10), 0, pulled),
+            Pace::Hold { until: due }
+        );
         // Two milliseconds late.
         let woke = due + Duration::from_millis(2);
         assert!(matches!(pacer.poll(woke, 0, pulled), Pace::Play { .. }));
@@ -345,11 +359,30 @@ mod tests {
             let Pace::Hold { until } = pace else {
                 panic!("{pace:?}");
             };
-            assert!(matches!(pacer.poll(until, 0, Some(pull)), Pace::Play { .. }));
+            assert!(matches!(
+                pacer.poll(until, 0, Some(pull)),
+                Pace::Play { .. }
+            ));
             pull += PTIME;
             now = pull;
         }
         assert_eq!(pacer.lead(), MIN_LEAD);
+    }
+
+    #[test]
+    fn a_late_poll_widens_the_lead_before_a_write_comes_late() {
+        let origin = Instant::now();
+        let mut pacer = PlayoutPacer::new(PTIME, FRAME);
+        pacer.woke(ms(origin, 11), ms(origin, 5));
+        assert_eq!(pacer.lead(), MIN_LEAD + Duration::from_millis(6));
+        // Never more than a packet time: then the frame goes in at once.
+        pacer.woke(ms(origin, 60), ms(origin, 10));
+        assert_eq!(pacer.lead(), PTIME);
+        pacer.poll(ms(origin, 60), 0, None);
+        assert!(matches!(
+            pacer.poll(ms(origin, 70), 0, Some(ms(origin, 65))),
+            Pace::Play { .. }
+        ));
     }
 
     #[test]
@@ -378,9 +411,7 @@ mod tests {
         // The last pull was 30 ms ago: the predicted one has passed.
         assert_eq!(
             pacer.poll(ms(origin, 40), 0, Some(ms(origin, 10))),
-            Pace::Play {
-                at: ms(origin, 20)
-            }
+            Pace::Play { at: ms(origin, 20) }
         );
     }
 }

@@ -210,7 +210,7 @@ async fn relay(
             }
         };
         tokio::select! {
-            _ = tick.tick() => {}
+            due = tick.tick() => pacer.woke(Instant::now(), due.into_std()),
             () = held => {}
             _ = &mut stop => return,
         }
