@@ -110,7 +110,7 @@ fn a_file_played_when_heard_starts_once_the_other_side_is_heard() {
     streams.controls.set_far_end_heard();
     // Then the file from its first sample, whole, at the next tick.
     let silent = silence_before_sound(&mut streams);
-    assert!(silent % 160 == 0 && silent <= 320, "{silent} samples");
+    assert!(silent.is_multiple_of(160) && silent <= 320, "{silent} samples");
     let rest = capture(&mut streams, 319);
     assert_eq!(rest[..], ramp[1..]);
     streams.guard.stop().expect("stop");
@@ -134,7 +134,7 @@ fn a_file_played_when_heard_starts_after_the_limit_when_nothing_is_heard() {
     let silent = silence_before_sound(&mut streams);
     // Whole frames of silence, then the file, not before the limit (a
     // lower bound only: a busy machine may tick later).
-    assert!(silent > 0 && silent % 160 == 0, "{silent} samples");
+    assert!(silent > 0 && silent.is_multiple_of(160), "{silent} samples");
     assert!(started.elapsed() >= PLAY_START_LIMIT);
     assert_eq!(capture(&mut streams, 159), [1000; 159]);
     streams.guard.stop().expect("stop");
