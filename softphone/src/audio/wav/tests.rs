@@ -110,7 +110,10 @@ fn a_file_played_when_heard_starts_once_the_other_side_is_heard() {
     streams.controls.set_far_end_heard();
     // Then the file from its first sample, whole, at the next tick.
     let silent = silence_before_sound(&mut streams);
-    assert!(silent.is_multiple_of(160) && silent <= 320, "{silent} samples");
+    assert!(
+        silent.is_multiple_of(160) && silent <= 320,
+        "{silent} samples"
+    );
     let rest = capture(&mut streams, 319);
     assert_eq!(rest[..], ramp[1..]);
     streams.guard.stop().expect("stop");
