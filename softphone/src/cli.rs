@@ -28,7 +28,7 @@ use shared::hfa_engine::phone::PhoneTimers;
 use shared::secret::Secret;
 use shared::version::SoftwareVersion;
 
-use crate::audio::{AudioBackend, CpalBackend, NullBackend, WavBackend};
+use crate::audio::{AudioBackend, CpalBackend, NullBackend, PlayStart, WavBackend};
 use crate::hfa::call_flow::{NotDialable, Outcome, Plan};
 use crate::hfa::session::{self, SessionEnd};
 use crate::hfa::{GatewayAddress, HfaAccount};
@@ -119,6 +119,8 @@ pub enum HfaCommand {
 pub struct AudioArgs {
     /// Send this WAV file into the call instead of the microphone (with or
     /// without --record, both directions then use files: no sound device).
+    /// It starts once the other side is heard (the path through the
+    /// system's SBC is up), a second after the call connects at the latest.
     #[arg(long)]
     pub play: Option<PathBuf>,
     /// Write what is heard to this WAV file instead of the speaker.
@@ -160,6 +162,9 @@ impl AudioArgs {
             })
         };
         let mut media = MediaOptions::g711(audio);
+        // A file is heard from its first frame: it starts once the path
+        // through the system's SBC is up.
+        media.play_start = PlayStart::WhenHeard;
         if self.opus {
             media.codecs.insert(0, crate::media::OPUS);
         }

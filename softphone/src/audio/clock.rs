@@ -7,14 +7,15 @@
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::controls::{CaptureSink, PlaybackSource};
+use super::controls::{AudioControls, CaptureSink, PlaybackSource};
 use super::guard::{AudioGuard, Command};
-use super::{AudioError, AudioEvent, Direction};
+use super::{AudioError, AudioEvent, Direction, PLAY_START_LIMIT, PlayStart};
 
 /// The frame time of every codec this phone speaks.
 const TICK: Duration = Duration::from_millis(20);
@@ -65,6 +66,9 @@ pub(crate) struct SoftClock {
     /// The `--play` samples at the codec rate, and how far they have gone.
     pub(crate) source: Option<(Vec<i16>, usize)>,
     pub(crate) recorder: Option<Recorder>,
+    /// Says whether the other side has been heard yet.
+    pub(crate) controls: Arc<AudioControls>,
+    pub(crate) play_start: PlayStart,
 }
 
 impl SoftClock {
@@ -80,10 +84,11 @@ impl SoftClock {
     fn run(mut self, inbox: &mpsc::Receiver<Command>) -> Result<(), AudioError> {
         let mut frame = vec![0i16; self.frame];
         let mut ticker = Ticker::start();
+        let started = Instant::now();
         loop {
             match inbox.recv_timeout(ticker.remaining()) {
                 Err(RecvTimeoutError::Timeout) => {
-                    self.tick(&mut frame);
+                    self.tick(&mut frame, started);
                     ticker.advance();
                 }
                 Ok(Command::Switch { reply, .. }) => {
@@ -101,9 +106,22 @@ impl SoftClock {
         }
     }
 
-    fn tick(&mut self, frame: &mut [i16]) {
+    /// Whether the file may play now: it started already, or it may start.
+    fn may_play(&self, position: usize, started: Instant) -> bool {
+        position > 0
+            || match self.play_start {
+                PlayStart::AtOnce => true,
+                PlayStart::WhenHeard => {
+                    self.controls.far_end_heard() || started.elapsed() >= PLAY_START_LIMIT
+                }
+            }
+    }
+
+    fn tick(&mut self, frame: &mut [i16], started: Instant) {
+        let position = self.source.as_ref().map_or(0, |(_, position)| *position);
+        let may_play = self.may_play(position, started);
         match &mut self.source {
-            Some((samples, position)) if *position < samples.len() => {
+            Some((samples, position)) if *position < samples.len() && may_play => {
                 let end = (*position + frame.len()).min(samples.len());
                 let part = &samples[*position..end];
                 frame.fill(0);

@@ -1,9 +1,12 @@
 //! Mute, speaker volume and the microphone level meter: atomics the GUI
 //! sets and polls without locks, applied by the back end at the boundary of
 //! its rings, so every back end (device, file, null) behaves the same.
+//! Also what the media task and the back end tell each other: when the
+//! device last took a frame, and whether the other side has been heard.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 /// The level the meter shows for digital silence, in dBFS (below the
 /// quietest non-zero 16-bit signal, -90.3 dBFS).
@@ -17,6 +20,13 @@ pub struct AudioControls {
     volume: AtomicU8,
     /// `f32` bits of the RMS level of the last microphone frame, in dBFS.
     mic_level: AtomicU32,
+    /// The origin of `last_pull`.
+    epoch: Instant,
+    /// When the device last took a frame from the playback ring, in
+    /// nanoseconds after `epoch` plus one (0: never).
+    last_pull: AtomicU64,
+    /// The call's media has played a frame from the other side.
+    far_end_heard: AtomicBool,
 }
 
 impl Default for AudioControls {
@@ -25,6 +35,9 @@ impl Default for AudioControls {
             muted: AtomicBool::new(false),
             volume: AtomicU8::new(100),
             mic_level: AtomicU32::new(METER_FLOOR_DBFS.to_bits()),
+            epoch: Instant::now(),
+            last_pull: AtomicU64::new(0),
+            far_end_heard: AtomicBool::new(false),
         }
     }
 }
@@ -58,6 +71,33 @@ impl AudioControls {
 
     fn set_mic_level(&self, dbfs: f32) {
         self.mic_level.store(dbfs.to_bits(), Ordering::Relaxed);
+    }
+
+    /// When the device last took a frame from the playback ring (sound or,
+    /// on an underrun, silence): the media task writes the next frame just
+    /// before the device's next pull, one frame time later.
+    pub fn last_pull(&self) -> Option<Instant> {
+        match self.last_pull.load(Ordering::Relaxed) {
+            0 => None,
+            nanos => Some(self.epoch + Duration::from_nanos(nanos - 1)),
+        }
+    }
+
+    fn mark_pull(&self, at: Instant) {
+        let nanos = at.saturating_duration_since(self.epoch).as_nanos();
+        let nanos = u64::try_from(nanos).unwrap_or(u64::MAX - 1);
+        self.last_pull.store(nanos + 1, Ordering::Relaxed);
+    }
+
+    /// The call's media has played its first frame from the other side:
+    /// the path is up both ways (a system's SBC forwards to a phone at home
+    /// only once it has latched that phone's own packets).
+    pub fn set_far_end_heard(&self) {
+        self.far_end_heard.store(true, Ordering::Relaxed);
+    }
+
+    pub fn far_end_heard(&self) -> bool {
+        self.far_end_heard.load(Ordering::Relaxed)
     }
 }
 
@@ -142,6 +182,7 @@ impl PlaybackSource {
     /// than `out.len()` samples: an underrun then delays the sound as a whole
     /// instead of cutting a frame in two. Returns whether sound came out.
     pub(crate) fn pull(&mut self, out: &mut [i16]) -> bool {
+        self.controls.mark_pull(Instant::now());
         if self.ring.slots() < out.len() {
             out.fill(0);
             return false;
@@ -158,6 +199,7 @@ impl PlaybackSource {
     /// Drains and discards `count` samples: what a lost or absent speaker
     /// does, so the media driver's pushes keep finding room.
     pub(crate) fn discard(&mut self, count: usize) {
+        self.controls.mark_pull(Instant::now());
         for _ in 0..count.min(self.ring.slots()) {
             let _ = self.ring.pop();
         }
@@ -244,5 +286,25 @@ mod tests {
         assert_eq!(out, [0; 4]);
         source.discard(10);
         assert_eq!(producer.slots(), 16);
+    }
+
+    #[test]
+    fn every_pull_is_stamped_sound_or_not() {
+        let controls = Arc::new(AudioControls::default());
+        let (mut producer, consumer) = rtrb::RingBuffer::new(16);
+        let mut source = PlaybackSource::new(consumer, Arc::clone(&controls));
+        assert_eq!(controls.last_pull(), None);
+        let before = Instant::now();
+        assert!(!source.pull(&mut [0i16; 4]), "an underrun");
+        let first = controls.last_pull().expect("stamped");
+        assert!(first >= before && first <= Instant::now());
+        for value in [1, 2, 3, 4] {
+            let _ = producer.push(value);
+        }
+        assert!(source.pull(&mut [0i16; 4]));
+        let second = controls.last_pull().expect("stamped");
+        assert!(second >= first);
+        source.discard(4);
+        assert!(controls.last_pull().expect("stamped") >= second);
     }
 }

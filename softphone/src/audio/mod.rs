@@ -60,14 +60,37 @@ pub struct AudioConfig {
     pub rate: u32,
     /// Samples per 20 ms frame at `rate`.
     pub frame: usize,
+    /// When a played file starts (file back ends only).
+    pub play_start: PlayStart,
 }
 
+/// When [`WavBackend`] starts sending its `play` file into the call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PlayStart {
+    /// With the back end: the file's first frame is the first one captured.
+    #[default]
+    AtOnce,
+    /// Once the call's media has played a frame from the other side
+    /// ([`AudioControls::far_end_heard`]), or [`PLAY_START_LIMIT`] after
+    /// the back end started, whichever comes first: silence until then. A
+    /// system's SBC drops a phone at home's first packets until it has
+    /// latched their source, and forwards to that phone only from then on,
+    /// so the file is heard from its first frame (`softphone hfa call
+    /// --play`).
+    WhenHeard,
+}
+
+/// The longest [`PlayStart::WhenHeard`] waits for the other side: a peer
+/// that sends nothing still gets the file.
+pub const PLAY_START_LIMIT: std::time::Duration = std::time::Duration::from_secs(1);
+
 impl AudioConfig {
-    /// 20 ms frames at `rate`.
+    /// 20 ms frames at `rate`, a played file starting at once.
     pub fn for_rate(rate: u32) -> Self {
         Self {
             rate,
             frame: usize::try_from(rate / 50).unwrap_or(0),
+            play_start: PlayStart::AtOnce,
         }
     }
 

@@ -2,6 +2,7 @@
 //! headless call commands, for QA and tests), and the null back end.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::clock::{Recorder, SoftClock};
 use super::resample::{convert_clip, to_i16};
@@ -12,7 +13,9 @@ use super::{AudioBackend, AudioConfig, AudioError, AudioStreams, Plumbing};
 ///
 /// `play`: any PCM WAV (8 to 32-bit integer or 32-bit float, any rate, any
 /// number of channels), down-mixed to mono and resampled to the codec rate
-/// when it starts; after its end the call gets silence and the owner an
+/// when it starts; it plays from the start or once the other side is heard,
+/// as [`AudioConfig::play_start`] says; after its end the call gets
+/// silence and the owner an
 /// [`AudioEvent::PlaybackFinished`](super::AudioEvent::PlaybackFinished).
 /// Without it, the call gets silence.
 ///
@@ -43,6 +46,8 @@ impl AudioBackend for WavBackend {
             frame: config.frame,
             source,
             recorder,
+            controls: Arc::clone(&plumbing.owner.controls),
+            play_start: config.play_start,
         };
         let guard = clock.spawn()?;
         Ok(plumbing.owner.into_streams(guard))

@@ -5,13 +5,13 @@
 //! The back end runs on the device's clock; this task looks at its rings
 //! every [`POLL_INTERVAL`] and
 //! - sends every complete frame the capture ring holds (one, normally), and
-//! - plays out a frame into the playback ring when the device has taken the
-//!   last one, paced by a [`PlayoutPacer`] that gives the jitter buffer a
-//!   steady playout clock (see `pacing.rs`).
+//! - plays out a frame into the playback ring just before the device's
+//!   next pull (it wakes for that), paced by a [`PlayoutPacer`] that gives
+//!   the jitter buffer a steady playout clock (see `pacing.rs`).
 //!
 //! Polling a few times per packet time rather than ticking once keeps both
-//! waits short: a frame is sent within a poll of its capture, and played
-//! within a device period of its playout, with no silence queued ahead.
+//! waits short: a frame is sent within a poll of its capture, and waits in
+//! the playback ring a few milliseconds, with no silence queued ahead.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -109,17 +109,23 @@ pub async fn run(
     tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut pacer = PlayoutPacer::new(media.ptime, frame);
     let mut next_report = Instant::now() + media.report_every;
+    // When to write the next frame, just before the device's next pull.
+    let mut hold: Option<Instant> = None;
     loop {
         let rtcp_deadline = media.session.poll_timeout();
         tokio::select! {
-            _ = tick.tick() => {
+            due = tick.tick() => {
                 let now = Instant::now();
+                pacer.woke(now, due.into_std());
                 capture(&mut media, &mut pcm, now);
-                play(&mut media, &mut pacer, &mut pcm, now);
+                hold = play(&mut media, &mut pacer, &mut pcm, now);
                 if now >= next_report {
                     next_report = now + media.report_every;
                     let _ = reports.send(MediaReport::Quality(media.session.stats()));
                 }
+            }
+            () = sleep_until(hold) => {
+                hold = play(&mut media, &mut pacer, &mut pcm, Instant::now());
             }
             received = media.sockets.rtp.recv_from(&mut rtp_in) => {
                 if let Ok((len, from)) = received {
@@ -179,22 +185,34 @@ fn capture(media: &mut CallMedia, pcm: &mut [i16], now: Instant) {
     }
 }
 
-/// Plays out frames as the pacer says (at most `MAX_PACES` a poll).
-fn play(media: &mut CallMedia, pacer: &mut PlayoutPacer, pcm: &mut [i16], now: Instant) {
+/// Plays out frames as the pacer says (at most `MAX_PACES` a poll);
+/// returns when to look again, when the pacer holds the next frame for
+/// the device's next pull. The first frame decoded from the other side
+/// tells the back end the path is up (a `--play` file may start).
+fn play(
+    media: &mut CallMedia,
+    pacer: &mut PlayoutPacer,
+    pcm: &mut [i16],
+    now: Instant,
+) -> Option<Instant> {
     for _ in 0..MAX_PACES {
         let playback = &mut media.audio.playback;
         let queued = playback.buffer().capacity() - playback.slots();
-        match pacer.poll(now, queued) {
+        match pacer.poll(now, queued, media.audio.controls.last_pull()) {
             Pace::Play { at } => {
-                let _: FrameSource = media.session.playout(at, pcm);
-                write(playback, pcm);
+                if media.session.playout(at, pcm) == FrameSource::Decoded {
+                    media.audio.controls.set_far_end_heard();
+                }
+                write(&mut media.audio.playback, pcm);
             }
             Pace::Discard { at } => {
                 let _: FrameSource = media.session.playout(at, pcm);
             }
-            Pace::Wait => return,
+            Pace::Wait => return None,
+            Pace::Hold { until } => return Some(until),
         }
     }
+    None
 }
 
 fn write(playback: &mut rtrb::Producer<i16>, pcm: &[i16]) {

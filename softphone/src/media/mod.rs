@@ -19,7 +19,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use crate::audio::{AudioBackend, AudioConfig, AudioError};
+use crate::audio::{AudioBackend, AudioConfig, AudioError, PlayStart};
 use call::{CallMedia, MediaReport, Peer, Sockets};
 
 /// How often a call reports its quality figures (headless; the window's
@@ -43,6 +43,8 @@ pub struct MediaOptions {
     pub report_every: Duration,
     /// `--capture FILE`: every call's RTP and RTCP go into it.
     pub capture: Option<Capture>,
+    /// When a file played into the call starts.
+    pub play_start: PlayStart,
 }
 
 impl MediaOptions {
@@ -56,6 +58,7 @@ impl MediaOptions {
             concealment: true,
             report_every: REPORT_EVERY,
             capture: None,
+            play_start: PlayStart::AtOnce,
         }
     }
 }
@@ -199,14 +202,14 @@ impl MediaPort {
         let mut config = SessionConfig::new(codec, rand_ssrc());
         config.ptime = Duration::from_millis(u64::from(target.ptime_ms.max(10)));
         config.concealment = self.options.concealment;
-        // A played-out frame waits for the device's next period, a frame at
-        // most (pacing.rs), half of one on average.
-        config.device_delay = config.ptime / 2;
+        // A played-out frame is written this long before the device's next
+        // pull (pacing.rs), a little longer while wake-ups run late.
+        config.device_delay = pacing::MIN_LEAD;
         let session = MediaSession::new(config, std::time::Instant::now(), u64::from(rand_ssrc()))?;
-        let audio = self
-            .options
-            .audio
-            .start(AudioConfig::for_rate(session.pcm_rate()))?;
+        let audio = self.options.audio.start(AudioConfig {
+            play_start: self.options.play_start,
+            ..AudioConfig::for_rate(session.pcm_rate())
+        })?;
         let media = CallMedia {
             session,
             sockets: Sockets {

@@ -1,16 +1,22 @@
 //! When the media task hands the sound device a frame.
 //!
-//! The device takes frames on its own clock; the media task looks at its
-//! rings every [`POLL_INTERVAL`] and plays out a frame from the jitter
-//! buffer as soon as the playback ring holds less than one frame, i.e.
-//! right after the device took the last one. So a frame waits in the ring
-//! one device period at most, without a prefill of silence, and the ring
-//! never builds up: a device that consumes slower than the stream arrives
-//! shows up as jitter-buffer delay, which the buffer shrinks.
+//! The device takes frames on its own clock, one per packet time, and
+//! stamps each pull (`AudioControls::last_pull`). The media task takes the
+//! next frame from the jitter buffer and writes it into the playback ring
+//! just before the device's next pull ([`Pace::Hold`] until then), not
+//! right after the last one: the frame waits in the ring a few
+//! milliseconds instead of a whole packet time, and the jitter buffer has
+//! those milliseconds longer for the frame's packet to arrive. The lead
+//! over the pull adapts: [`MIN_LEAD`] plus the latest the media task woke
+//! recently (for a write or a poll: a busy machine wakes it late) and the
+//! earliest a pull came before its predicted time (an underrun would cost
+//! a frame of silence and a frame of delay). Without a pull to
+//! go by (the first frame, a stalled device), the frame is written as soon
+//! as the ring holds less than one.
 //!
-//! The jitter buffer needs a steady playout clock, not the poll's jittery
-//! wake-ups: each frame is played out at the previous one's time plus the
-//! packet time, whatever the device's wake-ups do. When that clock falls
+//! The jitter buffer needs a steady playout clock, not the device's or the
+//! task's jittery wake-ups: each frame is played out at the previous one's
+//! time plus the packet time. When that clock falls
 //! [`DEVICE_SLACK_FRAMES`] packet times behind "now" (the device took
 //! nothing: gone or stalled; or this task was starved), the frames due
 //! meanwhile are played out and discarded, so the stream's timeline goes on
@@ -20,8 +26,7 @@
 use std::time::{Duration, Instant};
 
 /// How often the media task looks at the device's rings: a captured frame
-/// waits at most this long to be sent, and the device's playback ring is
-/// topped up at most this long after it ran below a frame.
+/// waits at most this long to be sent.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(5);
 
 /// Behind (or ahead) by this much or more, the playout clock restarts at
@@ -34,6 +39,14 @@ pub const MAX_CATCH_UP: Duration = Duration::from_millis(200);
 /// time (and a clock snapped back to "now" afterwards would stretch it).
 pub const DEVICE_SLACK_FRAMES: u32 = 3;
 
+/// The least time a frame is written before the device's predicted pull:
+/// the timer's resolution (1 ms) and a margin.
+pub const MIN_LEAD: Duration = Duration::from_millis(3);
+
+/// How fast a late wake-up or an early pull stops counting in the lead:
+/// this much per second.
+const PEAK_DECAY_PER_SECOND: Duration = Duration::from_millis(2);
+
 /// What to do with the next frame of the stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pace {
@@ -44,6 +57,9 @@ pub enum Pace {
     Discard { at: Instant },
     /// The device still holds a frame.
     Wait,
+    /// The device took the last frame; poll again at `until`, just before
+    /// its next pull, to write the next one.
+    Hold { until: Instant },
 }
 
 /// Paces the playout of one call's stream to its sound device.
@@ -53,6 +69,15 @@ pub struct PlayoutPacer {
     frame_samples: usize,
     /// The playout time of the next frame.
     next: Option<Instant>,
+    /// The device's last pull seen.
+    pull: Option<Instant>,
+    /// The hold deadline last given.
+    held: Option<Instant>,
+    /// How late the media task recently woke (for a write or a poll).
+    late: Peak,
+    /// How much earlier than one packet time after the previous pull
+    /// recent pulls came.
+    early: Peak,
 }
 
 impl PlayoutPacer {
@@ -62,13 +87,30 @@ impl PlayoutPacer {
             ptime,
             frame_samples,
             next: None,
+            pull: None,
+            held: None,
+            late: Peak::default(),
+            early: Peak::default(),
         }
     }
 
-    /// What to do at `now`, with `queued` samples in the playback ring.
-    /// Call again until [`Pace::Wait`]: after a stall, the frames the
+    /// How long before the device's predicted pull a frame is written now.
+    pub fn lead(&self) -> Duration {
+        (MIN_LEAD + self.late.value + self.early.value).min(self.ptime)
+    }
+
+    /// The media task woke at `now` for a wake-up due at `due`: a late
+    /// one widens the lead for a while.
+    pub fn woke(&mut self, now: Instant, due: Instant) {
+        self.late.record(now, now.saturating_duration_since(due));
+    }
+
+    /// What to do at `now`, with `queued` samples in the playback ring and
+    /// the device's last pull at `last_pull`. Call again until
+    /// [`Pace::Wait`] or [`Pace::Hold`]: after a stall, the frames the
     /// device missed come one [`Pace::Discard`] at a time.
-    pub fn poll(&mut self, now: Instant, queued: usize) -> Pace {
+    pub fn poll(&mut self, now: Instant, queued: usize, last_pull: Option<Instant>) -> Pace {
+        self.observe_pull(last_pull);
         let next = match self.next {
             // A long stall, or a device far faster than real time: restart
             // the clock rather than discard (or stretch) a burst.
@@ -80,12 +122,59 @@ impl PlayoutPacer {
             self.next = Some(next + self.ptime);
             return Pace::Discard { at: next };
         }
-        if queued < self.frame_samples {
-            self.next = Some(next + self.ptime);
-            return Pace::Play { at: next };
+        if queued >= self.frame_samples {
+            self.next = Some(next);
+            return Pace::Wait;
         }
-        self.next = Some(next);
-        Pace::Wait
+        if let Some(pull) = self.pull {
+            let due = (pull + self.ptime).checked_sub(self.lead()).unwrap_or(pull);
+            if now < due {
+                self.next = Some(next);
+                self.held = Some(due);
+                return Pace::Hold { until: due };
+            }
+        }
+        if let Some(held) = self.held.take() {
+            self.woke(now, held);
+        }
+        self.next = Some(next + self.ptime);
+        Pace::Play { at: next }
+    }
+
+    /// Learns from a new pull how early the device's pulls come.
+    fn observe_pull(&mut self, last_pull: Option<Instant>) {
+        let Some(pull) = last_pull else {
+            return;
+        };
+        if let Some(previous) = self.pull.filter(|previous| pull > *previous) {
+            let interval = pull - previous;
+            // A missed pull between two polls (two packet times) says
+            // nothing about the device's phase.
+            if interval < self.ptime * 3 / 2 {
+                self.early.record(pull, self.ptime.saturating_sub(interval));
+            }
+        }
+        self.pull = Some(pull);
+    }
+}
+
+/// The largest recent value of a quantity, decaying linearly.
+#[derive(Debug, Clone, Copy, Default)]
+struct Peak {
+    value: Duration,
+    at: Option<Instant>,
+}
+
+impl Peak {
+    fn record(&mut self, now: Instant, sample: Duration) {
+        let elapsed = self
+            .at
+            .map_or(Duration::ZERO, |at| now.saturating_duration_since(at));
+        let decayed = self
+            .value
+            .saturating_sub(PEAK_DECAY_PER_SECOND.mul_f64(elapsed.as_secs_f64()));
+        self.value = decayed.max(sample);
+        self.at = Some(now);
     }
 }
 
@@ -101,15 +190,15 @@ mod tests {
     }
 
     #[test]
-    fn a_frame_is_played_as_soon_as_the_ring_runs_below_one_and_not_before() {
+    fn without_a_pull_to_go_by_a_frame_is_played_as_soon_as_the_ring_runs_below_one() {
         let origin = Instant::now();
         let mut pacer = PlayoutPacer::new(PTIME, FRAME);
-        assert_eq!(pacer.poll(origin, 0), Pace::Play { at: origin });
-        assert_eq!(pacer.poll(ms(origin, 5), FRAME), Pace::Wait);
-        assert_eq!(pacer.poll(ms(origin, 10), FRAME), Pace::Wait);
+        assert_eq!(pacer.poll(origin, 0, None), Pace::Play { at: origin });
+        assert_eq!(pacer.poll(ms(origin, 5), FRAME, None), Pace::Wait);
+        assert_eq!(pacer.poll(ms(origin, 10), FRAME, None), Pace::Wait);
         // The device took the frame at 18 ms; the next poll sees it.
         assert_eq!(
-            pacer.poll(ms(origin, 20), FRAME / 2),
+            pacer.poll(ms(origin, 20), FRAME / 2, None),
             Pace::Play { at: ms(origin, 20) }
         );
     }
@@ -118,11 +207,11 @@ mod tests {
     fn the_playout_clock_stays_steady_while_the_polls_jitter() {
         let origin = Instant::now();
         let mut pacer = PlayoutPacer::new(PTIME, FRAME);
-        assert_eq!(pacer.poll(origin, 0), Pace::Play { at: origin });
+        assert_eq!(pacer.poll(origin, 0, None), Pace::Play { at: origin });
         // Wake-ups 4 ms late and 3 ms early play at 20 ms steps all the same.
         for (k, wake) in [(1, 24), (2, 37), (3, 64), (4, 80)] {
             assert_eq!(
-                pacer.poll(ms(origin, wake), 0),
+                pacer.poll(ms(origin, wake), 0, None),
                 Pace::Play {
                     at: ms(origin, 20 * k)
                 }
@@ -134,11 +223,11 @@ mod tests {
     fn the_clock_restarts_after_a_stall_longer_than_the_catch_up() {
         let origin = Instant::now();
         let mut pacer = PlayoutPacer::new(PTIME, FRAME);
-        pacer.poll(origin, 0);
+        pacer.poll(origin, 0, None);
         // The device resumed after a stall: no frame was discarded because
         // the ring was full, then it drained at 300 ms.
         assert_eq!(
-            pacer.poll(ms(origin, 300), 0),
+            pacer.poll(ms(origin, 300), 0, None),
             Pace::Play {
                 at: ms(origin, 300)
             }
@@ -149,12 +238,12 @@ mod tests {
     fn after_a_short_stall_the_missed_frames_beyond_the_slack_are_discarded_then_one_plays() {
         let origin = Instant::now();
         let mut pacer = PlayoutPacer::new(PTIME, FRAME);
-        pacer.poll(origin, 0);
+        pacer.poll(origin, 0, None);
         // Starved for 100 ms: the device drained its ring meanwhile.
         let now = ms(origin, 105);
         let mut paces = Vec::new();
         loop {
-            let pace = pacer.poll(now, 0);
+            let pace = pacer.poll(now, 0, None);
             paces.push(pace);
             if !matches!(pace, Pace::Discard { .. }) {
                 break;
@@ -169,14 +258,14 @@ mod tests {
     fn a_device_waking_late_and_catching_up_in_a_burst_keeps_the_clock_and_every_frame() {
         let origin = Instant::now();
         let mut pacer = PlayoutPacer::new(PTIME, FRAME);
-        pacer.poll(origin, 0);
+        pacer.poll(origin, 0, None);
         // The device misses its 20 and 40 ms wake-ups, then takes three
         // frames at 55 ms, one per poll of ours.
-        assert_eq!(pacer.poll(ms(origin, 30), FRAME), Pace::Wait);
-        assert_eq!(pacer.poll(ms(origin, 45), FRAME), Pace::Wait);
+        assert_eq!(pacer.poll(ms(origin, 30), FRAME, None), Pace::Wait);
+        assert_eq!(pacer.poll(ms(origin, 45), FRAME, None), Pace::Wait);
         for k in 1..=3 {
             assert_eq!(
-                pacer.poll(ms(origin, 55), 0),
+                pacer.poll(ms(origin, 55), 0, None),
                 Pace::Play {
                     at: ms(origin, 20 * k)
                 }
@@ -184,7 +273,7 @@ mod tests {
         }
         // Ahead of real time now, the clock stays steady.
         assert_eq!(
-            pacer.poll(ms(origin, 60), 0),
+            pacer.poll(ms(origin, 60), 0, None),
             Pace::Play { at: ms(origin, 80) }
         );
     }
@@ -194,7 +283,7 @@ mod tests {
         let origin = Instant::now();
         let mut pacer = PlayoutPacer::new(PTIME, FRAME);
         for _ in 0..100 {
-            match pacer.poll(origin, 0) {
+            match pacer.poll(origin, 0, None) {
                 Pace::Play { at } => assert!(at < origin + MAX_CATCH_UP, "{:?}", at - origin),
                 other => panic!("{other:?}"),
             }
@@ -205,18 +294,124 @@ mod tests {
     fn a_device_that_takes_nothing_still_advances_the_stream_a_frame_per_packet_time() {
         let origin = Instant::now();
         let mut pacer = PlayoutPacer::new(PTIME, FRAME);
-        pacer.poll(origin, 0);
+        pacer.poll(origin, 0, None);
         let mut discarded = Vec::new();
         for wake in (5..=100).step_by(5) {
-            match pacer.poll(ms(origin, wake), FRAME) {
+            match pacer.poll(ms(origin, wake), FRAME, None) {
                 Pace::Discard { at } => discarded.push(at.duration_since(origin)),
                 Pace::Wait => {}
-                Pace::Play { .. } => panic!("the ring is full"),
+                Pace::Play { .. } | Pace::Hold { .. } => panic!("the ring is full"),
             }
         }
         // Frames due at 20 and 40 ms were each discarded three packet
         // times late.
         let expected: Vec<_> = [20, 40].into_iter().map(Duration::from_millis).collect();
         assert_eq!(discarded, expected);
+    }
+
+    #[test]
+    fn the_next_frame_is_held_until_just_before_the_devices_next_pull() {
+        let origin = Instant::now();
+        let mut pacer = PlayoutPacer::new(PTIME, FRAME);
+        assert_eq!(pacer.poll(origin, 0, None), Pace::Play { at: origin });
+        // The device took that frame at 7 ms; seen at the 10 ms poll.
+        let pulled = Some(ms(origin, 7));
+        let due = ms(origin, 27) - MIN_LEAD;
+        assert_eq!(
+            pacer.poll(ms(origin, 10), 0, pulled),
+            Pace::Hold { until: due }
+        );
+        assert_eq!(
+            pacer.poll(ms(origin, 15), 0, pulled),
+            Pace::Hold { until: due }
+        );
+        // Woken on time: the frame goes in MIN_LEAD before the pull, on the
+        // steady playout clock.
+        assert_eq!(
+            pacer.poll(due, 0, pulled),
+            Pace::Play { at: ms(origin, 20) }
+        );
+        assert_eq!(pacer.poll(ms(origin, 25), FRAME, pulled), Pace::Wait);
+        assert_eq!(pacer.lead(), MIN_LEAD);
+    }
+
+    #[test]
+    fn a_late_wake_up_widens_the_lead_for_a_while() {
+        let origin = Instant::now();
+        let mut pacer = PlayoutPacer::new(PTIME, FRAME);
+        pacer.poll(origin, 0, None);
+        let pulled = Some(ms(origin, 7));
+        let due = ms(origin, 27) - MIN_LEAD;
+        assert_eq!(
+            pacer.poll(ms(origin, 10), 0, pulled),
+            Pace::Hold { until: due }
+        );
+        // Two milliseconds late.
+        let woke = due + Duration::from_millis(2);
+        assert!(matches!(pacer.poll(woke, 0, pulled), Pace::Play { .. }));
+        assert_eq!(pacer.lead(), MIN_LEAD + Duration::from_millis(2));
+        // The device pulls on time from then on; the lateness fades out
+        // (2 ms per second).
+        let mut pull = ms(origin, 27);
+        let mut now = pull;
+        for _ in 0..100 {
+            let pace = pacer.poll(now, 0, Some(pull));
+            let Pace::Hold { until } = pace else {
+                panic!("{pace:?}");
+            };
+            assert!(matches!(
+                pacer.poll(until, 0, Some(pull)),
+                Pace::Play { .. }
+            ));
+            pull += PTIME;
+            now = pull;
+        }
+        assert_eq!(pacer.lead(), MIN_LEAD);
+    }
+
+    #[test]
+    fn a_late_poll_widens_the_lead_before_a_write_comes_late() {
+        let origin = Instant::now();
+        let mut pacer = PlayoutPacer::new(PTIME, FRAME);
+        pacer.woke(ms(origin, 11), ms(origin, 5));
+        assert_eq!(pacer.lead(), MIN_LEAD + Duration::from_millis(6));
+        // Never more than a packet time: then the frame goes in at once.
+        pacer.woke(ms(origin, 60), ms(origin, 10));
+        assert_eq!(pacer.lead(), PTIME);
+        pacer.poll(ms(origin, 60), 0, None);
+        assert!(matches!(
+            pacer.poll(ms(origin, 70), 0, Some(ms(origin, 65))),
+            Pace::Play { .. }
+        ));
+    }
+
+    #[test]
+    fn a_pull_earlier_than_one_packet_time_after_the_last_widens_the_lead() {
+        let origin = Instant::now();
+        let mut pacer = PlayoutPacer::new(PTIME, FRAME);
+        pacer.poll(origin, 0, None);
+        pacer.poll(ms(origin, 10), 0, Some(ms(origin, 7)));
+        // The device's next pull came 4 ms early (the one before was late).
+        let early = ms(origin, 23);
+        let pace = pacer.poll(ms(origin, 24), 0, Some(early));
+        assert_eq!(pacer.lead(), MIN_LEAD + Duration::from_millis(4));
+        assert_eq!(
+            pace,
+            Pace::Hold {
+                until: early + PTIME - MIN_LEAD - Duration::from_millis(4)
+            }
+        );
+    }
+
+    #[test]
+    fn a_device_that_stopped_pulling_gets_its_frame_at_once() {
+        let origin = Instant::now();
+        let mut pacer = PlayoutPacer::new(PTIME, FRAME);
+        pacer.poll(origin, 0, None);
+        // The last pull was 30 ms ago: the predicted one has passed.
+        assert_eq!(
+            pacer.poll(ms(origin, 40), 0, Some(ms(origin, 10))),
+            Pace::Play { at: ms(origin, 20) }
+        );
     }
 }

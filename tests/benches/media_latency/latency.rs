@@ -25,13 +25,14 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail, ensure};
 use e2e_tests::{ANNA, BEN, Handset, LAN_IP, account};
 use shared::hfa_engine::phone::PhoneTimers;
 use shared::media::{Codec, StreamStats};
-use softphone::audio::{AudioBackend, AudioConfig, AudioEvent, WavBackend};
+use softphone::audio::{AudioBackend, AudioConfig, AudioControls, AudioEvent, WavBackend};
 use softphone::media::MediaOptions;
 use softphone::media::call::MediaReport;
 use softphone::media::pacing::{POLL_INTERVAL, Pace, PlayoutPacer};
@@ -148,7 +149,8 @@ pub async fn direct(clicks: &Clicks, dir: &Path, how: Direct) -> anyhow::Result<
     let b_streams = b.start(config)?;
     let (stop, stop_rx) = oneshot::channel();
     let rings = (a_streams.capture, b_streams.playback);
-    let relay = tokio::spawn(relay(rings, config.frame, how, stop_rx));
+    let b_controls = Arc::clone(&b_streams.controls);
+    let relay = tokio::spawn(relay(rings, b_controls, config.frame, how, stop_rx));
     let patience = clicks.duration() + Duration::from_secs(10);
     tokio::time::timeout(patience, async {
         while let Some(event) = a_streams.events.recv().await {
@@ -185,6 +187,7 @@ pub async fn direct(clicks: &Clicks, dir: &Path, how: Direct) -> anyhow::Result<
 /// Moves A's captured frames into B's playback ring until `stop`.
 async fn relay(
     (mut capture, mut playback): (rtrb::Consumer<i16>, rtrb::Producer<i16>),
+    b_controls: Arc<AudioControls>,
     frame: usize,
     how: Direct,
     mut stop: oneshot::Receiver<()>,
@@ -197,17 +200,27 @@ async fn relay(
     let mut pacer = PlayoutPacer::new(FRAME, frame);
     let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    // As the media task: wake for the write just before B's next pull.
+    let mut hold: Option<Instant> = None;
     loop {
+        let held = async {
+            match hold {
+                Some(at) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
-            _ = tick.tick() => {}
+            due = tick.tick() => pacer.woke(Instant::now(), due.into_std()),
+            () = held => {}
             _ = &mut stop => return,
         }
+        hold = None;
         while capture.slots() >= frame {
             queue.extend((0..frame).map(|_| capture.pop().unwrap_or(0)));
         }
         let queued = playback.buffer().capacity() - playback.slots();
         match how {
-            Direct::Driver => match pacer.poll(Instant::now(), queued) {
+            Direct::Driver => match pacer.poll(Instant::now(), queued, b_controls.last_pull()) {
                 Pace::Play { .. } => {
                     for _ in 0..frame {
                         let _ = playback.push(queue.pop_front().unwrap_or(0));
@@ -217,6 +230,7 @@ async fn relay(
                     queue.drain(..frame.min(queue.len()));
                 }
                 Pace::Wait => {}
+                Pace::Hold { until } => hold = Some(until),
             },
             Direct::Immediate => {
                 while queue.len() >= frame && playback.slots() >= frame {

@@ -3,7 +3,7 @@ use std::time::{Duration, Instant};
 
 use super::*;
 use crate::audio::tone::{dominant_frequency, loud_span, sine};
-use crate::audio::{AudioEvent, AudioStreams};
+use crate::audio::{AudioEvent, AudioStreams, PLAY_START_LIMIT, PlayStart};
 
 /// A scratch directory removed when the test ends.
 use tempfile::TempDir;
@@ -76,6 +76,70 @@ fn play_sends_the_file_in_order_in_real_time_then_silence() {
     wait_for(&mut streams, &AudioEvent::PlaybackFinished);
     // 8 frames of 20 ms: not faster than a sound card (a lower bound only).
     assert!(started.elapsed() >= Duration::from_millis(150));
+    streams.guard.stop().expect("stop");
+}
+
+/// Samples captured until the first non-zero one, polling.
+fn silence_before_sound(streams: &mut AudioStreams) -> usize {
+    let mut silent = 0;
+    loop {
+        match capture(streams, 1)[0] {
+            0 => silent += 1,
+            _ => return silent,
+        }
+    }
+}
+
+#[test]
+fn a_file_played_when_heard_starts_once_the_other_side_is_heard() {
+    let dir = temp_dir("wav-when-heard");
+    let path = dir.path().join("play.wav");
+    let ramp: Vec<i16> = (1..=320).map(|n| n * 7 + 1).collect();
+    write_wav(&path, 8000, 1, &ramp);
+    let mut backend = WavBackend {
+        play: Some(path),
+        record: None,
+    };
+    let config = AudioConfig {
+        play_start: PlayStart::WhenHeard,
+        ..AudioConfig::for_rate(8000)
+    };
+    let mut streams = backend.start(config).expect("start");
+    // Silence while nothing is heard: three frames' worth.
+    assert!(capture(&mut streams, 480).iter().all(|&s| s == 0));
+    streams.controls.set_far_end_heard();
+    // Then the file from its first sample, whole, at the next tick.
+    let silent = silence_before_sound(&mut streams);
+    assert!(
+        silent.is_multiple_of(160) && silent <= 320,
+        "{silent} samples"
+    );
+    let rest = capture(&mut streams, 319);
+    assert_eq!(rest[..], ramp[1..]);
+    streams.guard.stop().expect("stop");
+}
+
+#[test]
+fn a_file_played_when_heard_starts_after_the_limit_when_nothing_is_heard() {
+    let dir = temp_dir("wav-when-unheard");
+    let path = dir.path().join("play.wav");
+    write_wav(&path, 8000, 1, &[1000; 160]);
+    let mut backend = WavBackend {
+        play: Some(path),
+        record: None,
+    };
+    let config = AudioConfig {
+        play_start: PlayStart::WhenHeard,
+        ..AudioConfig::for_rate(8000)
+    };
+    let started = Instant::now();
+    let mut streams = backend.start(config).expect("start");
+    let silent = silence_before_sound(&mut streams);
+    // Whole frames of silence, then the file, not before the limit (a
+    // lower bound only: a busy machine may tick later).
+    assert!(silent > 0 && silent.is_multiple_of(160), "{silent} samples");
+    assert!(started.elapsed() >= PLAY_START_LIMIT);
+    assert_eq!(capture(&mut streams, 159), [1000; 159]);
     streams.guard.stop().expect("stop");
 }
 
@@ -193,8 +257,8 @@ fn unusable_files_and_configurations_are_errors() {
     assert!(nowhere.start(AudioConfig::for_rate(8000)).is_err());
     let error = NullBackend
         .start(AudioConfig {
-            rate: 8000,
             frame: 0,
+            ..AudioConfig::for_rate(8000)
         })
         .expect_err("empty frame");
     assert!(matches!(error, AudioError::InvalidConfig { .. }));
