@@ -217,9 +217,13 @@ pub struct AccountArgs {
     /// process list and the shell history.
     #[arg(long)]
     pub password_file: PathBuf,
-    /// Phone model reported to the system.
+    /// Phone model reported to the system. OpenStage models offer G.722
+    /// wideband audio before G.711; the DeskPhone IP 55 offers G.711 only.
     #[arg(long, value_enum, default_value = "openstage60")]
     pub phone_type: PhoneType,
+    /// Turn the phone's G.722 off (its codec setting): offer G.711 only.
+    #[arg(long)]
+    pub no_g722: bool,
     /// Firmware version reported, e.g. V3R1.41.0.
     #[arg(long)]
     pub software_version: Option<SoftwareVersion>,
@@ -360,6 +364,9 @@ pub async fn run(command: Command) -> ExitCode {
         None => session::register(hfa, account.timers()).await,
         Some((plan, mut media)) => {
             media.capture = hfa.capture.clone();
+            if !account.no_g722 && crate::hfa::account::has_g722(hfa.phone_id) {
+                media.offer_g722();
+            }
             session::call(hfa, account.timers(), plan, media).await
         }
     };
