@@ -10,9 +10,7 @@ use std::time::Duration;
 
 use e2e_tests::impair::Impairment;
 use e2e_tests::portal::{App, PortalOffice};
-use e2e_tests::speech::{
-    g722_round_trip, mos_wb, read_wav_at, reference_16k, temp, write_wav,
-};
+use e2e_tests::speech::{g722_round_trip, mos_wb, read_wav_at, reference_16k, temp, write_wav};
 use e2e_tests::{
     ANNA, BEN, HOME_IP, Handset, LAN_IP, account, office_config_with, start_gateway,
     start_gateway_with,
@@ -24,9 +22,9 @@ use shared::media::StreamStats;
 use softphone::audio::{AudioBackend, AudioEvent, NullBackend, WavBackend, tone};
 use softphone::media::MediaOptions;
 use softphone::media::call::MediaReport;
+use softphone::portal::Network;
 use softphone::portal::agent::{AgentCommand, AgentEvent, AgentTimers};
 use softphone::portal::client::CallRequest;
-use softphone::portal::Network;
 
 /// A second home, outside the office LAN (127.0.0.0/24) like [`HOME_IP`].
 const OTHER_HOME_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 1, 21));
@@ -245,7 +243,10 @@ fn g722_under_loss_and_jitter_is_concealed_better_than_zero_fill() {
         let scores: Vec<f32> = SEEDS
             .map(|seed| {
                 let impairment = Impairment { seed, ..IMPAIRMENT };
-                mos_wb(reference, &through_impairment(reference, impairment, concealment))
+                mos_wb(
+                    reference,
+                    &through_impairment(reference, impairment, concealment),
+                )
             })
             .collect();
         scores.iter().sum::<f32>() / scores.len() as f32
@@ -270,7 +271,11 @@ async fn the_echo_test_answers_in_g722_with_the_upper_band_intact() {
     let gateway = start_gateway(Clock::system(), SystemTimers::default()).await;
     let (played, echoed) = (temp("g722-echo-in.wav"), temp("g722-echo-out.wav"));
     // 5 kHz: beyond G.711's 3.4 kHz, inside G.722's 7 kHz.
-    write_wav(&played, 16_000, &tone::sine(16_000, 5000.0, 12000.0, 16_000));
+    write_wav(
+        &played,
+        16_000,
+        &tone::sine(16_000, 5000.0, 12000.0, 16_000),
+    );
     let audio = WavBackend {
         play: Some(played.clone()),
         record: Some(echoed.clone()),

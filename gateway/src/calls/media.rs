@@ -136,7 +136,10 @@ mod tests {
     #[test]
     fn g722_before_g711_only_when_both_ends_are_wideband() {
         let policy = MediaPolicy::default();
-        let openstage = offer(4000, &[PayloadType::G722, PayloadType::PCMA, PayloadType::PCMU]);
+        let openstage = offer(
+            4000,
+            &[PayloadType::G722, PayloadType::PCMA, PayloadType::PCMU],
+        );
         let app = offer(5000, &[PayloadType::PCMA, PayloadType::PCMU]);
         let leg = |a: &MediaOffer, b: &MediaOffer| policy.leg(a, b).map(|m| m.payload_type);
         assert_eq!(leg(&openstage, &openstage), Some(PayloadType::G722));

@@ -195,10 +195,14 @@ mod tests {
             assert_eq!(buffer[1] & 0x7f, payload_type.0);
             encoder.encode(pcm, &mut expected).unwrap();
             assert_eq!(&buffer[12..len], expected.as_slice(), "{codec:?}");
-            timestamps.push(u32::from_be_bytes([buffer[4], buffer[5], buffer[6], buffer[7]]));
+            timestamps.push(u32::from_be_bytes([
+                buffer[4], buffer[5], buffer[6], buffer[7],
+            ]));
         }
         assert!(
-            timestamps.windows(2).all(|t| t[1].wrapping_sub(t[0]) == 160),
+            timestamps
+                .windows(2)
+                .all(|t| t[1].wrapping_sub(t[0]) == 160),
             "8 kHz RTP clock for G.711 and G.722 alike: {timestamps:?}"
         );
         stop.send(()).unwrap();

@@ -90,7 +90,9 @@ impl Codec {
         let exact = ptime.subsec_nanos().is_multiple_of(1_000_000);
         let ok = exact
             && match self {
-                Self::Pcma | Self::Pcmu | Self::G722 => ms.is_multiple_of(10) && (10..=60).contains(&ms),
+                Self::Pcma | Self::Pcmu | Self::G722 => {
+                    ms.is_multiple_of(10) && (10..=60).contains(&ms)
+                }
                 Self::Opus(_) => matches!(ms, 10 | 20 | 40 | 60),
             };
         if ok {
@@ -164,7 +166,11 @@ mod tests {
         assert_eq!((G722.pcm_rate(), G722.rtp_clock_rate()), (16_000, 8000));
         assert_eq!(G722.payload_type(), PayloadType(9));
         assert_eq!(G722.samples_per_frame(ptime), 320);
-        assert_eq!(G722.timestamp_per_frame(ptime), 160, "RFC 3551: 8 kHz clock");
+        assert_eq!(
+            G722.timestamp_per_frame(ptime),
+            160,
+            "RFC 3551: 8 kHz clock"
+        );
     }
 
     #[test]
@@ -206,10 +212,17 @@ mod tests {
             negotiate(&[G722, Pcma, Pcmu], &[Pcma, G722], &pref),
             Some(G722)
         );
-        assert_eq!(negotiate(&[G722, Pcma, Pcmu], &[Pcma, Pcmu], &pref), Some(Pcma));
+        assert_eq!(
+            negotiate(&[G722, Pcma, Pcmu], &[Pcma, Pcmu], &pref),
+            Some(Pcma)
+        );
         assert_eq!(negotiate(&[Pcma], &[G722, Pcma], &pref), Some(Pcma));
         assert_eq!(
-            negotiate(&[Opus(Wideband), G722, Pcma], &[Opus(Wideband), G722], &pref),
+            negotiate(
+                &[Opus(Wideband), G722, Pcma],
+                &[Opus(Wideband), G722],
+                &pref
+            ),
             Some(Opus(Wideband))
         );
         assert_eq!(

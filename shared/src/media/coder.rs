@@ -5,8 +5,8 @@
 
 use audiopus::coder::{Decoder as OpusDecoder, Encoder as OpusEncoder, GenericCtl};
 use audiopus::{Application, Bandwidth, Bitrate, Channels, SampleRate};
-use ezk_g722::libg722::{Bitrate as G722Bitrate, decoder::Decoder as G722Decoder};
 use ezk_g722::libg722::encoder::Encoder as G722Encoder;
+use ezk_g722::libg722::{Bitrate as G722Bitrate, decoder::Decoder as G722Decoder};
 
 use super::codec::{Codec, OpusBandwidth};
 use super::error::CodecError;

@@ -136,7 +136,10 @@ pub struct HfaAccount {
 pub fn has_g722(phone_id: PhoneId) -> bool {
     matches!(
         phone_id,
-        PhoneId::OPENSTAGE_20 | PhoneId::OPENSTAGE_40 | PhoneId::OPENSTAGE_60 | PhoneId::OPENSTAGE_80
+        PhoneId::OPENSTAGE_20
+            | PhoneId::OPENSTAGE_40
+            | PhoneId::OPENSTAGE_60
+            | PhoneId::OPENSTAGE_80
     )
 }
 

@@ -380,7 +380,10 @@ mod tests {
         options.codecs = vec![OPUS, Codec::Pcma, Codec::Pcmu];
         options.offer_g722();
         options.offer_g722();
-        assert_eq!(options.codecs, [OPUS, Codec::G722, Codec::Pcma, Codec::Pcmu]);
+        assert_eq!(
+            options.codecs,
+            [OPUS, Codec::G722, Codec::Pcma, Codec::Pcmu]
+        );
     }
 
     #[test]
