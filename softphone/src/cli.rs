@@ -307,6 +307,12 @@ impl AccountArgs {
         Ok(account)
     }
 
+    /// Whether the phone offers G.722: an OpenStage model with its G.722
+    /// setting left on.
+    pub fn offers_g722(&self) -> bool {
+        !self.no_g722 && crate::hfa::account::has_g722(self.phone_type.id())
+    }
+
     pub fn timers(&self) -> PhoneTimers {
         PhoneTimers {
             alive_interval: Duration::from_secs(self.alive_interval.max(1)),
@@ -364,7 +370,7 @@ pub async fn run(command: Command) -> ExitCode {
         None => session::register(hfa, account.timers()).await,
         Some((plan, mut media)) => {
             media.capture = hfa.capture.clone();
-            if !account.no_g722 && crate::hfa::account::has_g722(hfa.phone_id) {
+            if account.offers_g722() {
                 media.offer_g722();
             }
             session::call(hfa, account.timers(), plan, media).await
@@ -441,6 +447,24 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Args::command().debug_assert();
+    }
+
+    #[test]
+    fn openstage_models_offer_g722_unless_it_is_turned_off() {
+        let offers = |words: &[&str]| match parse(words) {
+            Ok(Args {
+                command: Some(Command::Hfa(command)),
+                ..
+            }) => match *command {
+                HfaCommand::Call(call) => call.account.offers_g722(),
+                other => panic!("a call: {other:?}"),
+            },
+            other => panic!("hfa call parses: {other:?}"),
+        };
+        assert!(offers(&["call", "202"]), "an OpenStage 60 by default");
+        assert!(offers(&["call", "202", "--phone-type", "openstage40"]));
+        assert!(!offers(&["call", "202", "--no-g722"]));
+        assert!(!offers(&["call", "202", "--phone-type", "deskphone-ip55"]));
     }
 
     #[test]
