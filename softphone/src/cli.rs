@@ -14,6 +14,8 @@
 //!   before it connected.
 //! - 5: `nat-check` found symmetric NAT (Device@Home will not work).
 //! - 6: `load` saw failed registrations or calls (the report names them).
+//! - 7: `scenario run`: an expectation did not hold (the reports name the
+//!   step).
 
 use shared::capture::Capture;
 use std::path::PathBuf;
@@ -27,14 +29,16 @@ use shared::secret::Secret;
 use shared::version::SoftwareVersion;
 
 use crate::audio::{AudioBackend, CpalBackend, NullBackend, WavBackend};
-use crate::hfa::call_flow::{Outcome, Plan};
+use crate::hfa::call_flow::{NotDialable, Outcome, Plan};
 use crate::hfa::session::{self, SessionEnd};
 use crate::hfa::{GatewayAddress, HfaAccount};
 use crate::media::MediaOptions;
 
+pub mod feedback;
 pub mod load;
 pub mod nat_check;
 pub mod portal;
+pub mod scenario;
 
 /// Exit code of a declined registration.
 pub const EXIT_DECLINED: u8 = 3;
@@ -83,6 +87,13 @@ pub enum Command {
     /// Load a gateway: N HFA phones registering at a rate, calling each
     /// other in pairs at a rate with G.711 media; a report at the end.
     Load(Box<crate::load::LoadArgs>),
+    /// Write the feedback archive of guide 7 (client trace, capture,
+    /// setup and IP addresses, the last calls' quality) for support.
+    Feedback(feedback::FeedbackArgs),
+    /// QA scenarios in TOML against any gateway, with JUnit XML and JSON
+    /// reports (docs/scenarios.md).
+    #[command(subcommand)]
+    Scenario(scenario::ScenarioCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -181,7 +192,7 @@ pub struct DialArgs {
 
 impl DialArgs {
     /// The call's plan, or why the number cannot be dialled.
-    pub fn plan(&self) -> Result<Plan, String> {
+    pub fn plan(&self) -> Result<Plan, NotDialable> {
         Plan::call(&self.destination, self.hangup_after)
     }
 }
@@ -243,6 +254,10 @@ pub struct AccountArgs {
     /// HFA connection (TCP) and every call's RTP/RTCP.
     #[arg(long, value_name = "FILE")]
     pub capture: Option<PathBuf>,
+    /// The profile that keeps this phone's client trace and call figures
+    /// (for `softphone feedback`).
+    #[arg(long, default_value = "default")]
+    pub profile: String,
 }
 
 /// `--capture FILE`: the capture, or a message naming the file.
@@ -251,8 +266,9 @@ pub fn open_capture(path: Option<&std::path::Path>) -> Result<Option<Capture>, S
         .transpose()
 }
 
-/// Phone models (HFA phone ids).
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+/// Phone models (HFA phone ids); scenario files name them the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum PhoneType {
     Openstage20,
     Openstage40,
@@ -262,7 +278,18 @@ pub enum PhoneType {
 }
 
 impl PhoneType {
-    fn id(self) -> PhoneId {
+    /// The model's name, as the feedback archive reports it.
+    fn name(self) -> &'static str {
+        match self {
+            Self::Openstage20 => "OpenStage 20 HFA",
+            Self::Openstage40 => "OpenStage 40 HFA",
+            Self::Openstage60 => "OpenStage 60 HFA",
+            Self::Openstage80 => "OpenStage 80 HFA",
+            Self::DeskphoneIp55 => "DeskPhone IP 55G HFA",
+        }
+    }
+
+    pub fn id(self) -> PhoneId {
         match self {
             Self::Openstage20 => PhoneId::OPENSTAGE_20,
             Self::Openstage40 => PhoneId::OPENSTAGE_40,
@@ -304,6 +331,14 @@ impl AccountArgs {
         account.dls_address = self.dls.clone();
         account.bind_address = self.bind;
         account.capture = open_capture(self.capture.as_deref())?;
+        let device = crate::feedback::Device {
+            device: self.phone_type.name().to_owned(),
+            release: account.software_version.to_string(),
+            number: self.number.clone(),
+            gateway: self.gateway.clone(),
+        };
+        account.call_log =
+            crate::feedback::headless_log(&self.profile, device, self.capture.as_deref())?;
         Ok(account)
     }
 
@@ -321,7 +356,34 @@ impl AccountArgs {
     }
 }
 
-pub fn init_logging(verbose: u8) {
+impl Args {
+    /// The profile whose client trace this run writes: the window's, a
+    /// phone's (`--profile`); none for `load` (thousands of phones, its
+    /// own report), `scenario` (its own reports), `feedback` and `audio`.
+    pub fn trace_profile(&self) -> Option<&str> {
+        match &self.command {
+            None => Some(self.gui.profile_in_use()),
+            Some(Command::Gui(gui)) => Some(gui.profile_in_use()),
+            Some(Command::Hfa(command)) => Some(match command.as_ref() {
+                HfaCommand::Register(account) => &account.profile,
+                HfaCommand::Call(call) => &call.account.profile,
+                HfaCommand::Answer(answer) => &answer.account.profile,
+            }),
+            Some(Command::Portal(command)) => Some(&command.settings().profile),
+            Some(Command::NatCheck(_)) => Some("default"),
+            Some(
+                Command::Audio(_) | Command::Load(_) | Command::Scenario(_) | Command::Feedback(_),
+            ) => None,
+        }
+    }
+}
+
+/// Log output on stderr as `-v` and `RUST_LOG` say, and the client trace
+/// of `profile` (see [`crate::feedback::trace`]) whatever they say.
+pub fn init_logging(verbose: u8, profile: Option<&str>) {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
     let level = match verbose {
         0 => "warn",
         1 => "info",
@@ -329,10 +391,31 @@ pub fn init_logging(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let stderr = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
+        .with_filter(filter);
+    let trace = profile.and_then(|name| {
+        let dir = crate::gui::settings::Profile::named(name).ok()?;
+        match crate::feedback::trace::ClientTrace::open(dir.dir()) {
+            Ok(trace) => Some(trace),
+            Err(error) => {
+                eprintln!(
+                    "softphone: no client trace in {}: {error}",
+                    dir.dir().display()
+                );
+                None
+            }
+        }
+    });
+    tracing_subscriber::registry()
+        .with(stderr)
+        .with(trace.map(crate::feedback::trace::ClientTrace::filtered))
         .init();
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        pid = std::process::id(),
+        "softphone started"
+    );
 }
 
 /// Runs a headless subcommand (the window is [`crate::gui::run`]).
@@ -343,6 +426,8 @@ pub async fn run(command: Command) -> ExitCode {
         Command::Audio(AudioCommand::Devices) => return list_devices(),
         Command::NatCheck(args) => return nat_check::run(args).await,
         Command::Load(args) => return load::run(*args).await,
+        Command::Feedback(args) => return feedback::run(args).await,
+        Command::Scenario(command) => return scenario::run(command).await,
         Command::Gui(_) => return usage("the window does not run inside the async runtime"),
     };
     let (account, plan) = match command {
@@ -397,7 +482,7 @@ fn list_devices() -> ExitCode {
 }
 
 /// A usage error: the message on stderr, exit code 2.
-fn usage(message: &str) -> ExitCode {
+fn usage(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("softphone: {message}");
     ExitCode::from(EXIT_USAGE)
 }

@@ -3,8 +3,10 @@
 
 pub mod audio;
 pub mod cli;
+pub mod feedback;
 pub mod gui;
 pub mod hfa;
 pub mod load;
 pub mod media;
 pub mod portal;
+pub mod scenario;

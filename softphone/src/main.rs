@@ -5,7 +5,7 @@ use softphone::cli::{Args, Command};
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    softphone::cli::init_logging(args.verbose);
+    softphone::cli::init_logging(args.verbose, args.trace_profile());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

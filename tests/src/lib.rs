@@ -339,6 +339,7 @@ pub mod netlab;
 pub mod portal;
 pub mod raw;
 pub mod relay;
+pub mod replay;
 pub mod speech;
 pub mod spray;
 

@@ -49,7 +49,9 @@ fn synthesise(rate: u32) -> (PathBuf, Vec<i16>) {
         spoke.is_ok_and(|s| s.success()),
         "espeak-ng is needed (make deps installs it)"
     );
+    // -R: repeatable dither, so every run scores the same reference.
     let converted = Command::new("sox")
+        .arg("-R")
         .arg(&raw)
         .arg("-r")
         .arg(rate.to_string())

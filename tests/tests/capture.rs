@@ -4,6 +4,8 @@
 //! decrypted with the key log, and the relayed RTP with its payload type.
 //! The real `gateway` binary, a real HFA phone with media and a real
 //! myPortal to go app over TLS, calling each other through the SBC.
+//! The app's own capture (`softphone portal ... --capture`) holds its side
+//! of the same HTTPS, which the same key log decrypts.
 
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener};
@@ -181,6 +183,10 @@ async fn a_capture_of_an_hfa_and_a_portal_call_decodes_in_tshark_with_the_key_lo
     .expect("valid app settings");
     settings.flags.remote_wifi = true;
     settings.bind = Some(HOME_IP);
+    // Dan's app writes its own capture too (`softphone portal call --capture`).
+    let dan_capture_file = dir.path().join("dan.pcapng");
+    let dan_capture = Capture::create(&dan_capture_file).expect("Dan's capture");
+    settings.capture = Some(dan_capture.clone());
     let mut dan = App::start(settings, silence(), AgentTimers::default()).await;
     dan.events
         .until("Dan's registration", |e| {
@@ -211,6 +217,8 @@ async fn a_capture_of_an_hfa_and_a_portal_call_decodes_in_tshark_with_the_key_lo
     gateway.stop();
     assert_eq!(ben_capture.dropped(), 0, "nothing dropped at this rate");
     drop(ben_capture);
+    assert_eq!(dan_capture.dropped(), 0, "nothing dropped at this rate");
+    drop(dan_capture);
 
     // HFA: Ben's Register to the gateway, and the gateway's answer.
     let to_gateway = tshark(
@@ -301,8 +309,27 @@ async fn a_capture_of_an_hfa_and_a_portal_call_decodes_in_tshark_with_the_key_lo
         "Ben's capture holds his G.711 RTP, found {ben_g711} of {}",
         ben_rtp.len()
     );
+    // Dan's own capture: his TLS from his home address to the portal,
+    // decrypted with the key log: the same API requests.
+    let dan_paths = tshark(
+        &dan_capture_file,
+        &[&keylog_option, &format!("http.tls.port:{https_port}")],
+        &format!("ip.src == {HOME_IP} && {https} && (http.request || http2.type == 1)"),
+        &["http.request.uri", "http2.headers.path"],
+    )
+    .join("\n");
+    for request in [
+        "/api/v1/login",
+        "/api/v1/voip/register",
+        "/api/v1/call/dial",
+    ] {
+        assert!(
+            dan_paths.contains(request),
+            "{request} decrypted from Dan's own capture: {dan_paths}"
+        );
+    }
     eprintln!(
-        "capture: Ben's own {ben_g711} G.711 RTP packets; {} HFA messages to the gateway, {} from it; {} TLS records; requests:\n{paths}\n{g711} G.711 RTP packets",
+        "capture: Dan's own decrypted requests:\n{dan_paths}\nBen's own {ben_g711} G.711 RTP packets; {} HFA messages to the gateway, {} from it; {} TLS records; requests:\n{paths}\n{g711} G.711 RTP packets",
         sent.len(),
         answered.len(),
         tls_records.len()

@@ -4,15 +4,19 @@
 //!
 //! - A clean path must score within 0.05 of the same file's plain G.711
 //!   round trip, the codec's own ceiling: the transport adds no damage.
-//! - Through a seeded impairment (5 % loss, 30 ms jitter, hence some
-//!   reordering) it must score at least 3.2 with concealment, and beat the
-//!   same loss pattern played as silence (zero-fill).
+//! - Through seeded impairments (2, 5 and 10 % loss, 40 ± 20 ms one way,
+//!   hence some reordering), replayed deterministically and averaged over
+//!   six loss patterns, concealment must hold its scores and beat the same
+//!   losses played as silence (zero-fill).
+//! - A real-time call through an impaired relay (5 % loss, 30 ms jitter)
+//!   must keep the speech.
 //!
 //! Each call runs in real time (the speech lasts about 11 s).
 
 use std::time::Duration;
 
 use e2e_tests::impair::{ImpairedPath, Impairment};
+use e2e_tests::replay::{LOSS_LADDER, SEEDS, ladder, through_impairment};
 use e2e_tests::speech::{g711_round_trip, mos, read_wav, reference, temp};
 use e2e_tests::{ANNA, BEN, HOME_IP, Handset, LAN_IP, account, start_gateway};
 use gateway::clock::Clock;
@@ -116,72 +120,38 @@ async fn a_clean_path_adds_no_damage_to_g711() {
     );
 }
 
-/// The impaired path, replayed deterministically: the same sessions
-/// (codec, jitter buffer, concealment) on a virtual clock, with packets
-/// dropped and delayed by the seeded impairment, so concealment and
-/// zero-fill face exactly the same losses and the scores do not depend on
-/// how busy the machine is.
-fn through_impairment(reference: &[i16], impairment: Impairment, concealment: bool) -> Vec<i16> {
-    use std::collections::BTreeMap;
-    use std::time::Instant;
-
-    use rand::rngs::StdRng;
-    use rand::{Rng, SeedableRng};
-    use shared::media::{Channel, Codec, MediaSession, SessionConfig};
-
-    let t0 = Instant::now();
-    let mut sender = MediaSession::new(SessionConfig::new(Codec::Pcma, 1), t0, 1).expect("sender");
-    let config = SessionConfig {
-        concealment,
-        ..SessionConfig::new(Codec::Pcma, 2)
-    };
-    let mut receiver = MediaSession::new(config, t0, 2).expect("receiver");
-    let mut rng = StdRng::seed_from_u64(impairment.seed);
-    // Packets in flight by arrival time (µs after t0, then sending order).
-    let mut in_flight: BTreeMap<(u128, usize), Vec<u8>> = BTreeMap::new();
-    let (mut heard, mut frame, mut sent) = (Vec::new(), [0i16; 160], 0usize);
-    let frames = reference.len().div_ceil(160) + 25;
-    for k in 0..frames {
-        let now = t0 + Duration::from_millis(20 * k as u64);
-        let mut input = [0i16; 160];
-        for (sample, source) in input.iter_mut().zip(reference.iter().skip(k * 160)) {
-            *sample = *source;
-        }
-        sender.send_frame(now, &input);
-        while let Some(transmit) = sender.poll_transmit() {
-            let lost = rng.random_bool(impairment.loss);
-            let delay = impairment.delay + impairment.jitter.mul_f64(rng.random::<f64>());
-            if transmit.channel == Channel::Rtp && !lost {
-                let arrival = (now + delay).duration_since(t0).as_micros();
-                in_flight.insert((arrival, sent), transmit.bytes.to_vec());
-            }
-            sent += 1;
-        }
-        let due = now.duration_since(t0).as_micros();
-        while let Some(entry) = in_flight.first_entry().filter(|entry| entry.key().0 <= due) {
-            let ((arrival, _), packet) = entry.remove_entry();
-            receiver.handle_rtp(t0 + Duration::from_micros(arrival as u64), &packet);
-        }
-        receiver.playout(now, &mut frame);
-        heard.extend_from_slice(&frame);
-    }
-    heard
-}
-
+/// Concealment against zero-fill through the deterministic replay (the
+/// same sessions on a virtual clock, the same losses for both) at 2, 5 and
+/// 10 % loss with 40 ± 20 ms one way, each rung averaged over six loss
+/// patterns: one seed can be a favourable one. The bounds are issue 16's
+/// aims; the concealer before it scored 3.52 / 3.10 / 2.51, today's 3.646 /
+/// 3.338 / 2.806 (`cargo bench --bench concealment`).
 #[test]
 fn concealment_keeps_speech_good_under_loss_and_beats_zero_fill() {
     let _alone = ONE_AT_A_TIME.blocking_lock();
     let (_, reference) = reference();
-    let concealed = mos(reference, &through_impairment(reference, IMPAIRMENT, true));
-    let zero_filled = mos(reference, &through_impairment(reference, IMPAIRMENT, false));
-    eprintln!(
-        "PESQ MOS-LQO with 5 % loss, 30 ms jitter: concealment {concealed:.3}, zero-fill {zero_filled:.3}"
-    );
-    assert!(concealed >= 3.2, "with concealment: {concealed:.3}");
-    assert!(
-        concealed > zero_filled + 0.1,
-        "concealment {concealed:.3} vs zero-fill {zero_filled:.3}"
-    );
+    let concealed = ladder(reference, |path| {
+        through_impairment(reference, path, true).samples
+    });
+    let zero_filled = ladder(reference, |path| {
+        through_impairment(reference, path, false).samples
+    });
+    let bounds = [3.6, 3.3, 2.8];
+    for (k, loss) in LOSS_LADDER.iter().enumerate() {
+        let (concealed, zero_filled, bound) = (concealed[k], zero_filled[k], bounds[k]);
+        eprintln!(
+            "PESQ MOS-LQO with {:.0} % loss, 40 ± 20 ms, seeds {SEEDS:?}: concealment {concealed:.3}, zero-fill {zero_filled:.3}",
+            loss * 100.0
+        );
+        assert!(
+            concealed >= bound,
+            "{loss}: with concealment {concealed:.3} < {bound}"
+        );
+        assert!(
+            concealed > zero_filled + 0.3,
+            "{loss}: concealment {concealed:.3} vs zero-fill {zero_filled:.3}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

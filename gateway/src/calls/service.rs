@@ -1,6 +1,8 @@
 //! Call control at work: one [`CallControl`] shared by every device
-//! connection, a task that fires its deadlines, and the attachments that
-//! carry its indications to devices (HFA phones and myPortal to go apps).
+//! connection, a task that fires its deadlines, and the [`DeviceSink`]s
+//! that carry its indications to devices. The front ends (HFA phones,
+//! myPortal to go apps, and SIP clients later) implement the sink; call
+//! control knows none of them.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -15,10 +17,7 @@ use super::media::MediaOffer;
 use super::model::Origin;
 use super::screen::Screen;
 use crate::clock::Clock;
-use crate::hfa::attachment::HfaAttachment;
-use crate::hfa::registry::ConnectionId;
 use crate::media::ServiceMedia;
-use crate::portal::attachment::{PortalAttachment, PortalSessionId};
 
 /// The RTP proxy's figures, for `gateway status` and tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,52 +38,38 @@ pub trait SbcControl: Send + Sync + std::fmt::Debug {
 
 /// Which attachment of a number a device is: a detach names it, so that
 /// an old connection or session ending leaves a newer attachment alone.
+/// A front end makes it from its own identity of the attachment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum AttachmentId {
-    /// An HFA phone on this TCP connection.
-    Hfa(ConnectionId),
-    /// A myPortal to go app in this login session.
-    Portal(PortalSessionId),
+pub struct AttachmentId {
+    front_end: &'static str,
+    id: u64,
 }
 
-/// Where a device's indications go.
-#[derive(Debug)]
-pub enum DeviceSink {
-    /// An HFA phone.
-    Hfa(HfaAttachment),
-    /// A myPortal to go app.
-    Portal(PortalAttachment),
+impl AttachmentId {
+    /// The attachment `id` of `front_end` (unique within that front end).
+    pub const fn new(front_end: &'static str, id: u64) -> Self {
+        Self { front_end, id }
+    }
 }
 
-impl DeviceSink {
-    fn attachment(&self) -> AttachmentId {
-        match self {
-            Self::Hfa(phone) => AttachmentId::Hfa(phone.connection()),
-            Self::Portal(app) => AttachmentId::Portal(app.session()),
-        }
-    }
+/// Where a registered device's indications go: a front end's handle on
+/// one device (an HFA phone's connection, a myPortal to go app's session).
+pub trait DeviceSink: Send + std::fmt::Debug {
+    /// Which attachment this is.
+    fn attachment(&self) -> AttachmentId;
 
-    fn show(&mut self, indication: &Indication) {
-        match self {
-            Self::Hfa(phone) => phone.show(indication),
-            Self::Portal(app) => app.show(indication),
-        }
-    }
+    /// Takes in one indication.
+    fn show(&mut self, indication: &Indication);
 
     /// A batch of indications is complete (an app is sent one event for
-    /// the whole change, a phone got each stimulus already).
-    fn settle(&mut self) {
-        match self {
-            Self::Hfa(_) => {}
-            Self::Portal(app) => app.settle(),
-        }
-    }
+    /// the whole change; a phone got each stimulus already).
+    fn settle(&mut self) {}
 }
 
 #[derive(Debug)]
 struct Inner {
     control: CallControl,
-    devices: HashMap<String, DeviceSink>,
+    devices: HashMap<String, Box<dyn DeviceSink>>,
 }
 
 /// Call control shared by the gateway's device connections.
@@ -121,7 +106,7 @@ impl CallService {
 
     /// A device registered from `origin` (replacing any earlier attachment
     /// of `number`).
-    pub fn attach(&self, number: &str, sink: DeviceSink, origin: Origin) {
+    pub fn attach(&self, number: &str, sink: Box<dyn DeviceSink>, origin: Origin) {
         let mut inner = self.lock();
         inner.devices.insert(number.to_owned(), sink);
         inner.control.attach(number, origin);

@@ -12,7 +12,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::registry::{ConnectionCommand, ConnectionId};
 use super::render;
-use crate::calls::{ClockKind, DisplayRow, Indication};
+use crate::calls::{AttachmentId, ClockKind, DeviceSink, DisplayRow, Indication};
 
 /// What the bottom row holds, as far as the date is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,28 +30,29 @@ pub struct HfaAttachment {
     bottom_row: BottomRow,
 }
 
-impl HfaAttachment {
-    pub fn new(connection: ConnectionId, commands: UnboundedSender<ConnectionCommand>) -> Self {
-        Self {
-            connection,
-            commands,
-            bottom_row: BottomRow::Empty,
-        }
-    }
-
-    /// The connection this phone registered on.
-    pub fn connection(&self) -> ConnectionId {
-        self.connection
+impl DeviceSink for HfaAttachment {
+    fn attachment(&self) -> AttachmentId {
+        self.connection.attachment()
     }
 
     /// Sends what makes the phone show `indication`.
-    pub fn show(&mut self, indication: &Indication) {
+    fn show(&mut self, indication: &Indication) {
         for message in self.messages_for(indication, &ZonedDateTime::now()) {
             // A closed channel means the connection is ending; its detach
             // follows, so there is nothing to do here.
             let _ = self
                 .commands
                 .send(ConnectionCommand::Send(Box::new(message)));
+        }
+    }
+}
+
+impl HfaAttachment {
+    pub fn new(connection: ConnectionId, commands: UnboundedSender<ConnectionCommand>) -> Self {
+        Self {
+            connection,
+            commands,
+            bottom_row: BottomRow::Empty,
         }
     }
 

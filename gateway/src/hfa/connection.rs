@@ -21,7 +21,7 @@ use super::registry::{ConnectionCommand, ConnectionId, RegisteredPhone};
 use super::render;
 use crate::admission::Ticket;
 use crate::calls::media::MediaOffer;
-use crate::calls::{AttachmentId, DeviceInput, DeviceSink, Origin};
+use crate::calls::{DeviceInput, Origin};
 use crate::clock::Clock;
 use crate::log_limit;
 
@@ -159,7 +159,7 @@ pub(super) async fn serve(
     }
     if let Some(number) = registered_as {
         state.registry().remove(&number, id);
-        state.calls.detach(&number, AttachmentId::Hfa(id));
+        state.calls.detach(&number, id.attachment());
     }
 }
 
@@ -275,7 +275,7 @@ fn register(
             .send(ConnectionCommand::Terminate(DeclineCause::REPLACED));
     }
     drop(registry);
-    let sink = DeviceSink::Hfa(HfaAttachment::new(id, commands.clone()));
+    let sink = Box::new(HfaAttachment::new(id, commands.clone()));
     let origin = Origin {
         ip: peer.ip(),
         internet: !state.config.is_company_lan(peer.ip()),

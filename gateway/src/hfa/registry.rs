@@ -15,6 +15,13 @@ use tokio::sync::mpsc;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ConnectionId(pub u64);
 
+impl ConnectionId {
+    /// The phone on this connection, as call control knows its attachment.
+    pub const fn attachment(self) -> crate::calls::AttachmentId {
+        crate::calls::AttachmentId::new("hfa", self.0)
+    }
+}
+
 /// What the rest of the gateway asks of a phone's connection task.
 #[derive(Debug)]
 pub enum ConnectionCommand {

@@ -17,7 +17,9 @@ use shared::portal::{CallState, CallView, Event, MediaTarget, RegistrationState}
 use tokio::sync::mpsc;
 
 use crate::calls::media::RemoteMedia;
-use crate::calls::{DisplayRow, FeatureKey, Indication, Lamp, MediaIndication, Tone};
+use crate::calls::{
+    AttachmentId, DeviceSink, DisplayRow, FeatureKey, Indication, Lamp, MediaIndication, Tone,
+};
 use crate::clock::Clock;
 
 /// Events queued for one stream before it counts as stuck and is closed
@@ -27,6 +29,13 @@ const STREAM_QUEUE: usize = 64;
 /// Identifies one login session for the life of the gateway.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PortalSessionId(pub u64);
+
+impl PortalSessionId {
+    /// The app of this session, as call control knows its attachment.
+    pub const fn attachment(self) -> AttachmentId {
+        AttachmentId::new("portal", self.0)
+    }
+}
 
 /// What one session's app is told: the latest registration and call
 /// state, and the event stream open now, if any.
@@ -217,14 +226,15 @@ impl PortalAttachment {
             view: idle(),
         }
     }
+}
 
-    /// The login session this app registered in.
-    pub fn session(&self) -> PortalSessionId {
-        self.session
+impl DeviceSink for PortalAttachment {
+    fn attachment(&self) -> AttachmentId {
+        self.session.attachment()
     }
 
     /// Takes in one indication (sent on at [`Self::settle`]).
-    pub fn show(&mut self, indication: &Indication) {
+    fn show(&mut self, indication: &Indication) {
         match indication {
             Indication::Display {
                 row: DisplayRow::Top,
@@ -253,7 +263,7 @@ impl PortalAttachment {
     }
 
     /// A batch of indications is complete: publish the view if it changed.
-    pub fn settle(&mut self) {
+    fn settle(&mut self) {
         let view = self.derive();
         if view == self.view {
             return;
@@ -273,7 +283,10 @@ impl PortalAttachment {
         self.outlet.publish(Event::Call(view.clone()));
         self.view = view;
     }
+}
 
+impl PortalAttachment {
+    /// The view the indications so far make.
     fn derive(&mut self) -> CallView {
         let text = |text: &str| (!text.is_empty()).then(|| text.to_owned());
         let mut view = idle();

@@ -29,7 +29,7 @@ use shared::portal::{Event, RegistrationState};
 use tracing::info;
 
 use crate::admission::{Admission, AdmissionCounts};
-use crate::calls::{AttachmentId, CallService};
+use crate::calls::CallService;
 use crate::clock::Clock;
 use crate::config::ValidatedConfig;
 use crate::lockout::SharedLoginGuard;
@@ -141,8 +141,7 @@ impl PortalState {
     /// its app is told why and its event stream closes.
     fn end_session(&self, session: SessionRecord, reason: &str) {
         if session.registration.is_some() {
-            self.calls
-                .detach(&session.number, AttachmentId::Portal(session.id));
+            self.calls.detach(&session.number, session.id.attachment());
         }
         info!(
             user = session.number,
@@ -176,7 +175,7 @@ impl PortalState {
             self.end_session(session, "session expired");
         }
         for (number, id, outlet) in streamless {
-            self.calls.detach(&number, AttachmentId::Portal(id));
+            self.calls.detach(&number, id.attachment());
             info!(
                 user = number,
                 session = id.0,

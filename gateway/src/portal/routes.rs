@@ -22,7 +22,7 @@ use super::attachment::PortalAttachment;
 use super::error::ApiFailure;
 use super::events;
 use super::register;
-use crate::calls::{DeviceInput, DeviceSink, FeatureKey};
+use crate::calls::{DeviceInput, FeatureKey};
 use crate::log_limit;
 
 /// Request bodies are small JSON objects.
@@ -219,7 +219,7 @@ async fn register(
             let sink = PortalAttachment::new(session.id, session.outlet.clone());
             state
                 .calls
-                .attach(&number, DeviceSink::Portal(sink), registration.origin);
+                .attach(&number, Box::new(sink), registration.origin);
             state.calls.offer_media(&number, registration.offer.clone());
         }
         Some(old) => {
@@ -270,9 +270,7 @@ async fn unregister(
     }
     let (id, outlet) = (session.id, session.outlet.clone());
     drop(logins);
-    state
-        .calls
-        .detach(&number, crate::calls::AttachmentId::Portal(id));
+    state.calls.detach(&number, id.attachment());
     outlet.publish(Event::Registration {
         state: RegistrationState::Unregistered,
         reason: Some("unregistered by the app".into()),

@@ -74,17 +74,25 @@ impl<S> Filter<S> for ProfileFilter {
 impl<S: Subscriber> Layer<S> for TraceLayer {
     fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
         let meta = event.metadata();
-        let mut line = format!("{} {} {}:", now(), meta.level(), meta.target());
-        let mut fields = Fields(String::new());
-        event.record(&mut fields);
-        line += &fields.0;
-        line.push('\n');
+        let line = line(event);
         for profile in Profile::ALL {
             if self.traces.is_on(profile) && profile.records(meta) {
                 self.traces.write(profile, line.as_bytes());
             }
         }
     }
+}
+
+/// `event` as one trace line: `TIME LEVEL target: message key=value`,
+/// newline included (the softphone's client trace writes the same lines).
+pub fn line(event: &Event<'_>) -> String {
+    let meta = event.metadata();
+    let mut line = format!("{} {} {}:", now(), meta.level(), meta.target());
+    let mut fields = Fields(String::new());
+    event.record(&mut fields);
+    line += &fields.0;
+    line.push('\n');
+    line
 }
 
 /// The time now, UTC, microseconds, RFC 3339: `2026-12-07T13:04:05.123456Z`.

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-pub use layer::TraceLayer;
+pub use layer::{TraceLayer, line};
 pub use profile::{Profile, TRUNK_TARGET};
 pub use rotate::{RotatingFile, Rotation, numbered};
 pub use settings::TraceSection;

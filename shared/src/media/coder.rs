@@ -1,6 +1,7 @@
 //! Encoder and decoder objects of a [`Codec`], each with its own way to
-//! repair a lost frame: G.711 Appendix I style concealment ([`Plc`]) for
-//! G.711 and, at 16 kHz, for G.722; for Opus its in-band FEC (the next packet carries a coarse
+//! repair a lost frame: pitch-synchronous concealment ([`Plc`]) for G.711,
+//! bridging into the next frame when it is here, and at 16 kHz for G.722
+//! (from the past alone); for Opus its in-band FEC (the next packet carries a coarse
 //! copy of the lost one) or, when the next packet is not there, its own PLC.
 
 use audiopus::coder::{Decoder as OpusDecoder, Encoder as OpusEncoder, GenericCtl};
@@ -128,6 +129,15 @@ impl Encoder {
     }
 }
 
+/// The sample decoder of A-law (`alaw`) or µ-law.
+fn g711_decode(alaw: bool) -> fn(u8) -> i16 {
+    if alaw {
+        audio_codec_algorithms::decode_alaw
+    } else {
+        audio_codec_algorithms::decode_ulaw
+    }
+}
+
 /// How a lost frame was repaired.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Repair {
@@ -203,11 +213,7 @@ impl Decoder {
         }
         match &mut self.kind {
             DecoderKind::G711 { alaw, plc } => {
-                let decode = if *alaw {
-                    audio_codec_algorithms::decode_alaw
-                } else {
-                    audio_codec_algorithms::decode_ulaw
-                };
+                let decode = g711_decode(*alaw);
                 for (sample, &byte) in out.iter_mut().zip(payload) {
                     *sample = decode(byte);
                 }
@@ -237,13 +243,28 @@ impl Decoder {
         Ok(())
     }
 
-    /// Fills `out` for a lost frame: from the FEC data of `next` (the
-    /// packet of the following frame, when it has arrived) for Opus,
-    /// otherwise by concealment.
+    /// Fills `out` for a lost frame, using `next` (the packet of the
+    /// following frame, when it has arrived): Opus rebuilds the frame from
+    /// its FEC data, G.711 concealment bridges the gap into it. Without it,
+    /// by concealment from the past alone.
     pub fn conceal(&mut self, next: Option<&[u8]>, out: &mut [i16]) -> Repair {
         match &mut self.kind {
-            DecoderKind::G711 { plc, .. } | DecoderKind::G722 { plc, .. } => {
+            DecoderKind::G722 { plc, .. } => {
+                // Decoding the next packet would move the ADPCM state on
+                // before its turn: G.722 conceals from the past alone.
                 plc.conceal(out);
+                Repair::Concealed
+            }
+            DecoderKind::G711 { alaw, plc } => {
+                // One byte per sample: a payload of another length is not
+                // the frame that follows.
+                match next.filter(|p| p.len() == out.len()) {
+                    Some(next) => {
+                        let decode = g711_decode(*alaw);
+                        plc.conceal_before(next.iter().map(|&byte| decode(byte)), out);
+                    }
+                    None => plc.conceal(out),
+                }
                 Repair::Concealed
             }
             DecoderKind::Opus { decoder, .. } => {

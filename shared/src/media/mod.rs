@@ -13,7 +13,7 @@
 //! | [`rtp`], [`rtcp`] | packets on the wire (`rtp-types`, `rtcp-types`) |
 //! | [`codec`] | [`Codec`], rates, payload types, [`negotiate`] |
 //! | [`coder`] | encoder and decoder objects, with loss repair |
-//! | [`plc`] | G.711 Appendix I style concealment (also for G.722) |
+//! | [`plc`] | pitch-synchronous concealment of PCM (G.711, G.722), bridging into the next frame |
 //! | [`jitter`] | the adaptive jitter buffer |
 //! | [`dtmf`] | RFC 4733 telephone-events |
 //! | [`emodel`] | ITU-T G.107 rating and MOS |

@@ -32,7 +32,7 @@ pub async fn run(args: NatCheckArgs) -> ExitCode {
     let server = match StunServer::parse(&args.stun) {
         Ok(server) => server,
         Err(reason) => {
-            return usage(&format!(
+            return usage(format!(
                 "--stun \"{}\": not a STUN server host[:port]: {reason}",
                 args.stun
             ));

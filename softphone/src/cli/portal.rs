@@ -52,9 +52,9 @@ pub struct PortalArgs {
     /// The user's call number.
     #[arg(long)]
     pub user: String,
-    /// Write the app's calls' RTP/RTCP to FILE as pcapng for Wireshark
-    /// (its HTTPS: the gateway's capture, decrypted with $SSLKEYLOGFILE,
-    /// which this app honours too).
+    /// Write the app's own traffic to FILE as pcapng for Wireshark: its
+    /// HTTPS to the servers (TCP, decrypted with the key log this app
+    /// writes to $SSLKEYLOGFILE) and its calls' RTP/RTCP.
     #[arg(long, value_name = "FILE")]
     pub capture: Option<PathBuf>,
     /// File holding the UC password (first line); without it, the
@@ -100,6 +100,22 @@ pub struct PortalArgs {
     /// The app version reported at login.
     #[arg(long, default_value = "V2R1.61.14")]
     pub app_version: String,
+    /// The profile that keeps the app's client trace and call figures
+    /// (for `softphone feedback`).
+    #[arg(long, default_value = "default")]
+    pub profile: String,
+}
+
+impl PortalCommand {
+    /// The app's settings, whichever the command.
+    pub fn settings(&self) -> &PortalArgs {
+        match self {
+            Self::Register(args) => args,
+            Self::Call(call) => &call.settings,
+            Self::Answer(answer) => &answer.settings,
+            Self::DemoSwitch(demo) => &demo.settings,
+        }
+    }
 }
 
 /// `portal call`.
@@ -154,13 +170,12 @@ pub struct DemoArgs {
 }
 
 /// A number to dial: dial-pad characters, as `portal call` takes them.
-fn parse_number(text: &str) -> Result<String, String> {
+fn parse_number(text: &str) -> Result<String, crate::hfa::call_flow::NotDialable> {
     Plan::call(text, Duration::ZERO).map(|_| text.to_owned())
 }
 
-fn parse_network(text: &str) -> Result<Network, String> {
+fn parse_network(text: &str) -> Result<Network, crate::portal::SettingsError> {
     text.parse()
-        .map_err(|error: crate::portal::SettingsError| error.to_string())
 }
 
 impl PortalArgs {
@@ -215,6 +230,14 @@ impl PortalArgs {
         settings
             .set_app("android", &self.app_version)
             .map_err(|error| error.to_string())?;
+        let device = crate::feedback::Device {
+            device: crate::feedback::archive::PORTAL_DEVICE.to_owned(),
+            release: self.app_version.clone(),
+            number: self.user.clone(),
+            gateway: self.wan.clone(),
+        };
+        settings.call_log =
+            crate::feedback::headless_log(&self.profile, device, self.capture.as_deref())?;
         Ok(settings)
     }
 }
@@ -243,7 +266,7 @@ pub async fn run(command: PortalCommand) -> ExitCode {
         }
         PortalCommand::DemoSwitch(demo) => return run_demo(demo, env_password).await,
     };
-    let settings = match args.settings(env_password) {
+    let mut settings = match args.settings(env_password) {
         Ok(settings) => settings,
         Err(message) => return usage(&message),
     };
@@ -252,6 +275,7 @@ pub async fn run(command: PortalCommand) -> ExitCode {
         Ok(capture) => capture,
         Err(message) => return usage(&message),
     };
+    settings.capture = media.capture.clone();
     for warning in settings.warnings() {
         eprintln!("warning: {warning}");
     }
@@ -292,7 +316,7 @@ async fn run_demo(demo: DemoArgs, env_password: Option<String>) -> ExitCode {
                     .and_then(|a| crate::portal::settings::ServerAddress::parse(&a.to_string()));
                 _black_hole = Some(listener);
             }
-            Err(error) => return usage(&format!("lan-unreachable: {error}")),
+            Err(error) => return usage(format!("lan-unreachable: {error}")),
         }
     }
     let binds = DemoBinds {
@@ -304,6 +328,7 @@ async fn run_demo(demo: DemoArgs, env_password: Option<String>) -> ExitCode {
         Ok(capture) => capture,
         Err(message) => return usage(&message),
     };
+    settings.capture = media.capture.clone();
     match demo::demo(settings, media, binds, demo.call, AgentTimers::default()).await {
         Ok(_) => ExitCode::SUCCESS,
         Err(message) => {

@@ -11,6 +11,25 @@ use shared::secret::Secret;
 use super::portal_settings::{FormAction, PortalForm};
 use super::settings::{AccountSettings, Personality, PhoneType, PortalAccount};
 
+/// Why the dialog's fields cannot work, in the words the dialog shows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccountInputError {
+    #[error("Enter the gateway address: the company's public IP address or DNS name (guide 4.1).")]
+    NoHost,
+    #[error("\"{0}\" is not an IP address or DNS name.")]
+    NotAHost(String),
+    #[error("Port {0} is out of range: a port is 1 to 65535 (usually 4070, guide 3.1).")]
+    PortOutOfRange(u32),
+    #[error("Port \"{0}\" is not a number: enter the forwarded port, e.g. 4070 (guide 3.1).")]
+    PortNotANumber(String),
+    #[error("Enter your call number (subscriber number, guide 4.1).")]
+    NoNumber,
+    #[error("Call number \"{0}\": use 1 to 32 digits (guide 4.1).")]
+    BadNumber(String),
+    #[error("Enter the HFA password configured for your number in the system (guide 4.1).")]
+    NoPassword,
+}
+
 /// The dialog's fields, as typed.
 #[derive(Debug, Clone)]
 pub struct AccountDialog {
@@ -70,42 +89,31 @@ impl AccountDialog {
     }
 
     /// The settings, or why they cannot work.
-    pub fn validate(&self) -> Result<(AccountSettings, Secret), String> {
+    pub fn validate(&self) -> Result<(AccountSettings, Secret), AccountInputError> {
         let host = self.host.trim();
         if host.is_empty() {
-            return Err("Enter the gateway address: the company's public IP address or DNS name (guide 4.1).".into());
+            return Err(AccountInputError::NoHost);
         }
         if host.chars().any(char::is_whitespace) || host.contains('/') {
-            return Err(format!("\"{host}\" is not an IP address or DNS name."));
+            return Err(AccountInputError::NotAHost(host.to_owned()));
         }
         let port = self.port.trim();
         let port = match port.parse::<u32>() {
-            Ok(port @ 1..=65535) => u16::try_from(port).unwrap_or_default(),
-            Ok(port) => {
-                return Err(format!(
-                    "Port {port} is out of range: a port is 1 to 65535 (usually 4070, guide 3.1)."
-                ));
-            }
-            Err(_) => {
-                return Err(format!(
-                    "Port \"{port}\" is not a number: enter the forwarded port, e.g. 4070 (guide 3.1)."
-                ));
-            }
+            Ok(port) => u16::try_from(port)
+                .ok()
+                .filter(|port| *port != 0)
+                .ok_or(AccountInputError::PortOutOfRange(port))?,
+            Err(_) => return Err(AccountInputError::PortNotANumber(port.to_owned())),
         };
         let number = self.number.trim();
         if number.is_empty() {
-            return Err("Enter your call number (subscriber number, guide 4.1).".into());
+            return Err(AccountInputError::NoNumber);
         }
         if Subscriber::new(number).is_err() {
-            return Err(format!(
-                "Call number \"{number}\": use 1 to 32 digits (guide 4.1)."
-            ));
+            return Err(AccountInputError::BadNumber(number.to_owned()));
         }
         if self.password.is_empty() {
-            return Err(
-                "Enter the HFA password configured for your number in the system (guide 4.1)."
-                    .into(),
-            );
+            return Err(AccountInputError::NoPassword);
         }
         Ok((
             AccountSettings {
@@ -192,7 +200,7 @@ impl AccountDialog {
                         self.checking = true;
                         action = Some(DialogAction::Apply(settings, password));
                     }
-                    Err(why) => self.error = Some(why),
+                    Err(why) => self.error = Some(why.to_string()),
                 }
             }
             if can_cancel && ui.button("Cancel").clicked() {
@@ -240,7 +248,7 @@ mod tests {
 
     #[test]
     fn bad_input_is_refused_with_the_reason() {
-        let reason = |d: AccountDialog| d.validate().expect_err("refused");
+        let reason = |d: AccountDialog| d.validate().expect_err("refused").to_string();
         assert!(reason(dialog("", "4070", "201", "pw")).contains("gateway address"));
         assert!(reason(dialog("a b", "4070", "201", "pw")).contains("not an IP address"));
         assert!(reason(dialog("h", "70000", "201", "pw")).contains("out of range"));

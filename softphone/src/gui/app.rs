@@ -17,6 +17,7 @@ use shared::secret::Secret;
 use super::account::{self, AccountDialog, DialogAction};
 use super::demo::Demo;
 use super::engine::{AudioChoice, Command, Engine, Event, SharedAudio};
+use super::feedback::Feedback;
 use super::journal::{Journal, Tracker, format_duration};
 use super::notification::Notifier;
 use super::path::model::Route;
@@ -100,6 +101,8 @@ pub struct PhoneApp {
     portal: PortalFace,
     /// The path view and the quality panel.
     views: Views,
+    /// The call summaries and the feedback archive (guide 7).
+    feedback: Feedback,
 }
 
 impl PhoneApp {
@@ -127,7 +130,9 @@ impl PhoneApp {
             engine.audio.clone(),
             AgentTimers::default(),
         );
+        let feedback = Feedback::new(&options.profile, runtime);
         let mut app = Self {
+            feedback,
             profile: options.profile,
             settings,
             timers: options.timers,
@@ -243,6 +248,11 @@ impl PhoneApp {
     }
 
     #[cfg(test)]
+    pub fn feedback_mut(&mut self) -> &mut Feedback {
+        &mut self.feedback
+    }
+
+    #[cfg(test)]
     pub fn views(&self) -> &Views {
         &self.views
     }
@@ -318,6 +328,7 @@ impl PhoneApp {
             return;
         }
         self.audio_window(ui.ctx());
+        self.feedback.window(ui.ctx());
         if self.views.show(ui.ctx(), &mut self.settings.open_views) {
             self.save_settings();
         }
@@ -410,7 +421,10 @@ impl PhoneApp {
     /// socket, the registration, the other party as the display shows it.
     fn views_see(&mut self, event: &Event) {
         match event {
-            Event::Media(report) => self.views.media(report),
+            Event::Media(report) => {
+                self.views.media(report);
+                self.feedback.media(report, &self.settings);
+            }
             Event::MediaBound(local) => self.views.path.local_media(*local),
             Event::Phone(PhoneEvent::StateChanged(state)) => {
                 let server =
@@ -424,7 +438,10 @@ impl PhoneApp {
             }
             Event::Phone(PhoneEvent::ConnectionLost(_)) => self.views.path.registration(None),
             Event::Portal(PortalEvent::Agent(agent)) => match &**agent {
-                AgentEvent::Media(report) => self.views.media(report),
+                AgentEvent::Media(report) => {
+                    self.views.media(report);
+                    self.feedback.media(report, &self.settings);
+                }
                 AgentEvent::Registered {
                     server,
                     rtp,
@@ -510,6 +527,8 @@ impl PhoneApp {
                     self.audio_open = true;
                     self.device_watch.refresh();
                 }
+                ui.separator();
+                self.feedback.menu_entry(ui);
             });
             if let Some(demo) = &self.demo {
                 let mut dial = None;

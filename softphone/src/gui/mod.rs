@@ -25,6 +25,7 @@
 //! - [`path`]: the path view, a live picture of the registration's and call's path
 //! - [`quality`]: the quality panel, live plots of the call's figures
 //! - [`views`]: both, in windows opened from the View menu
+//! - [`feedback`]: the call summaries and "Create feedback archive…" (guide 7)
 
 pub mod account;
 pub mod app;
@@ -32,6 +33,7 @@ pub mod demo;
 pub mod demo_router;
 pub mod engine;
 pub mod face;
+pub mod feedback;
 pub mod instance;
 pub mod journal;
 pub mod notification;
@@ -74,6 +76,13 @@ pub struct GuiArgs {
     /// A `tel:` link (or a number) to dial, e.g. tel:+4989123456.
     #[arg(value_name = "TEL_URI")]
     pub tel: Option<String>,
+}
+
+impl GuiArgs {
+    /// The profile the window runs in: the demo has its own.
+    pub fn profile_in_use(&self) -> &str {
+        if self.demo { "demo" } else { &self.profile }
+    }
 }
 
 /// Whether a window can open: an X11 or Wayland display is named.

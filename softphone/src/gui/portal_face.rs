@@ -123,7 +123,7 @@ impl PortalFace {
                     timers: self.timers,
                 });
             }
-            Err(why) => self.problem = Some(why),
+            Err(why) => self.problem = Some(why.to_string()),
         }
         self.account = Some(account);
     }

@@ -57,6 +57,23 @@ impl Office {
         self.servers().wan.address
     }
 
+    /// The gateway's side of the path view, as the demo gives it.
+    fn probe(&self) -> crate::gui::path::probe::GatewayProbe {
+        let gateway = &self.servers().gateway.gateway;
+        let sbc = gateway.sbc_shared();
+        let last = gateway::sbc::ChannelId(sbc.channels() - 1);
+        let range = (
+            sbc.public_rtp(gateway::sbc::ChannelId(0)).port(),
+            sbc.public_rtp(last).port() + 1,
+        );
+        crate::gui::path::probe::GatewayProbe::new(
+            sbc,
+            gateway.hfa_addr().port(),
+            Some(self.lan().port()),
+            range,
+        )
+    }
+
     fn store(&self) -> KnownGateways {
         KnownGateways::new(self.dir.path().join("known-gateways.toml"))
     }
@@ -307,6 +324,11 @@ fn a_call_survives_the_move_from_company_to_remote_wifi() {
     account.remote_wifi = true;
     let profile = office.profile(account);
     let mut harness = office.app(profile);
+    harness
+        .state_mut()
+        .views_mut()
+        .path
+        .set_probe(office.probe());
     let lan = format!("Registered via LAN server {}", office.lan());
     until(&mut harness, "the LAN server", |h| shows(h, &lan));
 
@@ -326,6 +348,7 @@ fn a_call_survives_the_move_from_company_to_remote_wifi() {
     let path = harness.state().views().path.model().describe();
     assert!(path.starts_with(&format!("{lan}. Path: This PC")), "{path}");
     assert!(!path.contains("Home router"), "{path}");
+    assert!(path.contains("no SBC (company LAN)"), "{path}");
 
     harness.get_by_label("Remote WiFi").click();
     let wan = format!("Registered via WAN server {}", office.wan());
@@ -353,6 +376,13 @@ fn a_call_survives_the_move_from_company_to_remote_wifi() {
     let path = views.path.model().describe();
     assert!(path.starts_with(&format!("{wan}. Path: This PC")), "{path}");
     assert!(path.contains("Home router") && path.contains("Company router"));
+    // Re-anchored through the SBC: its channel carries the call, latched
+    // on the app's new address (the view reads the SBC at each report).
+    until(&mut harness, "the SBC channel latched", |h| {
+        let path = h.state().views().path.model().describe();
+        path.contains("SBC channel") && path.contains("latched from")
+    });
+    let views = harness.state().views();
     let history = views.quality.history();
     assert!(history.running());
     assert!(

@@ -18,7 +18,7 @@ use shared::secret::Secret;
 
 use crate::hfa::account::DEFAULT_HFA_PORT;
 use crate::portal::trust::KnownGateways;
-use crate::portal::{Network, PortalSettings, Trust, TrustError, VoipFlags};
+use crate::portal::{Network, PortalSettings, SettingsError, Trust, TrustError, VoipFlags};
 
 /// The phone models the account dialog offers (guide section 4: the
 /// devices that support System Device@Home).
@@ -131,9 +131,9 @@ impl PortalAccount {
     }
 
     /// The agent's settings on the current network, checked.
-    pub fn settings(&self, password: Secret) -> Result<PortalSettings, String> {
+    pub fn settings(&self, password: Secret) -> Result<PortalSettings, PortalAccountError> {
         let trust = Trust::Tofu {
-            store: self.store_path().map_err(|error| error.to_string())?,
+            store: self.store_path()?,
             accept: None,
         };
         let mut settings = PortalSettings::new(
@@ -143,12 +143,22 @@ impl PortalAccount {
             self.lan.as_deref(),
             self.network,
             trust,
-        )
-        .map_err(|error| error.to_string())?;
+        )?;
         settings.flags = self.flags();
         settings.bind = self.bind_for(self.network);
         Ok(settings)
     }
+}
+
+/// Why a saved myPortal to go account cannot run.
+#[derive(Debug, thiserror::Error)]
+pub enum PortalAccountError {
+    /// No place for the known-gateways store.
+    #[error(transparent)]
+    Trust(#[from] TrustError),
+    /// A setting breaks a rule of guide 4.2.
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
 }
 
 /// Light or dark.
@@ -441,7 +451,10 @@ mod tests {
         assert_eq!(account.bind_for(Network::CompanyWifi), account.company_bind);
         assert_eq!(account.bind_for(Network::RemoteWifi), account.remote_bind);
         account.lan = Some("osbiz.local".into());
-        let refused = account.settings(Secret::new("pw")).expect_err("a name");
+        let refused = account
+            .settings(Secret::new("pw"))
+            .expect_err("a name")
+            .to_string();
         assert!(refused.starts_with("lan = \"osbiz.local\""), "{refused}");
     }
 

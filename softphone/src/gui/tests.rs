@@ -669,3 +669,76 @@ fn the_path_view_and_quality_panel_follow_an_echo_test_through_the_sbc() {
     assert!(path_description(&harness).ends_with("No call."));
     assert!(shows(&harness, "G722 last call, "));
 }
+
+/// The archive's files by name (the top directory stripped).
+fn archive_members(path: &std::path::Path) -> std::collections::BTreeMap<String, String> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path).expect("the archive");
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    let mut members = std::collections::BTreeMap::new();
+    for entry in archive.entries().expect("a tar archive") {
+        let mut entry = entry.expect("an entry");
+        let name: std::path::PathBuf = entry.path().expect("a path").components().skip(1).collect();
+        let mut text = String::new();
+        entry.read_to_string(&mut text).expect("text");
+        members.insert(name.to_string_lossy().into_owned(), text);
+    }
+    members
+}
+
+#[test]
+fn phone_menu_writes_the_feedback_archive_with_the_last_call_and_says_where() {
+    let office = Office::start();
+    let profile = office.saved_profile(ANNA.1);
+    let mut harness = office.app(profile.clone());
+    let downloads = office.dir.path().join("downloads");
+    std::fs::create_dir(&downloads).expect("a folder");
+    harness
+        .state_mut()
+        .feedback_mut()
+        .save_in(downloads.clone());
+    until(&mut harness, "registration", |h| {
+        shows(h, "Registered as 201")
+    });
+    // An echo test, hung up once media flowed for a while.
+    harness.event(eframe::egui::Event::Text("*98".into()));
+    harness.run_steps(1);
+    until(&mut harness, "two quality samples of the echo", |h| {
+        h.state().views().quality.history().samples().len() >= 2
+    });
+    harness.key_press(eframe::egui::Key::Escape);
+    until(&mut harness, "the call's summary in the profile", |_| {
+        crate::feedback::calls::read(profile.dir()).len() == 1
+    });
+
+    harness.get_by_label("Phone").click();
+    harness.run_steps(2);
+    harness.get_by_label("Create feedback archive…").click();
+    until(&mut harness, "the archive written", |h| {
+        shows(h, "Feedback archive saved to ")
+    });
+    let written: Vec<_> = std::fs::read_dir(&downloads)
+        .expect("the folder")
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .collect();
+    let [archive] = written.as_slice() else {
+        panic!("one archive: {written:?}");
+    };
+    assert!(shows(
+        &harness,
+        &format!("Feedback archive saved to {}", archive.display())
+    ));
+    let members = archive_members(archive);
+    let setup = &members["setup.txt"];
+    assert!(setup.contains("  type: OpenStage 60 HFA\n"), "{setup}");
+    let hfa = office.hfa();
+    assert!(
+        setup.contains(&format!("    HFA {hfa} -> {hfa}\n")),
+        "{setup}"
+    );
+    assert!(members["calls.txt"].contains("codec PCMA"), "{members:?}");
+    for (name, text) in &members {
+        assert!(!text.contains(ANNA.1), "{name} holds the password");
+    }
+}

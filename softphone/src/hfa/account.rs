@@ -129,6 +129,8 @@ pub struct HfaAccount {
     pub bind_address: Option<IpAddr>,
     /// `--capture FILE`: the connection's bytes go into it.
     pub capture: Option<shared::capture::Capture>,
+    /// Where the summaries of this phone's calls go (the feedback archive).
+    pub call_log: Option<crate::feedback::CallLog>,
 }
 
 /// Whether a phone model has G.722 wideband audio: every OpenStage HFA
@@ -167,6 +169,7 @@ impl HfaAccount {
             dls_address: None,
             bind_address: None,
             capture: None,
+            call_log: None,
         })
     }
 

@@ -31,11 +31,9 @@ pub enum Plan {
 
 impl Plan {
     /// A call to `number`, which must be dial-pad characters (`0-9*#`).
-    pub fn call(number: &str, hangup_after: Duration) -> Result<Self, String> {
+    pub fn call(number: &str, hangup_after: Duration) -> Result<Self, NotDialable> {
         if number.is_empty() || !number.chars().all(|ch| Key::from_digit(ch).is_some()) {
-            return Err(format!(
-                "{number:?} is not a number to dial: use the digits 0-9, * and #"
-            ));
+            return Err(NotDialable(number.to_owned()));
         }
         Ok(Self::Call {
             number: number.to_owned(),
@@ -43,6 +41,11 @@ impl Plan {
         })
     }
 }
+
+/// A number with characters a dial pad does not have.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a number to dial: use the digits 0-9, * and #")]
+pub struct NotDialable(pub String);
 
 /// How the command ended.
 #[derive(Debug, Clone, PartialEq, Eq)]

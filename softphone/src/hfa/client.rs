@@ -148,6 +148,7 @@ async fn drive(
                     let input = match result {
                         Ok((stream, local)) => {
                             let system = stream.peer_addr().unwrap_or(local);
+                            tracing::info!(gateway = %account.gateway, %local, %system, "HFA connection open");
                             let capture = account.capture.clone().map(|capture| {
                                 capture.tcp_open(local, system);
                                 (capture, local, system)
@@ -162,7 +163,10 @@ async fn drive(
                                 local_ip: local.ip(),
                             }
                         }
-                        Err(why) => PhoneInput::ConnectFailed(why),
+                        Err(why) => {
+                            tracing::warn!(gateway = %account.gateway, %why, "HFA connection failed");
+                            PhoneInput::ConnectFailed(why.to_string())
+                        }
                     };
                     engine.handle_input(now(), input);
                 }
@@ -187,6 +191,7 @@ async fn drive(
                     }
                 }
                 other => {
+                    trace_event(&other);
                     if events.send(other).is_err() {
                         return; // nobody listens any more
                     }
@@ -223,6 +228,7 @@ async fn drive(
             },
             command = commands.recv() => match command {
                 Some(ClientCommand::Send(message)) => {
+                    tracing::debug!(?message, "HFA send");
                     if let Err(error) = engine.send_message(message) {
                         tracing::warn!("message not sent: {error}");
                     }
@@ -242,10 +248,34 @@ async fn drive(
     }
 }
 
+/// The client trace's line of an event for the owner (the session id
+/// stays out: it is the registration's token).
+fn trace_event(event: &PhoneEvent) {
+    match event {
+        PhoneEvent::StateChanged(state) => tracing::info!(?state, "HFA state"),
+        PhoneEvent::Registered { system, .. } => tracing::info!(?system, "HFA registered"),
+        PhoneEvent::SoftwareUpdated { from, to } => {
+            tracing::info!(%from, %to, "HFA software release delivered");
+        }
+        PhoneEvent::ConnectionLost(loss) => tracing::warn!(%loss, "HFA connection lost"),
+        PhoneEvent::Received(message) => tracing::debug!(?message, "HFA received"),
+        PhoneEvent::Connect | PhoneEvent::Disconnect => {}
+    }
+}
+
+/// Why the TCP connection to the system could not be made.
+#[derive(Debug, thiserror::Error)]
+enum ConnectError {
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("no answer within {} s", .0.as_secs())]
+    Timeout(Duration),
+}
+
 async fn connect(
     account: &HfaAccount,
     timeout: Duration,
-) -> Result<(TcpStream, SocketAddr), String> {
+) -> Result<(TcpStream, SocketAddr), ConnectError> {
     let attempt = async {
         let targets =
             tokio::net::lookup_host((account.gateway.host.as_str(), account.gateway.port)).await?;
@@ -258,13 +288,11 @@ async fn connect(
         }
         Err(last_error.unwrap_or_else(|| std::io::Error::other("the name has no address")))
     };
-    let stream = match tokio::time::timeout(timeout, attempt).await {
-        Ok(Ok(stream)) => stream,
-        Ok(Err(error)) => return Err(error.to_string()),
-        Err(_) => return Err(format!("no answer within {} s", timeout.as_secs())),
-    };
+    let stream = tokio::time::timeout(timeout, attempt)
+        .await
+        .map_err(|_| ConnectError::Timeout(timeout))??;
     let _ = stream.set_nodelay(true);
-    let local = stream.local_addr().map_err(|error| error.to_string())?;
+    let local = stream.local_addr()?;
     Ok((stream, local))
 }
 

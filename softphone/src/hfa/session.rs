@@ -10,7 +10,9 @@ use tokio::time::Instant;
 use super::call_flow::{Action, CallFlow, Outcome, Plan};
 use super::client::{now, sleep_until};
 use super::{HfaAccount, HfaClient};
+use crate::feedback::CallLog;
 use crate::media::MediaOptions;
+use crate::media::call::MediaReport;
 
 /// How a session ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +62,13 @@ pub async fn call(
     media: MediaOptions,
 ) -> SessionEnd {
     let mut interrupt = Interrupt::listen();
+    let mut calls = account.call_log.as_ref().map(CallLog::recorder);
+    let mut report = |report: MediaReport| {
+        if let Some(calls) = calls.as_mut() {
+            calls.report(&report);
+        }
+        println!("{report}");
+    };
     let (client, mut events, mut media) =
         match HfaClient::spawn_with_media(account, timers, media).await {
             Ok(started) => started,
@@ -81,7 +90,7 @@ pub async fn call(
                 None => break SessionEnd::ClientGone,
             },
             () = sleep_until(deadline) => flow.handle_timeout(now()),
-            Some(report) = media.reports.recv() => println!("{report}"),
+            Some(media_report) = media.reports.recv() => report(media_report),
             () = interrupt.recv() => {
                 println!("interrupted");
                 flow.interrupted();
@@ -93,10 +102,10 @@ pub async fn call(
     };
     client.stop().await;
     // The last figures (and a finished recording) come as the media stops.
-    while let Ok(Some(report)) =
+    while let Ok(Some(media_report)) =
         tokio::time::timeout(MEDIA_STOP_PATIENCE, media.reports.recv()).await
     {
-        println!("{report}");
+        report(media_report);
     }
     end
 }
@@ -149,7 +158,7 @@ fn print_event(event: &PhoneEvent) {
 }
 
 /// One line per event a QA script may wait for.
-fn describe(event: &PhoneEvent) -> Option<String> {
+pub(crate) fn describe(event: &PhoneEvent) -> Option<String> {
     match event {
         PhoneEvent::StateChanged(state) => Some(format!("state: {state}")),
         PhoneEvent::Registered { session, system } => Some(format!(

@@ -42,6 +42,9 @@ pub enum MediaReport {
     Audio(AudioEvent),
     /// Media now leaves from `local` (the device changed network).
     Moved { local: SocketAddr },
+    /// Media now goes to `remote` (the system re-anchored the call, e.g.
+    /// through its SBC after a move out of the company network).
+    Redirected { remote: SocketAddr },
     /// Media stopped; the last figures.
     Stopped(StreamStats),
 }
@@ -255,6 +258,7 @@ impl std::fmt::Display for MediaReport {
             }
             Self::Audio(AudioEvent::PlaybackFinished) => f.write_str("audio: play file finished"),
             Self::Moved { local } => write!(f, "media: now from {local}"),
+            Self::Redirected { remote } => write!(f, "media: now to {remote}"),
             Self::Stopped(stats) => write!(f, "media stopped: {}", quality(stats)),
         }
     }

@@ -202,6 +202,9 @@ impl MediaPort {
                 && running.peer.send(target.peer).is_ok()
             {
                 running.target = target;
+                let _ = self.reports.send(MediaReport::Redirected {
+                    remote: target.peer.rtp,
+                });
                 return Ok(());
             }
         }

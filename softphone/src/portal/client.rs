@@ -21,8 +21,11 @@ use shared::portal::{
 };
 use shared::secret::Secret;
 
+use shared::capture::Capture;
+
 use super::settings::ServerAddress;
 use super::trust::{GatewayVerifier, Trust, TrustError, client_config, provider};
+use tap::Tap;
 
 /// How long a request (not the event stream) may take, connection
 /// included.
@@ -121,6 +124,8 @@ pub struct PortalClient {
     base: String,
     server: ServerAddress,
     verifier: Arc<GatewayVerifier>,
+    /// With `--capture`: the relay that records the HTTPS ([`tap`]).
+    tap: Option<Arc<Tap>>,
 }
 
 impl PortalClient {
@@ -131,6 +136,16 @@ impl PortalClient {
         bind: Option<IpAddr>,
         trust: &Trust,
     ) -> Result<Self, ClientError> {
+        Self::with_capture(server, bind, trust, None)
+    }
+
+    /// As [`Self::new`], its HTTPS connections written to `capture`.
+    pub fn with_capture(
+        server: &ServerAddress,
+        bind: Option<IpAddr>,
+        trust: &Trust,
+        capture: Option<Capture>,
+    ) -> Result<Self, ClientError> {
         let provider = provider();
         let verifier = Arc::new(GatewayVerifier::new(
             server.to_string(),
@@ -139,12 +154,22 @@ impl PortalClient {
         )?);
         let tls = client_config(verifier.clone(), provider)
             .map_err(|error| ClientError::Setup(error.to_string()))?;
-        let http = reqwest::Client::builder()
+        let tap = capture
+            .map(|capture| Tap::start(server, bind, REQUEST_TIMEOUT, capture))
+            .transpose()
+            .map_err(|error| ClientError::Setup(format!("capture relay: {error}")))?
+            .map(Arc::new);
+        let builder = reqwest::Client::builder()
             .tls_backend_preconfigured(tls)
             .local_address(bind)
             .connect_timeout(REQUEST_TIMEOUT)
             .read_timeout(STREAM_SILENCE)
-            .no_proxy()
+            .no_proxy();
+        let builder = match &tap {
+            Some(tap) => builder.unix_socket(tap.socket()),
+            None => builder,
+        };
+        let http = builder
             .build()
             .map_err(|error| ClientError::Setup(error.to_string()))?;
         Ok(Self {
@@ -152,6 +177,7 @@ impl PortalClient {
             base: format!("https://{server}{API_PREFIX}"),
             server: server.clone(),
             verifier,
+            tap,
         })
     }
 
@@ -271,11 +297,19 @@ impl PortalClient {
 
     /// Sends; a non-2xx answer becomes [`ClientError::Api`].
     async fn send(&self, request: RequestBuilder) -> Result<Response, ClientError> {
-        let response = request
-            .send()
-            .await
-            .map_err(|error| self.transport(&error))?;
+        // The URL and method only: the bearer token is a header.
+        let (method, path) = request
+            .try_clone()
+            .and_then(|clone| clone.build().ok())
+            .map(|built| (built.method().to_string(), built.url().path().to_owned()))
+            .unwrap_or_default();
+        let response = request.send().await.map_err(|error| {
+            let error = self.transport(&error);
+            tracing::warn!(server = %self.server, %method, %path, %error, "portal request failed");
+            error
+        })?;
         let status = response.status();
+        tracing::debug!(server = %self.server, %method, %path, status = status.as_u16(), "portal request");
         if status.is_success() {
             return Ok(response);
         }
@@ -318,9 +352,11 @@ impl PortalClient {
         if let Some(refusal) = self.verifier.take_refusal() {
             return ClientError::Trust(refusal);
         }
+        // Through the capture's relay, the server's refusal is the relay's.
+        let relay_failure = self.tap.as_ref().and_then(|tap| tap.take_failure());
         ClientError::Unreachable {
             server: self.server.to_string(),
-            reason: describe(error),
+            reason: relay_failure.unwrap_or_else(|| describe(error)),
         }
     }
 
@@ -345,5 +381,6 @@ fn describe(error: &reqwest::Error) -> String {
     text
 }
 
+pub mod tap;
 #[cfg(test)]
 mod tests;

@@ -24,7 +24,7 @@ pub enum StreamEvent {
     Connected,
     Event(Event),
     /// An event that could not be read; skipped.
-    Malformed(String),
+    Malformed(MalformedEvent),
     /// The stream broke; it is reopened after a backoff.
     Disconnected(ClientError),
     /// The gateway refused the stream (the session is over): no reopening.
@@ -133,12 +133,29 @@ fn session_over(error: &ClientError) -> bool {
     ) || matches!(error, ClientError::Trust(_))
 }
 
+/// Why one server-sent event could not be taken in.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MalformedEvent {
+    /// Its data is not an event of the API.
+    #[error("event {name:?}: {reason}")]
+    NotAnEvent { name: String, reason: String },
+    /// Its `event:` name and its JSON type disagree.
+    #[error("event {name:?} carries a {carries:?} event")]
+    NameMismatch { name: String, carries: &'static str },
+}
+
 /// One SSE event: its JSON, whose type must match the `event:` name when
 /// there is one.
-pub fn parse(name: &str, data: &str) -> Result<Event, String> {
-    let event = Event::from_data(data).map_err(|error| format!("event {name:?}: {error}"))?;
+pub fn parse(name: &str, data: &str) -> Result<Event, MalformedEvent> {
+    let event = Event::from_data(data).map_err(|error| MalformedEvent::NotAnEvent {
+        name: name.to_owned(),
+        reason: error.to_string(),
+    })?;
     if !name.is_empty() && name != "message" && name != event.name() {
-        return Err(format!("event {name:?} carries a {:?} event", event.name()));
+        return Err(MalformedEvent::NameMismatch {
+            name: name.to_owned(),
+            carries: event.name(),
+        });
     }
     Ok(event)
 }
@@ -167,6 +184,13 @@ mod tests {
         assert!(parse("call", "{\"type\":\"call\"").is_err());
         assert!(parse("call", "\u{0}").is_err());
         let reason = parse("logged_out", "[]").expect_err("not an object");
-        assert!(reason.starts_with("event \"logged_out\""));
+        assert!(reason.to_string().starts_with("event \"logged_out\""));
+        assert_eq!(
+            parse("call", r#"{"type":"registration","state":"registered"}"#),
+            Err(MalformedEvent::NameMismatch {
+                name: "call".to_owned(),
+                carries: "registration"
+            })
+        );
     }
 }

@@ -13,7 +13,8 @@ use super::call_flow::{PortalCallFlow, Step};
 use super::lines::describe;
 use super::selection::{ServerFailure, Status};
 use super::settings::PortalSettings;
-use super::trust::{Fingerprint, KnownGateways, Trust};
+use super::trust::{Fingerprint, KnownGateways, Trust, TrustError};
+use crate::feedback::CallLog;
 use crate::hfa::call_flow::{Outcome, Plan};
 use crate::hfa::session::Interrupt;
 use crate::media::MediaOptions;
@@ -35,6 +36,12 @@ pub enum PortalEnd {
 /// event, until the plan is done, Ctrl-C, or a refusal.
 pub async fn run(settings: PortalSettings, plan: Option<Plan>, media: MediaOptions) -> PortalEnd {
     let mut interrupt = Interrupt::listen();
+    let mut calls = settings.call_log.as_ref().map(CallLog::recorder);
+    let mut record = |event: &AgentEvent| {
+        if let (Some(calls), AgentEvent::Media(report)) = (calls.as_mut(), event) {
+            calls.report(report);
+        }
+    };
     let store = match &settings.trust {
         Trust::Tofu { store, .. } => Some(store.clone()),
         _ => None,
@@ -59,6 +66,7 @@ pub async fn run(settings: PortalSettings, plan: Option<Plan>, media: MediaOptio
         tokio::select! {
             event = events.recv() => {
                 let Some(event) = event else { break PortalEnd::AgentGone };
+                record(&event);
                 println!("{}", describe(&event));
                 if let AgentEvent::CertificateUnknown { server, fingerprint } = &event {
                     match trust_prompt(store.clone(), server, *fingerprint).await {
@@ -66,7 +74,7 @@ pub async fn run(settings: PortalSettings, plan: Option<Plan>, media: MediaOptio
                             retrying_after_trust = true;
                             agent.send(AgentCommand::Retry);
                         }
-                        Err(refusal) => break PortalEnd::Refused(refusal),
+                        Err(refusal) => break PortalEnd::Refused(refusal.to_string()),
                     }
                 }
                 if let AgentEvent::Status(change) = &event
@@ -103,6 +111,7 @@ pub async fn run(settings: PortalSettings, plan: Option<Plan>, media: MediaOptio
     agent.stop().await;
     // The last lines: media stopped, a finished recording.
     while let Some(event) = events.recv().await {
+        record(&event);
         println!("{}", describe(&event));
     }
     end
@@ -125,6 +134,23 @@ fn perform(agent: &PortalAgent, flow: &mut PortalCallFlow) -> Option<PortalEnd> 
     None
 }
 
+/// Why the command line goes on without trusting a gateway's certificate.
+#[derive(Debug, thiserror::Error)]
+enum NotTrusted {
+    /// Not accepted on a terminal, or no terminal to ask on.
+    #[error(
+        "the certificate of {server} (SHA-256 {fingerprint}) is not trusted yet; compare it with \
+         the one the administrator gave you, then run again with --accept-fingerprint {fingerprint}"
+    )]
+    NotAccepted {
+        server: String,
+        fingerprint: Fingerprint,
+    },
+    /// Accepted, but the known-gateways store could not keep it.
+    #[error(transparent)]
+    Store(#[from] TrustError),
+}
+
 /// Asks the user on a terminal whether to trust `fingerprint` for
 /// `server`, and remembers it if so; without a terminal, says how to
 /// accept it.
@@ -132,16 +158,16 @@ async fn trust_prompt(
     store: Option<PathBuf>,
     server: &str,
     fingerprint: Fingerprint,
-) -> Result<(), String> {
-    let not_accepted = format!(
-        "the certificate of {server} (SHA-256 {fingerprint}) is not trusted yet; compare it with \
-         the one the administrator gave you, then run again with --accept-fingerprint {fingerprint}"
-    );
+) -> Result<(), NotTrusted> {
+    let not_accepted = || NotTrusted::NotAccepted {
+        server: server.to_owned(),
+        fingerprint,
+    };
     let Some(store) = store else {
-        return Err(not_accepted);
+        return Err(not_accepted());
     };
     if !std::io::stdin().is_terminal() {
-        return Err(not_accepted);
+        return Err(not_accepted());
     }
     let question = format!(
         "The certificate of {server} is not known yet.\nSHA-256 fingerprint: {fingerprint}\n\
@@ -156,10 +182,10 @@ async fn trust_prompt(
     })
     .await;
     match answer {
-        Ok(Ok(line)) if matches!(line.trim(), "y" | "Y" | "yes") => KnownGateways::new(store)
-            .remember(server, fingerprint)
-            .map_err(|error| error.to_string()),
-        _ => Err(not_accepted),
+        Ok(Ok(line)) if matches!(line.trim(), "y" | "Y" | "yes") => {
+            Ok(KnownGateways::new(store).remember(server, fingerprint)?)
+        }
+        _ => Err(not_accepted()),
     }
 }
 

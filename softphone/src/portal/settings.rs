@@ -169,6 +169,10 @@ pub struct PortalSettings {
     /// Local address for signalling and media (default: chosen by the
     /// system); tests pick one per network to be "at home" or "in the LAN".
     pub bind: Option<IpAddr>,
+    /// Where the summaries of the app's calls go (the feedback archive).
+    pub call_log: Option<crate::feedback::CallLog>,
+    /// `--capture FILE`: the app's HTTPS connections go into it.
+    pub capture: Option<shared::capture::Capture>,
 }
 
 impl PortalSettings {
@@ -218,6 +222,8 @@ impl PortalSettings {
             },
             trust,
             bind: None,
+            call_log: None,
+            capture: None,
         })
     }
 

@@ -81,6 +81,7 @@ impl PathView {
                 self.client.codec = Some(codec.clone());
             }
             MediaReport::Moved { local } => self.client.local_media = Some(*local),
+            MediaReport::Redirected { remote } => self.client.media_remote = Some(*remote),
             MediaReport::Stopped(_) => {
                 self.client.media_remote = None;
                 self.client.codec = None;

@@ -33,6 +33,9 @@ impl QualityPanel {
             MediaReport::Quality(stats) => self.history.record(now, stats),
             MediaReport::Stopped(stats) => self.history.stop(now, stats),
             MediaReport::Moved { local } => self.history.mark(now, format!("moved to {local}")),
+            MediaReport::Redirected { remote } => {
+                self.history.mark(now, format!("re-anchored to {remote}"))
+            }
             MediaReport::Audio(_) => self.history.mark(now, "sound device lost"),
             MediaReport::Dtmf(_) => {}
         }

@@ -59,6 +59,9 @@ pub(super) struct Agent {
     events: mpsc::UnboundedSender<AgentEvent>,
     done: mpsc::UnboundedSender<Done>,
     finished: mpsc::UnboundedReceiver<Done>,
+    /// Media started and its last figures (`Stopped`) not passed on yet:
+    /// media stopped just before shutdown still reports them.
+    figures_owed: bool,
 }
 
 impl Agent {
@@ -98,6 +101,7 @@ impl Agent {
             events,
             done,
             finished,
+            figures_owed: false,
         }
     }
 
@@ -121,7 +125,10 @@ impl Agent {
                 Wake::Command(Some(command)) => self.command(command),
                 Wake::Done(finished) => self.finished(finished),
                 Wake::Stream(event) => self.stream_event(event),
-                Wake::Media(report) => self.emit(AgentEvent::Media(report)),
+                Wake::Media(report) => {
+                    self.owe_figures(&report);
+                    self.emit(AgentEvent::Media(report));
+                }
                 Wake::Timer => self.timeout(),
             }
         }
@@ -132,7 +139,17 @@ impl Agent {
         Instant::now().into_std()
     }
 
+    fn owe_figures(&mut self, report: &MediaReport) {
+        match report {
+            MediaReport::Started { .. } => self.figures_owed = true,
+            MediaReport::Stopped(_) => self.figures_owed = false,
+            _ => {}
+        }
+    }
+
     fn emit(&self, event: AgentEvent) {
+        // Events carry no secret (the session token stays in the driver).
+        tracing::debug!(?event, "portal agent");
         let _ = self.events.send(event);
     }
 
@@ -182,7 +199,12 @@ impl Agent {
                 "media: cannot move to {bind}: {error}"
             )));
         }
-        let client = match PortalClient::new(&server, self.bind, &self.settings.trust) {
+        let client = match PortalClient::with_capture(
+            &server,
+            self.bind,
+            &self.settings.trust,
+            self.settings.capture.clone(),
+        ) {
             Ok(client) => client,
             Err(error) => {
                 self.attempt = None;
@@ -501,7 +523,7 @@ impl Agent {
         }
         drop(self.media);
         // The last figures (and a finished recording) come as media stops.
-        if !running {
+        if !running && !self.figures_owed {
             return;
         }
         while let Ok(Some(report)) = tokio::time::timeout(MEDIA_STOP_PATIENCE, reports.recv()).await

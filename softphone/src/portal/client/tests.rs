@@ -253,3 +253,55 @@ async fn the_event_stream_skips_malformed_data() {
     ));
     assert!(matches!(next(&mut events).await, StreamEvent::Connected));
 }
+
+#[tokio::test]
+async fn through_the_capture_relay_logins_refusals_and_closed_ports_read_as_without() {
+    let gateway = TestGateway::start().await;
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let capture = Capture::create(&dir.path().join("app.pcapng")).expect("a capture");
+    let server = ServerAddress::parse(&gateway.lan.to_string()).expect("server");
+    let client = PortalClient::with_capture(
+        &server,
+        Some(HOME_IP),
+        &gateway.trust(),
+        Some(capture.clone()),
+    )
+    .expect("client");
+    client
+        .login(DAN.0, &Secret::new(DAN.1), &android())
+        .await
+        .expect("logged in through the relay");
+
+    let other = TestCert::self_signed();
+    let pinned_other = PortalClient::with_capture(
+        &server,
+        None,
+        &Trust::Pin(other.fingerprint()),
+        Some(capture.clone()),
+    )
+    .expect("client");
+    let refused = pinned_other
+        .login(DAN.0, &Secret::new(DAN.1), &android())
+        .await
+        .expect_err("not the pinned certificate");
+    assert!(
+        matches!(refused, ClientError::Trust(TrustError::PinMismatch { .. })),
+        "the certificate is still checked: {refused:?}"
+    );
+
+    let closed = std::net::TcpListener::bind((LAN_IP, 0)).expect("bind");
+    let port = closed.local_addr().expect("address").port();
+    drop(closed);
+    let server = ServerAddress::parse(&format!("127.0.0.1:{port}")).expect("server");
+    let nobody =
+        PortalClient::with_capture(&server, None, &gateway.trust(), Some(capture)).expect("client");
+    let unreachable = nobody
+        .login(DAN.0, &Secret::new(DAN.1), &android())
+        .await
+        .expect_err("nobody listens");
+    assert!(
+        matches!(&unreachable, ClientError::Unreachable { reason, .. } if reason.contains("Connection refused")),
+        "the server's refusal in words: {unreachable:?}"
+    );
+    gateway.gateway.stop().await;
+}
