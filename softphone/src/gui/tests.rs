@@ -737,7 +737,7 @@ fn phone_menu_writes_the_feedback_archive_with_the_last_call_and_says_where() {
         setup.contains(&format!("    HFA {hfa} -> {hfa}\n")),
         "{setup}"
     );
-    assert!(members["calls.txt"].contains("codec PCMA"), "{members:?}");
+    assert!(members["calls.txt"].contains("codec G722"), "{members:?}");
     for (name, text) in &members {
         assert!(!text.contains(ANNA.1), "{name} holds the password");
     }
