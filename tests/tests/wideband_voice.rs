@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use e2e_tests::impair::Impairment;
 use e2e_tests::portal::{App, PortalOffice};
+use e2e_tests::replay::{SEEDS, through_impairment_in};
 use e2e_tests::speech::{g722_round_trip, mos_wb, read_wav_at, reference_16k, temp, write_wav};
 use e2e_tests::{
     ANNA, BEN, HOME_IP, Handset, LAN_IP, account, office_config_with, start_gateway,
@@ -18,7 +19,7 @@ use e2e_tests::{
 use gateway::clock::Clock;
 use shared::hfa_engine::phone::PhoneTimers;
 use shared::hfa_engine::system::SystemTimers;
-use shared::media::StreamStats;
+use shared::media::{Codec, StreamStats};
 use softphone::audio::{AudioBackend, AudioEvent, NullBackend, WavBackend, tone};
 use softphone::media::MediaOptions;
 use softphone::media::call::MediaReport;
@@ -59,9 +60,6 @@ const IMPAIRMENT: Impairment = Impairment {
     jitter: Duration::from_millis(60),
     seed: 2026,
 };
-
-/// The loss patterns the replay averages over.
-const SEEDS: std::ops::RangeInclusive<u64> = 1..=6;
 
 /// One real-time call at a time: two at once on two cores delay frames,
 /// and the score would measure the machine.
@@ -183,57 +181,6 @@ fn assert_on_time(stats: &StreamStats, packets: u64) {
     assert!(stats.jitter_ms < 5.0, "jitter {} ms", stats.jitter_ms);
 }
 
-/// 16 kHz `reference` sent by one G.722 session to another through the
-/// seeded impairment, replayed on a virtual clock (as `voice_quality.rs`
-/// does for G.711), with concealment or zero-fill.
-fn through_impairment(reference: &[i16], impairment: Impairment, concealment: bool) -> Vec<i16> {
-    use std::collections::BTreeMap;
-    use std::time::Instant;
-
-    use rand::rngs::StdRng;
-    use rand::{Rng, SeedableRng};
-    use shared::media::{Channel, Codec, MediaSession, SessionConfig};
-
-    const FRAME: usize = 320;
-    let t0 = Instant::now();
-    let mut sender = MediaSession::new(SessionConfig::new(Codec::G722, 1), t0, 1).expect("sender");
-    let config = SessionConfig {
-        concealment,
-        ..SessionConfig::new(Codec::G722, 2)
-    };
-    let mut receiver = MediaSession::new(config, t0, 2).expect("receiver");
-    let mut rng = StdRng::seed_from_u64(impairment.seed);
-    // Packets in flight by arrival time (µs after t0, then sending order).
-    let mut in_flight: BTreeMap<(u128, usize), Vec<u8>> = BTreeMap::new();
-    let (mut heard, mut frame, mut sent) = (Vec::new(), [0i16; FRAME], 0usize);
-    let frames = reference.len().div_ceil(FRAME) + 25;
-    for k in 0..frames {
-        let now = t0 + Duration::from_millis(20 * k as u64);
-        let mut input = [0i16; FRAME];
-        for (sample, source) in input.iter_mut().zip(reference.iter().skip(k * FRAME)) {
-            *sample = *source;
-        }
-        sender.send_frame(now, &input);
-        while let Some(transmit) = sender.poll_transmit() {
-            let lost = rng.random_bool(impairment.loss);
-            let delay = impairment.delay + impairment.jitter.mul_f64(rng.random::<f64>());
-            if transmit.channel == Channel::Rtp && !lost {
-                let arrival = (now + delay).duration_since(t0).as_micros();
-                in_flight.insert((arrival, sent), transmit.bytes.to_vec());
-            }
-            sent += 1;
-        }
-        let due = now.duration_since(t0).as_micros();
-        while let Some(entry) = in_flight.first_entry().filter(|entry| entry.key().0 <= due) {
-            let ((arrival, _), packet) = entry.remove_entry();
-            receiver.handle_rtp(t0 + Duration::from_micros(arrival as u64), &packet);
-        }
-        receiver.playout(now, &mut frame);
-        heard.extend_from_slice(&frame);
-    }
-    heard
-}
-
 #[test]
 fn g722_under_loss_and_jitter_is_concealed_better_than_zero_fill() {
     let _alone = ONE_AT_A_TIME.blocking_lock();
@@ -241,12 +188,11 @@ fn g722_under_loss_and_jitter_is_concealed_better_than_zero_fill() {
     let ceiling = mos_wb(reference, &g722_round_trip(reference));
     let average = |concealment: bool| {
         let scores: Vec<f32> = SEEDS
-            .map(|seed| {
+            .iter()
+            .map(|&seed| {
                 let impairment = Impairment { seed, ..IMPAIRMENT };
-                mos_wb(
-                    reference,
-                    &through_impairment(reference, impairment, concealment),
-                )
+                let heard = through_impairment_in(Codec::G722, reference, impairment, concealment);
+                mos_wb(reference, &heard.samples)
             })
             .collect();
         scores.iter().sum::<f32>() / scores.len() as f32
