@@ -5,8 +5,9 @@
 //!
 //! The whole input is first one datagram (so a seed file from
 //! `shared/tests/corpus/media` is a useful input as it is), then a sequence
-//! of records `[flags][length][bytes]`: flags bit 0 RTP or RTCP, bits 1-2
-//! the codec's session, bits 3-7 milliseconds to advance the clock.
+//! of records `[flags][length][bytes]`: flags bit 0 RTP or RTCP, bits 1-3
+//! the codec's session (modulo their number), bits 4-7 milliseconds to
+//! advance the clock.
 
 #![no_main]
 
@@ -17,9 +18,10 @@ use libfuzzer_sys::fuzz_target;
 use shared::media::dtmf::TelephoneEvent;
 use shared::media::{Codec, MediaSession, OpusBandwidth, SessionConfig, rtcp, rtp};
 
-const CODECS: [Codec; 4] = [
+const CODECS: [Codec; 5] = [
     Codec::Pcma,
     Codec::Pcmu,
+    Codec::G722,
     Codec::Opus(OpusBandwidth::Narrowband),
     Codec::Opus(OpusBandwidth::Wideband),
 ];
@@ -93,9 +95,9 @@ fuzz_target!(|data: &[u8]| {
         let take = usize::from(*len).min(tail.len());
         let (datagram, tail) = tail.split_at(take);
         rest = tail;
-        now += Duration::from_millis(u64::from(flags >> 3));
+        now += Duration::from_millis(u64::from(flags >> 4));
         check_parsers(datagram);
-        let rig = &mut rigs[usize::from((flags >> 1) & 3)];
+        let rig = &mut rigs[usize::from((flags >> 1) & 7) % CODECS.len()];
         rig.feed(now, datagram, flags & 1 == 1);
     }
 });

@@ -233,9 +233,13 @@ pub struct AccountArgs {
     /// process list and the shell history.
     #[arg(long)]
     pub password_file: PathBuf,
-    /// Phone model reported to the system.
+    /// Phone model reported to the system. OpenStage models offer G.722
+    /// wideband audio before G.711; the DeskPhone IP 55 offers G.711 only.
     #[arg(long, value_enum, default_value = "openstage60")]
     pub phone_type: PhoneType,
+    /// Turn the phone's G.722 off (its codec setting): offer G.711 only.
+    #[arg(long)]
+    pub no_g722: bool,
     /// Firmware version reported, e.g. V3R1.41.0.
     #[arg(long)]
     pub software_version: Option<SoftwareVersion>,
@@ -341,6 +345,12 @@ impl AccountArgs {
         account.call_log =
             crate::feedback::headless_log(&self.profile, device, self.capture.as_deref())?;
         Ok(account)
+    }
+
+    /// Whether the phone offers G.722: an OpenStage model with its G.722
+    /// setting left on.
+    pub fn offers_g722(&self) -> bool {
+        !self.no_g722 && crate::hfa::account::has_g722(self.phone_type.id())
     }
 
     pub fn timers(&self) -> PhoneTimers {
@@ -450,6 +460,9 @@ pub async fn run(command: Command) -> ExitCode {
         None => session::register(hfa, account.timers()).await,
         Some((plan, mut media)) => {
             media.capture = hfa.capture.clone();
+            if account.offers_g722() {
+                media.offer_g722();
+            }
             session::call(hfa, account.timers(), plan, media).await
         }
     };
@@ -524,6 +537,24 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Args::command().debug_assert();
+    }
+
+    #[test]
+    fn openstage_models_offer_g722_unless_it_is_turned_off() {
+        let offers = |words: &[&str]| match parse(words) {
+            Ok(Args {
+                command: Some(Command::Hfa(command)),
+                ..
+            }) => match *command {
+                HfaCommand::Call(call) => call.account.offers_g722(),
+                other => panic!("a call: {other:?}"),
+            },
+            other => panic!("hfa call parses: {other:?}"),
+        };
+        assert!(offers(&["call", "202"]), "an OpenStage 60 by default");
+        assert!(offers(&["call", "202", "--phone-type", "openstage40"]));
+        assert!(!offers(&["call", "202", "--no-g722"]));
+        assert!(!offers(&["call", "202", "--phone-type", "deskphone-ip55"]));
     }
 
     #[test]

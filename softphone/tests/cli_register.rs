@@ -268,7 +268,7 @@ async fn answer_and_call_connect_and_both_exit_0_and_the_played_file_is_heard() 
     assert!(
         ben_seen
             .iter()
-            .any(|line| line.starts_with("media: PCMA to ")),
+            .any(|line| line.starts_with("media: G722 to ")),
         "{ben_seen:#?}"
     );
     // Anna hangs up after 2 s; Ben's answer ends when the call does.
@@ -276,12 +276,17 @@ async fn answer_and_call_connect_and_both_exit_0_and_the_played_file_is_heard() 
     assert!(exit_status(&mut ben).await.success());
     assert_eq!(gateway.calls().calls(), 0);
     let reader = hound::WavReader::open(&heard_file).expect("the recording");
+    assert_eq!(
+        reader.spec().sample_rate,
+        16_000,
+        "two OpenStage 60s talk G.722: recorded at its 16 kHz"
+    );
     let samples: Vec<i16> = reader
         .into_samples::<i16>()
         .collect::<Result<_, _>>()
         .expect("samples");
     let loud = softphone::audio::tone::loud_span(&samples, 2000);
-    let frequency = softphone::audio::tone::dominant_frequency(loud, 8000).expect("a tone");
+    let frequency = softphone::audio::tone::dominant_frequency(loud, 16_000).expect("a tone");
     assert!((frequency - 1000.0).abs() < 5.0, "Ben heard {frequency} Hz");
     for file in [ben_file, anna_file] {
         clean(&file);

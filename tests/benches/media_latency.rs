@@ -77,10 +77,11 @@ impl Runtimes {
     }
 }
 
-/// G.711 A-law first (the gateway's choice when Opus is not offered), and
-/// Opus first.
+/// G.711 A-law first (the gateway's choice when Opus is not offered),
+/// Opus first, and G.722 first (an OpenStage phone's offer).
 const G711: [Codec; 2] = [Codec::Pcma, Codec::Pcmu];
 const WITH_OPUS: [Codec; 2] = [OPUS, Codec::Pcma];
+const WITH_G722: [Codec; 3] = [Codec::G722, Codec::Pcma, Codec::Pcmu];
 
 fn main() -> ExitCode {
     let args = Args::parse();
@@ -120,13 +121,13 @@ fn latency_part(runtimes: &Runtimes, args: &Args) -> anyhow::Result<report::Late
     let dir = temp_dir("media_latency")?;
     let narrow = Clicks::new(8000, args.clicks, args.click_interval());
     let wide = Clicks::new(16_000, args.clicks, args.click_interval());
-    // Columns: the baseline, the stack in G.711 and in Opus, the floor; the
-    // repeats go round the columns, so that each sees the machine's load of
-    // the whole run.
-    let mut paths: Vec<Vec<latency::PathRun>> = vec![Vec::new(); 4];
+    // Columns: the baseline, the stack in G.711, in Opus and in G.722, the
+    // floor; the repeats go round the columns, so that each sees the
+    // machine's load of the whole run.
+    let mut paths: Vec<Vec<latency::PathRun>> = vec![Vec::new(); 5];
     for repeat in 1..=args.repeats {
         eprintln!(
-            "mouth to ear, round {repeat} of {}: four paths of {:.1} s",
+            "mouth to ear, round {repeat} of {}: five paths of {:.1} s",
             args.repeats,
             narrow.duration().as_secs_f64()
         );
@@ -135,7 +136,12 @@ fn latency_part(runtimes: &Runtimes, args: &Args) -> anyhow::Result<report::Late
             dir.path(),
             Direct::Driver,
         ))?);
-        for (column, codecs, clicks) in [(1, &G711[..], &narrow), (2, &WITH_OPUS[..], &wide)] {
+        let stacks = [
+            (1, &G711[..], &narrow),
+            (2, &WITH_OPUS[..], &wide),
+            (3, &WITH_G722[..], &wide),
+        ];
+        for (column, codecs, clicks) in stacks {
             let gateway = runtimes.gateway.block_on(e2e_tests::start_gateway(
                 Clock::system(),
                 SystemTimers::default(),
@@ -149,7 +155,7 @@ fn latency_part(runtimes: &Runtimes, args: &Args) -> anyhow::Result<report::Late
             runtimes.gateway.block_on(gateway.stop());
             paths[column].push(run?);
         }
-        paths[3].push(runtimes.phones.block_on(latency::direct(
+        paths[4].push(runtimes.phones.block_on(latency::direct(
             &narrow,
             dir.path(),
             Direct::Immediate,

@@ -36,7 +36,7 @@ pub fn ladder_impairment(loss: f64, seed: u64) -> Impairment {
 /// What the receiver played, frame by frame.
 #[derive(Debug, Clone)]
 pub struct Heard {
-    /// The played samples, 8 kHz.
+    /// The played samples, at the codec's PCM rate.
     pub samples: Vec<i16>,
     /// Where each 20 ms frame of `samples` came from.
     pub sources: Vec<FrameSource>,
@@ -46,26 +46,37 @@ pub struct Heard {
 /// receiver that conceals lost frames (`concealment`) or plays them as
 /// silence.
 pub fn through_impairment(reference: &[i16], impairment: Impairment, concealment: bool) -> Heard {
+    through_impairment_in(Codec::Pcma, reference, impairment, concealment)
+}
+
+/// [`through_impairment`] in `codec`, `reference` at its PCM rate.
+pub fn through_impairment_in(
+    codec: Codec,
+    reference: &[i16],
+    impairment: Impairment,
+    concealment: bool,
+) -> Heard {
     let t0 = Instant::now();
-    let mut sender = MediaSession::new(SessionConfig::new(Codec::Pcma, 1), t0, 1).expect("sender");
+    let mut sender = MediaSession::new(SessionConfig::new(codec, 1), t0, 1).expect("sender");
     let config = SessionConfig {
         concealment,
-        ..SessionConfig::new(Codec::Pcma, 2)
+        ..SessionConfig::new(codec, 2)
     };
+    let spf = sender.samples_per_frame();
     let mut receiver = MediaSession::new(config, t0, 2).expect("receiver");
     let mut rng = StdRng::seed_from_u64(impairment.seed);
     // Packets in flight by arrival time (µs after t0, then sending order).
     let mut in_flight: BTreeMap<(u128, usize), Vec<u8>> = BTreeMap::new();
-    let frames = reference.len().div_ceil(160) + 25;
+    let frames = reference.len().div_ceil(spf) + 25;
     let mut heard = Heard {
-        samples: Vec::with_capacity(frames * 160),
+        samples: Vec::with_capacity(frames * spf),
         sources: Vec::with_capacity(frames),
     };
-    let (mut frame, mut sent) = ([0i16; 160], 0usize);
+    let (mut frame, mut input, mut sent) = (vec![0i16; spf], vec![0i16; spf], 0usize);
     for k in 0..frames {
         let now = t0 + Duration::from_millis(20 * k as u64);
-        let mut input = [0i16; 160];
-        for (sample, source) in input.iter_mut().zip(reference.iter().skip(k * 160)) {
+        input.fill(0);
+        for (sample, source) in input.iter_mut().zip(reference.iter().skip(k * spf)) {
             *sample = *source;
         }
         sender.send_frame(now, &input);

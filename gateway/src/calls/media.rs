@@ -5,7 +5,8 @@
 //! ends offer, in its order of preference, and tells each end the other's
 //! address. Opus is an extension of ours that real systems do not offer, so
 //! it is used only when both ends announce it (payload type 111); otherwise
-//! G.711, A-law first as in Europe unless configured otherwise.
+//! G.722 when both ends are wideband (OpenStage phones), else G.711, A-law
+//! first as in Europe unless configured otherwise.
 
 use std::net::SocketAddr;
 
@@ -46,7 +47,12 @@ pub struct MediaPolicy {
 impl Default for MediaPolicy {
     fn default() -> Self {
         Self {
-            preference: vec![PayloadType::OPUS, PayloadType::PCMA, PayloadType::PCMU],
+            preference: vec![
+                PayloadType::OPUS,
+                PayloadType::G722,
+                PayloadType::PCMA,
+                PayloadType::PCMU,
+            ],
             services: ServiceEndpoints::default(),
         }
     }
@@ -125,6 +131,20 @@ mod tests {
         let leg = policy.leg(&both, &g711).expect("a common codec");
         assert_eq!(leg.payload_type, PayloadType::PCMA, "A-law first");
         assert_eq!((leg.rtp.port(), leg.rtcp_port), (5000, 5001));
+    }
+
+    #[test]
+    fn g722_before_g711_only_when_both_ends_are_wideband() {
+        let policy = MediaPolicy::default();
+        let openstage = offer(
+            4000,
+            &[PayloadType::G722, PayloadType::PCMA, PayloadType::PCMU],
+        );
+        let app = offer(5000, &[PayloadType::PCMA, PayloadType::PCMU]);
+        let leg = |a: &MediaOffer, b: &MediaOffer| policy.leg(a, b).map(|m| m.payload_type);
+        assert_eq!(leg(&openstage, &openstage), Some(PayloadType::G722));
+        assert_eq!(leg(&openstage, &app), Some(PayloadType::PCMA));
+        assert_eq!(leg(&app, &openstage), Some(PayloadType::PCMA));
     }
 
     #[test]

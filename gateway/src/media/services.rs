@@ -17,6 +17,13 @@ use crate::calls::dialplan::Service;
 use crate::calls::media::{MediaOffer, RemoteMedia, ServiceEndpoints};
 use crate::calls::model::Party;
 
+/// What the echo and the announcement receive: the echo reflects any
+/// codec, the announcement has its prompt at 8 and 16 kHz.
+const WIDEBAND: [PayloadType; 3] = [PayloadType::G722, PayloadType::PCMA, PayloadType::PCMU];
+
+/// What the test trunk's far end receives: a public network line, G.711.
+const NARROWBAND: [PayloadType; 2] = [PayloadType::PCMA, PayloadType::PCMU];
+
 /// An RTP socket and its RTCP companion.
 #[derive(Debug, Clone)]
 struct Pair {
@@ -31,12 +38,12 @@ impl Pair {
         Ok(Self { rtp, rtcp })
     }
 
-    /// Offered as a G.711 device would be.
-    fn offer(&self) -> std::io::Result<MediaOffer> {
+    /// Offered as a device with `codecs` (20 ms each) would be.
+    fn offer(&self, codecs: &[PayloadType]) -> std::io::Result<MediaOffer> {
         Ok(MediaOffer {
             rtp: self.rtp.local_addr()?,
             rtcp_port: self.rtcp.local_addr()?.port(),
-            codecs: vec![(PayloadType::PCMA, 20), (PayloadType::PCMU, 20)],
+            codecs: codecs.iter().map(|pt| (*pt, 20)).collect(),
         })
     }
 }
@@ -50,7 +57,7 @@ pub struct ServiceMedia {
     _echo_sockets: Pair,
     announcement: Pair,
     trunk: Pair,
-    prompt: Arc<[i16]>,
+    prompts: announcement::Prompts,
     streams: Mutex<HashMap<CallId, oneshot::Sender<()>>>,
     echo_task: JoinHandle<()>,
 }
@@ -63,9 +70,9 @@ impl ServiceMedia {
         let announcement = Pair::bind(ip).await?;
         let trunk = Pair::bind(ip).await?;
         let endpoints = ServiceEndpoints {
-            echo_test: Some(echo_pair.offer()?),
-            announcement: Some(announcement.offer()?),
-            trunk: Some(trunk.offer()?),
+            echo_test: Some(echo_pair.offer(&WIDEBAND)?),
+            announcement: Some(announcement.offer(&WIDEBAND)?),
+            trunk: Some(trunk.offer(&NARROWBAND)?),
         };
         let echo_calls = echo::EchoCalls::default();
         let echo_task = tokio::spawn(echo::run(echo_pair.rtp.clone(), echo_calls.clone()));
@@ -74,7 +81,7 @@ impl ServiceMedia {
             _echo_sockets: echo_pair,
             announcement,
             trunk,
-            prompt: announcement::prompt(),
+            prompts: announcement::Prompts::load(),
             streams: Mutex::new(HashMap::new()),
             echo_task,
         };
@@ -101,8 +108,8 @@ impl ServiceMedia {
         }
         if let Some(to) = send_to {
             let (stop, stop_rx) = oneshot::channel();
-            let (rtp, rtcp, prompt) = (pair.rtp.clone(), pair.rtcp.clone(), self.prompt.clone());
-            tokio::spawn(announcement::stream(rtp, rtcp, to, prompt, stop_rx));
+            let (rtp, rtcp, prompts) = (pair.rtp.clone(), pair.rtcp.clone(), self.prompts.clone());
+            tokio::spawn(announcement::stream(rtp, rtcp, to, prompts, stop_rx));
             streams.insert(call, stop);
         }
     }

@@ -1,10 +1,13 @@
 //! The codecs of a call and their choice: G.711 A-law and µ-law
-//! (`audio-codec-algorithms`) and Opus (`audiopus`, the system libopus).
+//! (`audio-codec-algorithms`), G.722 wideband (`ezk-g722`) and Opus
+//! (`audiopus`, the system libopus).
 //!
 //! Opus is used only when both ends announce it (payload type 111), at
-//! narrowband (8 kHz PCM) or wideband (16 kHz); otherwise G.711 in the
-//! configured preference order, A-law first by default (European PBXs).
-//! Whatever the PCM rate, Opus RTP timestamps count at 48 kHz (RFC 7587).
+//! narrowband (8 kHz PCM) or wideband (16 kHz); otherwise G.722 or G.711 in
+//! the configured preference order, G.722 then A-law first by default (as
+//! OpenStage phones and European PBXs). Whatever the PCM rate, Opus RTP
+//! timestamps count at 48 kHz (RFC 7587); G.722's count at 8 kHz for its
+//! 16 kHz audio (RFC 3551 §4.5.2), 160 per 20 ms.
 
 use std::time::Duration;
 
@@ -27,26 +30,29 @@ pub enum Codec {
     Pcma,
     /// G.711 µ-law (PCMU), payload type 0.
     Pcmu,
+    /// G.722 at 64 kbit/s, payload type 9: 16 kHz PCM, 8 kHz RTP clock.
+    G722,
     /// Opus, payload type 111, mono, VoIP mode with in-band FEC.
     Opus(OpusBandwidth),
 }
 
 impl Codec {
-    /// G.711 in the order a European system prefers it.
-    pub const DEFAULT_PREFERENCE: [Self; 2] = [Self::Pcma, Self::Pcmu];
+    /// G.722, then G.711 in the order a European system prefers it.
+    pub const DEFAULT_PREFERENCE: [Self; 3] = [Self::G722, Self::Pcma, Self::Pcmu];
 
     /// The PCM sample rate the device path runs at.
     pub fn pcm_rate(self) -> u32 {
         match self {
             Self::Pcma | Self::Pcmu | Self::Opus(OpusBandwidth::Narrowband) => 8000,
-            Self::Opus(OpusBandwidth::Wideband) => 16_000,
+            Self::G722 | Self::Opus(OpusBandwidth::Wideband) => 16_000,
         }
     }
 
-    /// The RTP timestamp rate: 8 kHz for G.711, always 48 kHz for Opus.
+    /// The RTP timestamp rate: 8 kHz for G.711 and G.722 (RFC 3551 keeps
+    /// G.722's at 8 kHz, half its sampling rate), always 48 kHz for Opus.
     pub fn rtp_clock_rate(self) -> u32 {
         match self {
-            Self::Pcma | Self::Pcmu => 8000,
+            Self::Pcma | Self::Pcmu | Self::G722 => 8000,
             Self::Opus(_) => 48_000,
         }
     }
@@ -56,6 +62,7 @@ impl Codec {
         match self {
             Self::Pcma => PayloadType::PCMA,
             Self::Pcmu => PayloadType::PCMU,
+            Self::G722 => PayloadType::G722,
             Self::Opus(_) => PayloadType::OPUS,
         }
     }
@@ -65,6 +72,7 @@ impl Codec {
         match self {
             Self::Pcma => "PCMA",
             Self::Pcmu => "PCMU",
+            Self::G722 => "G722",
             Self::Opus(_) => "opus",
         }
     }
@@ -75,14 +83,16 @@ impl Codec {
     }
 
     /// Checks that the codec can packetise `ptime`: 10 to 60 ms in steps of
-    /// 10 ms for G.711 (RFC 3551 packet sizes), 10, 20, 40 or 60 ms for Opus
+    /// 10 ms for G.711 and G.722 (RFC 3551 packet sizes), 10, 20, 40 or 60 ms for Opus
     /// (its frame sizes of at least 10 ms, the ones FEC works with).
     pub fn check_ptime(self, ptime: Duration) -> Result<(), MediaError> {
         let ms = ptime.as_millis();
         let exact = ptime.subsec_nanos().is_multiple_of(1_000_000);
         let ok = exact
             && match self {
-                Self::Pcma | Self::Pcmu => ms.is_multiple_of(10) && (10..=60).contains(&ms),
+                Self::Pcma | Self::Pcmu | Self::G722 => {
+                    ms.is_multiple_of(10) && (10..=60).contains(&ms)
+                }
                 Self::Opus(_) => matches!(ms, 10 | 20 | 40 | 60),
             };
         if ok {
@@ -153,6 +163,14 @@ mod tests {
         assert_eq!(Pcma.samples_per_frame(ptime), 160);
         assert_eq!(Opus(Wideband).samples_per_frame(ptime), 320);
         assert_eq!(Opus(Wideband).timestamp_per_frame(ptime), 960);
+        assert_eq!((G722.pcm_rate(), G722.rtp_clock_rate()), (16_000, 8000));
+        assert_eq!(G722.payload_type(), PayloadType(9));
+        assert_eq!(G722.samples_per_frame(ptime), 320);
+        assert_eq!(
+            G722.timestamp_per_frame(ptime),
+            160,
+            "RFC 3551: 8 kHz clock"
+        );
     }
 
     #[test]
@@ -184,6 +202,33 @@ mod tests {
         assert_eq!(
             negotiate(&[Opus(Wideband), Pcmu, Pcma], &[Pcmu, Pcma], &pref),
             Some(Pcma)
+        );
+    }
+
+    #[test]
+    fn g722_before_g711_only_when_both_offer_it() {
+        let pref = Codec::DEFAULT_PREFERENCE;
+        assert_eq!(
+            negotiate(&[G722, Pcma, Pcmu], &[Pcma, G722], &pref),
+            Some(G722)
+        );
+        assert_eq!(
+            negotiate(&[G722, Pcma, Pcmu], &[Pcma, Pcmu], &pref),
+            Some(Pcma)
+        );
+        assert_eq!(negotiate(&[Pcma], &[G722, Pcma], &pref), Some(Pcma));
+        assert_eq!(
+            negotiate(
+                &[Opus(Wideband), G722, Pcma],
+                &[Opus(Wideband), G722],
+                &pref
+            ),
+            Some(Opus(Wideband))
+        );
+        assert_eq!(
+            negotiate(&[G722, Pcma], &[G722, Pcma], &[Pcma, G722]),
+            Some(Pcma),
+            "the configured preference rules"
         );
     }
 

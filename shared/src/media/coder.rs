@@ -1,10 +1,13 @@
 //! Encoder and decoder objects of a [`Codec`], each with its own way to
 //! repair a lost frame: pitch-synchronous concealment ([`Plc`]) for G.711,
-//! bridging into the next frame when it is here, and for Opus its in-band FEC (the next packet carries a coarse
+//! bridging into the next frame when it is here, and at 16 kHz for G.722
+//! (from the past alone); for Opus its in-band FEC (the next packet carries a coarse
 //! copy of the lost one) or, when the next packet is not there, its own PLC.
 
 use audiopus::coder::{Decoder as OpusDecoder, Encoder as OpusEncoder, GenericCtl};
 use audiopus::{Application, Bandwidth, Bitrate, Channels, SampleRate};
+use ezk_g722::libg722::encoder::Encoder as G722Encoder;
+use ezk_g722::libg722::{Bitrate as G722Bitrate, decoder::Decoder as G722Decoder};
 
 use super::codec::{Codec, OpusBandwidth};
 use super::error::CodecError;
@@ -35,7 +38,28 @@ pub struct Encoder {
 enum EncoderKind {
     Pcma,
     Pcmu,
+    G722(Box<G722State<G722Encoder>>),
     Opus(OpusEncoder),
+}
+
+/// A libg722 coder state (it implements no `Debug`).
+struct G722State<T>(T);
+
+impl<T> std::fmt::Debug for G722State<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("G722State")
+    }
+}
+
+/// G.722 at 64 kbit/s (mode 1), from and to 16 kHz PCM, one byte per two
+/// samples (RFC 3551 §4.5.2: the octets as the encoder emits them).
+fn g722_encoder() -> G722Encoder {
+    G722Encoder::new(G722Bitrate::Mode1_64000, false, false)
+}
+
+/// See [`g722_encoder`]; the decoder takes its flags the other way round.
+fn g722_decoder() -> G722Decoder {
+    G722Decoder::new(G722Bitrate::Mode1_64000, false, false)
 }
 
 impl Encoder {
@@ -47,6 +71,7 @@ impl Encoder {
         let kind = match codec {
             Codec::Pcma => EncoderKind::Pcma,
             Codec::Pcmu => EncoderKind::Pcmu,
+            Codec::G722 => EncoderKind::G722(Box::new(G722State(g722_encoder()))),
             Codec::Opus(bandwidth) => {
                 let mut encoder =
                     OpusEncoder::new(opus_rate(bandwidth), Channels::Mono, Application::Voip)?;
@@ -64,10 +89,20 @@ impl Encoder {
         Ok(Self { kind })
     }
 
-    /// Encodes one frame into `out` (replacing its contents).
+    /// Encodes one frame into `out` (replacing its contents). G.722 takes
+    /// an even number of samples (two per octet).
     pub fn encode(&mut self, pcm: &[i16], out: &mut Vec<u8>) -> Result<(), CodecError> {
         out.clear();
         match &mut self.kind {
+            EncoderKind::G722(encoder) => {
+                if !pcm.len().is_multiple_of(2) {
+                    return Err(CodecError::FrameLength {
+                        expected: pcm.len() + 1,
+                        actual: pcm.len(),
+                    });
+                }
+                out.extend_from_slice(&encoder.0.encode(pcm));
+            }
             EncoderKind::Pcma => {
                 out.extend(pcm.iter().map(|&s| audio_codec_algorithms::encode_alaw(s)))
             }
@@ -124,6 +159,10 @@ enum DecoderKind {
         alaw: bool,
         plc: Box<Plc>,
     },
+    G722 {
+        decoder: Box<G722State<G722Decoder>>,
+        plc: Box<Plc>,
+    },
     Opus {
         decoder: OpusDecoder,
         rate: SampleRate,
@@ -138,6 +177,10 @@ impl Decoder {
                 alaw: codec == Codec::Pcma,
                 plc: Box::new(Plc::new(codec.pcm_rate())),
             },
+            Codec::G722 => DecoderKind::G722 {
+                decoder: Box::new(G722State(g722_decoder())),
+                plc: Box::new(Plc::new(codec.pcm_rate())),
+            },
             Codec::Opus(bandwidth) => DecoderKind::Opus {
                 decoder: OpusDecoder::new(opus_rate(bandwidth), Channels::Mono)?,
                 rate: opus_rate(bandwidth),
@@ -150,6 +193,7 @@ impl Decoder {
     pub fn payload_samples(&self, payload: &[u8]) -> usize {
         match &self.kind {
             DecoderKind::G711 { .. } => payload.len(),
+            DecoderKind::G722 { .. } => payload.len() * 2,
             DecoderKind::Opus { rate, .. } => {
                 audiopus::packet::nb_samples(payload, *rate).unwrap_or(0)
             }
@@ -175,6 +219,17 @@ impl Decoder {
                 }
                 plc.good_frame(out);
             }
+            DecoderKind::G722 { decoder, plc } => {
+                let pcm = decoder.0.decode(payload);
+                if pcm.len() != expected {
+                    return Err(CodecError::PayloadDuration {
+                        expected,
+                        actual: pcm.len(),
+                    });
+                }
+                out.copy_from_slice(&pcm);
+                plc.good_frame(out);
+            }
             DecoderKind::Opus { decoder, .. } => {
                 let decoded = decoder.decode(Some(payload), &mut *out, false)?;
                 if decoded != expected {
@@ -194,6 +249,12 @@ impl Decoder {
     /// by concealment from the past alone.
     pub fn conceal(&mut self, next: Option<&[u8]>, out: &mut [i16]) -> Repair {
         match &mut self.kind {
+            DecoderKind::G722 { plc, .. } => {
+                // Decoding the next packet would move the ADPCM state on
+                // before its turn: G.722 conceals from the past alone.
+                plc.conceal(out);
+                Repair::Concealed
+            }
             DecoderKind::G711 { alaw, plc } => {
                 // One byte per sample: a payload of another length is not
                 // the frame that follows.
@@ -221,11 +282,12 @@ impl Decoder {
         }
     }
 
-    /// Fills `out` with silence (nothing to play), which G.711 concealment
-    /// remembers so that a later loss does not bring back older speech.
+    /// Fills `out` with silence (nothing to play), which G.711 and G.722
+    /// concealment remember so that a later loss does not bring back older
+    /// speech.
     pub fn silence(&mut self, out: &mut [i16]) {
         out.fill(0);
-        if let DecoderKind::G711 { plc, .. } = &mut self.kind {
+        if let DecoderKind::G711 { plc, .. } | DecoderKind::G722 { plc, .. } = &mut self.kind {
             plc.good_frame(out);
         }
     }
@@ -234,6 +296,10 @@ impl Decoder {
     pub fn reset(&mut self) {
         match &mut self.kind {
             DecoderKind::G711 { plc, .. } => plc.reset(),
+            DecoderKind::G722 { decoder, plc } => {
+                decoder.0 = g722_decoder();
+                plc.reset();
+            }
             DecoderKind::Opus { decoder, .. } => {
                 // Resetting a valid decoder cannot fail; if it did, the old
                 // state only colours the first frames.
@@ -284,6 +350,47 @@ mod tests {
             }
             assert!(decoder.decode(&payload[..100], &mut out).is_err());
         }
+    }
+
+    #[test]
+    fn g722_round_trips_a_wideband_tone_and_refuses_bad_lengths() {
+        // 5 kHz: above G.711's band, inside G.722's (50-7000 Hz).
+        let tone: Vec<i16> = (0..16 * 320)
+            .map(|i| {
+                let t = i as f32 / 16_000.0;
+                (8000.0 * (2.0 * std::f32::consts::PI * 5000.0 * t).sin()) as i16
+            })
+            .collect();
+        let mut encoder = Encoder::new(Codec::G722).unwrap();
+        let mut decoder = Decoder::new(Codec::G722).unwrap();
+        let mut payload = Vec::new();
+        let mut decoded = vec![0; tone.len()];
+        for (frame, out) in tone.chunks(320).zip(decoded.chunks_mut(320)) {
+            encoder.encode(frame, &mut payload).unwrap();
+            assert_eq!(payload.len(), 160, "64 kbit/s: 160 octets per 20 ms");
+            assert_eq!(decoder.payload_samples(&payload), 320);
+            decoder.decode(&payload, out).unwrap();
+        }
+        // The QMF pair delays the signal by a few dozen samples; past the
+        // start-up, at the best lag, the tone comes back within a few
+        // percent of its energy (G.711 could not carry it at all).
+        let settled = 4 * 320;
+        let snr = (0..64)
+            .map(|delay| {
+                let error: Vec<i16> = decoded[settled..]
+                    .iter()
+                    .zip(&tone[settled - delay..tone.len() - delay])
+                    .map(|(a, b)| a.saturating_sub(*b))
+                    .collect();
+                energy(&tone[settled..]) / energy(&error)
+            })
+            .fold(0.0, f64::max);
+        assert!(snr > 100.0, "SNR {snr:.1}");
+        assert!(encoder.encode(&tone[..319], &mut payload).is_err());
+        let mut out = vec![0; 320];
+        assert!(decoder.decode(&[0; 100], &mut out).is_err());
+        assert_eq!(decoder.conceal(None, &mut out), Repair::Concealed);
+        decoder.reset();
     }
 
     /// Decodes `packets` losing `lost`, repairing with FEC when `fec`.

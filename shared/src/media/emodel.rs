@@ -37,11 +37,16 @@ impl CodecImpairment {
     pub const OPUS_NB: Self = Self { ie: 5.0, bpl: 25.0 };
     /// See [`Self::OPUS_NB`].
     pub const OPUS_WB: Self = Self { ie: 0.0, bpl: 25.0 };
+    /// G.722 concealed by the same Appendix I style concealer as G.711
+    /// (at 16 kHz): G.113's narrowband scale lists no G.722, so, as for
+    /// wideband Opus, Ie 0 and G.711's robustness with concealment.
+    pub const G722_PLC: Self = Self { ie: 0.0, bpl: 25.1 };
 
     /// The values this project uses for `codec` (all its decoders conceal).
     pub fn of(codec: Codec) -> Self {
         match codec {
             Codec::Pcma | Codec::Pcmu => Self::G711_PLC,
+            Codec::G722 => Self::G722_PLC,
             Codec::Opus(super::codec::OpusBandwidth::Narrowband) => Self::OPUS_NB,
             Codec::Opus(super::codec::OpusBandwidth::Wideband) => Self::OPUS_WB,
         }

@@ -1,5 +1,5 @@
 //! Media for one call, sans-IO: RTP packetisation and RTCP reports
-//! (RFC 3550), G.711 and Opus, an adaptive jitter buffer, loss concealment,
+//! (RFC 3550), G.711, G.722 and Opus, an adaptive jitter buffer, loss concealment,
 //! DTMF as RFC 4733 telephone-events, and call quality figures with an
 //! E-model MOS estimate.
 //!
@@ -13,7 +13,7 @@
 //! | [`rtp`], [`rtcp`] | packets on the wire (`rtp-types`, `rtcp-types`) |
 //! | [`codec`] | [`Codec`], rates, payload types, [`negotiate`] |
 //! | [`coder`] | encoder and decoder objects, with loss repair |
-//! | [`plc`] | pitch-synchronous concealment of PCM, bridging into the next frame |
+//! | [`plc`] | pitch-synchronous concealment of PCM (G.711, G.722), bridging into the next frame |
 //! | [`jitter`] | the adaptive jitter buffer |
 //! | [`dtmf`] | RFC 4733 telephone-events |
 //! | [`emodel`] | ITU-T G.107 rating and MOS |

@@ -43,6 +43,8 @@ const OUT_CHUNK: usize = 64 * 1024;
 /// Opus's algorithmic delay at 8 and 16 kHz (lookahead), for the
 /// mouth-to-ear estimate.
 const OPUS_DELAY: Duration = Duration::from_micros(6500);
+/// G.722's algorithmic delay: its two 24-tap QMF banks at 16 kHz.
+const G722_DELAY: Duration = Duration::from_micros(1500);
 
 /// How one session is set up.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -347,10 +349,10 @@ impl MediaSession {
             ..StreamStats::default()
         };
         self.receiver.fill_stats(&mut stats);
-        let codec_delay = if self.config.codec.is_opus() {
-            OPUS_DELAY
-        } else {
-            Duration::ZERO
+        let codec_delay = match self.config.codec {
+            Codec::Opus(_) => OPUS_DELAY,
+            Codec::G722 => G722_DELAY,
+            Codec::Pcma | Codec::Pcmu => Duration::ZERO,
         };
         let mouth_to_ear = self.rtt.unwrap_or_default() / 2
             + Duration::from_secs_f64(stats.playout_delay_ms.max(0.0) / 1000.0)

@@ -271,7 +271,8 @@ fn write_speech(data_dir: &Path) -> Result<PathBuf, hound::Error> {
         sample_format: hound::SampleFormat::Int,
     };
     let mut writer = hound::WavWriter::create(&path, spec)?;
-    for sample in gateway::media::announcement::prompt().iter() {
+    let prompts = gateway::media::announcement::Prompts::load();
+    for sample in prompts.for_codec(shared::media::Codec::Pcma).iter() {
         writer.write_sample(*sample)?;
     }
     writer.finalize()?;

@@ -423,6 +423,9 @@ async fn register(
     };
     let mut options = MediaOptions::g711(Box::new(backend));
     options.report_every = super::quality::REPORT_EVERY;
+    if crate::hfa::account::has_g722(account.phone_id) {
+        options.offer_g722();
+    }
     match HfaClient::spawn_with_media(account, timers, options).await {
         Ok((client, events, media)) => {
             ui.send(Event::Started);

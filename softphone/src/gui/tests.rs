@@ -640,7 +640,7 @@ fn the_path_view_and_quality_panel_follow_an_echo_test_through_the_sbc() {
     );
     assert_eq!(channel.device_ip, Some(HOME_IP));
     let history = views.quality.history();
-    assert_eq!(history.codec(), Some("PCMA"));
+    assert_eq!(history.codec(), Some("G722"), "an OpenStage talks wideband");
     let last = history.samples().back().expect("samples");
     assert!(last.receiving, "the echo comes back: {last:?}");
     assert!(last.mos > 3.5, "a clean loopback call: {last:?}");
@@ -654,12 +654,12 @@ fn the_path_view_and_quality_panel_follow_an_echo_test_through_the_sbc() {
         "Home router (no NAT, gateway sees 127.0.1.30)".to_owned(),
         format!("SBC channel {number} latched from {local}"),
         "Other party (Echo test".to_owned(),
-        "Media: PCMA to 127.0.0.1:".to_owned(),
+        "Media: G722 to 127.0.0.1:".to_owned(),
     ] {
         assert!(description.contains(&part), "{part:?} in {description}");
     }
-    assert!(shows(&harness, "PCMA call, "), "the panel's summary");
-    assert!(shows(&harness, "G.711 A-law"), "the codec");
+    assert!(shows(&harness, "G722 call, "), "the panel's summary");
+    assert!(shows(&harness, "G.722 wideband"), "the codec");
 
     harness.key_press(eframe::egui::Key::Escape);
     until(&mut harness, "the media to stop", |h| {
@@ -667,7 +667,7 @@ fn the_path_view_and_quality_panel_follow_an_echo_test_through_the_sbc() {
     });
     harness.run_steps(2);
     assert!(path_description(&harness).ends_with("No call."));
-    assert!(shows(&harness, "PCMA last call, "));
+    assert!(shows(&harness, "G722 last call, "));
 }
 
 /// The archive's files by name (the top directory stripped).
@@ -737,7 +737,7 @@ fn phone_menu_writes_the_feedback_archive_with_the_last_call_and_says_where() {
         setup.contains(&format!("    HFA {hfa} -> {hfa}\n")),
         "{setup}"
     );
-    assert!(members["calls.txt"].contains("codec PCMA"), "{members:?}");
+    assert!(members["calls.txt"].contains("codec G722"), "{members:?}");
     for (name, text) in &members {
         assert!(!text.contains(ANNA.1), "{name} holds the password");
     }

@@ -133,6 +133,18 @@ pub struct HfaAccount {
     pub call_log: Option<crate::feedback::CallLog>,
 }
 
+/// Whether a phone model has G.722 wideband audio: every OpenStage HFA
+/// model does; the DeskPhone IP 55 and PC clients are taken as G.711 only.
+pub fn has_g722(phone_id: PhoneId) -> bool {
+    matches!(
+        phone_id,
+        PhoneId::OPENSTAGE_20
+            | PhoneId::OPENSTAGE_40
+            | PhoneId::OPENSTAGE_60
+            | PhoneId::OPENSTAGE_80
+    )
+}
+
 impl HfaAccount {
     /// An OpenStage 60 with a MAC derived from the number, reporting
     /// [`DEFAULT_SOFTWARE_VERSION`].

@@ -63,6 +63,23 @@ impl MediaOptions {
     }
 }
 
+impl MediaOptions {
+    /// Offers G.722 before G.711 (after Opus, when offered), as an HFA
+    /// phone with wideband audio does; nothing changes when it is offered
+    /// already.
+    pub fn offer_g722(&mut self) {
+        if self.codecs.contains(&Codec::G722) {
+            return;
+        }
+        let at = self
+            .codecs
+            .iter()
+            .position(|codec| matches!(codec, Codec::Pcma | Codec::Pcmu))
+            .unwrap_or(self.codecs.len());
+        self.codecs.insert(at, Codec::G722);
+    }
+}
+
 /// Where and how a call's media flows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StreamTarget {
@@ -359,5 +376,27 @@ mod tests {
             assert_eq!(rtp % 2, 0);
             assert_eq!(rtcp.local_addr().expect("rtcp").port(), rtp + 1);
         }
+    }
+
+    #[test]
+    fn g722_goes_after_opus_and_before_g711_once() {
+        let mut options = MediaOptions::g711(Box::new(crate::audio::NullBackend));
+        options.offer_g722();
+        assert_eq!(options.codecs, [Codec::G722, Codec::Pcma, Codec::Pcmu]);
+        options.codecs = vec![OPUS, Codec::Pcma, Codec::Pcmu];
+        options.offer_g722();
+        options.offer_g722();
+        assert_eq!(
+            options.codecs,
+            [OPUS, Codec::G722, Codec::Pcma, Codec::Pcmu]
+        );
+    }
+
+    #[test]
+    fn openstage_phones_are_wideband() {
+        use crate::hfa::account::has_g722;
+        use shared::hfa::PhoneId;
+        assert!(has_g722(PhoneId::OPENSTAGE_40) && has_g722(PhoneId::OPENSTAGE_60));
+        assert!(!has_g722(PhoneId::DESKPHONE_IP_55));
     }
 }

@@ -72,6 +72,9 @@ pub struct PathRun {
 /// session, which it adds to its own estimate; not public).
 pub const OPUS_DELAY_MS: f64 = 6.5;
 
+/// G.722's algorithmic delay, its QMF banks (`G722_DELAY` of the session).
+pub const G722_DELAY_MS: f64 = 1.5;
+
 impl PathRun {
     pub fn spread(&self) -> Spread {
         Spread::new(self.delays.clone())
@@ -81,6 +84,7 @@ impl PathRun {
     pub fn codec_ms(&self) -> f64 {
         match &self.stack {
             Some(stack) if stack.codec == "opus" => OPUS_DELAY_MS,
+            Some(stack) if stack.codec == "G722" => G722_DELAY_MS,
             _ => 0.0,
         }
     }

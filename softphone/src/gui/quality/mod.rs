@@ -68,6 +68,7 @@ fn codec_name(codec: &str) -> String {
     match codec {
         "PCMA" => "G.711 A-law".to_owned(),
         "PCMU" => "G.711 µ-law".to_owned(),
+        "G722" => "G.722 wideband".to_owned(),
         "opus" => "Opus".to_owned(),
         other => other.to_owned(),
     }
