@@ -7,8 +7,8 @@
 //! seen on side B, and back. It is not a product: only the bench's
 //! yardstick for what the proxy's checks cost.
 
-use std::io::IoSliceMut;
-use std::net::UdpSocket;
+use std::io::{IoSlice, IoSliceMut};
+use std::net::{SocketAddr, UdpSocket};
 use std::os::fd::AsRawFd as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -34,7 +34,7 @@ const WAKER: Token = Token(usize::MAX);
 pub struct Floor {
     /// Per call: the address of side A (the home end sends here) and of
     /// side B (the LAN end sends here).
-    pub sides: Vec<(std::net::SocketAddr, std::net::SocketAddr)>,
+    pub sides: Vec<(SocketAddr, SocketAddr)>,
     stop: Arc<AtomicBool>,
     wakers: Vec<Arc<Waker>>,
     threads: Vec<JoinHandle<()>>,
@@ -188,9 +188,8 @@ impl Relay {
         let fd = self.pairs[pair][side].as_raw_fd();
         let slots = &self.slots;
         let lens = &self.lens;
-        let slices: [[std::io::IoSlice<'_>; 1]; BATCH] = std::array::from_fn(|k| {
-            [std::io::IoSlice::new(&slots[k * SLOT..k * SLOT + lens[k]])]
-        });
+        let slices: [[IoSlice<'_>; 1]; BATCH] =
+            std::array::from_fn(|k| [IoSlice::new(&slots[k * SLOT..k * SLOT + lens[k]])]);
         for destination in &mut self.destinations[..count] {
             *destination = Some(to);
         }

@@ -182,7 +182,11 @@ fn against_floor(runs: &[Run]) -> String {
             "- {} calls: CPU per packet, our proxy / floor: {ours:.2} / {floor:.2} µs = {ratio:.2} \
              ({} the {FLOOR_AIM:.2}× aim)",
             thousands(run.calls),
-            if ratio <= FLOOR_AIM { "within" } else { "above" }
+            if ratio <= FLOOR_AIM {
+                "within"
+            } else {
+                "above"
+            }
         );
     }
     text
