@@ -162,17 +162,20 @@ pub fn markdown(runs: &[Run], command: &str, workers: usize, rtpengine: Option<&
     text
 }
 
-/// Per call count: the proxy's CPU per packet over the floor's, against
-/// the aim.
+/// Per proxy run: its CPU per packet over that of the floor run after it
+/// with the same calls (a repeated call count pairs each with its own),
+/// against the aim.
 fn against_floor(runs: &[Run]) -> String {
     let mut text = String::new();
-    let of = |path: Path, calls: usize| {
-        runs.iter()
-            .find(|run| run.path == path && run.calls == calls)
-            .and_then(cpu_per_packet)
-    };
-    for run in runs.iter().filter(|run| run.path == Path::Proxy) {
-        let (Some(ours), Some(floor)) = (of(Path::Proxy, run.calls), of(Path::Floor, run.calls))
+    for (index, run) in runs.iter().enumerate() {
+        if run.path != Path::Proxy {
+            continue;
+        }
+        let floor = runs
+            .iter()
+            .skip(index + 1)
+            .find(|other| other.path == Path::Floor && other.calls == run.calls);
+        let (Some(ours), Some(floor)) = (cpu_per_packet(run), floor.and_then(cpu_per_packet))
         else {
             continue;
         };
