@@ -1,8 +1,9 @@
 //! The SBC relay benchmark (issue 6): how many concurrent G.711 calls the
 //! RTP proxy relays on this machine with zero loss and an added relay
 //! latency p99 under 1 ms, side by side with rtpengine (userspace
-//! forwarding) under the same load in the same run. Prints a markdown table
-//! for BENCHMARKS.md.
+//! forwarding) and with the physical floor (a bare relay with the proxy's
+//! I/O and none of its checks, `sbc_relay/floor.rs`) under the same load in
+//! the same run. Prints a markdown table for BENCHMARKS.md.
 //!
 //! ```text
 //! cargo bench -p e2e-tests --bench sbc_relay -- --calls 100,500,1000 --secs 20
@@ -20,6 +21,7 @@
 //! load::run (threads gen-send, gen-recv-home, gen-recv-lan)
 //!   baseline:  home socket ──────────────────────► LAN socket (and back)
 //!   proxy:     home ──► public port ─ Sbc (threads sbc-worker-*) ─ inner port ◄── LAN
+//!   floor:     home ──► side A ─ Floor (threads floor-relay-*) ─── side B ◄── LAN
 //!   rtpengine: home ──► port B ─────────────────────────── port A ◄── LAN     rtpengine --table=-1
 //! ```
 //!
@@ -27,6 +29,8 @@
 
 #[path = "common/mod.rs"]
 mod common;
+#[path = "sbc_relay/floor.rs"]
+mod floor;
 #[path = "sbc_relay/load.rs"]
 mod load;
 #[path = "sbc_relay/report.rs"]
@@ -74,6 +78,7 @@ struct Args {
 pub enum Path {
     Baseline,
     Proxy,
+    Floor,
     Rtpengine,
 }
 
@@ -84,7 +89,8 @@ pub struct Run {
     pub calls: usize,
     pub outcome: Outcome,
     /// CPU of the relay over the measured period (the SBC's worker
-    /// threads, or the rtpengine process); none for the baseline.
+    /// threads, the floor's threads, or the rtpengine process); none for
+    /// the baseline.
     pub relay_cpu: Option<Duration>,
     /// CPU of the generator's threads over the measured period.
     pub generator_cpu: Duration,
@@ -99,8 +105,9 @@ fn main() -> ExitCode {
 
 fn bench(args: &Args) -> anyhow::Result<()> {
     let most = args.calls.iter().copied().max().unwrap_or(0);
-    // Two sockets per channel side, plus rtpengine's (its own process).
-    common::gateway::raise_fd_limit(4 * most)?;
+    // Two sockets per channel side, one per floor side, plus rtpengine's
+    // (its own process).
+    common::gateway::raise_fd_limit(6 * most)?;
     let channels = u16::try_from(most).context("at most 65,535 calls")?;
     let last = u32::from(args.first_port) + 2 * u32::from(channels) - 1;
     let config = SbcConfig {
@@ -133,6 +140,8 @@ fn bench(args: &Args) -> anyhow::Result<()> {
         runs.push(baseline(calls, measure)?);
         eprintln!("{calls} calls: proxy");
         runs.push(proxy(&sbc, calls, measure)?);
+        eprintln!("{calls} calls: floor");
+        runs.push(floor_run(calls, workers, measure)?);
         if let Some(engine) = engine.as_mut() {
             eprintln!("{calls} calls: rtpengine");
             runs.push(rtpengine_run(engine, calls, measure)?);
@@ -153,12 +162,14 @@ fn bench(args: &Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The generator's CPU so far: this process but the SBC's workers (the
-/// main thread sleeps; the generator's threads may have ended, so their
-/// time is read from the process's total).
+/// The generator's CPU so far: this process but the SBC's workers and the
+/// floor's threads (the main thread sleeps; the generator's threads may
+/// have ended, so their time is read from the process's total).
 fn generator_cpu() -> Duration {
     let process = procfs::usage(Process::Current).map_or(Duration::ZERO, |usage| usage.cpu);
-    process.saturating_sub(threads_cpu("sbc-worker"))
+    process
+        .saturating_sub(threads_cpu("sbc-worker"))
+        .saturating_sub(threads_cpu(floor::THREAD))
 }
 
 fn threads_cpu(prefix: &str) -> Duration {
@@ -240,6 +251,20 @@ fn proxy(sbc: &Arc<Sbc>, calls: usize, measure: Duration) -> anyhow::Result<Run>
         sbc.release(id);
     }
     run
+}
+
+/// The floor: call i on pair i of a bare relay with as many threads as the
+/// proxy has workers, its CPU read per thread as the proxy's.
+fn floor_run(calls: usize, threads: usize, measure: Duration) -> anyhow::Result<Run> {
+    let ends = Ends::bind()?;
+    let floor = floor::Floor::start(calls, threads)?;
+    let targets = Targets {
+        home_to: floor.sides.iter().map(|&(a, _)| a).collect(),
+        lan_to: floor.sides.iter().map(|&(_, b)| b).collect(),
+    };
+    measured(Path::Floor, &ends, &targets, measure, || {
+        Some(threads_cpu(floor::THREAD))
+    })
 }
 
 /// rtpengine: an offer (home end) and an answer (LAN end) per call.

@@ -1,6 +1,6 @@
 //! The markdown of the SBC relay benchmark: a column per run (calls ×
 //! path), then the verdict against the goals (zero loss, added p99 < 1 ms,
-//! calls per core against rtpengine).
+//! calls per core against rtpengine, CPU per packet against the floor).
 
 use crate::common::report::{self as common_report, Table, thousands};
 use crate::{Path, Run};
@@ -38,6 +38,7 @@ fn name(path: Path) -> &'static str {
     match path {
         Path::Baseline => "baseline",
         Path::Proxy => "our proxy",
+        Path::Floor => "floor",
         Path::Rtpengine => "rtpengine",
     }
 }
@@ -48,6 +49,16 @@ fn calls_per_core(run: &Run) -> Option<f64> {
     let share = cpu / run.outcome.wall.as_secs_f64().max(1e-9);
     (share > 0.0).then(|| run.calls as f64 / share)
 }
+
+/// Relay CPU per relayed packet, µs.
+fn cpu_per_packet(run: &Run) -> Option<f64> {
+    let cpu = run.relay_cpu?;
+    (run.outcome.received > 0).then(|| cpu.as_secs_f64() * 1e6 / run.outcome.received as f64)
+}
+
+/// The issue's aim: the proxy's CPU per packet within this factor of the
+/// floor's.
+const FLOOR_AIM: f64 = 1.15;
 
 fn zero_loss(run: &Run) -> bool {
     run.outcome.lost() == 0
@@ -129,17 +140,7 @@ pub fn markdown(runs: &[Run], command: &str, workers: usize, rtpengine: Option<&
         )
     });
     table.add("relay CPU per packet", |(_, run)| {
-        run.relay_cpu
-            .filter(|_| run.outcome.received > 0)
-            .map_or_else(
-                || "–".to_owned(),
-                |cpu| {
-                    format!(
-                        "{:.1} µs",
-                        cpu.as_secs_f64() * 1e6 / run.outcome.received as f64
-                    )
-                },
-            )
+        cpu_per_packet(run).map_or_else(|| "–".to_owned(), |us| format!("{us:.2} µs"))
     });
     table.add("calls per core", |(_, run)| {
         calls_per_core(run).map_or_else(|| "–".to_owned(), |c| thousands(c.round() as usize))
@@ -157,6 +158,40 @@ pub fn markdown(runs: &[Run], command: &str, workers: usize, rtpengine: Option<&
     text.push_str(&table.render());
     let _ = writeln!(text, "\n{}\n", common_report::units_note());
     text.push_str(&verdict(runs, &latencies, &base_of));
+    text.push_str(&against_floor(runs));
+    text
+}
+
+/// Per proxy run: its CPU per packet over that of the floor run after it
+/// with the same calls (a repeated call count pairs each with its own),
+/// against the aim.
+fn against_floor(runs: &[Run]) -> String {
+    let mut text = String::new();
+    for (index, run) in runs.iter().enumerate() {
+        if run.path != Path::Proxy {
+            continue;
+        }
+        let floor = runs
+            .iter()
+            .skip(index + 1)
+            .find(|other| other.path == Path::Floor && other.calls == run.calls);
+        let (Some(ours), Some(floor)) = (cpu_per_packet(run), floor.and_then(cpu_per_packet))
+        else {
+            continue;
+        };
+        let ratio = ours / floor;
+        let _ = writeln!(
+            text,
+            "- {} calls: CPU per packet, our proxy / floor: {ours:.2} / {floor:.2} µs = {ratio:.2} \
+             ({} the {FLOOR_AIM:.2}× aim)",
+            thousands(run.calls),
+            if ratio <= FLOOR_AIM {
+                "within"
+            } else {
+                "above"
+            }
+        );
+    }
     text
 }
 
