@@ -228,7 +228,10 @@ pub async fn start_gateway_with(
 pub fn next_rtp_range() -> RtpRange {
     static NEXT: AtomicU16 = AtomicU16::new(0);
     const PORTS: u16 = 128; // 60 channels of an X model, rounded up
-    let block = NEXT.fetch_add(1, Ordering::Relaxed) % 90;
+    // Each test process starts at its own block (by process id), so test
+    // binaries run side by side (two checkouts, a bench) rarely meet.
+    let start = std::process::id() as u16;
+    let block = start.wrapping_add(NEXT.fetch_add(1, Ordering::Relaxed)) % 90;
     let first = 20000 + block * PORTS;
     RtpRange {
         first,

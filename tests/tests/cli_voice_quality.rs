@@ -194,8 +194,9 @@ fn speech_played_from_home_through_the_sbc_is_recorded_as_well_as_g711_carries_i
             .arg("--play")
             .arg(&played),
     );
-    // From home, the call's media goes to the gateway's RTP proxy.
-    let media = anna.until("media: ");
+    // From home, the call's media goes to the gateway's RTP proxy, in
+    // G.711 A-law ("media: started", the phone's own line, may come first).
+    let media = anna.until("media: PCMA to ");
     let port: u16 = media
         .rsplit(':')
         .next()

@@ -138,6 +138,26 @@ async fn check_latch(office: &Office, anna: &mut Handset) {
     };
     eprintln!("Anna's RTP {local} leaves home as {HOME_PUBLIC}:{mapped}; the SBC latched {source}");
     assert_eq!(source, SocketAddr::from((HOME_PUBLIC, mapped)));
+    // `gateway status` (guide 7, point 5): Anna with her release, from the
+    // home router's public address, on the internet, on that channel.
+    let status = office.gateway.status();
+    let device = status
+        .devices
+        .iter()
+        .find(|device| device.number == ANNA.0)
+        .expect("Anna in the status");
+    let line = device.to_string();
+    eprintln!("gateway status: {line}");
+    assert_eq!(
+        device.source.ip(),
+        std::net::IpAddr::from(HOME_PUBLIC),
+        "{line}"
+    );
+    assert!(device.internet && !device.release.is_empty(), "{line}");
+    assert!(
+        line.contains(&format!("latched to {HOME_PUBLIC}:{mapped}")),
+        "{line}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
