@@ -145,6 +145,17 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// The run's stdout and stderr, once it exited 0 (else both are shown).
+fn succeeded(output: &Output) -> (String, String) {
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{:?}\n{stdout}\n{stderr}",
+        output.status
+    );
+    (stdout, stderr)
+}
+
 fn read_json(path: &Path) -> Value {
     let text = std::fs::read_to_string(path).expect("the JSON report is written");
     serde_json::from_str(&text).expect("the JSON report parses")
@@ -180,12 +191,7 @@ async fn load_registers_every_phone_and_calls_with_media() {
         json.to_str().expect("a UTF-8 path"),
     ])
     .await;
-    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
-    assert!(
-        output.status.success(),
-        "{:?}\n{stdout}\n{stderr}",
-        output.status
-    );
+    let (stdout, stderr) = succeeded(&output);
     assert!(stdout.contains("registrations: 8/8 phones"), "{stdout}");
     assert!(stdout.contains("call failures: 0"), "{stdout}");
     assert!(
@@ -297,12 +303,7 @@ async fn phones_and_apps_call_each_other_with_media() {
         json.to_str().expect("a UTF-8 path"),
     ])
     .await;
-    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
-    assert!(
-        output.status.success(),
-        "{:?}\n{stdout}\n{stderr}",
-        output.status
-    );
+    let (stdout, _) = succeeded(&output);
     assert!(stdout.contains("registrations: 2/2 phones"), "{stdout}");
     assert!(stdout.contains("app registrations: 4/4 apps"), "{stdout}");
     assert!(stdout.contains("call failures: 0"), "{stdout}");
