@@ -393,6 +393,27 @@ mod tests {
         decoder.reset();
     }
 
+    #[test]
+    fn g722_decodes_any_payload_without_panicking() {
+        // A peer's RTP is hostile: every byte string of the right length
+        // decodes (debug builds check the ADPCM arithmetic for overflow),
+        // and the output stays sample-sized, frame after frame.
+        use rand::{Rng as _, SeedableRng as _};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(722);
+        let mut decoder = Decoder::new(Codec::G722).unwrap();
+        let (mut payload, mut out) = (vec![0u8; 160], vec![0i16; 320]);
+        for round in 0..2_000 {
+            match round % 3 {
+                0 => rng.fill(&mut payload[..]),
+                1 => payload.fill(if round % 2 == 0 { 0xff } else { 0x00 }),
+                _ => payload
+                    .iter_mut()
+                    .for_each(|b| *b = rng.random_range(0xf0..=0xff)),
+            }
+            decoder.decode(&payload, &mut out).unwrap();
+        }
+    }
+
     /// Decodes `packets` losing `lost`, repairing with FEC when `fec`.
     fn decode_all(
         codec: Codec,
