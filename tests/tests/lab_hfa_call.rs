@@ -15,11 +15,10 @@ use e2e_tests::impair::Impairment;
 use e2e_tests::netlab::office::Office;
 use e2e_tests::netlab::{HOME_PUBLIC, HomeNat};
 use e2e_tests::speech::{g711_round_trip, mos, read_wav, reference, temp};
-use e2e_tests::{ANNA, BEN, Handset};
+use e2e_tests::{ANNA, Handset};
 use gateway::sbc::LatchStatus;
 use shared::media::StreamStats;
-use softphone::audio::{AudioEvent, WavBackend};
-use softphone::media::MediaOptions;
+use softphone::audio::AudioEvent;
 use softphone::media::call::MediaReport;
 use tokio::sync::Mutex;
 
@@ -71,18 +70,8 @@ async fn call_both_ways(office: &Office, tag: &str) -> (Heard, Heard) {
         temp(&format!("{tag}-anna.wav")),
         temp(&format!("{tag}-ben.wav")),
     );
-    let media = |record: &std::path::Path| {
-        MediaOptions::g711(Box::new(WavBackend {
-            play: Some(reference_file.clone()),
-            record: Some(record.to_path_buf()),
-        }))
-    };
-    let mut anna = office.phone_at_home(ANNA, media(&anna_file)).await;
-    let mut ben = office.phone_in_office(BEN, media(&ben_file)).await;
-    anna.press("h202");
-    ben.until("the ringer", |m| m.ringer()).await;
-    ben.press("h");
-    anna.media_report("media", |r| matches!(r, MediaReport::Started { .. }))
+    let (mut anna, mut ben) = office
+        .speech_call(reference_file, &anna_file, &ben_file)
         .await;
     check_latch(office, &mut anna).await;
     for (who, phone) in [("Anna", &mut anna), ("Ben", &mut ben)] {

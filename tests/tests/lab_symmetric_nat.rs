@@ -20,11 +20,9 @@ use std::net::SocketAddr;
 use e2e_tests::netlab::office::Office;
 use e2e_tests::netlab::{HOME_PUBLIC, HomeNat, STUN_PORT, STUN_PRIMARY};
 use e2e_tests::speech::{read_wav, reference, temp};
-use e2e_tests::{ANNA, BEN};
 use gateway::sbc::LatchStatus;
 use shared::stun::{Mapping, Retransmission};
-use softphone::audio::{AudioEvent, WavBackend};
-use softphone::media::MediaOptions;
+use softphone::audio::AudioEvent;
 use softphone::media::call::MediaReport;
 
 /// RTP packets per second of a 20 ms G.711 stream.
@@ -56,18 +54,8 @@ async fn behind_a_symmetric_home_nat_the_check_warns_and_each_call_loses_its_fir
     // What happens to a call.
     let (reference_file, _) = reference();
     let (anna_file, ben_file) = (temp("symmetric-anna.wav"), temp("symmetric-ben.wav"));
-    let media = |record: &std::path::Path| {
-        MediaOptions::g711(Box::new(WavBackend {
-            play: Some(reference_file.clone()),
-            record: Some(record.to_path_buf()),
-        }))
-    };
-    let mut anna = office.phone_at_home(ANNA, media(&anna_file)).await;
-    let mut ben = office.phone_in_office(BEN, media(&ben_file)).await;
-    anna.press("h202");
-    ben.until("the ringer", |m| m.ringer()).await;
-    ben.press("h");
-    anna.media_report("media", |r| matches!(r, MediaReport::Started { .. }))
+    let (mut anna, mut ben) = office
+        .speech_call(reference_file, &anna_file, &ben_file)
         .await;
     anna.media_report("a quality report (2 s)", |r| {
         matches!(r, MediaReport::Quality(_))

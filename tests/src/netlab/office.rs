@@ -3,6 +3,7 @@
 //! the company router's forwards), phones at home and in the office.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::Path;
 
 use gateway::clock::Clock;
 use gateway::config::RtpRange;
@@ -10,7 +11,9 @@ use gateway::gateway::{Gateway, StartOptions};
 use gateway::public_ip::RefreshTimers;
 use shared::hfa_engine::phone::PhoneTimers;
 use shared::hfa_engine::system::SystemTimers;
+use softphone::audio::WavBackend;
 use softphone::media::MediaOptions;
+use softphone::media::call::MediaReport;
 use softphone::portal::Trust;
 use tempfile::TempDir;
 
@@ -18,7 +21,7 @@ use super::{
     COMPANY_PUBLIC, GATEWAY_LAN, HFA_PORT, HFA_PUBLIC_PORT, HOME_PC, HomeNat, Host, Lab, NsRuntime,
     OFFICE_DEVICE, PORTAL_PORT, RTP_RANGE,
 };
-use crate::{Handset, account, lab_office_config};
+use crate::{ANNA, BEN, Handset, account, lab_office_config};
 
 /// The office, its gateway running in the company LAN of its own lab.
 pub struct Office {
@@ -129,6 +132,31 @@ impl Office {
                 media,
             ))
             .await
+    }
+
+    /// Anna at home calls Ben in the office and he answers; each plays
+    /// `speech` and records what it hears into its file. Returns once
+    /// Anna's media started: (Anna, Ben).
+    pub async fn speech_call(
+        &self,
+        speech: &Path,
+        anna_records: &Path,
+        ben_records: &Path,
+    ) -> (Handset, Handset) {
+        let media = |record: &Path| {
+            MediaOptions::g711(Box::new(WavBackend {
+                play: Some(speech.to_path_buf()),
+                record: Some(record.to_path_buf()),
+            }))
+        };
+        let mut anna = self.phone_at_home(ANNA, media(anna_records)).await;
+        let mut ben = self.phone_in_office(BEN, media(ben_records)).await;
+        anna.press("h202");
+        ben.until("the ringer", |m| m.ringer()).await;
+        ben.press("h");
+        anna.media_report("media", |r| matches!(r, MediaReport::Started { .. }))
+            .await;
+        (anna, ben)
     }
 
     /// The public port the home router maps the home PC's UDP `port` to,
