@@ -230,15 +230,19 @@ impl PortalArgs {
         settings
             .set_app("android", &self.app_version)
             .map_err(|error| error.to_string())?;
+        Ok(settings)
+    }
+
+    /// The profile's call log, with this app noted as its device: done
+    /// when the command runs, not when its settings are only checked.
+    fn call_log(&self) -> Result<Option<crate::feedback::CallLog>, String> {
         let device = crate::feedback::Device {
             device: crate::feedback::archive::PORTAL_DEVICE.to_owned(),
             release: self.app_version.clone(),
             number: self.user.clone(),
             gateway: self.wan.clone(),
         };
-        settings.call_log =
-            crate::feedback::headless_log(&self.profile, device, self.capture.as_deref())?;
-        Ok(settings)
+        crate::feedback::headless_log(&self.profile, device, self.capture.as_deref())
     }
 }
 
@@ -270,6 +274,10 @@ pub async fn run(command: PortalCommand) -> ExitCode {
         Ok(settings) => settings,
         Err(message) => return usage(&message),
     };
+    settings.call_log = match args.call_log() {
+        Ok(log) => log,
+        Err(message) => return usage(&message),
+    };
     let mut media = media;
     media.capture = match super::open_capture(args.capture.as_deref()) {
         Ok(capture) => capture,
@@ -296,6 +304,10 @@ pub async fn run(command: PortalCommand) -> ExitCode {
 async fn run_demo(demo: DemoArgs, env_password: Option<String>) -> ExitCode {
     let mut settings = match demo.settings.settings(env_password) {
         Ok(settings) => settings,
+        Err(message) => return usage(&message),
+    };
+    settings.call_log = match demo.settings.call_log() {
+        Ok(log) => log,
         Err(message) => return usage(&message),
     };
     // Kept open for the demo's length: connections wait there unanswered.
