@@ -6,7 +6,14 @@
 //! just before the device's next pull ([`Pace::Hold`] until then), not
 //! right after the last one: the frame waits in the ring a few
 //! milliseconds instead of a whole packet time, and the jitter buffer has
-//! those milliseconds longer for the frame's packet to arrive. The lead
+//! those milliseconds longer for the frame's packet to arrive.
+//!
+//! The next pull is predicted on the device's own clock, not from the last
+//! pull's stamp ([`PullGrid`]): a device thread or callback that wakes late
+//! takes its frame late, but the pull after it comes on time, one packet
+//! time after the late one was *due*. Predicted from the late stamp, that
+//! frame would be written after the pull: a frame of silence in the middle
+//! of the speech. The lead
 //! over the pull adapts: [`MIN_LEAD`] plus the latest the media task woke
 //! recently (for a write or a poll: a busy machine wakes it late) and the
 //! earliest a pull came before its predicted time (an underrun would cost
@@ -40,12 +47,20 @@ pub const MAX_CATCH_UP: Duration = Duration::from_millis(200);
 pub const DEVICE_SLACK_FRAMES: u32 = 3;
 
 /// The least time a frame is written before the device's predicted pull:
-/// the timer's resolution (1 ms) and a margin.
-pub const MIN_LEAD: Duration = Duration::from_millis(3);
+/// the timer's resolution (1 ms, and a sleep wakes up to 2 ms late) and the
+/// stalls of a few milliseconds a busy machine gives any thread now and
+/// then. At 3 ms, one real-time PESQ call in two lost a frame to such a
+/// stall on an idle 2-core machine (a debug build); at 8 ms none of 16.
+pub const MIN_LEAD: Duration = Duration::from_millis(8);
 
 /// How fast a late wake-up or an early pull stops counting in the lead:
 /// this much per second.
 const PEAK_DECAY_PER_SECOND: Duration = Duration::from_millis(2);
+
+/// How far one late pull moves the predicted clock later: enough to follow
+/// a device clock slower than ours (5 ms a second), too little for one late
+/// wake-up to move the prediction past the next on-time pull.
+const GRID_FOLLOW_PER_PULL: Duration = Duration::from_micros(100);
 
 /// What to do with the next frame of the stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,8 +84,8 @@ pub struct PlayoutPacer {
     frame_samples: usize,
     /// The playout time of the next frame.
     next: Option<Instant>,
-    /// The device's last pull seen.
-    pull: Option<Instant>,
+    /// When the device's pulls are due.
+    grid: PullGrid,
     /// The hold deadline last given.
     held: Option<Instant>,
     /// How late the media task recently woke (for a write or a poll).
@@ -87,7 +102,7 @@ impl PlayoutPacer {
             ptime,
             frame_samples,
             next: None,
-            pull: None,
+            grid: PullGrid::default(),
             held: None,
             late: Peak::default(),
             early: Peak::default(),
@@ -126,8 +141,8 @@ impl PlayoutPacer {
             self.next = Some(next);
             return Pace::Wait;
         }
-        if let Some(pull) = self.pull {
-            let due = (pull + self.ptime).checked_sub(self.lead()).unwrap_or(pull);
+        if let Some(pull) = self.grid.next(self.ptime) {
+            let due = pull.checked_sub(self.lead()).unwrap_or(pull);
             if now < due {
                 self.next = Some(next);
                 self.held = Some(due);
@@ -141,20 +156,56 @@ impl PlayoutPacer {
         Pace::Play { at: next }
     }
 
-    /// Learns from a new pull how early the device's pulls come.
+    /// Learns from a new pull when the device's pulls are due, and how
+    /// early one came against the prediction.
     fn observe_pull(&mut self, last_pull: Option<Instant>) {
-        let Some(pull) = last_pull else {
-            return;
-        };
-        if let Some(previous) = self.pull.filter(|previous| pull > *previous) {
-            let interval = pull - previous;
-            // A missed pull between two polls (two packet times) says
-            // nothing about the device's phase.
-            if interval < self.ptime * 3 / 2 {
-                self.early.record(pull, self.ptime.saturating_sub(interval));
-            }
+        if let Some(pull) = last_pull
+            && let Some(early) = self.grid.observe(pull, self.ptime)
+        {
+            self.early.record(pull, early);
         }
-        self.pull = Some(pull);
+    }
+}
+
+/// The device's clock as its pulls show it: pulls are due one packet time
+/// apart and come on time or late (the thread or callback woke late), so
+/// the earliest recent phase is the clock's.
+#[derive(Debug, Clone, Copy, Default)]
+struct PullGrid {
+    /// The last pull seen.
+    last: Option<Instant>,
+    /// When the last pull was due.
+    due: Option<Instant>,
+}
+
+impl PullGrid {
+    /// When the next pull is due.
+    fn next(&self, ptime: Duration) -> Option<Instant> {
+        self.due.map(|due| due + ptime)
+    }
+
+    /// Takes a pull's stamp (the same stamp comes again until the next
+    /// pull); returns how much earlier than predicted a new pull came.
+    fn observe(&mut self, pull: Instant, ptime: Duration) -> Option<Duration> {
+        if self.last.is_some_and(|last| pull <= last) {
+            return None;
+        }
+        self.last = Some(pull);
+        let Some(due) = self.due else {
+            self.due = Some(pull);
+            return None;
+        };
+        // The grid point nearest this pull.
+        let since = pull.saturating_duration_since(due);
+        let on_grid = due + ptime.mul_f64((since.as_secs_f64() / ptime.as_secs_f64()).round());
+        if pull < on_grid {
+            // The clock runs earlier than thought: follow it at once.
+            self.due = Some(pull);
+            Some(on_grid - pull)
+        } else {
+            self.due = Some(on_grid + (pull - on_grid).min(GRID_FOLLOW_PER_PULL));
+            None
+        }
     }
 }
 
@@ -333,6 +384,61 @@ mod tests {
         );
         assert_eq!(pacer.poll(ms(origin, 25), FRAME, pulled), Pace::Wait);
         assert_eq!(pacer.lead(), MIN_LEAD);
+    }
+
+    #[test]
+    fn a_pull_that_came_late_does_not_move_the_prediction_of_the_next() {
+        let origin = Instant::now();
+        let mut pacer = PlayoutPacer::new(PTIME, FRAME);
+        pacer.poll(origin, 0, None);
+        // The device's clock pulls at 7, 27, 47 ms...
+        let due = ms(origin, 27) - MIN_LEAD;
+        assert_eq!(
+            pacer.poll(ms(origin, 10), 0, Some(ms(origin, 7))),
+            Pace::Hold { until: due }
+        );
+        assert!(matches!(
+            pacer.poll(due, 0, Some(ms(origin, 7))),
+            Pace::Play { .. }
+        ));
+        // ...but its thread woke 5 ms late for the pull at 27: the next
+        // pull is still expected at 47 (the prediction follows a late pull
+        // by 100 µs at most), not at 52.
+        assert_eq!(
+            pacer.poll(ms(origin, 33), 0, Some(ms(origin, 32))),
+            Pace::Hold {
+                until: ms(origin, 47) + GRID_FOLLOW_PER_PULL - MIN_LEAD
+            }
+        );
+        assert_eq!(pacer.lead(), MIN_LEAD);
+    }
+
+    #[test]
+    fn a_device_clock_slower_than_ours_is_followed() {
+        let origin = Instant::now();
+        let mut pacer = PlayoutPacer::new(PTIME, FRAME);
+        pacer.poll(origin, 0, None);
+        // Each pull comes 50 µs later than a packet time after the last.
+        let step = PTIME + Duration::from_micros(50);
+        let mut pull = ms(origin, 7);
+        for _ in 0..1000 {
+            let now = pull + Duration::from_millis(1);
+            let Pace::Hold { until } = pacer.poll(now, 0, Some(pull)) else {
+                panic!("the ring is empty and the next pull is ahead");
+            };
+            // The frame goes in MIN_LEAD before the real next pull, give
+            // or take the 100 µs the prediction may lag.
+            let lead = pull + step - until;
+            assert!(
+                lead >= MIN_LEAD && lead <= MIN_LEAD + Duration::from_micros(100),
+                "{lead:?}"
+            );
+            assert!(matches!(
+                pacer.poll(until, 0, Some(pull)),
+                Pace::Play { .. }
+            ));
+            pull += step;
+        }
     }
 
     #[test]
