@@ -12,6 +12,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::io;
 use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -62,7 +63,7 @@ impl fmt::Display for Source {
 }
 
 /// A boxed future, so that resolvers can be trait objects.
-pub type Lookup<'a> = Pin<Box<dyn Future<Output = Result<Vec<IpAddr>, String>> + Send + 'a>>;
+pub type Lookup<'a> = Pin<Box<dyn Future<Output = io::Result<Vec<IpAddr>>> + Send + 'a>>;
 
 /// Resolves a DNS name to addresses. The system resolver in production;
 /// tests give one whose answer they change, to play dynamic DNS.
@@ -81,7 +82,6 @@ impl Resolver for SystemResolver {
             tokio::net::lookup_host((name, 0))
                 .await
                 .map(|found| found.map(|addr| addr.ip()).collect())
-                .map_err(|error| error.to_string())
         })
     }
 }
@@ -185,7 +185,8 @@ impl PublicIp {
                     name: name.clone(),
                     reason,
                 };
-                let found = self.resolver.lookup(name).await.map_err(dns_error)?;
+                let found = (self.resolver.lookup(name).await)
+                    .map_err(|error| dns_error(error.to_string()))?;
                 found
                     .iter()
                     .find(|ip| ip.is_ipv4())

@@ -31,7 +31,7 @@ use shared::version::SoftwareVersion;
 use crate::audio::{AudioBackend, CpalBackend, NullBackend, PlayStart, WavBackend};
 use crate::hfa::call_flow::{NotDialable, Outcome, Plan};
 use crate::hfa::session::{self, SessionEnd};
-use crate::hfa::{GatewayAddress, HfaAccount};
+use crate::hfa::{AccountError, GatewayAddress, HfaAccount};
 use crate::media::MediaOptions;
 
 pub mod feedback;
@@ -265,10 +265,23 @@ pub struct AccountArgs {
     pub profile: String,
 }
 
-/// `--capture FILE`: the capture, or a message naming the file.
-pub fn open_capture(path: Option<&std::path::Path>) -> Result<Option<Capture>, String> {
-    path.map(|path| Capture::create(path).map_err(|e| format!("capture {}: {e}", path.display())))
-        .transpose()
+/// A `--capture FILE` that cannot be written.
+#[derive(Debug, thiserror::Error)]
+#[error("capture {}: {source}", path.display())]
+pub struct CaptureError {
+    pub path: PathBuf,
+    source: std::io::Error,
+}
+
+/// `--capture FILE`: the capture, or why the file cannot be written.
+pub fn open_capture(path: Option<&std::path::Path>) -> Result<Option<Capture>, CaptureError> {
+    path.map(|path| {
+        Capture::create(path).map_err(|source| CaptureError {
+            path: path.to_owned(),
+            source,
+        })
+    })
+    .transpose()
 }
 
 /// Phone models (HFA phone ids); scenario files name them the same way.
@@ -305,27 +318,56 @@ impl PhoneType {
     }
 }
 
-fn parse_mac(text: &str) -> Result<MacAddress, String> {
+/// A `--mac` that is not one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MacError {
+    #[error("{0:?} is not a MAC address like 02:1a:00:00:02:01")]
+    NotHex(String),
+    #[error("{0:?} does not have 6 bytes")]
+    Length(String),
+}
+
+fn parse_mac(text: &str) -> Result<MacAddress, MacError> {
     let bytes: Vec<u8> = text
         .split([':', '-'])
         .map(|part| u8::from_str_radix(part, 16))
         .collect::<Result<_, _>>()
-        .map_err(|_| format!("{text:?} is not a MAC address like 02:1a:00:00:02:01"))?;
+        .map_err(|_| MacError::NotHex(text.to_owned()))?;
     let bytes: [u8; 6] = bytes
         .try_into()
-        .map_err(|_| format!("{text:?} does not have 6 bytes"))?;
+        .map_err(|_| MacError::Length(text.to_owned()))?;
     Ok(MacAddress(bytes))
 }
 
+/// Account options that do not make an account.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountArgsError {
+    /// The gateway, number or password (the message names which).
+    #[error(transparent)]
+    Account(#[from] AccountError),
+    #[error("password-file {}: {source}", path.display())]
+    PasswordFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Capture(#[from] CaptureError),
+    #[error(transparent)]
+    Profile(#[from] crate::feedback::ProfileRefused),
+}
+
 impl AccountArgs {
-    /// The account, or a message naming the setting that is wrong.
-    pub fn account(&self) -> Result<HfaAccount, String> {
-        let gateway = GatewayAddress::parse(&self.gateway).map_err(|e| e.to_string())?;
-        let text = std::fs::read_to_string(&self.password_file)
-            .map_err(|e| format!("password-file {}: {e}", self.password_file.display()))?;
+    /// The account, or why not, naming the setting that is wrong.
+    pub fn account(&self) -> Result<HfaAccount, AccountArgsError> {
+        let gateway = GatewayAddress::parse(&self.gateway)?;
+        let text = std::fs::read_to_string(&self.password_file).map_err(|source| {
+            AccountArgsError::PasswordFile {
+                path: self.password_file.clone(),
+                source,
+            }
+        })?;
         let password = Secret::new(text.lines().next().unwrap_or_default());
-        let mut account =
-            HfaAccount::new(gateway, &self.number, password).map_err(|e| e.to_string())?;
+        let mut account = HfaAccount::new(gateway, &self.number, password)?;
         account.phone_id = self.phone_type.id();
         if let Some(version) = self.software_version {
             account.software_version = version;

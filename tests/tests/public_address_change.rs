@@ -37,7 +37,10 @@ impl Resolver for DynDns {
         let answer = if name == NAME {
             Ok(vec![*self.0.lock().unwrap_or_else(PoisonError::into_inner)])
         } else {
-            Err(format!("{name}: unknown"))
+            Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("{name}: unknown"),
+            ))
         };
         Box::pin(async move { answer })
     }

@@ -19,8 +19,8 @@ use crate::media::MediaOptions;
 use crate::portal::agent::AgentTimers;
 use crate::portal::demo::{self, DemoBinds};
 use crate::portal::session::{self, PortalEnd};
-use crate::portal::settings::{Network, PortalSettings, VoipFlags};
-use crate::portal::trust::{Fingerprint, GatewayVerifier, Trust, provider};
+use crate::portal::settings::{Network, PortalSettings, SettingsError, VoipFlags};
+use crate::portal::trust::{Fingerprint, GatewayVerifier, Trust, TrustError, provider};
 
 /// Why `--opus` is refused here.
 pub const G711_ONLY: &str = "opus: myPortal to go VoIP supports only the G.711 codec (guide 1.3.3)";
@@ -174,26 +174,48 @@ fn parse_number(text: &str) -> Result<String, crate::hfa::call_flow::NotDialable
     Plan::call(text, Duration::ZERO).map(|_| text.to_owned())
 }
 
-fn parse_network(text: &str) -> Result<Network, crate::portal::SettingsError> {
+fn parse_network(text: &str) -> Result<Network, SettingsError> {
     text.parse()
 }
 
+/// App options that do not make the app's settings.
+#[derive(Debug, thiserror::Error)]
+pub enum PortalArgsError {
+    #[error("password-file {}: {source}", path.display())]
+    PasswordFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "password: give --password-file FILE or set {PASSWORD_ENV} (never on the command line)"
+    )]
+    NoPassword,
+    /// A CA file that cannot be read, or no store for known gateways.
+    #[error(transparent)]
+    Trust(#[from] TrustError),
+    /// The user, addresses or app version (the message names which).
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+}
+
 impl PortalArgs {
-    /// The settings, or a message naming the setting that is wrong.
-    pub fn settings(&self, env_password: Option<String>) -> Result<PortalSettings, String> {
+    /// The settings, or why not, naming the setting that is wrong.
+    pub fn settings(
+        &self,
+        env_password: Option<String>,
+    ) -> Result<PortalSettings, PortalArgsError> {
         let password = match (&self.password_file, env_password) {
             (Some(path), _) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| format!("password-file {}: {e}", path.display()))?;
+                let text = std::fs::read_to_string(path).map_err(|source| {
+                    PortalArgsError::PasswordFile {
+                        path: path.clone(),
+                        source,
+                    }
+                })?;
                 Secret::new(text.lines().next().unwrap_or_default())
             }
             (None, Some(password)) => Secret::new(password),
-            (None, None) => {
-                return Err(format!(
-                    "password: give --password-file FILE or set {PASSWORD_ENV} (never on the \
-                     command line)"
-                ));
-            }
+            (None, None) => return Err(PortalArgsError::NoPassword),
         };
         let trust = match (&self.pin, &self.ca, &self.known_gateways) {
             (Some(pin), _, _) => Trust::Pin(*pin),
@@ -201,17 +223,14 @@ impl PortalArgs {
                 let trust = Trust::Ca(ca.clone());
                 // A CA file that cannot be read is a usage error, not a
                 // refusal by the gateway.
-                GatewayVerifier::new(self.wan.clone(), &trust, provider())
-                    .map_err(|error| error.to_string())?;
+                GatewayVerifier::new(self.wan.clone(), &trust, provider())?;
                 trust
             }
             (None, None, Some(store)) => Trust::Tofu {
                 store: store.clone(),
                 accept: self.accept_fingerprint,
             },
-            (None, None, None) => {
-                Trust::tofu(self.accept_fingerprint).map_err(|error| error.to_string())?
-            }
+            (None, None, None) => Trust::tofu(self.accept_fingerprint)?,
         };
         let mut settings = PortalSettings::new(
             &self.user,
@@ -220,22 +239,21 @@ impl PortalArgs {
             self.lan.as_deref(),
             self.network,
             trust,
-        )
-        .map_err(|error| error.to_string())?;
+        )?;
         settings.flags = VoipFlags {
             voip: !self.no_voip,
             remote_wifi: self.remote_wifi_voip,
         };
         settings.bind = self.bind;
-        settings
-            .set_app("android", &self.app_version)
-            .map_err(|error| error.to_string())?;
+        settings.set_app("android", &self.app_version)?;
         Ok(settings)
     }
 
     /// The profile's call log, with this app noted as its device: done
     /// when the command runs, not when its settings are only checked.
-    fn call_log(&self) -> Result<Option<crate::feedback::CallLog>, String> {
+    fn call_log(
+        &self,
+    ) -> Result<Option<crate::feedback::CallLog>, crate::feedback::ProfileRefused> {
         let device = crate::feedback::Device {
             device: crate::feedback::archive::PORTAL_DEVICE.to_owned(),
             release: self.app_version.clone(),

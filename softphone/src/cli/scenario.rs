@@ -45,11 +45,41 @@ pub struct RunArgs {
     pub vars: Vec<(String, String)>,
 }
 
-fn parse_assignment(text: &str) -> Result<(String, String), String> {
+/// A `--set` that is not `NAME=VALUE`.
+#[derive(Debug, thiserror::Error)]
+#[error("{0:?} is not NAME=VALUE")]
+struct NotAnAssignment(String);
+
+fn parse_assignment(text: &str) -> Result<(String, String), NotAnAssignment> {
     match text.split_once('=') {
         Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
-        _ => Err(format!("{text:?} is not NAME=VALUE")),
+        _ => Err(NotAnAssignment(text.to_owned())),
     }
+}
+
+/// A scenario file that cannot run (the file is named by the caller).
+#[derive(Debug, thiserror::Error)]
+enum LoadError {
+    #[error("{0}")]
+    Read(std::io::Error),
+    #[error(transparent)]
+    Parse(#[from] parse::ParseError),
+    #[error(transparent)]
+    Prepare(#[from] crate::scenario::party::PrepareError),
+}
+
+/// A report that could not be written.
+#[derive(Debug, thiserror::Error)]
+enum ReportError {
+    #[error("junit: {0}")]
+    Junit(std::io::Error),
+    /// `format` is junit or json.
+    #[error("{format} {}: {source}", path.display())]
+    Write {
+        format: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl RunArgs {
@@ -103,8 +133,8 @@ type Loaded = (
     std::collections::HashMap<String, crate::scenario::party::Prepared>,
 );
 
-fn load(file: &Path, vars: &BTreeMap<String, String>) -> Result<Loaded, String> {
-    let text = std::fs::read_to_string(file).map_err(|e| e.to_string())?;
+fn load(file: &Path, vars: &BTreeMap<String, String>) -> Result<Loaded, LoadError> {
+    let text = std::fs::read_to_string(file).map_err(LoadError::Read)?;
     let dir = file.parent().unwrap_or(Path::new("."));
     let scenario = parse::parse(&text, vars, dir)?;
     let prepared = runner::prepare_all(&scenario)?;
@@ -120,14 +150,23 @@ fn print_step(step: &StepReport) {
     println!("{verdict} {}: {}", step.title(), step.message);
 }
 
-fn write_reports(args: &RunArgs, reports: &[ScenarioReport]) -> Result<(), String> {
+fn write_reports(args: &RunArgs, reports: &[ScenarioReport]) -> Result<(), ReportError> {
+    let write = |format, path: &PathBuf, text: String| {
+        std::fs::write(path, text).map_err(|source| ReportError::Write {
+            format,
+            path: path.clone(),
+            source,
+        })
+    };
     if let Some(path) = &args.junit {
-        let xml = report::junit(reports).map_err(|e| format!("junit: {e}"))?;
-        std::fs::write(path, xml).map_err(|e| format!("junit {}: {e}", path.display()))?;
+        write(
+            "junit",
+            path,
+            report::junit(reports).map_err(ReportError::Junit)?,
+        )?;
     }
     if let Some(path) = &args.json {
-        std::fs::write(path, report::json(reports))
-            .map_err(|e| format!("json {}: {e}", path.display()))?;
+        write("json", path, report::json(reports))?;
     }
     Ok(())
 }

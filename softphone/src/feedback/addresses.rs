@@ -4,7 +4,8 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use gateway::config::net::StunServer;
+use gateway::config::net::{HostError, StunServer};
+use gateway::stun::StunError;
 use shared::stun::Retransmission;
 
 /// This machine's interface addresses, `name address` each (loopback too:
@@ -41,15 +42,23 @@ pub async fn resolved(configured: &str) -> String {
     }
 }
 
+/// Why there is no public address to report.
+#[derive(Debug, thiserror::Error)]
+pub enum PublicAddressError {
+    #[error("--stun {server:?}: not a STUN server host[:port]: {reason}")]
+    NotAServer { server: String, reason: HostError },
+    /// It does not resolve, or did not answer.
+    #[error(transparent)]
+    Stun(#[from] StunError),
+}
+
 /// The home router's public address from one STUN Binding request to
 /// `server` (host[:port]), or why there is none.
-pub async fn public_address(server: &str) -> Result<SocketAddr, String> {
-    let parsed = StunServer::parse(server)
-        .map_err(|reason| format!("--stun {server:?}: not a STUN server host[:port]: {reason}"))?;
-    let address = gateway::stun::resolve(&parsed)
-        .await
-        .map_err(|error| error.to_string())?;
-    gateway::stun::public_address(address, Retransmission::DISCOVERY)
-        .await
-        .map_err(|error| error.to_string())
+pub async fn public_address(server: &str) -> Result<SocketAddr, PublicAddressError> {
+    let parsed = StunServer::parse(server).map_err(|reason| PublicAddressError::NotAServer {
+        server: server.to_owned(),
+        reason,
+    })?;
+    let address = gateway::stun::resolve(&parsed).await?;
+    Ok(gateway::stun::public_address(address, Retransmission::DISCOVERY).await?)
 }

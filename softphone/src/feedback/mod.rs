@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::gui::settings::{Profile, ProfileError};
+
 pub use calls::{CallLog, CallRecorder, Device};
 
 /// The device last run from a profile (so a profile the window never
@@ -30,6 +32,11 @@ struct LastCapture {
     path: PathBuf,
 }
 
+/// A `--profile` that cannot keep a headless command's figures.
+#[derive(Debug, thiserror::Error)]
+#[error("profile: {0}")]
+pub struct ProfileRefused(#[from] ProfileError);
+
 /// A headless phone's call log in the profile `name`, its device and
 /// capture noted there; `None` without a config directory (no HOME):
 /// the phone runs, without figures kept. A bad name is refused.
@@ -37,12 +44,11 @@ pub fn headless_log(
     name: &str,
     device: Device,
     capture: Option<&Path>,
-) -> Result<Option<CallLog>, String> {
-    use crate::gui::settings::{Profile, ProfileError};
+) -> Result<Option<CallLog>, ProfileRefused> {
     let profile = match Profile::named(name) {
         Ok(profile) => profile,
         Err(ProfileError::NoConfigDir) => return Ok(None),
-        Err(error) => return Err(format!("profile: {error}")),
+        Err(error) => return Err(ProfileRefused(error)),
     };
     remember_device(profile.dir(), &device);
     if let Some(capture) = capture {

@@ -10,6 +10,7 @@ use shared::media::StreamStats;
 use shared::portal::{CallState, CallView};
 use tokio::sync::mpsc::UnboundedReceiver;
 
+use super::party::NotReady;
 use super::stats::Tally;
 use crate::audio::NullBackend;
 use crate::media::MediaOptions;
@@ -77,17 +78,17 @@ impl App {
     /// then learns of calls); by `deadline`, or why not in words: the
     /// gateway's refusal, the certificate's, or the last status. When
     /// registered: the moment the registration's answer came.
-    pub async fn until_ready(&mut self, deadline: Instant) -> Result<Instant, String> {
+    pub async fn until_ready(&mut self, deadline: Instant) -> Result<Instant, NotReady> {
         let mut registered_at = None;
         let wait = async {
             while !(self.registered && self.stream_open) {
                 let Some(event) = self.events.recv().await else {
-                    return Err("the app stopped".to_owned());
+                    return Err(NotReady::AppStopped);
                 };
                 if let AgentEvent::Status(change) = &event
                     && let Some(refusal) = refusal(&change.status)
                 {
-                    return Err(refusal);
+                    return Err(NotReady::Refused(refusal));
                 }
                 self.observe(event);
                 if self.registered && registered_at.is_none() {
@@ -99,10 +100,9 @@ impl App {
         match tokio::time::timeout_at(deadline.into(), wait).await {
             Ok(Ok(())) => Ok(registered_at.unwrap_or_else(Instant::now)),
             Ok(Err(why)) => Err(why),
-            Err(_) => Err(match (&self.last_trouble, self.registered) {
-                (_, true) => "registered but no event stream in time".to_owned(),
-                (Some(status), false) => format!("not registered in time ({status})"),
-                (None, false) => "not registered in time".to_owned(),
+            Err(_) if self.registered => Err(NotReady::NoEventStream),
+            Err(_) => Err(NotReady::NotRegistered {
+                trouble: self.last_trouble.clone(),
             }),
         }
     }

@@ -5,6 +5,7 @@
 use std::time::Instant;
 
 use serde::Serialize;
+use shared::hfa::DeclineCause;
 use shared::media::StreamStats;
 use shared::portal::CallState;
 
@@ -13,6 +14,37 @@ use super::phone::{Phone, call_ended};
 use super::stats::Tally;
 use crate::hfa::Hook;
 use crate::portal::client::CallRequest;
+
+/// Why a party was not ready (registered, its screen or event stream
+/// up) by its deadline.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotReady {
+    #[error("declined: {}", .0.describe())]
+    Declined(DeclineCause),
+    /// The app's registration was refused: the gateway's words, or the
+    /// status that ended it.
+    #[error("{0}")]
+    Refused(String),
+    #[error("the client stopped")]
+    ClientStopped,
+    #[error("the app stopped")]
+    AppStopped,
+    /// `trouble`: the last connection loss or status, if there was one.
+    #[error("not registered in time{}", bracketed(trouble))]
+    NotRegistered { trouble: Option<String> },
+    #[error("registered but no idle screen in time{}", bracketed(trouble))]
+    NoIdleScreen { trouble: Option<String> },
+    #[error("registered but no event stream in time")]
+    NoEventStream,
+}
+
+/// " (trouble)", or nothing.
+fn bracketed(trouble: &Option<String>) -> String {
+    trouble
+        .as_ref()
+        .map(|trouble| format!(" ({trouble})"))
+        .unwrap_or_default()
+}
 
 /// What a party is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

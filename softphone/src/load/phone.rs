@@ -10,6 +10,7 @@ use shared::hfa_engine::phone::{PhoneEvent, PhoneState, PhoneTimers};
 use shared::media::StreamStats;
 use tokio::sync::mpsc::UnboundedReceiver;
 
+use super::party::NotReady;
 use super::stats::Tally;
 use crate::audio::NullBackend;
 use crate::hfa::{HfaAccount, HfaClient, Led, MediaHandle, PhoneModel, ToneKind, press_digit};
@@ -87,27 +88,30 @@ impl Phone {
     /// words: the gateway's refusal, or the last connection loss. When
     /// registered: the moment the phone saw the Register Response, the
     /// point the storm benchmark times to.
-    pub async fn until_ready(&mut self, deadline: Instant) -> Result<Instant, String> {
+    pub async fn until_ready(&mut self, deadline: Instant) -> Result<Instant, NotReady> {
         let registered = tokio::time::timeout_at(deadline.into(), async {
             while let Some(event) = self.events.recv().await {
                 match event {
                     PhoneEvent::Registered { .. } => return Ok(Instant::now()),
                     PhoneEvent::StateChanged(PhoneState::Declined { cause }) => {
-                        return Err(format!("declined: {}", cause.describe()));
+                        return Err(NotReady::Declined(cause));
                     }
                     event => self.observe(event),
                 }
             }
-            Err("the client stopped".to_owned())
+            Err(NotReady::ClientStopped)
         });
-        let not_in_time = |phone: &Self, what: &str| match phone.lost.counts().keys().last() {
-            Some(loss) => format!("{what} in time (last connection loss: {loss})"),
-            None => format!("{what} in time"),
+        let trouble = |phone: &Self| {
+            (phone.lost.counts().keys().last()).map(|loss| format!("last connection loss: {loss}"))
         };
         let registered_at = match registered.await {
             Ok(Ok(at)) => at,
             Ok(Err(why)) => return Err(why),
-            Err(_) => return Err(not_in_time(self, "not registered")),
+            Err(_) => {
+                return Err(NotReady::NotRegistered {
+                    trouble: trouble(self),
+                });
+            }
         };
         // Our office's idle screen ends with the Release key; another
         // gateway's keys are its admin's choice.
@@ -116,7 +120,9 @@ impl Phone {
         if screen && self.until_idle(deadline).await.is_some() {
             Ok(registered_at)
         } else {
-            Err(not_in_time(self, "registered but no idle screen"))
+            Err(NotReady::NoIdleScreen {
+                trouble: trouble(self),
+            })
         }
     }
 

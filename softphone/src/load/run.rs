@@ -313,7 +313,10 @@ async fn register(
                 parties.push((party, true));
             }
             Err(why) => {
-                tallies.entry(party.kind()).or_default().add(why);
+                tallies
+                    .entry(party.kind())
+                    .or_default()
+                    .add(why.to_string());
                 parties.push((party, false));
             }
         }

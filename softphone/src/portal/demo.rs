@@ -166,21 +166,66 @@ pub struct CallSurvival {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DemoReport {
     pub steps: Vec<DemoResult>,
-    /// With a call: its figures across the move, or why it did not
-    /// connect or survive.
-    pub call: Option<Result<CallSurvival, String>>,
+    /// With a call: its figures across the move.
+    pub call: Option<CallSurvival>,
+}
+
+/// Why the demo did not show what it walks through.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("cannot open the media sockets: {0}")]
+    MediaSockets(std::io::Error),
+    #[error("the call did not connect: {0}")]
+    NotConnected(DialFailure),
+    #[error("the call did not survive the move: {0}")]
+    NotSurvived(MoveFailure),
+    #[error("a step did not settle in time")]
+    NotSettled,
+}
+
+/// Why the demo's call did not connect with media.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DialFailure {
+    #[error("not connected with media within {}", millis(*.0))]
+    NoMedia(Duration),
+    /// Ended before it connected, with the gateway's reason if it gave one.
+    #[error("{}", .0.as_deref().unwrap_or("the call ended before it connected"))]
+    Ended(Option<String>),
+    /// The gateway refused the dial request, for this reason.
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// Why the demo's call did not come through the move.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MoveFailure {
+    #[error("the status did not settle in time")]
+    NotSettled,
+    #[error("no call was up")]
+    NoCall,
+    #[error("not registered on the new network")]
+    NotRegistered,
+    #[error("the call ended ({})", .0.as_deref().unwrap_or("no reason given"))]
+    Ended(Option<String>),
+    #[error("no media report within {} of the move", millis(*.0))]
+    NoReport(Duration),
+    #[error("its media stopped")]
+    MediaStopped,
+    /// The packets received, the same before and after.
+    #[error("no packets received after the move (still {0})")]
+    NoPacketsAfter(u64),
 }
 
 /// Runs the demo: every event printed (status changes with their time),
 /// then a summary; `Err` if a step did not settle in time or the call did
-/// not survive the move.
+/// not connect or survive the move.
 pub async fn demo(
     settings: PortalSettings,
     media: MediaOptions,
     binds: DemoBinds,
     call: Option<String>,
     timers: AgentTimers,
-) -> Result<DemoReport, String> {
+) -> Result<DemoReport, DemoError> {
     // Long enough for a LAN timeout, a WAN attempt and some slack.
     let step_patience = timers.selection.lan_timeout + timers.selection.wan_timeout + STEP_SLACK;
     let mut settings = settings;
@@ -192,7 +237,7 @@ pub async fn demo(
     };
     let (agent, events) = PortalAgent::spawn(settings, media, timers)
         .await
-        .map_err(|error| format!("cannot open the media sockets: {error}"))?;
+        .map_err(DemoError::MediaSockets)?;
     let mut run = DemoRun {
         agent,
         events,
@@ -215,7 +260,7 @@ pub async fn demo(
                 Ok(outcome) => Some(outcome),
                 Err(why) => {
                     println!("call failed: {why}");
-                    survival = Some(Err(format!("the call did not connect: {why}")));
+                    survival = Some(Err(DemoError::NotConnected(why)));
                     None
                 }
             },
@@ -236,7 +281,7 @@ pub async fn demo(
                     Err(why) => println!("call did not survive the move: {why}"),
                 }
                 // A call that never connected keeps that reason.
-                survival.get_or_insert(survived);
+                survival.get_or_insert(survived.map_err(DemoError::NotSurvived));
                 outcome
             }
             DemoAction::HangUp => run.hang_up(step_patience).await,
@@ -254,15 +299,13 @@ pub async fn demo(
             None => println!("  {}: did not settle in time", result.label),
         }
     }
-    if let Some(Err(why)) = &survival {
-        return Err(why.clone());
-    }
+    let call = survival.transpose()?;
     if results.iter().any(|result| result.outcome.is_none()) {
-        return Err("a step did not settle in time".to_owned());
+        return Err(DemoError::NotSettled);
     }
     Ok(DemoReport {
         steps: results,
-        call: survival,
+        call,
     })
 }
 
@@ -332,7 +375,7 @@ impl DemoRun {
 
     /// Dials `number`; once connected with media coming in (a quality
     /// report with packets received), the call line and the time.
-    async fn dial(&mut self, number: &str) -> Result<(String, Duration), String> {
+    async fn dial(&mut self, number: &str) -> Result<(String, Duration), DialFailure> {
         let start = Instant::now();
         let deadline = start + CALL_PATIENCE;
         self.agent
@@ -342,19 +385,13 @@ impl DemoRun {
         let mut connected = None;
         loop {
             let Some(event) = self.next(deadline).await else {
-                return Err(format!(
-                    "not connected with media within {}",
-                    millis(CALL_PATIENCE)
-                ));
+                return Err(DialFailure::NoMedia(CALL_PATIENCE));
             };
             match &event {
                 AgentEvent::Call(view) => match view.state {
                     CallState::Idle if !started => {}
                     CallState::Idle | CallState::Ended => {
-                        return Err(view
-                            .reason
-                            .clone()
-                            .unwrap_or_else(|| "the call ended before it connected".to_owned()));
+                        return Err(DialFailure::Ended(view.reason.clone()));
                     }
                     CallState::Connected => {
                         started = true;
@@ -373,7 +410,7 @@ impl DemoRun {
                 AgentEvent::RequestFailed {
                     request: CallRequest::Dial(_),
                     reason,
-                } => return Err(reason.clone()),
+                } => return Err(DialFailure::Refused(reason.clone())),
                 AgentEvent::Media(MediaReport::Quality(stats)) if stats.received > 0 => {
                     if let Some(connected) = connected.take() {
                         return Ok(connected);
@@ -391,7 +428,10 @@ impl DemoRun {
         &mut self,
         command: AgentCommand,
         patience: Duration,
-    ) -> (Option<(String, Duration)>, Result<CallSurvival, String>) {
+    ) -> (
+        Option<(String, Duration)>,
+        Result<CallSurvival, MoveFailure>,
+    ) {
         let before = self.received.unwrap_or_default();
         let call_up = !self.call_over();
         self.agent.send(command);
@@ -400,7 +440,7 @@ impl DemoRun {
         let mut registered = false;
         while outcome.is_none() {
             let Some(event) = self.next(deadline).await else {
-                return (None, Err("the status did not settle in time".to_owned()));
+                return (None, Err(MoveFailure::NotSettled));
             };
             if let AgentEvent::Status(change) = &event
                 && settled(&change.status)
@@ -410,10 +450,10 @@ impl DemoRun {
             }
         }
         if !call_up {
-            return (outcome, Err("no call was up".to_owned()));
+            return (outcome, Err(MoveFailure::NoCall));
         }
         if !registered {
-            return (outcome, Err("not registered on the new network".to_owned()));
+            return (outcome, Err(MoveFailure::NotRegistered));
         }
         // Two quality reports after the re-registration: the packets
         // counted between them came in on the new network.
@@ -422,20 +462,14 @@ impl DemoRun {
         let survived = loop {
             if self.call_over() {
                 let reason = self.call.as_ref().and_then(|view| view.reason.clone());
-                break Err(format!(
-                    "the call ended ({})",
-                    reason.as_deref().unwrap_or("no reason given")
-                ));
+                break Err(MoveFailure::Ended(reason));
             }
             let Some(event) = self.next(deadline).await else {
-                break Err(format!(
-                    "no media report within {} of the move",
-                    millis(SURVIVAL_PATIENCE)
-                ));
+                break Err(MoveFailure::NoReport(SURVIVAL_PATIENCE));
             };
             match event {
                 AgentEvent::Media(MediaReport::Stopped(_)) => {
-                    break Err("its media stopped".to_owned());
+                    break Err(MoveFailure::MediaStopped);
                 }
                 AgentEvent::Media(MediaReport::Quality(stats)) => match at_move {
                     None => at_move = Some(stats.received),
@@ -448,9 +482,7 @@ impl DemoRun {
                         });
                     }
                     Some(at_move) => {
-                        break Err(format!(
-                            "no packets received after the move (still {at_move})"
-                        ));
+                        break Err(MoveFailure::NoPacketsAfter(at_move));
                     }
                 },
                 _ => {}

@@ -342,7 +342,7 @@ impl Action {
     }
 
     /// Whether a party of this kind can take the step; `Err` says why not.
-    pub fn fits(&self, party: &Party) -> Result<(), String> {
+    pub fn fits(&self, party: &Party) -> Result<(), WrongParty> {
         let hfa_only = matches!(
             self,
             Self::ExpectDisplay { .. }
@@ -356,17 +356,14 @@ impl Action {
             Self::ExpectStatus { .. } | Self::Network { .. } | Self::RemoteWifiVoip { .. }
         );
         match party {
-            Party::Portal(_) if hfa_only => Err(format!(
-                "party {:?} is a myPortal to go app; {} is for HFA phones (their display, tones \
-                 and function keys)",
-                party.name(),
-                self.name()
-            )),
-            Party::Hfa(_) if portal_only => Err(format!(
-                "party {:?} is an HFA phone; {} is for myPortal to go apps (guide 4.2)",
-                party.name(),
-                self.name()
-            )),
+            Party::Portal(_) if hfa_only => Err(WrongParty::HfaOnly {
+                party: party.name().to_owned(),
+                action: self.name(),
+            }),
+            Party::Hfa(_) if portal_only => Err(WrongParty::PortalOnly {
+                party: party.name().to_owned(),
+                action: self.name(),
+            }),
             _ => Ok(()),
         }
     }
@@ -381,7 +378,31 @@ fn duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Duration>, 
 }
 
 /// Parses a duration as the scenario file writes it.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text)
-        .map_err(|e| format!("{text:?} is not a duration like 10s, 500ms or 1m: {e}"))
+pub fn parse_duration(text: &str) -> Result<Duration, NotADuration> {
+    humantime::parse_duration(text).map_err(|source| NotADuration {
+        text: text.to_owned(),
+        source,
+    })
+}
+
+/// A step that the kind of its party cannot take.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WrongParty {
+    /// A display, tone or function-key step for an app.
+    #[error(
+        "party {party:?} is a myPortal to go app; {action} is for HFA phones (their display, \
+         tones and function keys)"
+    )]
+    HfaOnly { party: String, action: &'static str },
+    /// A status or network step for an HFA phone.
+    #[error("party {party:?} is an HFA phone; {action} is for myPortal to go apps (guide 4.2)")]
+    PortalOnly { party: String, action: &'static str },
+}
+
+/// A duration the scenario file wrote wrongly.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{text:?} is not a duration like 10s, 500ms or 1m: {source}")]
+pub struct NotADuration {
+    pub text: String,
+    source: humantime::DurationError,
 }

@@ -5,35 +5,144 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
-use super::model::{Action, DEFAULT_TIMEOUT, Header, Party, Scenario, Step, parse_duration};
-use crate::hfa::call_flow::Plan;
+use super::model::{
+    Action, DEFAULT_TIMEOUT, Header, NotADuration, Party, Scenario, Step, WrongParty,
+    parse_duration,
+};
+use crate::hfa::call_flow::{NotDialable, Plan};
+
+/// Why a scenario file cannot run, naming the party or step and field.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    /// Not TOML (the offending line is not quoted: it may hold a password).
+    #[error("line {line}, column {column}: {message}")]
+    Syntax {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// Not TOML, at no place the parser could name.
+    #[error("{0}")]
+    SyntaxSomewhere(String),
+    /// Party `number` (1-based; `name` is " (its name)" or empty) is wrong.
+    #[error("party {number}{name}: {error}")]
+    Party {
+        number: usize,
+        name: String,
+        error: EntryError,
+    },
+    /// Step `number` (`action` is " (its action)" or empty) is wrong.
+    #[error("step {number}{action}: {error}")]
+    Step {
+        number: usize,
+        action: String,
+        error: EntryError,
+    },
+    #[error("step: the scenario has no [[step]]")]
+    NoSteps,
+}
+
+/// What is wrong in one party or step.
+#[derive(Debug, thiserror::Error)]
+pub enum EntryError {
+    /// In the value of field `field`.
+    #[error("field {field}: {error}")]
+    Field {
+        field: String,
+        error: Box<EntryError>,
+    },
+    #[error(transparent)]
+    Variable(#[from] VariableError),
+    /// The table does not deserialize (a missing or unknown field).
+    #[error("{0}")]
+    Toml(#[from] toml::de::Error),
+    #[error("a step is a table ([[step]])")]
+    NotATable,
+    #[error("field timeout: {0}")]
+    Timeout(NotADuration),
+    #[error("field timeout: {0} is not a duration in quotes like \"10s\"")]
+    TimeoutNotText(toml::Value),
+    #[error("field name is empty")]
+    EmptyName,
+    #[error("field name: another party has this name")]
+    DuplicateName,
+    #[error("give exactly one of the fields password and password_file")]
+    PasswordChoice,
+    #[error(
+        "give exactly one of the fields pin (the gateway's certificate fingerprint) and ca (a \
+         PEM file)"
+    )]
+    TrustChoice,
+    #[error("field party: no party is named {0:?}")]
+    UnknownParty(String),
+    #[error(transparent)]
+    WrongParty(#[from] WrongParty),
+    #[error("field {field}: {error}")]
+    NotDialable {
+        field: &'static str,
+        error: NotDialable,
+    },
+    #[error("field digits: {0:?} is not DTMF: use 0-9, *, # and A-D")]
+    NotDtmf(String),
+    #[error("give at least one of min_mos, max_loss_percent and max_jitter_ms")]
+    NoQualityBound,
+}
+
+/// A `${name}` that cannot be filled in.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VariableError {
+    #[error("{text:?}: \"${{\" without a closing \"}}\"")]
+    Unclosed { text: String },
+    /// `option` is how to give it: `--gateway HOST:PORT`, `--set name=VALUE`.
+    #[error("{text:?}: ${{{name}}} is not defined (give {option}, or a value in [vars])")]
+    Undefined {
+        text: String,
+        name: String,
+        option: String,
+    },
+}
 
 /// Reads scenario `text`; `vars` (from the command line) override the
 /// file's `[vars]`; relative file names are taken from `dir`.
-pub fn parse(text: &str, vars: &BTreeMap<String, String>, dir: &Path) -> Result<Scenario, String> {
+pub fn parse(
+    text: &str,
+    vars: &BTreeMap<String, String>,
+    dir: &Path,
+) -> Result<Scenario, ParseError> {
     let header: Header = toml::from_str(text).map_err(|e| syntax_error(text, &e))?;
     let mut known = header.vars.clone();
     known.extend(vars.iter().map(|(k, v)| (k.clone(), v.clone())));
     let default_timeout = header.timeout.unwrap_or(DEFAULT_TIMEOUT);
     let mut parties = Vec::new();
     for (index, value) in header.parties.into_iter().enumerate() {
-        let title = format!("party {}{}", index + 1, named(&value, "name"));
-        let value = substitute(value, &known).map_err(|e| format!("{title}: {e}"))?;
-        let party: Party = value.try_into().map_err(|e| format!("{title}: {e}"))?;
+        let name = named(&value, "name");
+        let in_party = |error| ParseError::Party {
+            number: index + 1,
+            name,
+            error,
+        };
+        let party: Party = substitute(value, &known)
+            .and_then(|value| value.try_into().map_err(EntryError::Toml))
+            .map_err(in_party)?;
         parties.push(resolve_paths(party, dir));
     }
     check_parties(&parties)?;
     let mut steps = Vec::new();
     for (index, value) in header.steps.into_iter().enumerate() {
         let number = index + 1;
-        let title = format!("step {number}{}", named(&value, "action"));
+        let action = named(&value, "action");
+        let in_step = |error| ParseError::Step {
+            number,
+            action,
+            error,
+        };
         let step = read_step(number, value, &known, default_timeout)
-            .map_err(|e| format!("{title}: {e}"))?;
-        check_step(&step, &parties).map_err(|e| format!("{title}: {e}"))?;
+            .and_then(|step| check_step(&step, &parties).map(|()| step))
+            .map_err(in_step)?;
         steps.push(step);
     }
     if steps.is_empty() {
-        return Err("step: the scenario has no [[step]]".to_owned());
+        return Err(ParseError::NoSteps);
     }
     Ok(Scenario {
         name: header.name,
@@ -45,14 +154,19 @@ pub fn parse(text: &str, vars: &BTreeMap<String, String>, dir: &Path) -> Result<
 
 /// A TOML error as "line L, column C: what", without the offending line
 /// itself (the toml crate quotes it, and it may hold an inline password).
-fn syntax_error(text: &str, error: &toml::de::Error) -> String {
+fn syntax_error(text: &str, error: &toml::de::Error) -> ParseError {
+    let message = error.message().to_owned();
     let Some(span) = error.span() else {
-        return error.message().to_owned();
+        return ParseError::SyntaxSomewhere(message);
     };
     let before = text.get(..span.start).unwrap_or(text);
     let line = before.matches('\n').count() + 1;
     let column = before.len() - before.rfind('\n').map_or(0, |at| at + 1) + 1;
-    format!("line {line}, column {column}: {}", error.message())
+    ParseError::Syntax {
+        line,
+        column,
+        message,
+    }
 }
 
 /// " (value)" of the table's `key`, for titles.
@@ -69,24 +183,16 @@ fn read_step(
     value: toml::Value,
     vars: &BTreeMap<String, String>,
     default_timeout: std::time::Duration,
-) -> Result<Step, String> {
+) -> Result<Step, EntryError> {
     let toml::Value::Table(mut table) = substitute(value, vars)? else {
-        return Err("a step is a table ([[step]])".to_owned());
+        return Err(EntryError::NotATable);
     };
     let timeout = match table.remove("timeout") {
         None => default_timeout,
-        Some(toml::Value::String(text)) => {
-            parse_duration(&text).map_err(|e| format!("field timeout: {e}"))?
-        }
-        Some(other) => {
-            return Err(format!(
-                "field timeout: {other} is not a duration in quotes like \"10s\""
-            ));
-        }
+        Some(toml::Value::String(text)) => parse_duration(&text).map_err(EntryError::Timeout)?,
+        Some(other) => return Err(EntryError::TimeoutNotText(other)),
     };
-    let action: Action = toml::Value::Table(table)
-        .try_into()
-        .map_err(|e: toml::de::Error| e.to_string())?;
+    let action: Action = toml::Value::Table(table).try_into()?;
     Ok(Step {
         number,
         action,
@@ -95,7 +201,10 @@ fn read_step(
 }
 
 /// Fills `${name}` in every string of `value` from `vars`.
-fn substitute(value: toml::Value, vars: &BTreeMap<String, String>) -> Result<toml::Value, String> {
+fn substitute(
+    value: toml::Value,
+    vars: &BTreeMap<String, String>,
+) -> Result<toml::Value, EntryError> {
     Ok(match value {
         toml::Value::String(text) => toml::Value::String(expand(&text, vars)?),
         toml::Value::Array(items) => toml::Value::Array(
@@ -107,10 +216,12 @@ fn substitute(value: toml::Value, vars: &BTreeMap<String, String>) -> Result<tom
         toml::Value::Table(table) => toml::Value::Table(
             table
                 .into_iter()
-                .map(|(key, item)| {
-                    substitute(item, vars)
-                        .map(|item| (key.clone(), item))
-                        .map_err(|e| format!("field {key}: {e}"))
+                .map(|(key, item)| match substitute(item, vars) {
+                    Ok(item) => Ok((key, item)),
+                    Err(error) => Err(EntryError::Field {
+                        field: key,
+                        error: Box::new(error),
+                    }),
                 })
                 .collect::<Result<_, _>>()?,
         ),
@@ -119,22 +230,25 @@ fn substitute(value: toml::Value, vars: &BTreeMap<String, String>) -> Result<tom
 }
 
 /// `text` with each `${name}` replaced by its value.
-pub fn expand(text: &str, vars: &BTreeMap<String, String>) -> Result<String, String> {
+pub fn expand(text: &str, vars: &BTreeMap<String, String>) -> Result<String, VariableError> {
     let mut out = String::new();
     let mut rest = text;
     while let Some(start) = rest.find("${") {
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
         let Some(end) = after.find('}') else {
-            return Err(format!("{text:?}: \"${{\" without a closing \"}}\""));
+            return Err(VariableError::Unclosed {
+                text: text.to_owned(),
+            });
         };
         let name = &after[..end];
-        let value = vars.get(name).ok_or_else(|| {
-            let option = match name {
+        let value = vars.get(name).ok_or_else(|| VariableError::Undefined {
+            text: text.to_owned(),
+            name: name.to_owned(),
+            option: match name {
                 "gateway" | "portal" => format!("--{name} HOST:PORT"),
                 _ => format!("--set {name}=VALUE"),
-            };
-            format!("{text:?}: ${{{name}}} is not defined (give {option}, or a value in [vars])")
+            },
         })?;
         out.push_str(value);
         rest = &after[end + 1..];
@@ -159,43 +273,46 @@ fn resolve_paths(party: Party, dir: &Path) -> Party {
     }
 }
 
-fn check_parties(parties: &[Party]) -> Result<(), String> {
+fn check_parties(parties: &[Party]) -> Result<(), ParseError> {
     let mut names = HashSet::new();
     for (index, party) in parties.iter().enumerate() {
-        let title = format!("party {} ({})", index + 1, party.name());
+        let in_party = |error| ParseError::Party {
+            number: index + 1,
+            name: format!(" ({})", party.name()),
+            error,
+        };
         if party.name().is_empty() {
-            return Err(format!("party {}: field name is empty", index + 1));
+            return Err(ParseError::Party {
+                number: index + 1,
+                name: String::new(),
+                error: EntryError::EmptyName,
+            });
         }
         if !names.insert(party.name()) {
-            return Err(format!("{title}: field name: another party has this name"));
+            return Err(in_party(EntryError::DuplicateName));
         }
         let (password, file) = match party {
             Party::Hfa(hfa) => (&hfa.password, &hfa.password_file),
             Party::Portal(portal) => (&portal.password, &portal.password_file),
         };
         if password.is_some() == file.is_some() {
-            return Err(format!(
-                "{title}: give exactly one of the fields password and password_file"
-            ));
+            return Err(in_party(EntryError::PasswordChoice));
         }
         if let Party::Portal(portal) = party
             && portal.pin.is_some() == portal.ca.is_some()
         {
-            return Err(format!(
-                "{title}: give exactly one of the fields pin (the gateway's certificate \
-                 fingerprint) and ca (a PEM file)"
-            ));
+            return Err(in_party(EntryError::TrustChoice));
         }
     }
     Ok(())
 }
 
-fn check_step(step: &Step, parties: &[Party]) -> Result<(), String> {
+fn check_step(step: &Step, parties: &[Party]) -> Result<(), EntryError> {
     let name = step.action.party();
     let party = parties
         .iter()
         .find(|party| party.name() == name)
-        .ok_or_else(|| format!("field party: no party is named {name:?}"))?;
+        .ok_or_else(|| EntryError::UnknownParty(name.to_owned()))?;
     step.action.fits(party)?;
     match &step.action {
         Action::Dial { number, .. } => dialable("number", number),
@@ -203,25 +320,23 @@ fn check_step(step: &Step, parties: &[Party]) -> Result<(), String> {
         Action::Dtmf { digits, .. }
             if digits.is_empty() || !digits.chars().all(|c| "0123456789*#ABCD".contains(c)) =>
         {
-            Err(format!(
-                "field digits: {digits:?} is not DTMF: use 0-9, *, # and A-D"
-            ))
+            Err(EntryError::NotDtmf(digits.clone()))
         }
         Action::Quality {
             min_mos: None,
             max_loss_percent: None,
             max_jitter_ms: None,
             ..
-        } => Err("give at least one of min_mos, max_loss_percent and max_jitter_ms".to_owned()),
+        } => Err(EntryError::NoQualityBound),
         _ => Ok(()),
     }
 }
 
 /// `Ok` if `number` (field `field`) can be dialled.
-fn dialable(field: &str, number: &str) -> Result<(), String> {
+fn dialable(field: &'static str, number: &str) -> Result<(), EntryError> {
     Plan::call(number, std::time::Duration::ZERO)
         .map(drop)
-        .map_err(|e| format!("field {field}: {e}"))
+        .map_err(|error| EntryError::NotDialable { field, error })
 }
 
 #[cfg(test)]

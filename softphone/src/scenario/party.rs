@@ -9,23 +9,27 @@
 
 use std::collections::VecDeque;
 use std::net::IpAddr;
+use std::path::PathBuf;
 
 use shared::hfa::DeclineCause;
 use shared::hfa_engine::phone::{PhoneEvent, PhoneState, PhoneTimers};
 use shared::media::StreamStats;
 use shared::portal::CallView;
 use shared::secret::Secret;
+use shared::version::VersionError;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::model::{HfaParty, Party, PortalParty};
 use crate::audio::NullBackend;
+use crate::hfa::account::AccountError;
 use crate::hfa::client::MediaHandle;
 use crate::hfa::phone_model::{PhoneModel, press_digit, press_feature};
 use crate::hfa::{GatewayAddress, HfaAccount, HfaClient};
 use crate::media::MediaOptions;
 use crate::media::call::MediaReport;
 use crate::portal::agent::{AgentCommand, AgentEvent, AgentTimers, PortalAgent};
-use crate::portal::{Network, PortalSettings, Status, Trust, VoipFlags};
+use crate::portal::trust::FingerprintError;
+use crate::portal::{Network, PortalSettings, SettingsError, Status, Trust, VoipFlags};
 
 /// The lines kept per party for reports.
 const KEPT_LINES: usize = 40;
@@ -41,53 +45,101 @@ pub enum Prepared {
     },
 }
 
+/// A party whose settings do not make an account.
+#[derive(Debug, thiserror::Error)]
+#[error("party {party:?}: {error}")]
+pub struct PrepareError {
+    pub party: String,
+    pub error: SettingError,
+}
+
+/// The field of a party that is wrong, and why.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingError {
+    #[error("field gateway: {0}")]
+    Gateway(AccountError),
+    #[error("field password_file: {}: {source}", path.display())]
+    PasswordFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("give the field password or password_file")]
+    NoPassword,
+    #[error("field number or password: {0}")]
+    Account(AccountError),
+    #[error("field software_version: {text:?}: {source}")]
+    SoftwareVersion { text: String, source: VersionError },
+    #[error("field pin: {text:?}: {source}")]
+    Pin {
+        text: String,
+        source: FingerprintError,
+    },
+    #[error("give the field pin or ca")]
+    NoTrust,
+    #[error(transparent)]
+    Portal(#[from] SettingsError),
+}
+
+/// A party that could not start.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot open the media sockets: {0}")]
+pub struct StartError(#[from] std::io::Error);
+
 /// Builds `party`'s account, or says which field is wrong.
-pub fn prepare(party: &Party) -> Result<Prepared, String> {
-    let title = format!("party {:?}", party.name());
-    let fail = |e: String| format!("{title}: {e}");
+pub fn prepare(party: &Party) -> Result<Prepared, PrepareError> {
+    let fail = |error| PrepareError {
+        party: party.name().to_owned(),
+        error,
+    };
     match party {
         Party::Hfa(hfa) => prepare_hfa(hfa).map(Prepared::Hfa).map_err(fail),
         Party::Portal(portal) => prepare_portal(portal).map_err(fail),
     }
 }
 
-fn password(inline: Option<&String>, file: Option<&std::path::PathBuf>) -> Result<Secret, String> {
+fn password(inline: Option<&String>, file: Option<&PathBuf>) -> Result<Secret, SettingError> {
     match (inline, file) {
         (Some(text), _) => Ok(Secret::new(text.as_str())),
         (None, Some(path)) => std::fs::read_to_string(path)
             .map(|text| Secret::new(text.lines().next().unwrap_or_default()))
-            .map_err(|e| format!("field password_file: {}: {e}", path.display())),
-        (None, None) => Err("give the field password or password_file".to_owned()),
+            .map_err(|source| SettingError::PasswordFile {
+                path: path.clone(),
+                source,
+            }),
+        (None, None) => Err(SettingError::NoPassword),
     }
 }
 
-fn prepare_hfa(party: &HfaParty) -> Result<HfaAccount, String> {
-    let gateway =
-        GatewayAddress::parse(&party.gateway).map_err(|e| format!("field gateway: {e}"))?;
+fn prepare_hfa(party: &HfaParty) -> Result<HfaAccount, SettingError> {
+    let gateway = GatewayAddress::parse(&party.gateway).map_err(SettingError::Gateway)?;
     let password = password(party.password.as_ref(), party.password_file.as_ref())?;
-    let mut account = HfaAccount::new(gateway, &party.number, password)
-        .map_err(|e| format!("field number or password: {e}"))?;
+    let mut account =
+        HfaAccount::new(gateway, &party.number, password).map_err(SettingError::Account)?;
     if let Some(kind) = party.phone_type {
         account.phone_id = kind.id();
     }
     if let Some(version) = &party.software_version {
-        account.software_version = version
-            .parse()
-            .map_err(|e| format!("field software_version: {version:?}: {e}"))?;
+        account.software_version =
+            version
+                .parse()
+                .map_err(|source| SettingError::SoftwareVersion {
+                    text: version.clone(),
+                    source,
+                })?;
     }
     account.bind_address = party.bind;
     Ok(account)
 }
 
-fn prepare_portal(party: &PortalParty) -> Result<Prepared, String> {
+fn prepare_portal(party: &PortalParty) -> Result<Prepared, SettingError> {
     let password = password(party.password.as_ref(), party.password_file.as_ref())?;
     let trust = match (&party.pin, &party.ca) {
-        (Some(pin), _) => Trust::Pin(
-            pin.parse()
-                .map_err(|e| format!("field pin: {pin:?}: {e}"))?,
-        ),
+        (Some(pin), _) => Trust::Pin(pin.parse().map_err(|source| SettingError::Pin {
+            text: pin.clone(),
+            source,
+        })?),
         (None, Some(ca)) => Trust::Ca(ca.clone()),
-        (None, None) => return Err("give the field pin or ca".to_owned()),
+        (None, None) => return Err(SettingError::NoTrust),
     };
     let mut settings = PortalSettings::new(
         &party.user,
@@ -96,8 +148,7 @@ fn prepare_portal(party: &PortalParty) -> Result<Prepared, String> {
         party.lan.as_deref(),
         party.network,
         trust,
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     settings.flags = VoipFlags {
         voip: true,
         remote_wifi: party.remote_wifi_voip,
@@ -157,13 +208,12 @@ fn silent_media() -> MediaOptions {
 
 impl Running {
     /// Starts the party: registration begins at once.
-    pub async fn start(prepared: Prepared) -> Result<Self, String> {
+    pub async fn start(prepared: Prepared) -> Result<Self, StartError> {
         match prepared {
             Prepared::Hfa(account) => {
                 let (client, events, media) =
                     HfaClient::spawn_with_media(account, PhoneTimers::default(), silent_media())
-                        .await
-                        .map_err(|e| format!("cannot open the media sockets: {e}"))?;
+                        .await?;
                 Ok(Self::Hfa(HfaRun {
                     client,
                     events,
@@ -183,9 +233,7 @@ impl Running {
             } => {
                 let flags = settings.flags;
                 let (agent, events) =
-                    PortalAgent::spawn(settings, silent_media(), AgentTimers::default())
-                        .await
-                        .map_err(|e| format!("cannot open the media sockets: {e}"))?;
+                    PortalAgent::spawn(settings, silent_media(), AgentTimers::default()).await?;
                 Ok(Self::Portal(PortalRun {
                     agent,
                     events,

@@ -11,6 +11,15 @@ use quick_xml::events::{BytesDecl, BytesText, Event};
 use serde::Serialize;
 
 use super::model::Step;
+use super::runner::StepFailure;
+
+/// How a step that ran ended.
+#[derive(Debug)]
+pub enum StepOutcome {
+    /// Passed, with what happened.
+    Passed(String),
+    Failed(StepFailure),
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -36,15 +45,10 @@ pub struct StepReport {
 }
 
 impl StepReport {
-    pub fn ended(
-        step: &Step,
-        outcome: Result<String, String>,
-        elapsed: Duration,
-        lines: Vec<String>,
-    ) -> Self {
+    pub fn ended(step: &Step, outcome: StepOutcome, elapsed: Duration, lines: Vec<String>) -> Self {
         let (status, message) = match outcome {
-            Ok(message) => (StepStatus::Passed, message),
-            Err(message) => (StepStatus::Failed, message),
+            StepOutcome::Passed(detail) => (StepStatus::Passed, detail),
+            StepOutcome::Failed(failure) => (StepStatus::Failed, failure.to_string()),
         };
         Self {
             number: step.number,

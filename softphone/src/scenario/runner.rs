@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use super::expect::{self, Verdict, check, expected};
 use super::model::{Action, Scenario, Step};
-use super::party::{Prepared, Running, prepare};
-use super::report::{ScenarioReport, StepReport};
+use super::party::{PrepareError, Prepared, Running, StartError, prepare};
+use super::report::{ScenarioReport, StepOutcome, StepReport};
 use crate::hfa::Hook;
 use crate::portal::agent::AgentCommand;
 use crate::portal::client::CallRequest;
@@ -23,9 +23,58 @@ const TRANSFER: &str = "Transfer";
 const FORWARD: &str = "Forward";
 const RELEASE: &str = "Release";
 
+/// Why a step failed: what was expected and what was seen.
+#[derive(Debug, thiserror::Error)]
+pub enum StepFailure {
+    #[error("party {0:?} is not running: a register step must come first")]
+    NotRunning(String),
+    #[error("party {0:?} is already running")]
+    AlreadyRunning(String),
+    #[error("no party is named {0:?}")]
+    UnknownParty(String),
+    #[error(transparent)]
+    Prepare(#[from] PrepareError),
+    #[error(transparent)]
+    Start(#[from] StartError),
+    /// A waiting step's deadline passed, or its party showed otherwise.
+    #[error("expected {expected} within {within}; saw {seen}")]
+    NotSeen {
+        expected: String,
+        within: humantime::FormattedDuration,
+        seen: NotSeen,
+    },
+    /// An action step could not be carried out.
+    #[error("could not {action}: {error}")]
+    Action {
+        action: &'static str,
+        error: ActionError,
+    },
+}
+
+/// What a party showed instead of what a step waited for.
+#[derive(Debug, thiserror::Error)]
+pub enum NotSeen {
+    #[error("{0}")]
+    Saw(String),
+    #[error("{0}; then the party stopped")]
+    SawThenStopped(String),
+}
+
+/// Why an action step could not be carried out.
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    #[error("{0} is not for an app")]
+    NotForApp(&'static str),
+    #[error("not an HFA phone")]
+    NotHfa,
+    /// Its function key did not appear.
+    #[error(transparent)]
+    NoKey(#[from] NotSeen),
+}
+
 /// Checks every party's settings (passwords read, addresses parsed):
 /// `Err` names the party and field.
-pub fn prepare_all(scenario: &Scenario) -> Result<HashMap<String, Prepared>, String> {
+pub fn prepare_all(scenario: &Scenario) -> Result<HashMap<String, Prepared>, PrepareError> {
     scenario
         .parties
         .iter()
@@ -53,10 +102,13 @@ pub async fn run(
             None => {
                 let begun = Instant::now();
                 let mut lines = Vec::new();
-                let outcome = runner.step(step, &mut lines).await;
-                if outcome.is_err() {
-                    failed = Some(step.number);
-                }
+                let outcome = match runner.step(step, &mut lines).await {
+                    Ok(detail) => StepOutcome::Passed(detail),
+                    Err(failure) => {
+                        failed = Some(step.number);
+                        StepOutcome::Failed(failure)
+                    }
+                };
                 StepReport::ended(step, outcome, begun.elapsed(), lines)
             }
         };
@@ -84,24 +136,19 @@ struct Runner<'a> {
 impl Runner<'_> {
     /// Runs one step: `Ok` with what happened, `Err` with what was expected
     /// and what was seen.
-    async fn step(&mut self, step: &Step, lines: &mut Vec<String>) -> Result<String, String> {
+    async fn step(&mut self, step: &Step, lines: &mut Vec<String>) -> Result<String, StepFailure> {
         let deadline = tokio::time::Instant::now() + step.timeout;
         let name = step.action.party().to_owned();
         if let Action::Register { .. } = &step.action {
             self.start(&name).await?;
         }
         let Some(party) = self.running.get_mut(&name) else {
-            return Err(format!(
-                "party {name:?} is not running: a register step must come first"
-            ));
+            return Err(StepFailure::NotRunning(name));
         };
-        let within = step.timeout;
-        let waited = |seen: String| {
-            format!(
-                "expected {} within {}; saw {seen}",
-                expected(&step.action),
-                humantime::format_duration(within)
-            )
+        let waited = |seen| StepFailure::NotSeen {
+            expected: expected(&step.action),
+            within: humantime::format_duration(step.timeout),
+            seen,
         };
         match &step.action {
             Action::Register { refused, .. } => wait(party, deadline, lines, |party, _| {
@@ -125,16 +172,21 @@ impl Runner<'_> {
                 }
                 Ok("stopped".to_owned())
             }
-            action => act(party, action, deadline, lines)
-                .await
-                .map_err(|seen| format!("could not {}: {seen}", action.name())),
+            action => {
+                act(party, action, deadline, lines)
+                    .await
+                    .map_err(|error| StepFailure::Action {
+                        action: action.name(),
+                        error,
+                    })
+            }
         }
     }
 
     /// Starts party `name` (again, after a stop).
-    async fn start(&mut self, name: &str) -> Result<(), String> {
+    async fn start(&mut self, name: &str) -> Result<(), StepFailure> {
         if self.running.contains_key(name) {
-            return Err(format!("party {name:?} is already running"));
+            return Err(StepFailure::AlreadyRunning(name.to_owned()));
         }
         let prepared = match self.prepared.remove(name) {
             Some(prepared) => prepared,
@@ -144,7 +196,7 @@ impl Runner<'_> {
                     .parties
                     .iter()
                     .find(|party| party.name() == name)
-                    .ok_or_else(|| format!("no party is named {name:?}"))?;
+                    .ok_or_else(|| StepFailure::UnknownParty(name.to_owned()))?;
                 prepare(party)?
             }
         };
@@ -161,19 +213,19 @@ async fn wait(
     deadline: tokio::time::Instant,
     lines: &mut Vec<String>,
     verdict: impl Fn(&Running, Option<&str>) -> Verdict,
-) -> Result<String, String> {
+) -> Result<String, NotSeen> {
     let mut line: Option<String> = None;
     loop {
         match verdict(party, line.as_deref()) {
             Verdict::Holds => return Ok(line.unwrap_or_else(|| expect::seen(party))),
-            Verdict::Missed(seen) => return Err(seen),
+            Verdict::Missed(seen) => return Err(NotSeen::Saw(seen)),
             Verdict::NotYet(seen) => match tokio::time::timeout_at(deadline, party.next()).await {
                 Ok(Some(next)) => {
                     lines.push(next.clone());
                     line = Some(next);
                 }
-                Ok(None) => return Err(format!("{seen}; then the party stopped")),
-                Err(_) => return Err(seen),
+                Ok(None) => return Err(NotSeen::SawThenStopped(seen)),
+                Err(_) => return Err(NotSeen::Saw(seen)),
             },
         }
     }
@@ -221,7 +273,7 @@ async fn act(
     action: &Action,
     deadline: tokio::time::Instant,
     lines: &mut Vec<String>,
-) -> Result<String, String> {
+) -> Result<String, ActionError> {
     match party {
         Running::Hfa(_) => act_hfa(party, action, deadline, lines).await,
         Running::Portal(run) => {
@@ -247,7 +299,7 @@ async fn act(
                     run.flags.remote_wifi = *on;
                     AgentCommand::SetFlags(run.flags)
                 }
-                other => return Err(format!("{} is not for an app", other.name())),
+                other => return Err(ActionError::NotForApp(other.name())),
             };
             run.send(command);
             Ok("sent".to_owned())
@@ -262,7 +314,7 @@ async fn act_hfa(
     action: &Action,
     deadline: tokio::time::Instant,
     lines: &mut Vec<String>,
-) -> Result<String, String> {
+) -> Result<String, ActionError> {
     let key = match action {
         Action::Hold { .. } => Some(HOLD),
         Action::Retrieve { .. } => Some(RETRIEVE),
@@ -277,7 +329,7 @@ async fn act_hfa(
         None => None,
     };
     let Running::Hfa(run) = party else {
-        return Err("not an HFA phone".to_owned());
+        return Err(ActionError::NotHfa);
     };
     if let Some(fpk) = fpk {
         run.press_key(fpk);
@@ -323,7 +375,7 @@ async fn labelled(
     label: &str,
     deadline: tokio::time::Instant,
     lines: &mut Vec<String>,
-) -> Result<u8, String> {
+) -> Result<u8, NotSeen> {
     let find = |party: &Running| match party {
         Running::Hfa(run) => run.key_labelled(label),
         Running::Portal(_) => None,
@@ -333,5 +385,5 @@ async fn labelled(
         None => Verdict::NotYet(format!("no function key labelled {label:?}")),
     })
     .await?;
-    find(party).ok_or_else(|| format!("no function key labelled {label:?}"))
+    find(party).ok_or_else(|| NotSeen::Saw(format!("no function key labelled {label:?}")))
 }

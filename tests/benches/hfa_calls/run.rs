@@ -198,7 +198,7 @@ async fn calls_phase(
     {
         for ready in [&caller_ok, &callee_ok] {
             if let Err(why) = ready {
-                registration_failures.add(why.clone());
+                registration_failures.add(why.to_string());
             }
         }
         if caller_ok.is_ok() && callee_ok.is_ok() {

@@ -62,7 +62,7 @@ fn a_password_is_never_an_option_and_must_come_from_a_file_or_the_environment() 
     let Ok(PortalCommand::Register(args)) = parse(&with_account(&["register", "--pin", FP])) else {
         panic!("register parses");
     };
-    let missing = args.settings(None).expect_err("no password");
+    let missing = args.settings(None).expect_err("no password").to_string();
     assert!(missing.contains("SOFTPHONE_PASSWORD"));
     let file = crate::portal::testing::temp_path("password");
     std::fs::write(&file, "From-File-1\nignored\n").expect("write");
@@ -121,7 +121,10 @@ fn an_unreadable_ca_file_is_a_usage_error() {
     else {
         panic!("register parses");
     };
-    let message = args.settings(Some("pw".into())).expect_err("no CA file");
+    let message = args
+        .settings(Some("pw".into()))
+        .expect_err("no CA file")
+        .to_string();
     assert!(
         message.starts_with("ca file /nonexistent/ca.pem"),
         "{message}"
@@ -143,7 +146,10 @@ fn bad_settings_name_the_field() {
     ]) else {
         panic!("register parses");
     };
-    let message = args.settings(Some("pw".into())).expect_err("bad user");
+    let message = args
+        .settings(Some("pw".into()))
+        .expect_err("bad user")
+        .to_string();
     assert!(message.starts_with("user = \"21x\""));
 }
 

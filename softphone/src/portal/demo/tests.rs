@@ -115,10 +115,7 @@ async fn the_demo_with_a_call_carries_it_to_the_remote_wifi_and_walks_on() {
         "Not registered: VoIP is not available on mobile data"
     );
     assert_eq!(outcome(6), format!("Registered via LAN server {lan}"));
-    let call = report
-        .call
-        .expect("a call was made")
-        .expect("the call survived the move");
+    let call = report.call.expect("a call was made and survived the move");
     assert!(call.before > 0, "media came in before the move: {call:?}");
     assert!(
         call.after > call.at_move,

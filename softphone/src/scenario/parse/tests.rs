@@ -28,7 +28,7 @@ wan = "${gateway}"
 pin = "AB"
 "#;
 
-fn parsed(steps: &str, vars: &[(&str, &str)]) -> Result<Scenario, String> {
+fn parsed(steps: &str, vars: &[(&str, &str)]) -> Result<Scenario, ParseError> {
     let vars: BTreeMap<String, String> = vars
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -69,7 +69,7 @@ fn variables_fill_strings_and_the_command_line_wins() {
 #[test]
 fn errors_name_the_step_and_the_field() {
     let missing = parsed("[[step]]\naction = \"dial\"\nparty = \"anna\"\n", &[]);
-    let error = missing.expect_err("no number");
+    let error = missing.expect_err("no number").to_string();
     assert!(
         error.starts_with("step 1 (dial): ") && error.contains("number"),
         "{error}"
@@ -79,7 +79,7 @@ fn errors_name_the_step_and_the_field() {
         &[],
     );
     assert_eq!(
-        unknown.expect_err("no zoe"),
+        unknown.expect_err("no zoe").to_string(),
         "step 1 (dial): field party: no party is named \"zoe\""
     );
     let tone = parsed(
@@ -88,6 +88,7 @@ fn errors_name_the_step_and_the_field() {
     );
     assert!(
         tone.expect_err("apps have no tones")
+            .to_string()
             .starts_with("step 1 (expect-tone): party \"dan\" is a myPortal to go app"),
     );
     let bad_number = parsed(
@@ -97,6 +98,7 @@ fn errors_name_the_step_and_the_field() {
     assert!(
         bad_number
             .expect_err("not a number")
+            .to_string()
             .starts_with("step 1 (dial): field number: \"20a\" is not a number to dial"),
     );
     let timeout = parsed(
@@ -106,6 +108,7 @@ fn errors_name_the_step_and_the_field() {
     assert!(
         timeout
             .expect_err("not a duration")
+            .to_string()
             .starts_with("step 1 (answer): field timeout: \"soon\" is not a duration"),
     );
     let undefined = parsed(
@@ -115,6 +118,7 @@ fn errors_name_the_step_and_the_field() {
     assert!(
         undefined
             .expect_err("no such variable")
+            .to_string()
             .contains("field number: \"${echo}\": ${echo} is not defined (give --set echo=VALUE"),
     );
 }
@@ -127,7 +131,8 @@ fn a_party_needs_one_password_and_one_trust() {
         &BTreeMap::new(),
         Path::new("."),
     )
-    .expect_err("no password");
+    .expect_err("no password")
+    .to_string();
     assert_eq!(
         error,
         "party 1 (anna): give exactly one of the fields password and password_file"
@@ -158,7 +163,9 @@ fn the_shipped_scenarios_parse() {
 #[test]
 fn a_syntax_error_names_the_line_without_quoting_it() {
     let text = "name = \"x\"\n[[party]]\nkind = \"hfa\"\npassword = \"s3cret\" oops\n";
-    let error = parse(text, &BTreeMap::new(), Path::new(".")).expect_err("bad TOML");
+    let error = parse(text, &BTreeMap::new(), Path::new("."))
+        .expect_err("bad TOML")
+        .to_string();
     assert!(error.starts_with("line 4, column "), "{error}");
     assert!(!error.contains("s3cret"), "{error}");
 }
