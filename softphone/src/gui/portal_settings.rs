@@ -311,24 +311,38 @@ fn split(saved: Option<&str>) -> (String, String) {
     }
 }
 
-fn port(text: &str) -> Result<u16, &'static str> {
+/// A port field that holds no port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+enum NotAPort {
+    #[error("out of range, a port is 1 to 65535")]
+    OutOfRange,
+    #[error("not a number")]
+    NotANumber,
+}
+
+fn port(text: &str) -> Result<u16, NotAPort> {
     match text.trim().parse::<u32>() {
-        Ok(port @ 1..=65535) => u16::try_from(port).map_err(|_| "out of range"),
-        Ok(_) => Err("out of range, a port is 1 to 65535"),
-        Err(_) => Err("not a number"),
+        Ok(port) => u16::try_from(port)
+            .ok()
+            .filter(|port| *port != 0)
+            .ok_or(NotAPort::OutOfRange),
+        Err(_) => Err(NotAPort::NotANumber),
     }
 }
 
-fn address(text: &str) -> Result<Option<IpAddr>, String> {
+/// A bind field that holds no IP address.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("\"{0}\" is not an IP address of this PC (leave it empty to let the system choose).")]
+struct NotAnAddress(String);
+
+fn address(text: &str) -> Result<Option<IpAddr>, NotAnAddress> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(None);
     }
-    text.parse().map(Some).map_err(|_| {
-        format!(
-            "\"{text}\" is not an IP address of this PC (leave it empty to let the system choose)."
-        )
-    })
+    text.parse()
+        .map(Some)
+        .map_err(|_| NotAnAddress(text.to_owned()))
 }
 
 fn section(ui: &mut egui::Ui, title: &str) {

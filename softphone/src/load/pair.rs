@@ -108,7 +108,7 @@ pub async fn run(
             }
             Err(step) => {
                 pace.progress.failed.fetch_add(1, Ordering::Relaxed);
-                stuck.add(step);
+                stuck.add(step.to_string());
                 if !hang_up(&mut caller, &mut callee, patience).await {
                     gave_up = true;
                     break;
@@ -125,13 +125,32 @@ pub async fn run(
     }
 }
 
+/// The step of a call that did not happen in time (the tally's words).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+enum Stuck {
+    #[error("setup: no ringer at the callee")]
+    NoRinger,
+    #[error("answer: no media at the callee")]
+    NoMediaAtCallee,
+    #[error("answer: no media at the caller")]
+    NoMediaAtCaller,
+    #[error("release: no \"Call ended\" with busy tone at the callee")]
+    NoCallEnded,
+    #[error("release: the callee app's line not ended")]
+    AppLineNotEnded,
+    #[error("release: the callee not idle after on-hook")]
+    CalleeNotIdle,
+    #[error("release: the caller not idle after on-hook")]
+    CallerNotIdle,
+}
+
 /// One call; the step that did not happen within `patience` if any.
 async fn call(
     caller: &mut Party,
     callee: &mut Party,
     patience: Duration,
     hold: Duration,
-) -> Result<CallTiming, &'static str> {
+) -> Result<CallTiming, Stuck> {
     let begin = Instant::now();
     callee.mark();
     let digits = callee.number().to_owned();
@@ -139,7 +158,7 @@ async fn call(
     let ringing = callee
         .until_ringing(begin + patience)
         .await
-        .ok_or("setup: no ringer at the callee")?;
+        .ok_or(Stuck::NoRinger)?;
 
     let answered = Instant::now();
     caller.mark();
@@ -147,11 +166,11 @@ async fn call(
     callee
         .until_media(answered + patience)
         .await
-        .ok_or("answer: no media at the callee")?;
+        .ok_or(Stuck::NoMediaAtCallee)?;
     let media = caller
         .until_media(answered + patience)
         .await
-        .ok_or("answer: no media at the caller")?;
+        .ok_or(Stuck::NoMediaAtCaller)?;
     if !hold.is_zero() {
         // The call's length is the load's parameter, not a wait for an event.
         tokio::time::sleep(hold).await;
@@ -164,20 +183,14 @@ async fn call(
         .until_ended_shown(hung_up + patience)
         .await
         .ok_or(match callee.kind() {
-            Kind::Phone => "release: no \"Call ended\" with busy tone at the callee",
-            Kind::App => "release: the callee app's line not ended",
+            Kind::Phone => Stuck::NoCallEnded,
+            Kind::App => Stuck::AppLineNotEnded,
         })?;
 
     callee.put_down();
     let back = ended + patience;
-    callee
-        .until_idle(back)
-        .await
-        .ok_or("release: the callee not idle after on-hook")?;
-    let done = caller
-        .until_idle(back)
-        .await
-        .ok_or("release: the caller not idle after on-hook")?;
+    callee.until_idle(back).await.ok_or(Stuck::CalleeNotIdle)?;
+    let done = caller.until_idle(back).await.ok_or(Stuck::CallerNotIdle)?;
     Ok(CallTiming {
         setup: ringing - begin,
         answer: media - answered,
