@@ -321,8 +321,10 @@ impl PhoneType {
 /// A `--mac` that is not one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MacError {
+    /// Not hex bytes between `:` or `-`.
     #[error("{0:?} is not a MAC address like 02:1a:00:00:02:01")]
     NotHex(String),
+    /// Not six bytes.
     #[error("{0:?} does not have 6 bytes")]
     Length(String),
 }
@@ -345,13 +347,16 @@ pub enum AccountArgsError {
     /// The gateway, number or password (the message names which).
     #[error(transparent)]
     Account(#[from] AccountError),
+    /// A `--password-file` that cannot be read.
     #[error("password-file {}: {source}", path.display())]
     PasswordFile {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// A `--capture` file that cannot be written.
     #[error(transparent)]
     Capture(#[from] CaptureError),
+    /// A `--profile` that cannot keep the figures.
     #[error(transparent)]
     Profile(#[from] crate::feedback::ProfileRefused),
 }

@@ -181,11 +181,13 @@ fn parse_network(text: &str) -> Result<Network, SettingsError> {
 /// App options that do not make the app's settings.
 #[derive(Debug, thiserror::Error)]
 pub enum PortalArgsError {
+    /// A `--password-file` that cannot be read.
     #[error("password-file {}: {source}", path.display())]
     PasswordFile {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// No password from a file or the environment.
     #[error(
         "password: give --password-file FILE or set {PASSWORD_ENV} (never on the command line)"
     )]

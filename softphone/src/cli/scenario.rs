@@ -60,10 +60,13 @@ fn parse_assignment(text: &str) -> Result<(String, String), NotAnAssignment> {
 /// A scenario file that cannot run (the file is named by the caller).
 #[derive(Debug, thiserror::Error)]
 enum LoadError {
+    /// The file cannot be read.
     #[error("{0}")]
     Read(std::io::Error),
+    /// The file does not make a scenario.
     #[error(transparent)]
     Parse(#[from] parse::ParseError),
+    /// A party's settings do not make an account.
     #[error(transparent)]
     Prepare(#[from] crate::scenario::party::PrepareError),
 }
@@ -71,6 +74,7 @@ enum LoadError {
 /// A report that could not be written.
 #[derive(Debug, thiserror::Error)]
 enum ReportError {
+    /// The XML could not be made.
     #[error("junit: {0}")]
     Junit(std::io::Error),
     /// `format` is junit or json.

@@ -45,6 +45,7 @@ pub async fn resolved(configured: &str) -> String {
 /// Why there is no public address to report.
 #[derive(Debug, thiserror::Error)]
 pub enum PublicAddressError {
+    /// `--stun` is not host[:port].
     #[error("--stun {server:?}: not a STUN server host[:port]: {reason}")]
     NotAServer { server: String, reason: HostError },
     /// It does not resolve, or did not answer.

@@ -314,8 +314,10 @@ fn split(saved: Option<&str>) -> (String, String) {
 /// A port field that holds no port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 enum NotAPort {
+    /// 0, or above 65535.
     #[error("out of range, a port is 1 to 65535")]
     OutOfRange,
+    /// Not digits.
     #[error("not a number")]
     NotANumber,
 }

@@ -128,18 +128,25 @@ pub async fn run(
 /// The step of a call that did not happen in time (the tally's words).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 enum Stuck {
+    /// The callee did not ring.
     #[error("setup: no ringer at the callee")]
     NoRinger,
+    /// No media at the callee once it answered.
     #[error("answer: no media at the callee")]
     NoMediaAtCallee,
+    /// No media at the caller once the callee answered.
     #[error("answer: no media at the caller")]
     NoMediaAtCaller,
+    /// The callee phone did not show the caller hang up.
     #[error("release: no \"Call ended\" with busy tone at the callee")]
     NoCallEnded,
+    /// The callee app's line did not end when the caller hung up.
     #[error("release: the callee app's line not ended")]
     AppLineNotEnded,
+    /// The callee did not get back to idle.
     #[error("release: the callee not idle after on-hook")]
     CalleeNotIdle,
+    /// The caller did not get back to idle.
     #[error("release: the caller not idle after on-hook")]
     CallerNotIdle,
 }

@@ -19,21 +19,26 @@ use crate::portal::client::CallRequest;
 /// up) by its deadline.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NotReady {
+    /// The gateway declined the phone.
     #[error("declined: {}", .0.describe())]
     Declined(DeclineCause),
     /// The app's registration was refused: the gateway's words, or the
     /// status that ended it.
     #[error("{0}")]
     Refused(String),
+    /// The phone's client task ended.
     #[error("the client stopped")]
     ClientStopped,
+    /// The app's agent task ended.
     #[error("the app stopped")]
     AppStopped,
     /// `trouble`: the last connection loss or status, if there was one.
     #[error("not registered in time{}", bracketed(trouble))]
     NotRegistered { trouble: Option<String> },
+    /// The phone registered, its idle screen did not come.
     #[error("registered but no idle screen in time{}", bracketed(trouble))]
     NoIdleScreen { trouble: Option<String> },
+    /// The app registered, its event stream did not open.
     #[error("registered but no event stream in time")]
     NoEventStream,
 }

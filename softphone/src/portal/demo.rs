@@ -173,12 +173,16 @@ pub struct DemoReport {
 /// Why the demo did not show what it walks through.
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
+    /// The app could not start.
     #[error("cannot open the media sockets: {0}")]
     MediaSockets(std::io::Error),
+    /// The call asked for did not connect.
     #[error("the call did not connect: {0}")]
     NotConnected(DialFailure),
+    /// The call did not come through the move.
     #[error("the call did not survive the move: {0}")]
     NotSurvived(MoveFailure),
+    /// A status did not settle within the step's patience.
     #[error("a step did not settle in time")]
     NotSettled,
 }
@@ -186,6 +190,7 @@ pub enum DemoError {
 /// Why the demo's call did not connect with media.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DialFailure {
+    /// Not connected with media by the deadline.
     #[error("not connected with media within {}", millis(*.0))]
     NoMedia(Duration),
     /// Ended before it connected, with the gateway's reason if it gave one.
@@ -199,16 +204,22 @@ pub enum DialFailure {
 /// Why the demo's call did not come through the move.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MoveFailure {
+    /// The status after the move did not settle.
     #[error("the status did not settle in time")]
     NotSettled,
+    /// The call had ended before the move.
     #[error("no call was up")]
     NoCall,
+    /// The app did not register on the new network.
     #[error("not registered on the new network")]
     NotRegistered,
+    /// The call ended after the move, with the gateway's reason if any.
     #[error("the call ended ({})", .0.as_deref().unwrap_or("no reason given"))]
     Ended(Option<String>),
+    /// No quality report after the move, by the deadline.
     #[error("no media report within {} of the move", millis(*.0))]
     NoReport(Duration),
+    /// The call's media stopped.
     #[error("its media stopped")]
     MediaStopped,
     /// The packets received, the same before and after.

@@ -5,102 +5,12 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
-use super::model::{
-    Action, DEFAULT_TIMEOUT, Header, NotADuration, Party, Scenario, Step, WrongParty,
-    parse_duration,
-};
-use crate::hfa::call_flow::{NotDialable, Plan};
+use super::model::{Action, DEFAULT_TIMEOUT, Header, Party, Scenario, Step, parse_duration};
+use crate::hfa::call_flow::Plan;
 
-/// Why a scenario file cannot run, naming the party or step and field.
-#[derive(Debug, thiserror::Error)]
-pub enum ParseError {
-    /// Not TOML (the offending line is not quoted: it may hold a password).
-    #[error("line {line}, column {column}: {message}")]
-    Syntax {
-        line: usize,
-        column: usize,
-        message: String,
-    },
-    /// Not TOML, at no place the parser could name.
-    #[error("{0}")]
-    SyntaxSomewhere(String),
-    /// Party `number` (1-based; `name` is " (its name)" or empty) is wrong.
-    #[error("party {number}{name}: {error}")]
-    Party {
-        number: usize,
-        name: String,
-        error: EntryError,
-    },
-    /// Step `number` (`action` is " (its action)" or empty) is wrong.
-    #[error("step {number}{action}: {error}")]
-    Step {
-        number: usize,
-        action: String,
-        error: EntryError,
-    },
-    #[error("step: the scenario has no [[step]]")]
-    NoSteps,
-}
+mod error;
 
-/// What is wrong in one party or step.
-#[derive(Debug, thiserror::Error)]
-pub enum EntryError {
-    /// In the value of field `field`.
-    #[error("field {field}: {error}")]
-    Field {
-        field: String,
-        error: Box<EntryError>,
-    },
-    #[error(transparent)]
-    Variable(#[from] VariableError),
-    /// The table does not deserialize (a missing or unknown field).
-    #[error("{0}")]
-    Toml(#[from] toml::de::Error),
-    #[error("a step is a table ([[step]])")]
-    NotATable,
-    #[error("field timeout: {0}")]
-    Timeout(NotADuration),
-    #[error("field timeout: {0} is not a duration in quotes like \"10s\"")]
-    TimeoutNotText(toml::Value),
-    #[error("field name is empty")]
-    EmptyName,
-    #[error("field name: another party has this name")]
-    DuplicateName,
-    #[error("give exactly one of the fields password and password_file")]
-    PasswordChoice,
-    #[error(
-        "give exactly one of the fields pin (the gateway's certificate fingerprint) and ca (a \
-         PEM file)"
-    )]
-    TrustChoice,
-    #[error("field party: no party is named {0:?}")]
-    UnknownParty(String),
-    #[error(transparent)]
-    WrongParty(#[from] WrongParty),
-    #[error("field {field}: {error}")]
-    NotDialable {
-        field: &'static str,
-        error: NotDialable,
-    },
-    #[error("field digits: {0:?} is not DTMF: use 0-9, *, # and A-D")]
-    NotDtmf(String),
-    #[error("give at least one of min_mos, max_loss_percent and max_jitter_ms")]
-    NoQualityBound,
-}
-
-/// A `${name}` that cannot be filled in.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum VariableError {
-    #[error("{text:?}: \"${{\" without a closing \"}}\"")]
-    Unclosed { text: String },
-    /// `option` is how to give it: `--gateway HOST:PORT`, `--set name=VALUE`.
-    #[error("{text:?}: ${{{name}}} is not defined (give {option}, or a value in [vars])")]
-    Undefined {
-        text: String,
-        name: String,
-        option: String,
-    },
-}
+pub use error::{EntryError, ParseError, VariableError};
 
 /// Reads scenario `text`; `vars` (from the command line) override the
 /// file's `[vars]`; relative file names are taken from `dir`.

@@ -56,26 +56,34 @@ pub struct PrepareError {
 /// The field of a party that is wrong, and why.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingError {
+    /// A `gateway` that is not HOST[:PORT].
     #[error("field gateway: {0}")]
     Gateway(AccountError),
+    /// A `password_file` that cannot be read.
     #[error("field password_file: {}: {source}", path.display())]
     PasswordFile {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// Neither `password` nor `password_file`.
     #[error("give the field password or password_file")]
     NoPassword,
+    /// A number or password the account refuses.
     #[error("field number or password: {0}")]
     Account(AccountError),
+    /// A `software_version` that is not one.
     #[error("field software_version: {text:?}: {source}")]
     SoftwareVersion { text: String, source: VersionError },
+    /// A `pin` that is not a SHA-256 fingerprint.
     #[error("field pin: {text:?}: {source}")]
     Pin {
         text: String,
         source: FingerprintError,
     },
+    /// Neither `pin` nor `ca`.
     #[error("give the field pin or ca")]
     NoTrust,
+    /// A user, address or network the app's settings refuse.
     #[error(transparent)]
     Portal(#[from] SettingsError),
 }

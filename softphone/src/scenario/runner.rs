@@ -26,14 +26,19 @@ const RELEASE: &str = "Release";
 /// Why a step failed: what was expected and what was seen.
 #[derive(Debug, thiserror::Error)]
 pub enum StepFailure {
+    /// A step for a party not registered yet.
     #[error("party {0:?} is not running: a register step must come first")]
     NotRunning(String),
+    /// A register step for a running party.
     #[error("party {0:?} is already running")]
     AlreadyRunning(String),
+    /// A register step for a party the file does not have.
     #[error("no party is named {0:?}")]
     UnknownParty(String),
+    /// The party's settings, on its second start.
     #[error(transparent)]
     Prepare(#[from] PrepareError),
+    /// The party could not start.
     #[error(transparent)]
     Start(#[from] StartError),
     /// A waiting step's deadline passed, or its party showed otherwise.
@@ -54,8 +59,10 @@ pub enum StepFailure {
 /// What a party showed instead of what a step waited for.
 #[derive(Debug, thiserror::Error)]
 pub enum NotSeen {
+    /// What the party showed last.
     #[error("{0}")]
     Saw(String),
+    /// What the party showed last before it stopped.
     #[error("{0}; then the party stopped")]
     SawThenStopped(String),
 }
@@ -63,8 +70,10 @@ pub enum NotSeen {
 /// Why an action step could not be carried out.
 #[derive(Debug, thiserror::Error)]
 pub enum ActionError {
+    /// A phone's action for an app.
     #[error("{0} is not for an app")]
     NotForApp(&'static str),
+    /// A phone's action for a party that is not a phone.
     #[error("not an HFA phone")]
     NotHfa,
     /// Its function key did not appear.
