@@ -29,7 +29,7 @@ pub fn parse(
         let in_party = |error| ParseError::Party {
             number: index + 1,
             name,
-            error,
+            error: Box::new(error),
         };
         let party: Party = substitute(value, &known)
             .and_then(|value| value.try_into().map_err(EntryError::Toml))
@@ -44,7 +44,7 @@ pub fn parse(
         let in_step = |error| ParseError::Step {
             number,
             action,
-            error,
+            error: Box::new(error),
         };
         let step = read_step(number, value, &known, default_timeout)
             .and_then(|step| check_step(&step, &parties).map(|()| step))
@@ -189,13 +189,13 @@ fn check_parties(parties: &[Party]) -> Result<(), ParseError> {
         let in_party = |error| ParseError::Party {
             number: index + 1,
             name: format!(" ({})", party.name()),
-            error,
+            error: Box::new(error),
         };
         if party.name().is_empty() {
             return Err(ParseError::Party {
                 number: index + 1,
                 name: String::new(),
-                error: EntryError::EmptyName,
+                error: Box::new(EntryError::EmptyName),
             });
         }
         if !names.insert(party.name()) {

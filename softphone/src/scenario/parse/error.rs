@@ -22,14 +22,14 @@ pub enum ParseError {
     Party {
         number: usize,
         name: String,
-        error: EntryError,
+        error: Box<EntryError>,
     },
     /// Step `number` (`action` is " (its action)" or empty) is wrong.
     #[error("step {number}{action}: {error}")]
     Step {
         number: usize,
         action: String,
-        error: EntryError,
+        error: Box<EntryError>,
     },
     /// The file has no step.
     #[error("step: the scenario has no [[step]]")]
