@@ -17,3 +17,5 @@ pub mod sbc;
 pub mod status;
 pub mod stun;
 pub mod trace;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
