@@ -69,15 +69,20 @@ impl Office {
     }
 
     /// The office on this machine's loopback: listening on 127.0.0.1,
-    /// which is also its public address, its LAN 127.0.0.0/24 (a phone
-    /// bound to 127.0.1.x is "at home"), 1000 kbit/s upstream, STUN at
+    /// with [`Office::loopback_lan`], 1000 kbit/s upstream, STUN at
     /// 127.0.0.1:3478.
     pub fn on_loopback(self) -> Self {
         self.listen_address("127.0.0.1")
-            .public_address("127.0.0.1")
-            .company_lan(&["127.0.0.0/24"])
+            .loopback_lan()
             .upstream_kbps(1000)
             .stun("127.0.0.1:3478")
+    }
+
+    /// The company LAN 127.0.0.0/24 (a phone bound to 127.0.1.x is "at
+    /// home"), 127.0.0.1 its public address.
+    pub fn loopback_lan(self) -> Self {
+        self.public_address("127.0.0.1")
+            .company_lan(&["127.0.0.0/24"])
     }
 
     /// The gateway's data directory (its certificate, stores, logs).
@@ -311,6 +316,15 @@ impl Subscriber {
         text
     }
 }
+
+/// Strong, individual passwords (guide 2.2) for offices of anonymous
+/// subscribers.
+pub const PASSWORDS: [&str; 4] = [
+    "Kx7#mQ2!vLp9",
+    "Tz4%wR8@nBq3",
+    "Hy6&dF5^sJk8",
+    "Mn3*cV7!xZa2",
+];
 
 /// The test cast: subscribers with known numbers and passwords, as the
 /// tests of every crate use them.

@@ -3,7 +3,6 @@
 //! waiting for events (never sleeping).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::Duration;
 
 use gateway::clock::Clock;
@@ -132,19 +131,10 @@ pub async fn start_gateway_with(
 }
 
 /// A block of the RTP proxy's ports of its own for each gateway a test
-/// starts, so that gateways run side by side (below the ephemeral range).
+/// starts, so that gateways run side by side (20000 and up, below the
+/// ephemeral range; apart from the other crates' tests).
 pub fn next_rtp_range() -> RtpRange {
-    static NEXT: AtomicU16 = AtomicU16::new(0);
-    const PORTS: u16 = 128; // 60 channels of an X model, rounded up
-    // Each test process starts at its own block (by process id), so test
-    // binaries run side by side (two checkouts, a bench) rarely meet.
-    let start = std::process::id() as u16;
-    let block = start.wrapping_add(NEXT.fetch_add(1, Ordering::Relaxed)) % 90;
-    let first = 20000 + block * PORTS;
-    RtpRange {
-        first,
-        last: first + PORTS - 1,
-    }
+    gateway::testing::rtp_range(20000, 90)
 }
 
 /// An HFA account for `(number, password)` connecting from `from`.
