@@ -15,7 +15,7 @@
 //! let config = Office::x3()
 //!     .on_loopback()
 //!     .subscriber(cast::anna())
-//!     .subscriber(Subscriber::hfa("205", "Eve", "OpenStage 40").password("Eve-7#x"))
+//!     .subscriber(Subscriber::hfa("205", "Eve", "OpenStage 40").password("Eve-7#xQ2!k"))
 //!     .validated();
 //! assert_eq!(config.config().clients.len(), 2);
 //! ```
@@ -428,4 +428,72 @@ impl Table {
 /// `value` as a TOML basic string, escaped.
 fn quoted(value: &str) -> String {
     toml::Value::String(value.to_owned()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{ClientKind, HfaDevice};
+
+    #[test]
+    fn the_loopback_office_with_the_cast_is_what_its_builder_says() {
+        let dir = Path::new("/tmp/office \"quoted\"");
+        let config = Office::x3()
+            .on_loopback()
+            .data_dir(dir)
+            .subscribers([cast::anna(), cast::ben(), cast::dan()])
+            .validated();
+        let config = config.config();
+        assert_eq!(config.network.public_address.as_deref(), Some("127.0.0.1"));
+        assert_eq!(config.system.data_dir.as_deref(), Some(dir));
+        let numbers: Vec<&str> = config.clients.iter().map(|c| c.number.as_str()).collect();
+        assert_eq!(numbers, ["201", "202", "210"]);
+        let (anna, ben, dan) = (&config.clients[0], &config.clients[1], &config.clients[2]);
+        assert_eq!(anna.kind, ClientKind::Hfa(HfaDevice::OpenStage60));
+        assert!(anna.ip_user_license && anna.internet_registration);
+        assert!(ben.ip_user_license && !ben.internet_registration);
+        assert_eq!(dan.kind, ClientKind::MyPortalToGo);
+        assert_eq!(
+            anna.password.as_ref().map(|p| p.expose()),
+            Some(cast::ANNA.1)
+        );
+    }
+
+    #[test]
+    fn a_key_set_again_replaces_its_value() {
+        let office = Office::x3()
+            .on_loopback()
+            .public_address("192.0.2.7")
+            .subscriber(cast::anna().in_office_only());
+        let text = office.toml();
+        assert_eq!(text.matches("public_address").count(), 1, "{text}");
+        assert_eq!(text.matches("internet_registration").count(), 1, "{text}");
+        let config = office.parsed();
+        assert_eq!(config.network.public_address.as_deref(), Some("192.0.2.7"));
+        assert!(!config.clients[0].internet_registration);
+    }
+
+    #[test]
+    fn an_invalid_office_panics_with_the_validation_message() {
+        let weak = Office::x3()
+            .on_loopback()
+            .subscriber(Subscriber::hfa("201", "Anna", "OpenStage 60").at_home().password("201"));
+        let panic = std::panic::catch_unwind(|| weak.validated()).expect_err("invalid");
+        let message = panic.downcast_ref::<String>().expect("a message");
+        assert!(message.contains("the test office is invalid"), "{message}");
+        assert!(message.contains("clients"), "{message}");
+    }
+
+    #[test]
+    fn rtp_ranges_stay_in_their_region_and_differ_per_gateway() {
+        let ranges: Vec<RtpRange> = (0..4).map(|_| rtp_range(2000, 4)).collect();
+        for range in &ranges {
+            assert!(range.first >= 2000 && range.last < 2000 + 4 * 128, "{range:?}");
+            assert_eq!(range.last - range.first, 127);
+        }
+        let mut firsts: Vec<u16> = ranges.iter().map(|r| r.first).collect();
+        firsts.sort_unstable();
+        firsts.dedup();
+        assert_eq!(firsts.len(), 4, "{ranges:?}");
+    }
 }
