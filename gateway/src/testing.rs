@@ -220,7 +220,10 @@ impl Office {
     /// Writes the configuration file `gateway run --config` reads.
     pub fn write(&self, path: &Path) {
         if let Err(error) = std::fs::write(path, self.toml()) {
-            panic!("cannot write the test office to {}: {error}", path.display());
+            panic!(
+                "cannot write the test office to {}: {error}",
+                path.display()
+            );
         }
     }
 }
@@ -475,9 +478,11 @@ mod tests {
 
     #[test]
     fn an_invalid_office_panics_with_the_validation_message() {
-        let weak = Office::x3()
-            .on_loopback()
-            .subscriber(Subscriber::hfa("201", "Anna", "OpenStage 60").at_home().password("201"));
+        let weak = Office::x3().on_loopback().subscriber(
+            Subscriber::hfa("201", "Anna", "OpenStage 60")
+                .at_home()
+                .password("201"),
+        );
         let panic = std::panic::catch_unwind(|| weak.validated()).expect_err("invalid");
         let message = panic.downcast_ref::<String>().expect("a message");
         assert!(message.contains("the test office is invalid"), "{message}");
@@ -488,7 +493,10 @@ mod tests {
     fn rtp_ranges_stay_in_their_region_and_differ_per_gateway() {
         let ranges: Vec<RtpRange> = (0..4).map(|_| rtp_range(2000, 4)).collect();
         for range in &ranges {
-            assert!(range.first >= 2000 && range.last < 2000 + 4 * 128, "{range:?}");
+            assert!(
+                range.first >= 2000 && range.last < 2000 + 4 * 128,
+                "{range:?}"
+            );
             assert_eq!(range.last - range.first, 127);
         }
         let mut firsts: Vec<u16> = ranges.iter().map(|r| r.first).collect();

@@ -35,9 +35,13 @@ fn uc_password(number: u32) -> String {
 /// portal certificate) in `data`.
 fn office(data: &Path) -> testing::Office {
     let phones = NUMBERS.map(|number| {
-        Subscriber::hfa(&number.to_string(), &format!("Phone {number}"), "OpenStage 60")
-            .licensed()
-            .password(&password(number))
+        Subscriber::hfa(
+            &number.to_string(),
+            &format!("Phone {number}"),
+            "OpenStage 60",
+        )
+        .licensed()
+        .password(&password(number))
     });
     let apps = APPS.map(|number| {
         Subscriber::portal(&number.to_string(), &format!("App {number}"))

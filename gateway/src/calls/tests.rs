@@ -15,9 +15,8 @@ use crate::testing::{self, PASSWORDS, Subscriber};
 /// 201 Anna and 202 Ben may call nationally, 203 Clara locally, 204 Dora
 /// abroad.
 pub(super) fn office_config() -> ValidatedConfig {
-    let hfa = |number, name, device, password| {
-        Subscriber::hfa(number, name, device).password(password)
-    };
+    let hfa =
+        |number, name, device, password| Subscriber::hfa(number, name, device).password(password);
     testing::Office::x3()
         .loopback_lan()
         .subscriber(hfa("201", "Anna", "OpenStage 60", PASSWORDS[0]).class_of_service("national"))
@@ -1284,8 +1283,12 @@ fn a_model_x_refuses_the_61st_internet_call_and_takes_it_after_one_ends() {
         .public_address("203.0.113.10")
         .company_lan(&["10.10.0.0/24"])
         .subscribers((0..122).map(|n| {
-            Subscriber::hfa(&format!("{}", 3000 + n), &format!("User {n}"), "OpenStage 40")
-                .without_authentication()
+            Subscriber::hfa(
+                &format!("{}", 3000 + n),
+                &format!("User {n}"),
+                "OpenStage 40",
+            )
+            .without_authentication()
         }))
         .validated();
     let channels = usize::try_from(config.rtp_proxy_channels()).unwrap();

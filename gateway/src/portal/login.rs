@@ -308,8 +308,8 @@ impl Logins {
 mod tests {
     use super::*;
     use crate::config;
-    use crate::testing::{Office, Subscriber, cast};
     use crate::lockout::LockoutPolicy;
+    use crate::testing::{Office, Subscriber, cast};
     use shared::portal::login_proof;
 
     fn office() -> ValidatedConfig {

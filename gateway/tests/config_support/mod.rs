@@ -12,9 +12,8 @@ pub use gateway::testing::PASSWORDS;
 
 /// A valid configuration: model X5, one internet client (201) of four.
 pub fn base_office() -> Office {
-    let hfa = |number, name, device, password| {
-        Subscriber::hfa(number, name, device).password(password)
-    };
+    let hfa =
+        |number, name, device, password| Subscriber::hfa(number, name, device).password(password);
     Office::x5()
         .public_address("company.example.com")
         .company_lan(&["192.168.1.0/24", "fd00:1::/64"])
@@ -31,9 +30,7 @@ pub fn base_office() -> Office {
                 .licensed()
                 .class_of_service("national"),
         )
-        .subscriber(
-            hfa("203", "Clara", "DeskPhone IP 35G", PASSWORDS[2]).class_of_service("local"),
-        )
+        .subscriber(hfa("203", "Clara", "DeskPhone IP 35G", PASSWORDS[2]).class_of_service("local"))
         .subscriber(
             Subscriber::portal("210", "Dan")
                 .licensed()

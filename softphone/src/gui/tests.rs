@@ -20,8 +20,8 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable};
 use gateway::clock::Clock;
 use gateway::config::RtpRange;
-use gateway::testing::{self, cast};
 use gateway::gateway::{Gateway, StartOptions};
+use gateway::testing::{self, cast};
 use shared::hfa_engine::phone::PhoneTimers;
 use shared::secret::Secret;
 
