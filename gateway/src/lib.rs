@@ -16,4 +16,6 @@ pub mod public_ip;
 pub mod sbc;
 pub mod status;
 pub mod stun;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod trace;

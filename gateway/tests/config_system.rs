@@ -373,14 +373,19 @@ fn changed_signalling_ports_are_warned_about() {
 #[test]
 fn an_unknown_field_is_a_parse_error_naming_it() {
     let toml = base_toml().replace("password = \"Tz4", "pasword = \"Tz4");
+    let misspelt = toml
+        .lines()
+        .position(|l| l.starts_with("pasword"))
+        .expect("the line")
+        + 1;
     let errors = config::from_toml_str(&toml, "office.toml")
         .expect_err("refused")
         .into_errors();
     assert!(
         matches!(
             &errors[..],
-            [ConfigError::Parse { origin, line: 30, column: 1, message }]
-                if origin == "office.toml" && message.contains("unknown field `pasword`")
+            [ConfigError::Parse { origin, line, column: 1, message }]
+                if origin == "office.toml" && *line == misspelt && message.contains("unknown field `pasword`")
         ),
         "{errors:#?}"
     );

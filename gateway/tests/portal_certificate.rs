@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use gateway::config::{self, ConfigError};
 use gateway::portal::tls::{KEY_FILE, fingerprint};
+use gateway::testing::Office;
 use portal_support::{DAN, LAN_IP, Rig, TempDir, office, stored_certificate, temp_dir};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::rustls::pki_types::CertificateDer;
@@ -149,15 +150,8 @@ fn errors_of(extra: &str, dir: &TempDir) -> Vec<String> {
 fn the_portal_section_is_checked_with_the_field_the_value_and_the_rule() {
     let dir = temp_dir("cert-config");
     // The office as text, to append a [portal] section to.
-    let base = r#"
-[system]
-model = "X3"
-lan_interface = "LAN2"
-[network]
-public_address = "127.0.0.1"
-company_lan = ["127.0.0.0/24"]
-"#;
-    std::fs::write(dir.path().join("base.toml"), base).expect("write");
+    let base = Office::x3().loopback_lan();
+    base.write(&dir.path().join("base.toml"));
     let (certificate, key) = admin_pems();
     let (_, other_key) = admin_pems();
     let write = |name: &str, text: &str| {
@@ -223,10 +217,8 @@ company_lan = ["127.0.0.0/24"]
         "{}",
         zero[0]
     );
-    let valid = config::from_toml_str(
-        &format!("{base}\n{}", portal_section(&certificate_path, &key_path)),
-        "t",
-    )
-    .expect("both files, matching");
+    let valid = base
+        .section(portal_section(&certificate_path, &key_path))
+        .validated();
     assert!(valid.config().portal.certificate.is_some());
 }

@@ -5,7 +5,7 @@ mod config_support;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use config_support::{PASSWORDS, temp_dir};
+use config_support::{Office, PASSWORDS, Subscriber, temp_dir};
 
 /// The gateways of this binary's tests use the model's RTP port range:
 /// one runs at a time.
@@ -73,29 +73,16 @@ fn config_with(dir: &std::path::Path, tail: &str) -> std::path::PathBuf {
     };
     let (port, https_port) = (free_port(), free_port());
     let config = dir.join("gateway.toml");
-    let text = format!(
-        r#"
-[system]
-model = "S"
-lan_interface = "LAN2"
-data_dir = "{data}"
-[network]
-listen_address = "127.0.0.1"
-hfa_port = {port}
-https_port = {https_port}
-public_address = "127.0.0.1"
-company_lan = ["127.0.0.0/24"]
-[[clients]]
-number = "201"
-name = "Anna"
-kind = {{ hfa = "OpenStage 60" }}
-password = "{password}"
-{tail}
-"#,
-        data = dir.join("data").display(),
-        password = PASSWORDS[0],
-    );
-    std::fs::write(&config, text).expect("write the config");
+    Office::s()
+        .data_dir(&dir.join("data"))
+        .listen_address("127.0.0.1")
+        .hfa_port(port)
+        .https_port(https_port)
+        .public_address("127.0.0.1")
+        .company_lan(&["127.0.0.0/24"])
+        .subscriber(Subscriber::hfa("201", "Anna", "OpenStage 60").password(PASSWORDS[0]))
+        .section(tail)
+        .write(&config);
     config
 }
 

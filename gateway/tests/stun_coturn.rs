@@ -6,12 +6,12 @@
 mod coturn_support;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicU16, Ordering};
 
 use coturn_support::Coturn;
-use gateway::config::{self, RtpRange, ValidatedConfig};
+use gateway::config::ValidatedConfig;
 use gateway::gateway::{Gateway, StartOptions};
 use gateway::stun;
+use gateway::testing::{Office, cast, rtp_range};
 use shared::stun::{Filtering, Mapping, Retransmission, Undetermined};
 
 const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
@@ -62,44 +62,19 @@ async fn a_server_without_a_second_address_cannot_determine_the_nat() {
 
 /// An office without a public address: the SBC learns it from `stun`.
 fn office_behind_stun(stun: &str) -> ValidatedConfig {
-    let text = format!(
-        r#"
-[system]
-model = "X3"
-lan_interface = "LAN2"
-[network]
-listen_address = "127.0.0.1"
-company_lan = ["127.0.0.0/24"]
-[internet]
-upstream_kbps = 1000
-[stun]
-server = "{stun}"
-[[clients]]
-number = "201"
-name = "Anna"
-kind = {{ hfa = "OpenStage 60" }}
-ip_user_license = true
-internet_registration = true
-password = "Anna-2024#home"
-"#
-    );
-    config::from_toml_str(&text, "office behind STUN").expect("a valid office")
-}
-
-fn rtp_range() -> RtpRange {
-    static NEXT: AtomicU16 = AtomicU16::new(0);
-    let block = (std::process::id() as u16 % 16) * 4 + NEXT.fetch_add(1, Ordering::Relaxed) % 4;
-    let first = 11_000 + block * 128;
-    RtpRange {
-        first,
-        last: first + 127,
-    }
+    Office::x3()
+        .listen_address("127.0.0.1")
+        .company_lan(&["127.0.0.0/24"])
+        .upstream_kbps(1000)
+        .stun(stun)
+        .subscriber(cast::anna())
+        .validated()
 }
 
 async fn start(config: ValidatedConfig) -> Gateway {
     let options = StartOptions {
         hfa_listen: Some(SocketAddr::new(LOOPBACK, 0)),
-        rtp_range: Some(rtp_range()),
+        rtp_range: Some(rtp_range(11_000, 64)),
         ..StartOptions::default()
     };
     Gateway::start(config, options)

@@ -18,73 +18,24 @@ use std::time::Duration;
 use coturn_support::Coturn;
 use gateway::config;
 use gateway::gateway::{Gateway, StartOptions};
+use gateway::testing::Office;
+use gateway::testing::cast::{self, ANNA, BEN, DAN};
 use softphone::feedback::calls::CallSummary;
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};
 
-const ANNA: (&str, &str) = ("201", "Anna-2024#home");
-const BEN: (&str, &str) = ("202", "Ben!desk-4711");
-const DAN: (&str, &str) = ("210", "Dan*portal-0815");
 const HOME_ROUTER: &str = "FRITZ!Box 7590 (FRITZ!OS 7.57)";
 const OFFICE_ROUTER: &str = "LANCOM 1793VA";
 
 /// Long enough for anything on loopback; reached only when a test fails.
 const PATIENCE: Duration = Duration::from_secs(30);
 
-fn config_text(data: &Path) -> String {
-    format!(
-        r#"
-[system]
-model = "X3"
-lan_interface = "LAN2"
-data_dir = "{data}"
-
-[network]
-listen_address = "127.0.0.1"
-public_address = "127.0.0.1"
-company_lan = ["127.0.0.0/24"]
-
-[internet]
-upstream_kbps = 1000
-
-[stun]
-server = "127.0.0.1:3478"
-
-[[clients]]
-number = "{anna}"
-name = "Anna"
-kind = {{ hfa = "OpenStage 60" }}
-ip_user_license = true
-internet_registration = true
-password = "{anna_pw}"
-
-[[clients]]
-number = "{ben}"
-name = "Ben"
-kind = {{ hfa = "OpenStage 40" }}
-ip_user_license = true
-password = "{ben_pw}"
-
-[[clients]]
-number = "{dan}"
-name = "Dan"
-kind = "myportal_to_go"
-ip_user_license = true
-internet_registration = true
-password = "{dan_pw}"
-"#,
-        data = data.display(),
-        anna = ANNA.0,
-        anna_pw = ANNA.1,
-        ben = BEN.0,
-        ben_pw = BEN.1,
-        dan = DAN.0,
-        dan_pw = DAN.1,
-    )
-}
-
 async fn start_gateway(data: &Path, rtp_first: u16) -> Gateway {
-    let config = config::from_toml_str(&config_text(data), "feedback test").expect("valid");
+    let config = Office::x3()
+        .on_loopback()
+        .data_dir(data)
+        .subscribers([cast::anna(), cast::ben(), cast::dan()])
+        .validated();
     let options = StartOptions {
         hfa_listen: Some("127.0.0.1:0".parse().expect("an address")),
         portal_listen: Some("127.0.0.1:0".parse().expect("an address")),

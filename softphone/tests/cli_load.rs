@@ -3,13 +3,13 @@
 //! phones and four myPortal to go apps, its portal on real HTTPS),
 //! asserting on its report, its JSON and its exit code.
 
-use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
 
 use gateway::config;
 use gateway::gateway::{Gateway, StartOptions};
+use gateway::testing::{self, Subscriber};
 use serde_json::Value;
 use tokio::process::Command;
 
@@ -33,44 +33,25 @@ fn uc_password(number: u32) -> String {
 /// The office: phones 301..=308 and apps 311..=314 on the LAN
 /// (127.0.0.0/24), each with its own password; the gateway's files (its
 /// portal certificate) in `data`.
-fn office(data: &Path) -> String {
-    let mut text = format!(
-        r#"
-[system]
-model = "X3"
-lan_interface = "LAN2"
-data_dir = "{}"
-
-[network]
-listen_address = "127.0.0.1"
-public_address = "127.0.0.1"
-company_lan = ["127.0.0.0/24"]
-
-[internet]
-upstream_kbps = 1000
-
-[stun]
-server = "127.0.0.1:3478"
-"#,
-        data.display()
-    );
-    for number in NUMBERS {
-        let _ = write!(
-            text,
-            "\n[[clients]]\nnumber = \"{number}\"\nname = \"Phone {number}\"\n\
-             kind = {{ hfa = \"OpenStage 60\" }}\nip_user_license = true\npassword = \"{}\"\n",
-            password(number)
-        );
-    }
-    for number in APPS {
-        let _ = write!(
-            text,
-            "\n[[clients]]\nnumber = \"{number}\"\nname = \"App {number}\"\n\
-             kind = \"myportal_to_go\"\nip_user_license = true\npassword = \"{}\"\n",
-            uc_password(number)
-        );
-    }
-    text
+fn office(data: &Path) -> testing::Office {
+    let phones = NUMBERS.map(|number| {
+        Subscriber::hfa(
+            &number.to_string(),
+            &format!("Phone {number}"),
+            "OpenStage 60",
+        )
+        .licensed()
+        .password(&password(number))
+    });
+    let apps = APPS.map(|number| {
+        Subscriber::portal(&number.to_string(), &format!("App {number}"))
+            .licensed()
+            .password(&uc_password(number))
+    });
+    testing::Office::x3()
+        .on_loopback()
+        .data_dir(data)
+        .subscribers(phones.chain(apps))
 }
 
 /// Our gateway with HFA and the myPortal to go HTTPS server on loopback,
@@ -83,8 +64,7 @@ struct Office {
 impl Office {
     async fn start(rtp_first: u16) -> Self {
         let data = tempfile::tempdir().expect("a temp dir");
-        let config =
-            config::from_toml_str(&office(data.path()), "load test").expect("valid test config");
+        let config = office(data.path()).validated();
         let options = StartOptions {
             hfa_listen: Some("127.0.0.1:0".parse().expect("an address")),
             portal_listen: Some("127.0.0.1:0".parse().expect("an address")),

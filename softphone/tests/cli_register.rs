@@ -5,59 +5,25 @@ use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
-use gateway::config;
 use gateway::gateway::{Gateway, StartOptions};
+use gateway::testing::{Office, cast, rtp_range};
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};
 
-const PASSWORD: &str = "Anna-2024#home";
-
-const CONFIG: &str = r#"
-[system]
-model = "X3"
-lan_interface = "LAN2"
-
-[network]
-listen_address = "127.0.0.1"
-public_address = "127.0.0.1"
-company_lan = ["127.0.0.0/24"]
-
-[internet]
-upstream_kbps = 1000
-
-[stun]
-server = "127.0.0.1:3478"
-
-[[clients]]
-number = "201"
-name = "Anna"
-kind = { hfa = "OpenStage 60" }
-ip_user_license = true
-internet_registration = true
-password = "Anna-2024#home"
-
-[[clients]]
-number = "202"
-name = "Ben"
-kind = { hfa = "OpenStage 40" }
-ip_user_license = true
-password = "Ben!desk-4711"
-"#;
+const PASSWORD: &str = cast::ANNA.1;
 
 /// Long enough for anything on loopback; reached only when a test fails.
 const PATIENCE: Duration = Duration::from_secs(20);
 
 async fn start_gateway() -> Gateway {
-    let config = config::from_toml_str(CONFIG, "cli test").expect("valid test config");
-    // A block of RTP proxy ports per gateway: the tests run side by side.
-    static NEXT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
-    let first = 26000 + NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) * 128;
+    let config = Office::x3()
+        .on_loopback()
+        .subscribers([cast::anna(), cast::ben()])
+        .validated();
     let options = StartOptions {
         hfa_listen: Some("127.0.0.1:0".parse().expect("an address")),
-        rtp_range: Some(config::RtpRange {
-            first,
-            last: first + 127,
-        }),
+        // A block of RTP proxy ports per gateway: the tests run side by side.
+        rtp_range: Some(rtp_range(26000, 16)),
         ..StartOptions::default()
     };
     Gateway::start(config, options)

@@ -3,11 +3,10 @@
 //! waiting for events (never sleeping).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::Duration;
 
 use gateway::clock::Clock;
-use gateway::config::{self, RtpRange, ValidatedConfig};
+use gateway::config::{RtpRange, ValidatedConfig};
 use gateway::gateway::{Gateway, StartOptions};
 use shared::hfa_engine::phone::{PhoneEvent, PhoneState, PhoneTimers};
 use shared::hfa_engine::system::SystemTimers;
@@ -24,154 +23,62 @@ pub const HOME_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 1, 20));
 /// A phone bound to this address registers from the company LAN.
 pub const LAN_IP: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
-/// The clients of the test office and their passwords.
-pub const ANNA: (&str, &str) = ("201", "Anna-2024#home");
-pub const BEN: (&str, &str) = ("202", "Ben!desk-4711");
-pub const CLARA: (&str, &str) = ("203", "Clara?noLicense9");
-pub const DAN: (&str, &str) = ("210", "Dan*portal-0815");
+pub use gateway::testing::cast::{ANNA, BEN, CLARA, DAN};
+pub use gateway::testing::{Office, Subscriber};
 
-/// A small office: 201 Anna may register over the internet; 202 Ben only
-/// from the LAN; 203 Clara has no IP user license; 210 Dan is a myPortal to
-/// go client, allowed in from the internet.
-pub fn office_config() -> ValidatedConfig {
-    office_config_with("", "")
+/// A small office on loopback: 201 Anna may register over the internet;
+/// 202 Ben only from the LAN; 203 Clara has no IP user license; 210 Dan is
+/// a myPortal to go client, allowed in from the internet.
+pub fn office() -> Office {
+    Office::x3().on_loopback().subscribers(office_cast())
 }
 
-/// The office with `system` appended to its `[system]` table (e.g. a
-/// `data_dir`) and `tail` (further tables, e.g. `[security]`) at the end.
-pub fn office_config_with(system: &str, tail: &str) -> ValidatedConfig {
-    office_config_text(system, "127.0.0.1", "127.0.0.1", tail)
+/// [`office`], validated.
+pub fn office_config() -> ValidatedConfig {
+    office().validated()
 }
 
 /// The office in the network lab (`netlab`): listening on every interface
 /// of the gateway's host, behind the company router's public address
 /// (`public`: configured; `None`: learnt from the lab's STUN server).
-pub fn lab_office_config(system: &str, public: Option<IpAddr>) -> ValidatedConfig {
-    parse_office(&lab_office_toml(system, public))
-}
-
-/// [`lab_office_config`] as the TOML file `gateway run --config` reads.
-pub fn lab_office_toml(system: &str, public: Option<IpAddr>) -> String {
+pub fn lab_office(public: Option<IpAddr>) -> Office {
     let stun = SocketAddr::from((netlab::STUN_PRIMARY, netlab::STUN_PORT)).to_string();
-    let public = public.map(|ip| ip.to_string()).unwrap_or_default();
-    office_toml(
-        system,
-        ("0.0.0.0", &public),
-        (netlab::COMPANY_LAN, &stun),
-        "",
-        "",
-    )
+    let office = Office::x3()
+        .listen_address("0.0.0.0")
+        .company_lan(&[netlab::COMPANY_LAN])
+        .upstream_kbps(1000)
+        .stun(&stun)
+        .subscribers(office_cast());
+    match public {
+        Some(public) => office.public_address(&public.to_string()),
+        None => office,
+    }
 }
 
 /// The office listening on every interface (`0.0.0.0`, as a real system
 /// does), with `public` as the company router's public address.
 pub fn office_config_on_any(public: &str) -> ValidatedConfig {
-    office_config_text("", "0.0.0.0", public, "")
+    office()
+        .listen_address("0.0.0.0")
+        .public_address(public)
+        .validated()
 }
 
-/// [`office_config_with`] as the TOML file `gateway run --config` reads,
-/// with `network` added to its `[network]` table (e.g. its ports).
-pub fn office_toml_with(system: &str, network: &str, tail: &str) -> String {
-    office_toml(
-        system,
-        ("127.0.0.1", "127.0.0.1"),
-        ("127.0.0.0/24", "127.0.0.1:3478"),
-        network,
-        tail,
-    )
+/// 205 Eve's number and password.
+pub const EVE_ABROAD: (&str, &str) = ("205", "Eve-intl#2024x");
+
+/// 205 Eve: an OpenStage 60 that may call abroad, in the office only
+/// (her calls take the test trunk; toll fraud from her account).
+pub fn eve_abroad() -> Subscriber {
+    Subscriber::hfa(EVE_ABROAD.0, "Eve", "OpenStage 60")
+        .licensed()
+        .password(EVE_ABROAD.1)
+        .class_of_service("international")
 }
 
-fn office_config_text(system: &str, listen: &str, public: &str, tail: &str) -> ValidatedConfig {
-    parse_office(&office_toml(
-        system,
-        (listen, public),
-        ("127.0.0.0/24", "127.0.0.1:3478"),
-        "",
-        tail,
-    ))
-}
-
-fn parse_office(text: &str) -> ValidatedConfig {
-    match config::from_toml_str(text, "test office") {
-        Ok(config) => config,
-        Err(errors) => panic!("the test office config is invalid:\n{errors}"),
-    }
-}
-
-/// The office's configuration text: the gateway listening on `listen`
-/// behind `public`, its LAN `lan`, STUN at `stun`, with `network` added to
-/// its `[network]` table.
-fn office_toml(
-    system: &str,
-    (listen, public): (&str, &str),
-    (lan, stun): (&str, &str),
-    network: &str,
-    tail: &str,
-) -> String {
-    // Without a public address the gateway asks the STUN server.
-    let public = if public.is_empty() {
-        String::new()
-    } else {
-        format!("public_address = \"{public}\"")
-    };
-    format!(
-        r#"
-[system]
-model = "X3"
-lan_interface = "LAN2"
-{system}
-
-[network]
-listen_address = "{listen}"
-{public}
-company_lan = ["{lan}"]
-{network}
-
-[internet]
-upstream_kbps = 1000
-
-[stun]
-server = "{stun}"
-
-[[clients]]
-number = "{anna}"
-name = "Anna"
-kind = {{ hfa = "OpenStage 60" }}
-ip_user_license = true
-internet_registration = true
-password = "{anna_pw}"
-
-[[clients]]
-number = "{ben}"
-name = "Ben"
-kind = {{ hfa = "OpenStage 40" }}
-ip_user_license = true
-password = "{ben_pw}"
-
-[[clients]]
-number = "{clara}"
-name = "Clara"
-kind = {{ hfa = "OpenStage 20" }}
-password = "{clara_pw}"
-
-[[clients]]
-number = "{dan}"
-name = "Dan"
-kind = "myportal_to_go"
-ip_user_license = true
-internet_registration = true
-password = "{dan_pw}"
-{tail}
-"#,
-        anna = ANNA.0,
-        anna_pw = ANNA.1,
-        ben = BEN.0,
-        ben_pw = BEN.1,
-        clara = CLARA.0,
-        clara_pw = CLARA.1,
-        dan = DAN.0,
-        dan_pw = DAN.1,
-    )
+fn office_cast() -> [Subscriber; 4] {
+    use gateway::testing::cast;
+    [cast::anna(), cast::ben(), cast::clara(), cast::dan()]
 }
 
 /// Short keepalive timers, so dead peers are found within a second.
@@ -224,19 +131,10 @@ pub async fn start_gateway_with(
 }
 
 /// A block of the RTP proxy's ports of its own for each gateway a test
-/// starts, so that gateways run side by side (below the ephemeral range).
+/// starts, so that gateways run side by side (20000 and up, below the
+/// ephemeral range; apart from the other crates' tests).
 pub fn next_rtp_range() -> RtpRange {
-    static NEXT: AtomicU16 = AtomicU16::new(0);
-    const PORTS: u16 = 128; // 60 channels of an X model, rounded up
-    // Each test process starts at its own block (by process id), so test
-    // binaries run side by side (two checkouts, a bench) rarely meet.
-    let start = std::process::id() as u16;
-    let block = start.wrapping_add(NEXT.fetch_add(1, Ordering::Relaxed)) % 90;
-    let first = 20000 + block * PORTS;
-    RtpRange {
-        first,
-        last: first + PORTS - 1,
-    }
+    gateway::testing::rtp_range(20000, 90)
 }
 
 /// An HFA account for `(number, password)` connecting from `from`.

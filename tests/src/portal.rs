@@ -20,7 +20,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::sync::oneshot;
 use tokio::task::{JoinHandle, JoinSet};
 
-use crate::{DAN, LAN_IP, PATIENCE, first_of, next_rtp_range, office_config_with};
+use crate::{DAN, LAN_IP, PATIENCE, Subscriber, first_of, next_rtp_range, office};
 
 /// Failed logins before a lockout in the portal office.
 pub const MAX_FAILURES: u32 = 3;
@@ -60,20 +60,20 @@ impl PortalOffice {
     /// The office keeping its files in `data` (a certificate found there is
     /// used again), the portal listening at `portal`.
     pub async fn start_with(timers: SystemTimers, data: TempDir, portal: SocketAddr) -> Self {
-        Self::start_inner(timers, data, portal, None, "").await
+        Self::start_inner(timers, data, portal, None, Vec::new()).await
     }
 
-    /// The office with `clients` besides the test office's, answering
+    /// The office with `subscribers` besides the test office's, answering
     /// `gateway status` on `DATA/gateway.sock`, its trace profiles switched
     /// there through `traces`.
     pub async fn start_traced(
         timers: SystemTimers,
         data: TempDir,
         traces: Arc<Traces>,
-        clients: &str,
+        subscribers: Vec<Subscriber>,
     ) -> Self {
         let portal = SocketAddr::new(LAN_IP, 0);
-        Self::start_inner(timers, data, portal, Some(traces), clients).await
+        Self::start_inner(timers, data, portal, Some(traces), subscribers).await
     }
 
     async fn start_inner(
@@ -81,13 +81,16 @@ impl PortalOffice {
         data: TempDir,
         portal: SocketAddr,
         traces: Option<Arc<Traces>>,
-        clients: &str,
+        subscribers: Vec<Subscriber>,
     ) -> Self {
         let status_socket = traces
             .is_some()
             .then(|| gateway::status::socket_path(data.path()));
-        let system = format!("data_dir = \"{}\"", data.path().display());
-        let tail = format!("{clients}\n[security]\nmax_failed_attempts = {MAX_FAILURES}\n");
+        let config = office()
+            .data_dir(data.path())
+            .subscribers(subscribers)
+            .section(format!("[security]\nmax_failed_attempts = {MAX_FAILURES}"))
+            .validated();
         let options = StartOptions {
             hfa_listen: Some(SocketAddr::new(LAN_IP, 0)),
             portal_listen: Some(portal),
@@ -98,7 +101,7 @@ impl PortalOffice {
             traces,
             ..StartOptions::default()
         };
-        let gateway = match Gateway::start(office_config_with(&system, &tail), options).await {
+        let gateway = match Gateway::start(config, options).await {
             Ok(gateway) => gateway,
             Err(error) => panic!("the gateway with its portal failed to start: {error}"),
         };

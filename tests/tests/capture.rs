@@ -14,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 
 use bytes::Bytes;
 use e2e_tests::portal::{App, temp_dir};
-use e2e_tests::{BEN, DAN, HOME_IP, Handset, LAN_IP, account, next_rtp_range, office_toml_with};
+use e2e_tests::{BEN, DAN, HOME_IP, Handset, LAN_IP, account, next_rtp_range, office};
 use shared::capture::Capture;
 use shared::hfa::{FrameDecoder, Message};
 use shared::hfa_engine::phone::PhoneTimers;
@@ -146,17 +146,13 @@ async fn a_capture_of_an_hfa_and_a_portal_call_decodes_in_tshark_with_the_key_lo
         dir.path().join("keys.log"),
     );
     let (hfa_port, https_port) = (free_port(), free_port());
-    let rtp = next_rtp_range();
     let config = dir.path().join("gateway.toml");
-    let toml = office_toml_with(
-        &format!("data_dir = \"{}\"", dir.path().display()),
-        &format!(
-            "hfa_port = {hfa_port}\nhttps_port = {https_port}\nrtp_ports = {{ first = {}, last = {} }}",
-            rtp.first, rtp.last
-        ),
-        "",
-    );
-    std::fs::write(&config, toml).expect("config written");
+    office()
+        .data_dir(dir.path())
+        .hfa_port(hfa_port)
+        .https_port(https_port)
+        .rtp_ports(next_rtp_range())
+        .write(&config);
     let gateway = RunningGateway::start(&config, &capture, &keys);
 
     let silence = || MediaOptions::g711(Box::new(WavBackend::default()));

@@ -22,7 +22,7 @@ use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
 use e2e_tests::speech::{g711_round_trip, mos, read_wav, reference, write_wav};
-use e2e_tests::{ANNA, BEN, HOME_IP, LAN_IP, next_rtp_range, office_toml_with};
+use e2e_tests::{ANNA, BEN, HOME_IP, LAN_IP, next_rtp_range, office};
 
 /// The reference speech's silence on either side, which the played file
 /// goes without.
@@ -159,17 +159,14 @@ fn speech_played_from_home_through_the_sbc_is_recorded_as_well_as_g711_carries_i
     write_wav(&played, 8000, speech);
 
     let (hfa_port, https_port) = (free_port(), free_port());
-    let rtp = next_rtp_range();
     let config = dir.path().join("gateway.toml");
-    let toml = office_toml_with(
-        &format!("data_dir = \"{}\"", dir.path().display()),
-        &format!(
-            "hfa_port = {hfa_port}\nhttps_port = {https_port}\nrtp_ports = {{ first = {}, last = {} }}",
-            rtp.first, rtp.last
-        ),
-        "",
-    );
-    std::fs::write(&config, toml).expect("config written");
+    let rtp = next_rtp_range();
+    office()
+        .data_dir(dir.path())
+        .hfa_port(hfa_port)
+        .https_port(https_port)
+        .rtp_ports(rtp)
+        .write(&config);
     let mut gateway = Running::start(
         Command::new(binary("gateway"))
             .args(["run", "--config"])

@@ -7,9 +7,9 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use e2e_tests::{Handset, LAN_IP, account, start_gateway_with};
+use e2e_tests::{Handset, LAN_IP, Office, Subscriber, account, start_gateway_with};
 use gateway::clock::Clock;
-use gateway::config::{self, ValidatedConfig};
+use gateway::config::ValidatedConfig;
 use gateway::gateway::Gateway;
 use shared::hfa_engine::phone::PhoneTimers;
 use shared::hfa_engine::system::SystemTimers;
@@ -34,38 +34,18 @@ fn password(index: usize) -> String {
 /// An X3 office of `PHONES` HFA clients, each allowed in from the internet,
 /// with as many simultaneous internet calls as channels.
 fn office() -> ValidatedConfig {
-    let mut text = format!(
-        r#"
-[system]
-model = "X3"
-lan_interface = "LAN2"
-[network]
-listen_address = "127.0.0.1"
-public_address = "127.0.0.1"
-company_lan = ["127.0.0.0/24"]
-[internet]
-simultaneous_calls = {X_CHANNELS}
-"#
-    );
-    for index in 0..PHONES {
-        text.push_str(&format!(
-            r#"
-[[clients]]
-number = "{}"
-name = "Home"
-kind = {{ hfa = "OpenStage 60" }}
-ip_user_license = true
-internet_registration = true
-password = "{}"
-"#,
-            number(index),
-            password(index)
-        ));
-    }
-    match config::from_toml_str(&text, "capacity office") {
-        Ok(config) => config,
-        Err(errors) => panic!("the capacity office config is invalid:\n{errors}"),
-    }
+    Office::x3()
+        .listen_address("127.0.0.1")
+        .public_address("127.0.0.1")
+        .company_lan(&["127.0.0.0/24"])
+        .simultaneous_calls(X_CHANNELS)
+        .subscribers((0..PHONES).map(|index| {
+            Subscriber::hfa(&number(index), "Home", "OpenStage 60")
+                .licensed()
+                .at_home()
+                .password(&password(index))
+        }))
+        .validated()
 }
 
 async fn start_gateway() -> Gateway {

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use e2e_tests::portal::{TempDir, temp_dir};
-use e2e_tests::{LAN_IP, next_rtp_range, office_config_with};
+use e2e_tests::{LAN_IP, Subscriber, eve_abroad, next_rtp_range, office};
 use gateway::clock::Clock;
 use gateway::gateway::{Gateway, StartOptions};
 use quick_xml::Reader;
@@ -20,23 +20,14 @@ use shared::hfa_engine::system::SystemTimers;
 /// The scenarios' accounts besides the test office's: 204 Dora in the
 /// office (transfer and forwarding target), 205 Eve allowed abroad and
 /// from home (toll fraud).
-const SCENARIO_CLIENTS: &str = r#"
-[[clients]]
-number = "204"
-name = "Dora"
-kind = { hfa = "OpenStage 40" }
-ip_user_license = true
-password = "Dora%desk-2718"
-
-[[clients]]
-number = "205"
-name = "Eve"
-kind = { hfa = "OpenStage 60" }
-ip_user_license = true
-internet_registration = true
-password = "Eve-intl#2024x"
-class_of_service = "international"
-"#;
+fn scenario_subscribers() -> [Subscriber; 2] {
+    [
+        Subscriber::hfa("204", "Dora", "OpenStage 40")
+            .licensed()
+            .password("Dora%desk-2718"),
+        eve_abroad().at_home(),
+    ]
+}
 
 /// The exit code of a run whose expectation did not hold.
 const EXIT_EXPECTATION_FAILED: i32 = 7;
@@ -49,7 +40,6 @@ struct Office {
 impl Office {
     async fn start() -> Self {
         let data = temp_dir("scenarios");
-        let system = format!("data_dir = \"{}\"", data.path().display());
         let options = StartOptions {
             hfa_listen: Some(SocketAddr::new(LAN_IP, 0)),
             portal_listen: Some(SocketAddr::new(LAN_IP, 0)),
@@ -58,7 +48,10 @@ impl Office {
             rtp_range: Some(next_rtp_range()),
             ..StartOptions::default()
         };
-        let config = office_config_with(&system, SCENARIO_CLIENTS);
+        let config = office()
+            .data_dir(data.path())
+            .subscribers(scenario_subscribers())
+            .validated();
         let gateway = match Gateway::start(config, options).await {
             Ok(gateway) => gateway,
             Err(error) => panic!("the scenario office failed to start: {error}"),

@@ -12,8 +12,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use e2e_tests::raw::RawPhone;
 use e2e_tests::relay::Relay;
 use e2e_tests::{
-    ANNA, HOME_IP, LAN_IP, account, fast_phone_timers, office_config_with, phone,
-    start_gateway_with,
+    ANNA, HOME_IP, LAN_IP, account, fast_phone_timers, office, phone, start_gateway_with,
 };
 use gateway::clock::Clock;
 use gateway::config::ValidatedConfig;
@@ -69,8 +68,7 @@ async fn ask_for_challenges(
 #[tokio::test]
 async fn a_register_captured_before_a_restart_is_refused_after_it() {
     let data = tempfile::tempdir().expect("a data directory");
-    let config =
-        || -> ValidatedConfig { office_config_with(&format!("data_dir = {:?}", data.path()), "") };
+    let config = || -> ValidatedConfig { office().data_dir(data.path()).validated() };
     let first = start_gateway_with(
         config(),
         SocketAddr::new(LAN_IP, 0),

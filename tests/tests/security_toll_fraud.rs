@@ -8,7 +8,10 @@
 
 use std::net::SocketAddr;
 
-use e2e_tests::{HOME_IP, Handset, LAN_IP, account, office_config_with, start_gateway_with};
+use e2e_tests::{
+    EVE_ABROAD as EVE, HOME_IP, Handset, LAN_IP, Subscriber, account, eve_abroad, office,
+    start_gateway_with,
+};
 use gateway::clock::Clock;
 use gateway::gateway::Gateway;
 use shared::hfa_engine::phone::PhoneTimers;
@@ -18,33 +21,23 @@ use softphone::hfa::{Led, ToneKind, press_feature};
 /// 205 Eve may call abroad and registers from home: the account an
 /// attacker who learnt her password uses. 206 Fritz may also call
 /// premium-rate numbers.
-const INTERNATIONAL_CLIENTS: &str = r#"
-[[clients]]
-number = "205"
-name = "Eve"
-kind = { hfa = "OpenStage 60" }
-ip_user_license = true
-internet_registration = true
-password = "Eve-intl#2024x"
-class_of_service = "international"
+fn international_subscribers() -> Vec<Subscriber> {
+    vec![
+        eve_abroad().at_home(),
+        Subscriber::hfa(FRITZ.0, "Fritz", "OpenStage 40")
+            .licensed()
+            .password(FRITZ.1)
+            .class_of_service("international")
+            .allow_premium(),
+    ]
+}
 
-[[clients]]
-number = "206"
-name = "Fritz"
-kind = { hfa = "OpenStage 40" }
-ip_user_license = true
-password = "Fritz+premium77"
-class_of_service = "international"
-allow_premium = true
-"#;
-
-const EVE: (&str, &str) = ("205", "Eve-intl#2024x");
 const FRITZ: (&str, &str) = ("206", "Fritz+premium77");
 const GRETA: (&str, &str) = ("207", "Greta/satellite9");
 
-async fn gateway(clients: &str) -> Gateway {
+async fn gateway(subscribers: Vec<Subscriber>) -> Gateway {
     start_gateway_with(
-        office_config_with("", clients),
+        office().subscribers(subscribers).validated(),
         SocketAddr::new(LAN_IP, 0),
         Clock::system(),
         SystemTimers::default(),
@@ -98,7 +91,7 @@ fn connected(dialled: &str) -> (String, String) {
 
 #[tokio::test]
 async fn premium_numbers_are_refused_in_national_and_international_format() {
-    let gateway = gateway(INTERNATIONAL_CLIENTS).await;
+    let gateway = gateway(international_subscribers()).await;
     let mut eve = phone(&gateway, EVE, HOME_IP).await;
     // 0 is the trunk access code; 0900 the national premium-rate prefix,
     // 00 49 the international prefix and the system's own country.
@@ -117,7 +110,7 @@ async fn premium_numbers_are_refused_in_national_and_international_format() {
 
 #[tokio::test]
 async fn a_client_allowed_premium_numbers_is_let_through_in_both_formats() {
-    let gateway = gateway(INTERNATIONAL_CLIENTS).await;
+    let gateway = gateway(international_subscribers()).await;
     let mut fritz = phone(&gateway, FRITZ, LAN_IP).await;
     for premium in ["0900123456", "0049900123456"] {
         let shown = dial(&mut fritz, &format!("0{premium}")).await;
@@ -129,7 +122,7 @@ async fn a_client_allowed_premium_numbers_is_let_through_in_both_formats() {
 
 #[tokio::test]
 async fn the_irsf_ranges_are_refused_to_an_international_client() {
-    let gateway = gateway(INTERNATIONAL_CLIENTS).await;
+    let gateway = gateway(international_subscribers()).await;
     let mut eve = phone(&gateway, EVE, HOME_IP).await;
     let mut fritz = phone(&gateway, FRITZ, LAN_IP).await;
     // Satellite phones, international networks, international premium rate.
@@ -161,17 +154,12 @@ async fn the_irsf_ranges_are_refused_to_an_international_client() {
 
 #[tokio::test]
 async fn a_client_explicitly_allowed_the_irsf_ranges_reaches_them() {
-    let greta = r#"
-[[clients]]
-number = "207"
-name = "Greta"
-kind = { hfa = "OpenStage 60" }
-ip_user_license = true
-password = "Greta/satellite9"
-class_of_service = "international"
-allow_irsf = true
-"#;
-    let gateway = gateway(greta).await;
+    let greta = Subscriber::hfa(GRETA.0, "Greta", "OpenStage 60")
+        .licensed()
+        .password(GRETA.1)
+        .class_of_service("international")
+        .allow_irsf();
+    let gateway = gateway(vec![greta]).await;
     let mut greta = phone(&gateway, GRETA, LAN_IP).await;
     assert_eq!(
         dial(&mut greta, "0008816123456").await,
@@ -188,7 +176,7 @@ allow_irsf = true
 
 #[tokio::test]
 async fn forwarding_to_a_premium_number_in_international_format_is_refused() {
-    let gateway = gateway(INTERNATIONAL_CLIENTS).await;
+    let gateway = gateway(international_subscribers()).await;
     let mut eve = phone(&gateway, EVE, HOME_IP).await;
     let forward = (1..=20u8)
         .find(|n| eve.model.label(*n) == Some("Forward"))

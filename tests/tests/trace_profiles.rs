@@ -8,7 +8,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use e2e_tests::portal::{PortalOffice, temp_dir};
-use e2e_tests::{ANNA, BEN, DAN, HOME_IP, Handset, LAN_IP, PATIENCE, account, phone};
+use e2e_tests::{
+    ANNA, BEN, DAN, EVE_ABROAD as EVE, HOME_IP, Handset, LAN_IP, PATIENCE, account, eve_abroad,
+    phone,
+};
 use gateway::status::{self, Request};
 use gateway::trace::{Profile, Rotation, Traces};
 use shared::hfa_engine::phone::PhoneTimers;
@@ -49,18 +52,6 @@ async fn status_until(data: &Path, what: &str, done: impl Fn(&str) -> bool) -> S
     }
 }
 
-/// 205 Eve may call abroad: her calls take the test trunk.
-const EVE_CLIENT: &str = r#"
-[[clients]]
-number = "205"
-name = "Eve"
-kind = { hfa = "OpenStage 60" }
-ip_user_license = true
-password = "Eve-intl#2024x"
-class_of_service = "international"
-"#;
-const EVE: (&str, &str) = ("205", "Eve-intl#2024x");
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn profiles_switched_at_run_time_and_the_devices_in_the_status() {
     let data = temp_dir("traces");
@@ -78,8 +69,13 @@ async fn profiles_switched_at_run_time_and_the_devices_in_the_status() {
         tracing_subscriber::registry().with(traces.layer().filtered()),
     )
     .expect("the only subscriber of this test binary");
-    let office =
-        PortalOffice::start_traced(SystemTimers::default(), data, traces.clone(), EVE_CLIENT).await;
+    let office = PortalOffice::start_traced(
+        SystemTimers::default(),
+        data,
+        traces.clone(),
+        vec![eve_abroad()],
+    )
+    .await;
     let hfa = office.gateway.hfa_addr();
 
     // Off: nothing is written.

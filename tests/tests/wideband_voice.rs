@@ -13,7 +13,7 @@ use e2e_tests::portal::{App, PortalOffice};
 use e2e_tests::replay::{SEEDS, through_impairment_in};
 use e2e_tests::speech::{g722_round_trip, mos_wb, read_wav_at, reference_16k, temp, write_wav};
 use e2e_tests::{
-    ANNA, BEN, HOME_IP, Handset, LAN_IP, account, office_config_with, start_gateway,
+    ANNA, BEN, HOME_IP, Handset, LAN_IP, Subscriber, account, office, start_gateway,
     start_gateway_with,
 };
 use gateway::clock::Clock;
@@ -35,21 +35,14 @@ const EVA: (&str, &str) = ("205", "Eva-wide+band7");
 
 /// The test office with Eva, who may register over the internet.
 fn office_with_eva() -> gateway::config::ValidatedConfig {
-    office_config_with(
-        "",
-        &format!(
-            r#"
-[[clients]]
-number = "{}"
-name = "Eva"
-kind = {{ hfa = "OpenStage 60" }}
-ip_user_license = true
-internet_registration = true
-password = "{}"
-"#,
-            EVA.0, EVA.1
-        ),
-    )
+    office()
+        .subscriber(
+            Subscriber::hfa(EVA.0, "Eva", "OpenStage 60")
+                .licensed()
+                .at_home()
+                .password(EVA.1),
+        )
+        .validated()
 }
 
 /// The replayed path: 5 % random loss, each packet delayed 10 to 70 ms

@@ -117,30 +117,17 @@ impl DialPlan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config;
     use crate::config::cos::{CallClass, Reach};
     use crate::config::numbering::Destination;
+    use crate::testing::{Office, PASSWORDS, Subscriber};
 
     fn plan() -> DialPlan {
-        let text = r#"
-[system]
-model = "X3"
-lan_interface = "LAN2"
-[network]
-public_address = "127.0.0.1"
-company_lan = ["127.0.0.0/24"]
-[[clients]]
-number = "201"
-name = "Anna"
-kind = { hfa = "OpenStage 60" }
-password = "Kx7#mQ2!vLp9"
-[[clients]]
-number = "2021"
-name = "Ben"
-kind = { hfa = "OpenStage 40" }
-password = "Tz4%wR8@nBq3"
-"#;
-        DialPlan::new(&config::from_toml_str(text, "t").expect("valid"))
+        let config = Office::x3()
+            .loopback_lan()
+            .subscriber(Subscriber::hfa("201", "Anna", "OpenStage 60").password(PASSWORDS[0]))
+            .subscriber(Subscriber::hfa("2021", "Ben", "OpenStage 40").password(PASSWORDS[1]))
+            .validated();
+        DialPlan::new(&config)
     }
 
     #[test]

@@ -9,39 +9,24 @@ use super::indication::{
 };
 use super::media::MediaPolicy;
 use super::model::Failure;
-use crate::config::{self, cos::BarReason};
+use crate::config::{ValidatedConfig, cos::BarReason};
+use crate::testing::{self, PASSWORDS, Subscriber};
 
-const OFFICE: &str = r#"
-[system]
-model = "X3"
-lan_interface = "LAN2"
-[network]
-public_address = "127.0.0.1"
-company_lan = ["127.0.0.0/24"]
-[[clients]]
-number = "201"
-name = "Anna"
-kind = { hfa = "OpenStage 60" }
-password = "Kx7#mQ2!vLp9"
-class_of_service = "national"
-[[clients]]
-number = "202"
-name = "Ben"
-kind = { hfa = "OpenStage 40" }
-password = "Tz4%wR8@nBq3"
-class_of_service = "national"
-[[clients]]
-number = "203"
-name = "Clara"
-kind = { hfa = "OpenStage 20" }
-password = "Hy6&dF5^sJk8"
-[[clients]]
-number = "204"
-name = "Dora"
-kind = { hfa = "OpenStage 60" }
-password = "Mn3*cV7!xZa2"
-class_of_service = "international"
-"#;
+/// 201 Anna and 202 Ben may call nationally, 203 Clara locally, 204 Dora
+/// abroad.
+pub(super) fn office_config() -> ValidatedConfig {
+    let hfa =
+        |number, name, device, password| Subscriber::hfa(number, name, device).password(password);
+    testing::Office::x3()
+        .loopback_lan()
+        .subscriber(hfa("201", "Anna", "OpenStage 60", PASSWORDS[0]).class_of_service("national"))
+        .subscriber(hfa("202", "Ben", "OpenStage 40", PASSWORDS[1]).class_of_service("national"))
+        .subscriber(hfa("203", "Clara", "OpenStage 20", PASSWORDS[2]))
+        .subscriber(
+            hfa("204", "Dora", "OpenStage 60", PASSWORDS[3]).class_of_service("international"),
+        )
+        .validated()
+}
 
 pub(super) struct Office {
     pub cc: CallControl,
@@ -60,7 +45,7 @@ pub(super) struct Office {
 }
 
 pub(super) fn office_with_trunk(channels: usize) -> Office {
-    let config = config::from_toml_str(OFFICE, "calls test").expect("valid");
+    let config = office_config();
     let timers = CallTimers {
         inter_digit: Duration::from_secs(5),
         no_answer: Duration::from_secs(30),
@@ -184,7 +169,7 @@ fn lamp(key: FeatureKey, lamp: Lamp) -> Indication {
 
 #[test]
 fn a_device_attaching_gets_its_whole_idle_screen() {
-    let config = config::from_toml_str(OFFICE, "t").expect("valid");
+    let config = office_config();
     let mut cc = CallControl::new(
         &config,
         CallTimers::from_config(&config),
@@ -757,7 +742,7 @@ fn random_keys_and_hooks_never_break_call_control() {
     ];
     for seed in 0..200u64 {
         let mut rng = StdRng::seed_from_u64(seed);
-        let config = config::from_toml_str(OFFICE, "t").expect("valid");
+        let config = office_config();
         let timers = CallTimers::from_config(&config);
         let mut cc = CallControl::new(&config, timers, plan(4, 3), MediaPolicy::default());
         let mut now = Instant::now();
@@ -951,7 +936,7 @@ fn opus_when_both_phones_offer_it() {
 #[test]
 fn the_system_end_of_a_service_call_is_told_where_to_send_and_when_to_stop() {
     use shared::hfa::PayloadType;
-    let config = config::from_toml_str(OFFICE, "t").expect("valid");
+    let config = office_config();
     let g711 = [PayloadType::PCMA, PayloadType::PCMU];
     let media = MediaPolicy {
         services: super::media::ServiceEndpoints {
@@ -1019,7 +1004,7 @@ mod proxy {
         internet_calls: usize,
         at_home: &[&str],
     ) -> Office {
-        let config = config::from_toml_str(OFFICE, "t").expect("valid");
+        let config = office_config();
         let mut o = office();
         o.cc = CallControl::new(
             &config,
@@ -1294,16 +1279,18 @@ mod proxy {
 /// channels carry 60 of the calls, and the 61st is refused until one ends.
 #[test]
 fn a_model_x_refuses_the_61st_internet_call_and_takes_it_after_one_ends() {
-    let mut text = String::from(
-        "[system]\nmodel = \"X5\"\nlan_interface = \"LAN2\"\n[network]\npublic_address = \"203.0.113.10\"\ncompany_lan = [\"10.10.0.0/24\"]\n",
-    );
-    for n in 0..122 {
-        text += &format!(
-            "[[clients]]\nnumber = \"{}\"\nname = \"User {n}\"\nkind = {{ hfa = \"OpenStage 40\" }}\nauthentication = false\n",
-            3000 + n
-        );
-    }
-    let config = config::from_toml_str(&text, "t").expect("valid");
+    let config = testing::Office::x5()
+        .public_address("203.0.113.10")
+        .company_lan(&["10.10.0.0/24"])
+        .subscribers((0..122).map(|n| {
+            Subscriber::hfa(
+                &format!("{}", 3000 + n),
+                &format!("User {n}"),
+                "OpenStage 40",
+            )
+            .without_authentication()
+        }))
+        .validated();
     let channels = usize::try_from(config.rtp_proxy_channels()).unwrap();
     assert_eq!(channels, 60);
     let mut cc = CallControl::new(

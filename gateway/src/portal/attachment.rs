@@ -345,31 +345,23 @@ mod tests {
     use crate::calls::channels::ChannelPlan;
     use crate::calls::control::{CallControl, CallTimers, DeviceInput, Output};
     use crate::calls::media::{MediaOffer, MediaPolicy};
-    use crate::config;
+    use crate::config::ValidatedConfig;
+    use crate::testing::{Office, PASSWORDS, Subscriber};
 
-    const OFFICE: &str = r#"
-[system]
-model = "X3"
-lan_interface = "LAN2"
-[network]
-public_address = "127.0.0.1"
-company_lan = ["127.0.0.0/24"]
-[[clients]]
-number = "201"
-name = "Anna"
-kind = "myportal_to_go"
-password = "Kx7#mQ2!vLp9"
-[[clients]]
-number = "202"
-name = "Ben"
-kind = "myportal_to_go"
-password = "Tz4%wR8@nBq3"
-[[clients]]
-number = "203"
-name = "Clara"
-kind = "myportal_to_go"
-password = "Hy6&dF5^sJk8"
-"#;
+    /// Three myPortal to go users.
+    fn office() -> ValidatedConfig {
+        Office::x3()
+            .loopback_lan()
+            .subscribers(
+                [("201", "Anna"), ("202", "Ben"), ("203", "Clara")]
+                    .into_iter()
+                    .zip(PASSWORDS)
+                    .map(|((number, name), password)| {
+                        Subscriber::portal(number, name).password(password)
+                    }),
+            )
+            .validated()
+    }
 
     /// Call control with three apps attached, each with an open stream.
     struct Apps {
@@ -379,7 +371,7 @@ password = "Hy6&dF5^sJk8"
 
     impl Apps {
         fn new() -> Self {
-            let config = config::from_toml_str(OFFICE, "t").expect("valid");
+            let config = office();
             let timers = CallTimers::from_config(&config);
             let cc = CallControl::new(
                 &config,

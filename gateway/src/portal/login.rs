@@ -309,21 +309,15 @@ mod tests {
     use super::*;
     use crate::config;
     use crate::lockout::LockoutPolicy;
+    use crate::testing::{Office, Subscriber, cast};
     use shared::portal::login_proof;
 
-    const OFFICE: &str = r#"
-[system]
-model = "X3"
-lan_interface = "LAN2"
-[network]
-public_address = "127.0.0.1"
-company_lan = ["127.0.0.0/24"]
-[[clients]]
-number = "210"
-name = "Dan"
-kind = "myportal_to_go"
-password = "Dan*portal-0815"
-"#;
+    fn office() -> ValidatedConfig {
+        Office::x3()
+            .loopback_lan()
+            .subscriber(Subscriber::portal(cast::DAN.0, "Dan").password(cast::DAN.1))
+            .validated()
+    }
 
     fn logins(config: &ValidatedConfig) -> Logins {
         let numbers = config.clients().iter().map(|client| client.number.clone());
@@ -350,7 +344,7 @@ password = "Dan*portal-0815"
 
     #[test]
     fn a_flood_of_challenges_keeps_the_table_bounded_and_new_ones_usable() {
-        let config = config::from_toml_str(OFFICE, "t").expect("valid");
+        let config = office();
         let mut logins = logins(&config);
         let clock = Clock::manual();
         for _ in 0..MAX_CHALLENGES + 100 {
@@ -367,7 +361,7 @@ password = "Dan*portal-0815"
 
     #[test]
     fn tokens_are_found_by_hash_and_a_second_login_replaces_the_first() {
-        let config = config::from_toml_str(OFFICE, "t").expect("valid");
+        let config = office();
         let mut logins = logins(&config);
         let clock = Clock::manual();
         let source = "127.0.0.1".parse().expect("ip");
@@ -408,7 +402,7 @@ password = "Dan*portal-0815"
     /// successful login (an app has no MAC).
     #[test]
     fn the_address_of_the_last_login_gets_in_while_strangers_are_locked_out() {
-        let config = config::from_toml_str(OFFICE, "t").expect("valid");
+        let config = office();
         let mut logins = logins(&config);
         let clock = Clock::manual();
         let mut login_from = |source: &str, password: &str| {

@@ -185,27 +185,17 @@ fn refuse(code: ErrorCode, message: &str, detail: String) -> ApiFailure {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config;
+    use crate::testing::{Office, cast};
 
-    const OFFICE: &str = r#"
-[system]
-model = "X3"
-lan_interface = "LAN2"
-[network]
-public_address = "203.0.113.10"
-company_lan = ["192.168.1.0/24"]
-[internet]
-upstream_kbps = 1000
-[stun]
-server = "stun.example.net"
-[[clients]]
-number = "210"
-name = "Dan"
-kind = "myportal_to_go"
-ip_user_license = true
-internet_registration = true
-password = "Dan*portal-0815"
-"#;
+    fn office() -> ValidatedConfig {
+        Office::x3()
+            .public_address("203.0.113.10")
+            .company_lan(&["192.168.1.0/24"])
+            .upstream_kbps(1000)
+            .stun("stun.example.net")
+            .subscriber(cast::dan())
+            .validated()
+    }
 
     fn request(codecs: &[(&str, u8)]) -> VoipRegistration {
         VoipRegistration {
@@ -230,7 +220,7 @@ password = "Dan*portal-0815"
 
     #[test]
     fn a_deskshare_user_is_refused_after_the_version_and_before_the_codecs() {
-        let config = config::from_toml_str(OFFICE, "t").expect("valid");
+        let config = office();
         let mut client = config.client("210").expect("210").clone();
         // Validation refuses such a client; the registration checks again.
         client.deskshare = true;
@@ -260,7 +250,7 @@ password = "Dan*portal-0815"
 
     #[test]
     fn an_accepted_offer_becomes_call_controls_media_offer() {
-        let config = config::from_toml_str(OFFICE, "t").expect("valid");
+        let config = office();
         let client = config.client("210").expect("210");
         let source = "198.51.100.7:5000".parse().expect("address");
         let accepted = check(

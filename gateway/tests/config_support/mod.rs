@@ -5,72 +5,48 @@
 #![allow(dead_code)]
 
 use gateway::config::{self, Config, ConfigError, Secret, ValidatedConfig};
+pub use gateway::testing::{Office, Subscriber};
 
 /// The strong, individual passwords of the base clients 201, 202, 203, 210.
-pub const PASSWORDS: [&str; 4] = [
-    "Kx7#mQ2!vLp9",
-    "Tz4%wR8@nBq3",
-    "Hy6&dF5^sJk8",
-    "Mn3*cV7!xZa2",
-];
+pub use gateway::testing::PASSWORDS;
 
 /// A valid configuration: model X5, one internet client (201) of four.
+pub fn base_office() -> Office {
+    let hfa =
+        |number, name, device, password| Subscriber::hfa(number, name, device).password(password);
+    Office::x5()
+        .public_address("company.example.com")
+        .company_lan(&["192.168.1.0/24", "fd00:1::/64"])
+        .upstream_kbps(1000)
+        .stun("stun.example.net:3478")
+        .subscriber(
+            hfa("201", "Anna", "OpenStage 60", PASSWORDS[0])
+                .licensed()
+                .at_home()
+                .class_of_service("national"),
+        )
+        .subscriber(
+            hfa("202", "Ben", "OpenStage 40", PASSWORDS[1])
+                .licensed()
+                .class_of_service("national"),
+        )
+        .subscriber(hfa("203", "Clara", "DeskPhone IP 35G", PASSWORDS[2]).class_of_service("local"))
+        .subscriber(
+            Subscriber::portal("210", "Dan")
+                .licensed()
+                .password(PASSWORDS[3])
+                .class_of_service("national"),
+        )
+}
+
+/// [`base_office`]'s text.
 pub fn base_toml() -> String {
-    format!(
-        r#"
-[system]
-model = "X5"
-lan_interface = "LAN2"
-
-[network]
-public_address = "company.example.com"
-company_lan = ["192.168.1.0/24", "fd00:1::/64"]
-
-[internet]
-upstream_kbps = 1000
-
-[stun]
-server = "stun.example.net:3478"
-
-[[clients]]
-number = "201"
-name = "Anna"
-kind = {{ hfa = "OpenStage 60" }}
-ip_user_license = true
-password = "{}"
-internet_registration = true
-class_of_service = "national"
-
-[[clients]]
-number = "202"
-name = "Ben"
-kind = {{ hfa = "OpenStage 40" }}
-ip_user_license = true
-password = "{}"
-class_of_service = "national"
-
-[[clients]]
-number = "203"
-name = "Clara"
-kind = {{ hfa = "DeskPhone IP 35G" }}
-password = "{}"
-class_of_service = "local"
-
-[[clients]]
-number = "210"
-name = "Dan"
-kind = "myportal_to_go"
-ip_user_license = true
-password = "{}"
-class_of_service = "national"
-"#,
-        PASSWORDS[0], PASSWORDS[1], PASSWORDS[2], PASSWORDS[3]
-    )
+    base_office().toml()
 }
 
 /// The base configuration, parsed.
 pub fn base() -> Config {
-    config::parse(&base_toml(), "base").expect("base parses")
+    base_office().parsed()
 }
 
 /// Validates `config`, expecting success.

@@ -6,13 +6,13 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use gateway::clock::Clock;
-use gateway::config::{self, RtpRange, Secret, ValidatedConfig};
+use gateway::config::{RtpRange, Secret, ValidatedConfig};
 use gateway::gateway::{Gateway, StartOptions};
 use gateway::portal::tls::CERTIFICATE_FILE;
+use gateway::testing::{Office, cast};
 use reqwest::StatusCode;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -27,12 +27,12 @@ pub const LAN_IP: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 pub const HOME_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 1, 20));
 
 /// myPortal to go users and their UC passwords.
-pub const DAN: (&str, &str) = ("210", "Dan*portal-0815");
-pub const EVE: (&str, &str) = ("211", "Eve#mobile-4242");
+pub const DAN: (&str, &str) = cast::DAN;
+pub const EVE: (&str, &str) = cast::EVE;
 /// Not enabled for internet registration (guide 2.2).
-pub const GINA: (&str, &str) = ("213", "Gina&office-5561");
+pub const GINA: (&str, &str) = cast::GINA;
 /// An HFA phone, not a myPortal to go user.
-pub const ANNA: (&str, &str) = ("201", "Anna-2024#home");
+pub const ANNA: (&str, &str) = cast::ANNA;
 
 /// Failed logins before a lockout in the test office.
 pub const MAX_FAILURES: u32 = 3;
@@ -50,80 +50,27 @@ pub fn temp_dir(tag: &str) -> TempDir {
 /// The test office with its data in `data_dir`; `extra` is appended
 /// (e.g. a `[portal]` section).
 pub fn office(data_dir: &Path, extra: &str) -> ValidatedConfig {
-    let text = format!(
-        r#"
-[system]
-model = "X3"
-lan_interface = "LAN2"
-data_dir = "{data}"
-[network]
-listen_address = "127.0.0.1"
-public_address = "127.0.0.1"
-company_lan = ["127.0.0.0/24"]
-[internet]
-upstream_kbps = 1000
-[stun]
-server = "127.0.0.1:3478"
-[security]
-max_failed_attempts = {MAX_FAILURES}
-lockout_base_seconds = 60
-[[clients]]
-number = "{}"
-name = "Dan"
-kind = "myportal_to_go"
-ip_user_license = true
-internet_registration = true
-password = "{}"
-[[clients]]
-number = "{}"
-name = "Eve"
-kind = "myportal_to_go"
-ip_user_license = true
-internet_registration = true
-password = "{}"
-[[clients]]
-number = "{}"
-name = "Gina"
-kind = "myportal_to_go"
-ip_user_license = true
-password = "{}"
-[[clients]]
-number = "{}"
-name = "Anna"
-kind = {{ hfa = "OpenStage 60" }}
-ip_user_license = true
-password = "{}"
-{extra}
-"#,
-        DAN.0,
-        DAN.1,
-        EVE.0,
-        EVE.1,
-        GINA.0,
-        GINA.1,
-        ANNA.0,
-        ANNA.1,
-        data = data_dir.display(),
-    );
-    match config::from_toml_str(&text, "portal test office") {
-        Ok(config) => config,
-        Err(errors) => panic!("the portal test office is invalid:\n{errors}"),
-    }
+    Office::x3()
+        .on_loopback()
+        .data_dir(data_dir)
+        .section(format!(
+            "[security]\nmax_failed_attempts = {MAX_FAILURES}\nlockout_base_seconds = 60"
+        ))
+        .subscribers([
+            cast::dan(),
+            cast::eve(),
+            cast::gina(),
+            cast::anna().in_office_only(),
+        ])
+        .section(extra)
+        .validated()
 }
 
 /// A block of RTP proxy ports per gateway, below the ephemeral range (the
 /// system's media ends bind ephemeral ports) and apart from the blocks of
-/// the `tests` crate and the benches (12000 and up); the process id
-/// spreads test binaries that run at the same time.
+/// the other tests and the benches.
 fn rtp_range() -> RtpRange {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let block = (std::process::id() as usize * 7 + n) % 70;
-    let first = 2000 + u16::try_from(block).expect("small") * 128;
-    RtpRange {
-        first,
-        last: first + 127,
-    }
+    gateway::testing::rtp_range(2000, 70)
 }
 
 /// A running gateway with its portal.

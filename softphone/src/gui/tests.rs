@@ -13,14 +13,15 @@ mod devices;
 mod notification;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable};
 use gateway::clock::Clock;
-use gateway::config::{self, RtpRange};
+use gateway::config::RtpRange;
 use gateway::gateway::{Gateway, StartOptions};
+use gateway::testing::{self, cast};
 use shared::hfa_engine::phone::PhoneTimers;
 use shared::secret::Secret;
 
@@ -31,8 +32,7 @@ use super::settings::{AccountSettings, PhoneType, Profile, Settings};
 use crate::audio::NullBackend;
 use crate::hfa::{GatewayAddress, HfaAccount, Led};
 
-const ANNA: (&str, &str) = ("201", "Anna-2024#home");
-const BEN: (&str, &str) = ("202", "Ben!desk-4711");
+use gateway::testing::cast::{ANNA, BEN};
 /// Outside the office's LAN (127.0.0.0/24): Anna registers "at home".
 const HOME_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 1, 30));
 const LAN_IP: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
@@ -49,15 +49,7 @@ struct Office {
 /// RTP proxy ports of its own per gateway: 31616..32767 is left free by
 /// the gateway tests, the portal tests and the `tests` crate.
 fn rtp_range() -> RtpRange {
-    static NEXT: AtomicU16 = AtomicU16::new(0);
-    let block = (u16::try_from(std::process::id() % 9).unwrap_or(0)
-        + NEXT.fetch_add(1, Ordering::Relaxed))
-        % 9;
-    let first = 31616 + block * 128;
-    RtpRange {
-        first,
-        last: first + 127,
-    }
+    testing::rtp_range(31616, 9)
 }
 
 impl Office {
@@ -68,41 +60,11 @@ impl Office {
             .build()
             .expect("runtime");
         let dir = tempfile::tempdir().expect("temp dir");
-        let text = format!(
-            r#"
-[system]
-model = "X3"
-lan_interface = "LAN2"
-data_dir = "{data}"
-[network]
-listen_address = "127.0.0.1"
-public_address = "127.0.0.1"
-company_lan = ["127.0.0.0/24"]
-[internet]
-upstream_kbps = 1000
-[stun]
-server = "127.0.0.1:3478"
-[[clients]]
-number = "{anna}"
-name = "Anna"
-kind = {{ hfa = "OpenStage 60" }}
-ip_user_license = true
-internet_registration = true
-password = "{anna_pw}"
-[[clients]]
-number = "{ben}"
-name = "Ben"
-kind = {{ hfa = "OpenStage 40" }}
-ip_user_license = true
-password = "{ben_pw}"
-"#,
-            data = dir.path().join("gateway").display(),
-            anna = ANNA.0,
-            anna_pw = ANNA.1,
-            ben = BEN.0,
-            ben_pw = BEN.1,
-        );
-        let config = config::from_toml_str(&text, "GUI test office").expect("valid office");
+        let config = testing::Office::x3()
+            .on_loopback()
+            .data_dir(&dir.path().join("gateway"))
+            .subscribers([cast::anna(), cast::ben()])
+            .validated();
         let options = StartOptions {
             hfa_listen: Some(SocketAddr::new(LAN_IP, 0)),
             clock: Clock::system(),

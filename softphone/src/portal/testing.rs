@@ -10,13 +10,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use gateway::clock::Clock;
-use gateway::config::{self, RtpRange, ValidatedConfig};
+use gateway::config::{RtpRange, ValidatedConfig};
 use gateway::gateway::{Gateway, StartOptions};
 use gateway::portal::PortalCounts;
+use gateway::testing::{Office, cast};
 use shared::portal::{AppInfo, CallView, Event};
 use shared::secret::Secret;
 use tokio::net::{TcpListener, TcpSocket, TcpStream, UdpSocket};
@@ -167,8 +167,7 @@ pub const HOME_IP: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 1, 20));
 pub const HOME_IP_2: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 1, 21));
 
 /// myPortal to go users of the test office and their UC passwords.
-pub const DAN: (&str, &str) = ("210", "Dan*portal-0815");
-pub const EVE: (&str, &str) = ("211", "Eve#mobile-4242");
+pub use gateway::testing::cast::{DAN, EVE};
 
 /// How long a test waits for anything.
 pub const PATIENCE: Duration = Duration::from_secs(10);
@@ -194,60 +193,19 @@ impl Drop for TempDir {
 /// Dan and Eve as myPortal to go users allowed to register from the
 /// internet, echo test on `*98`; `extra` is appended.
 fn office(data_dir: &std::path::Path, extra: &str) -> ValidatedConfig {
-    let text = format!(
-        r#"
-[system]
-model = "X3"
-lan_interface = "LAN2"
-data_dir = "{data}"
-[network]
-listen_address = "127.0.0.1"
-public_address = "127.0.0.1"
-company_lan = ["127.0.0.0/24"]
-[internet]
-upstream_kbps = 1000
-[stun]
-server = "127.0.0.1:3478"
-[[clients]]
-number = "{dan}"
-name = "Dan"
-kind = "myportal_to_go"
-ip_user_license = true
-internet_registration = true
-password = "{dan_password}"
-[[clients]]
-number = "{eve}"
-name = "Eve"
-kind = "myportal_to_go"
-ip_user_license = true
-internet_registration = true
-password = "{eve_password}"
-{extra}
-"#,
-        data = data_dir.display(),
-        dan = DAN.0,
-        dan_password = DAN.1,
-        eve = EVE.0,
-        eve_password = EVE.1,
-    );
-    match config::from_toml_str(&text, "softphone portal test office") {
-        Ok(config) => config,
-        Err(errors) => panic!("the test office is invalid:\n{errors}"),
-    }
+    Office::x3()
+        .on_loopback()
+        .data_dir(data_dir)
+        .subscribers([cast::dan(), cast::eve()])
+        .section(extra)
+        .validated()
 }
 
 /// RTP proxy ports of its own per gateway, below the ephemeral range and
 /// apart from the gateway tests' (2000..11000) and the `tests` crate's
 /// (20000..31520) blocks.
 fn rtp_range() -> RtpRange {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let block = (std::process::id() as usize * 7 + n) % 70;
-    let first = 11000 + u16::try_from(block).expect("small") * 128;
-    RtpRange {
-        first,
-        last: first + 127,
-    }
+    gateway::testing::rtp_range(11000, 70)
 }
 
 /// The real gateway, its portal on the LAN address, on a manual clock

@@ -18,7 +18,7 @@ use e2e_tests::netlab::{
     OFFICE_DEVICE, PORTAL_PORT, STUN_ALTERNATE, STUN_PORT, STUN_PRIMARY, namespaces, queue_rule,
     run_dir, teardown,
 };
-use e2e_tests::{ANNA, BEN, lab_office_toml};
+use e2e_tests::{ANNA, BEN, lab_office};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -191,10 +191,9 @@ fn write_files(prefix: &str) -> std::io::Result<LabFiles> {
     let config = dir.join("gateway.toml");
     std::fs::write(
         &config,
-        lab_office_toml(
-            &format!("data_dir = \"{}\"", data.display()),
-            Some(COMPANY_PUBLIC.into()),
-        ),
+        lab_office(Some(COMPANY_PUBLIC.into()))
+            .data_dir(&data)
+            .toml(),
     )?;
     let (anna, ben) = (dir.join("201.password"), dir.join("202.password"));
     std::fs::write(&anna, ANNA.1)?;

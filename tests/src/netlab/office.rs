@@ -21,7 +21,7 @@ use super::{
     COMPANY_PUBLIC, GATEWAY_LAN, HFA_PORT, HFA_PUBLIC_PORT, HOME_PC, HomeNat, Host, Lab, NsRuntime,
     OFFICE_DEVICE, PORTAL_PORT, RTP_RANGE,
 };
-use crate::{ANNA, BEN, Handset, account, lab_office_config};
+use crate::{ANNA, BEN, Handset, account, lab_office};
 
 /// The office, its gateway running in the company LAN of its own lab.
 pub struct Office {
@@ -64,7 +64,7 @@ impl Office {
             .expect("a runtime in the company LAN");
         let home = lab.runtime(Host::HomeLan).expect("a runtime at home");
         let data = crate::portal::temp_dir("lab-gateway");
-        let system = format!("data_dir = \"{}\"", data.path().display());
+        let config = lab_office(public).data_dir(data.path()).validated();
         let gateway = company
             .run(async move {
                 let options = StartOptions {
@@ -80,7 +80,7 @@ impl Office {
                     public_ip_refresh: refresh,
                     ..StartOptions::default()
                 };
-                Gateway::start(lab_office_config(&system, public), options).await
+                Gateway::start(config, options).await
             })
             .await
             .unwrap_or_else(|error| panic!("the gateway must start in the company LAN: {error}"));

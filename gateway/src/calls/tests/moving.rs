@@ -11,7 +11,7 @@ const G711: [PayloadType; 2] = [PayloadType::PCMA, PayloadType::PCMU];
 
 /// Every phone in the office, announcing media, with `channels` channels.
 fn office_with_media(channels: usize) -> Office {
-    let config = config::from_toml_str(OFFICE, "t").expect("valid");
+    let config = office_config();
     let mut o = office();
     o.cc = CallControl::new(
         &config,
