@@ -27,6 +27,7 @@
 
 pub mod channel;
 mod config;
+mod held;
 mod io;
 pub mod latch;
 mod link;
