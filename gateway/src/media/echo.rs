@@ -158,7 +158,9 @@ impl EchoCalls {
         out.append(&mut calls.goodbyes);
         let mut next: Option<Instant> = None;
         for call in calls.calls.values_mut() {
-            if let Some(report) = call.reports.handle_timeout(now, rand::random()) {
+            if now >= call.reports.poll_timeout()
+                && let Some(report) = call.reports.handle_timeout(now, rand::random())
+            {
                 out.push((call.reports.rtcp_to(), report));
             }
             let at = call.reports.poll_timeout();
