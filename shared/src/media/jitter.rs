@@ -305,7 +305,6 @@ impl JitterBuffer {
             .target(now_us, micros(floor), micros(self.config.max_delay));
         let base = self.delay.base().unwrap_or(0);
         if !self.playing {
-            self.skip_backlog(now_us - base);
             let Some(front) = self.packets.front() else {
                 return Pop::Silence;
             };
@@ -347,24 +346,6 @@ impl JitterBuffer {
     }
 
     /// Plays the frame at `next_ts` (`playing` is set).
-    /// Before playout (re)starts at `now_us - base`: frames that came in
-    /// at once and would start it a frame or more above the target (the
-    /// first packets of a stream relayed together, as an SBC does with a
-    /// probation run) are skipped, so that playout starts at the target,
-    /// as after a silence, instead of dropping frames of speech later to
-    /// shrink. The last packet stays. Counted as dropped.
-    fn skip_backlog(&mut self, since_base_us: i64) {
-        while self.packets.len() > 1
-            && let Some(front) = self.packets.front()
-            && since_base_us - self.media_us(front.ts) - self.frame_us >= self.target_us
-            && let Some(packet) = self.packets.pop_front()
-        {
-            self.stats.dropped += 1;
-            self.last_seq = Some(packet.seq);
-            self.recycle(packet.payload);
-        }
-    }
-
     fn play_slot(&mut self) -> Pop<'_> {
         let next = self.next_ts.unwrap_or(0);
         while self.packets.front().is_some_and(|p| p.ts < next) {
