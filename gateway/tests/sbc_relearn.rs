@@ -28,10 +28,8 @@ async fn a_re_registered_phone_is_latched_again_and_its_old_source_dropped() {
     for i in 0..3 {
         old.send_to(&rtp(i, OLD), public_rtp).await.unwrap();
     }
-    for i in 0..3 {
-        let (packet, _) = recv(&lan).await;
-        assert_eq!((tag(&packet), seq(&packet)), (OLD, i));
-    }
+    let (packet, _) = recv(&lan).await;
+    assert_eq!((tag(&packet), seq(&packet)), (OLD, 2));
 
     // The phone moved (another NAT mapping, here another address of the
     // loopback net) and registered again: call control relearns.
@@ -41,12 +39,8 @@ async fn a_re_registered_phone_is_latched_again_and_its_old_source_dropped() {
     for i in 0..3 {
         new.send_to(&rtp(1000 + i, NEW), public_rtp).await.unwrap();
     }
-    // The new source's run, whole: its probation's packets, then the one
-    // that latched it.
-    for i in 0..3 {
-        let (packet, _) = recv(&lan).await;
-        assert_eq!((tag(&packet), seq(&packet)), (NEW, 1000 + i));
-    }
+    let (packet, _) = recv(&lan).await;
+    assert_eq!((tag(&packet), seq(&packet)), (NEW, 1002));
     assert_eq!(
         stats(&sbc, id).latch,
         LatchStatus::Latched {
@@ -74,8 +68,8 @@ async fn a_re_registered_phone_is_latched_again_and_its_old_source_dropped() {
     assert!(queued(&old).is_empty(), "nothing to the old address");
     let call = stats(&sbc, id).call;
     assert_eq!(call.dropped.foreign, 20);
-    assert_eq!(call.dropped.probation, 0, "both runs were relayed");
-    assert_eq!(call.from_device.packets, 3 + 3 + 20);
+    assert_eq!(call.dropped.probation, 4);
+    assert_eq!(call.from_device.packets, 2 + 20);
     sbc.shutdown().await;
 }
 
@@ -92,10 +86,7 @@ async fn while_relearning_the_lan_side_waits_and_the_old_source_must_requalify()
     for i in 0..3 {
         phone.send_to(&rtp(i, b'P'), public_rtp).await.unwrap();
     }
-    for i in 0..3 {
-        let (packet, _) = recv(&lan).await;
-        assert_eq!(seq(&packet), i, "the first latch's run");
-    }
+    recv(&lan).await;
 
     // A re-registration from the same address: the source is forgotten,
     // so the LAN side's packets have nowhere to go until it is latched
@@ -105,14 +96,8 @@ async fn while_relearning_the_lan_side_waits_and_the_old_source_must_requalify()
     for i in 3..6 {
         phone.send_to(&rtp(i, b'P'), public_rtp).await.unwrap();
     }
-    for i in 3..6 {
-        let (packet, _) = recv(&lan).await;
-        assert_eq!(
-            seq(&packet),
-            i,
-            "the new probation's run, after the relearn"
-        );
-    }
+    let (packet, _) = recv(&lan).await;
+    assert_eq!(seq(&packet), 5, "the third packet of the new probation");
     lan.send_to(&rtp(1, LAN), inner_rtp).await.unwrap();
     let (packet, _) = recv(&phone).await;
     assert_eq!(
