@@ -138,10 +138,7 @@ async fn a_natted_phone_is_latched_and_an_attacker_gets_nothing_through() {
     assert_eq!(call.to_device.packets, 50);
     assert_eq!(call.rtcp_from_device.packets, 1);
     assert_eq!(call.rtcp_to_device.packets, 1);
-    assert_eq!(
-        call.dropped.probation, 0,
-        "the phone's first two were relayed"
-    );
+    assert_eq!(call.dropped.probation, 0, "the phone's first two were relayed");
     assert_eq!(call.dropped.foreign, injected, "every injected packet");
     let all = sbc.stats();
     assert_eq!(all.totals.dropped.foreign, injected);

@@ -366,14 +366,8 @@ mod tests {
                 Decision::Drop(Dropped::Foreign)
             );
         }
-        assert_eq!(
-            channel.from_device(now, Kind::Rtp, phone(), &rtp(7)),
-            probation
-        );
-        assert_eq!(
-            channel.from_device(now, Kind::Rtp, phone(), &rtp(8)),
-            probation
-        );
+        assert_eq!(channel.from_device(now, Kind::Rtp, phone(), &rtp(7)), probation);
+        assert_eq!(channel.from_device(now, Kind::Rtp, phone(), &rtp(8)), probation);
         assert_eq!(channel.held_len(), 4);
         assert_eq!(released(&mut channel), [0u16; 0], "nothing before a latch");
         assert_eq!(

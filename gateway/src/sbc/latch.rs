@@ -310,11 +310,7 @@ impl Latch {
             .candidates
             .iter_mut()
             .enumerate()
-            .find_map(|(place, slot)| {
-                slot.as_mut()
-                    .filter(|run| run.source == source)
-                    .map(|run| (place, run))
-            });
+            .find_map(|(place, slot)| slot.as_mut().filter(|run| run.source == source).map(|run| (place, run)));
         if let Some((place, run)) = known {
             run.count = if seq == run.last_seq.wrapping_add(1) {
                 run.count.saturating_add(1)

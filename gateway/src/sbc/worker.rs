@@ -383,8 +383,7 @@ impl State {
             .sum::<u64>();
         self.tally
             .add(relayed, (self.sends.len() + held.len()) as u64);
-        self.tally
-            .add(relayed.bytes(), attempted_bytes + held_bytes);
+        self.tally.add(relayed.bytes(), attempted_bytes + held_bytes);
         let counters = self.shared.counters(owned.id);
         if let Some(counters) = counters {
             self.tally.flush(counters);

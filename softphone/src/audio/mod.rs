@@ -72,14 +72,11 @@ pub enum PlayStart {
     AtOnce,
     /// Once the call's media has played a frame from the other side
     /// ([`AudioControls::far_end_heard`]), or [`PLAY_START_LIMIT`] after
-    /// the back end started, whichever comes first: silence until then.
-    /// A system's SBC sends to a phone at home only once it has latched
-    /// that phone's source: until then what the other side sends it has
-    /// nowhere to go and is dropped. And behind a NAT that changes ports
-    /// the latch waits for its announced-port preference (1 s), of which
-    /// only the last packets are relayed (`docs/sbc.md`). Hearing the
-    /// other side means the path is up both ways, so the file is heard
-    /// from its first frame (`softphone hfa call --play`).
+    /// the back end started, whichever comes first: silence until then. A
+    /// system's SBC drops a phone at home's first packets until it has
+    /// latched their source, and forwards to that phone only from then on,
+    /// so the file is heard from its first frame (`softphone hfa call
+    /// --play`).
     WhenHeard,
 }
 
