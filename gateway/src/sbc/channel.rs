@@ -5,7 +5,6 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use super::held::{Held, Released};
 use super::latch::{DeviceSource, Latch, LatchRules, LatchView, Refused, Verdict};
 
 /// RTP or RTCP: which of a side's two sockets a packet came in on.
@@ -75,8 +74,6 @@ impl ChannelView {
 #[derive(Debug, Clone)]
 pub struct Channel {
     latch: Latch,
-    /// The probation runs' packets, until one latches.
-    held: Held,
     inner_peer: Option<(SocketAddr, SocketAddr)>,
     anchored: bool,
     /// The last packet from the call's own parties (the latched device or
@@ -92,7 +89,6 @@ impl Channel {
     pub fn new(rules: LatchRules, now: Instant) -> Self {
         Self {
             latch: Latch::new(rules),
-            held: Held::new(rules.probation),
             inner_peer: None,
             anchored: false,
             last_media: now,
@@ -111,7 +107,6 @@ impl Channel {
         self.anchored = true;
         self.inner_peer = inner_peer;
         self.latch.open_window(now, device);
-        self.held.clear();
         self.last_media = now;
         self.idle_reported = false;
         self.changed = true;
@@ -128,7 +123,6 @@ impl Channel {
     pub fn relearn(&mut self, now: Instant, device: DeviceSource) {
         if self.anchored {
             self.latch.open_window(now, device);
-            self.held.clear();
             self.changed = true;
         }
     }
@@ -138,7 +132,6 @@ impl Channel {
         self.anchored = false;
         self.inner_peer = None;
         self.latch.reset();
-        self.held.clear();
         self.idle_reported = false;
         self.changed = true;
     }
@@ -157,12 +150,12 @@ impl Channel {
         packet: &[u8],
     ) -> Decision {
         let before = self.latch.view();
-        let (verdict, run) = match kind {
+        let verdict = match kind {
             Kind::Rtp => match rtp_sequence(packet) {
-                Some(seq) => self.latch.on_rtp_run(now, source, seq),
+                Some(seq) => self.latch.on_rtp(now, source, seq),
                 None => return Decision::Drop(Dropped::Malformed),
             },
-            Kind::Rtcp if is_rtcp(packet) => (self.latch.on_rtcp(now, source), None),
+            Kind::Rtcp if is_rtcp(packet) => self.latch.on_rtcp(now, source),
             Kind::Rtcp => return Decision::Drop(Dropped::Malformed),
         };
         self.changed |= self.latch.view() != before;
@@ -173,44 +166,12 @@ impl Channel {
                     Kind::Rtp => rtp,
                     Kind::Rtcp => rtcp,
                 });
-                if let Some(run) = run {
-                    // This packet latched its source: the packets its run
-                    // held go first, if they have somewhere to go.
-                    if peer.is_some() {
-                        self.held.release(run.place);
-                    } else {
-                        self.held.clear();
-                    }
-                }
                 peer.map_or(Decision::Drop(Dropped::NoDestination), Decision::Relay)
             }
-            Verdict::Drop(Refused::Probation) => {
-                if let Some(run) = run {
-                    self.held.hold(run.place, run.count, packet);
-                }
-                Decision::Drop(Dropped::Probation)
-            }
             Verdict::Drop(Refused::Foreign) => Decision::Drop(Dropped::Foreign),
+            Verdict::Drop(Refused::Probation) => Decision::Drop(Dropped::Probation),
             Verdict::Drop(Refused::NotLearning) => Decision::Drop(Dropped::NotLearning),
         }
-    }
-
-    /// The run that has just latched, once, if it held packets on
-    /// probation: they are to be relayed (to the inner peer's RTP address)
-    /// before the packet that latched it.
-    pub fn take_released(&mut self) -> Option<Released> {
-        self.held.take_released()
-    }
-
-    /// The packets of a released run, oldest first.
-    pub fn held_packets(&self, released: Released) -> impl Iterator<Item = &[u8]> {
-        self.held.packets(released)
-    }
-
-    /// How many packets are held on probation.
-    #[cfg(test)]
-    pub fn held_len(&self) -> usize {
-        self.held.len()
     }
 
     /// A packet that came in on the inner side from `source`: accepted from
@@ -335,86 +296,6 @@ mod tests {
             Decision::Relay(lan_phone().0)
         );
         channel
-    }
-
-    /// The sequence numbers of the packets released by the latch.
-    fn released(channel: &mut Channel) -> Vec<u16> {
-        let Some(run) = channel.take_released() else {
-            return Vec::new();
-        };
-        channel
-            .held_packets(run)
-            .map(|packet| rtp_sequence(packet).unwrap())
-            .collect()
-    }
-
-    #[test]
-    fn the_latched_run_is_released_first_and_no_other_sources_packets() {
-        let now = Instant::now();
-        let mut channel = Channel::new(rules(), now);
-        channel.anchor(now, Some(lan_phone()), device());
-        let neighbour = SocketAddr::new(phone().ip(), 5004);
-        let attacker: SocketAddr = "203.0.113.66:40002".parse().unwrap();
-        let probation = Decision::Drop(Dropped::Probation);
-        for seq in [500, 501] {
-            assert_eq!(
-                channel.from_device(now, Kind::Rtp, neighbour, &rtp(seq)),
-                probation
-            );
-            assert_eq!(
-                channel.from_device(now, Kind::Rtp, attacker, &rtp(seq)),
-                Decision::Drop(Dropped::Foreign)
-            );
-        }
-        assert_eq!(channel.from_device(now, Kind::Rtp, phone(), &rtp(7)), probation);
-        assert_eq!(channel.from_device(now, Kind::Rtp, phone(), &rtp(8)), probation);
-        assert_eq!(channel.held_len(), 4);
-        assert_eq!(released(&mut channel), [0u16; 0], "nothing before a latch");
-        assert_eq!(
-            channel.from_device(now, Kind::Rtp, phone(), &rtp(9)),
-            Decision::Relay(lan_phone().0)
-        );
-        assert_eq!(released(&mut channel), [7, 8]);
-        assert_eq!(released(&mut channel), [0u16; 0], "once");
-        assert_eq!(channel.held_len(), 0, "the neighbour's run is forgotten");
-        assert_eq!(
-            channel.from_device(now, Kind::Rtp, neighbour, &rtp(502)),
-            Decision::Drop(Dropped::Foreign)
-        );
-        assert_eq!(released(&mut channel), [0u16; 0]);
-    }
-
-    #[test]
-    fn a_latch_with_nowhere_to_send_releases_nothing_later() {
-        let now = Instant::now();
-        let mut channel = Channel::new(rules(), now);
-        channel.anchor(now, None, device());
-        channel.from_device(now, Kind::Rtp, phone(), &rtp(0));
-        channel.from_device(now, Kind::Rtp, phone(), &rtp(1));
-        assert_eq!(
-            channel.from_device(now, Kind::Rtp, phone(), &rtp(2)),
-            Decision::Drop(Dropped::NoDestination)
-        );
-        channel.set_inner_peer(Some(lan_phone()));
-        channel.from_device(now, Kind::Rtp, phone(), &rtp(3));
-        assert_eq!(released(&mut channel), [0u16; 0]);
-        assert_eq!(channel.held_len(), 0);
-    }
-
-    #[test]
-    fn a_relearn_forgets_what_the_old_window_held() {
-        let now = Instant::now();
-        let mut channel = Channel::new(rules(), now);
-        channel.anchor(now, Some(lan_phone()), device());
-        channel.from_device(now, Kind::Rtp, phone(), &rtp(0));
-        channel.from_device(now, Kind::Rtp, phone(), &rtp(1));
-        channel.relearn(now, device());
-        assert_eq!(channel.held_len(), 0);
-        for seq in [40, 41] {
-            channel.from_device(now, Kind::Rtp, phone(), &rtp(seq));
-        }
-        channel.from_device(now, Kind::Rtp, phone(), &rtp(42));
-        assert_eq!(released(&mut channel), [40, 41]);
     }
 
     #[test]

@@ -42,7 +42,7 @@ use std::time::{Duration, Instant};
 /// How many sources of the device's address are on probation at once: a
 /// few ports more than the device's own stream are legitimate (a stale NAT
 /// mapping, a restarted phone), the rest replaces the shortest runs.
-pub(crate) const CANDIDATES: usize = 4;
+const CANDIDATES: usize = 4;
 
 /// The latching rules of one deployment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,16 +151,6 @@ pub enum Refused {
     NotLearning,
 }
 
-/// The probation run an RTP packet counted into.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Run {
-    /// Its place among the candidates (`0..CANDIDATES`): a place holds
-    /// one source's run at a time, and a new run in it starts at 1.
-    pub place: usize,
-    /// Its packets in a row so far, this one included.
-    pub count: u16,
-}
-
 /// What to do with a packet from the public side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -246,19 +236,7 @@ impl Latch {
     /// Decides about an RTP packet from `source` with sequence number
     /// `seq`, and learns from it.
     pub fn on_rtp(&mut self, now: Instant, source: SocketAddr, seq: u16) -> Verdict {
-        self.on_rtp_run(now, source, seq).0
-    }
-
-    /// [`Latch::on_rtp`], and the probation run the packet counted into:
-    /// `Some` only while learning, for a packet of the device's address.
-    /// With [`Verdict::Forward`] the run is the one that latched.
-    pub fn on_rtp_run(
-        &mut self,
-        now: Instant,
-        source: SocketAddr,
-        seq: u16,
-    ) -> (Verdict, Option<Run>) {
-        let verdict = match self.state {
+        match self.state {
             LatchState::Latched {
                 source: latched, ..
             } => {
@@ -275,50 +253,39 @@ impl Latch {
             }
             LatchState::Learning { opened, .. } => {
                 let Some(device) = self.device.filter(|device| device.ip == source.ip()) else {
-                    return (Verdict::Drop(Refused::Foreign), None);
+                    return Verdict::Drop(Refused::Foreign);
                 };
-                let (place, candidate) = self.advance(device, source, seq);
-                let run = Run {
-                    place,
-                    count: candidate.count,
-                };
+                let run = self.advance(device, source, seq);
                 let qualified = run.count >= self.rules.probation.max(1);
                 if qualified && self.may_latch(now, opened, device, source) {
                     self.state = LatchState::Latched { source, rtcp: None };
                     self.candidates = [None; CANDIDATES];
-                    // The packet that completes probation is forwarded
-                    // after its run's earlier packets (`held`).
-                    return (Verdict::Forward, Some(run));
+                    // The packet that completes probation is the first one
+                    // forwarded.
+                    return Verdict::Forward;
                 }
-                return (Verdict::Drop(Refused::Probation), Some(run));
+                Verdict::Drop(Refused::Probation)
             }
-        };
-        (verdict, None)
+        }
     }
 
     /// Counts the packet `seq` into `source`'s run, making it a candidate
     /// if it is not one (replacing the shortest run of another port than
-    /// the announced one when every place is taken); returns the run and
-    /// its place.
-    fn advance(
-        &mut self,
-        device: DeviceSource,
-        source: SocketAddr,
-        seq: u16,
-    ) -> (usize, Candidate) {
-        let known = self
+    /// the announced one when every place is taken); returns the run.
+    fn advance(&mut self, device: DeviceSource, source: SocketAddr, seq: u16) -> Candidate {
+        if let Some(run) = self
             .candidates
             .iter_mut()
-            .enumerate()
-            .find_map(|(place, slot)| slot.as_mut().filter(|run| run.source == source).map(|run| (place, run)));
-        if let Some((place, run)) = known {
+            .flatten()
+            .find(|run| run.source == source)
+        {
             run.count = if seq == run.last_seq.wrapping_add(1) {
                 run.count.saturating_add(1)
             } else {
                 1
             };
             run.last_seq = seq;
-            return (place, *run);
+            return *run;
         }
         let run = Candidate {
             source,
@@ -328,22 +295,17 @@ impl Latch {
         // A free place first (a run of 0), else the shortest run; the
         // announced port's last: only one source can be at it, so there
         // is always another to replace.
-        let place = self
-            .candidates
-            .iter_mut()
-            .enumerate()
-            .min_by_key(|(_, slot)| match slot {
-                None => (false, 0),
-                Some(other) => (
-                    device.at_announced_rtp(other.source) == Some(true),
-                    other.count,
-                ),
-            });
-        let Some((place, slot)) = place else {
-            return (0, run);
-        };
-        *slot = Some(run);
-        (place, run)
+        let place = self.candidates.iter_mut().min_by_key(|slot| match slot {
+            None => (false, 0),
+            Some(other) => (
+                device.at_announced_rtp(other.source) == Some(true),
+                other.count,
+            ),
+        });
+        if let Some(place) = place {
+            *place = Some(run);
+        }
+        run
     }
 
     /// Whether a qualified `source` of the device's address may latch now:

@@ -27,7 +27,6 @@
 
 pub mod channel;
 mod config;
-mod held;
 mod io;
 pub mod latch;
 mod link;

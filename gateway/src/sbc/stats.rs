@@ -126,16 +126,6 @@ impl ChannelCounters {
         }
     }
 
-    /// `packets` counted on probation when they came were relayed when
-    /// their source latched: they were not dropped after all.
-    pub(crate) fn relayed_after_probation(&self, packets: u64) {
-        if packets > 0
-            && let Some(counter) = self.lifetime.get(Counter::Probation as usize)
-        {
-            counter.fetch_sub(packets, Ordering::Relaxed);
-        }
-    }
-
     fn read(&self, baseline: bool) -> [u64; COUNTERS] {
         let mut out = [0; COUNTERS];
         for ((out, counter), base) in out.iter_mut().zip(&self.lifetime).zip(&self.baseline) {
@@ -175,8 +165,7 @@ pub struct Drops {
     /// Public side, not from the latched source (RTP Bleed attempts among
     /// them), or from another address than the device's while learning.
     pub foreign: u64,
-    /// Public side, while the source was on probation, and not relayed
-    /// when a source latched (the latched run's held packets are relayed).
+    /// Public side, while the source was on probation.
     pub probation: u64,
     /// Public side, with no learning window open and nothing latched.
     pub not_learning: u64,

@@ -19,7 +19,6 @@ use tracing::{debug, trace};
 
 use super::ChannelId;
 use super::channel::{Channel, Decision, Kind};
-use super::held::MAX_DEPTH;
 use super::io::{BATCH, Batch};
 use super::latch::LatchRules;
 use super::link::{Command, Shared, WorkerLink};
@@ -359,58 +358,28 @@ impl State {
                 Decision::Drop(reason) => self.tally.add(Counter::dropped(reason), 1),
             }
         }
-        let changed = owned.channel.take_changed();
-        // A source that latched in this batch: the packets its run held on
-        // probation go first, where the packet that latched it goes (the
-        // first relayed: nothing from this socket was before it).
-        let mut held: [&[u8]; MAX_DEPTH] = [&[]; MAX_DEPTH];
-        let mut held_count = 0;
-        if let Some(run) = owned.channel.take_released() {
-            for (place, packet) in held.iter_mut().zip(owned.channel.held_packets(run)) {
-                *place = packet;
-                held_count += 1;
-            }
-        }
-        let held = held.get(..held_count).unwrap_or_default();
-        let held_bytes = held.iter().map(|packet| packet.len() as u64).sum::<u64>();
-        // Count before sending, so that whoever receives a relayed packet
-        // finds it counted; failures are taken back below.
+        // Count and publish before sending, so that whoever receives a
+        // relayed packet finds it counted; failures are taken back below.
         let attempted_bytes = self
             .sends
             .iter()
             .filter_map(|(index, _)| self.batch.datagram(*index))
             .map(|(_, bytes)| bytes.len() as u64)
             .sum::<u64>();
-        self.tally
-            .add(relayed, (self.sends.len() + held.len()) as u64);
-        self.tally.add(relayed.bytes(), attempted_bytes + held_bytes);
+        self.tally.add(relayed, self.sends.len() as u64);
+        self.tally.add(relayed.bytes(), attempted_bytes);
         let counters = self.shared.counters(owned.id);
         if let Some(counters) = counters {
             self.tally.flush(counters);
-            // Held packets were counted on probation when they came.
-            counters.relayed_after_probation(held.len() as u64);
         }
-        if let Some(view) = changed {
+        if let Some(view) = owned.channel.take_changed() {
             self.shared.publish(owned.id, view);
         }
-        let route = owned.route(socket);
-        let first = self.sends.first().map(|&(_, to)| to);
-        if let (Some((_, out, _, _)), Some(to)) = (route, first) {
-            if let Some(capture) = self.shared.capture.get() {
-                capture_held(capture, out, to, held);
-            }
-            let failed = send_held(out, to, held);
-            if failed.0 > 0
-                && let Some(counters) = counters
-            {
-                counters.unsent(relayed, failed.0, failed.1);
-            }
-        }
         if let Some(capture) = self.shared.capture.get() {
-            capture_batch(capture, &self.batch, &self.sends, route);
+            capture_batch(capture, &self.batch, &self.sends, owned.route(socket));
         }
         if !self.sends.is_empty()
-            && let Some((_, out, _, _)) = route
+            && let Some((_, out, _, _)) = owned.route(socket)
         {
             let sent = self.batch.send(out, &self.sends);
             if sent.failed > 0
@@ -446,29 +415,6 @@ impl State {
             }
         }
         self.next_sweep = next;
-    }
-}
-
-/// Sends the packets a run held on probation to `to`, oldest first; the
-/// packets and bytes that could not be sent (a full socket buffer drops
-/// the rest, as for a batch).
-fn send_held(out: &UdpSocket, to: SocketAddr, held: &[&[u8]]) -> (u64, u64) {
-    let mut failed = (0, 0);
-    for packet in held {
-        if out.send_to(packet, to).is_err() {
-            failed.0 += 1;
-            failed.1 += packet.len() as u64;
-        }
-    }
-    failed
-}
-
-/// `gateway run --capture`: the held packets relayed out of `out`.
-fn capture_held(capture: &Capture, out: &UdpSocket, to: SocketAddr, held: &[&[u8]]) {
-    if let Ok(sent_from) = out.local_addr() {
-        for packet in held {
-            capture.udp(sent_from, to, packet);
-        }
     }
 }
 
@@ -614,15 +560,6 @@ mod tests {
             (rig, [0u8; 2048])
         }
 
-        /// Turns the worker until the LAN socket got the packets `seqs`,
-        /// and checks that they came in that order.
-        fn relayed_in_order(&mut self, seqs: std::ops::Range<u16>, buf: &mut [u8]) {
-            for seq in seqs {
-                assert_eq!(self.turn_until(true, buf), 172);
-                assert_eq!(&buf[2..4], &seq.to_be_bytes(), "packet {seq} in order");
-            }
-        }
-
         fn counters(&self) -> Counters {
             self.shared.counters[0].call()
         }
@@ -631,7 +568,8 @@ mod tests {
     #[test]
     fn relays_a_call_without_allocating_per_packet() {
         let (mut rig, mut buf) = Rig::anchored_with_three_packets_sent();
-        rig.relayed_in_order(0..3, &mut buf);
+        assert_eq!(rig.turn_until(true, &mut buf), 172);
+        assert_eq!(&buf[2..4], &2u16.to_be_bytes(), "the third packet latched");
         // Warm up the reverse path too.
         rig.lan.send_to(&rtp(0), rig.inner_rtp).unwrap();
         rig.turn_until(false, &mut buf);
@@ -647,16 +585,16 @@ mod tests {
         });
         assert_eq!(counted.count_total, 0, "{counted:?}");
         let counters = rig.counters();
-        assert_eq!(counters.from_device.packets, u64::from(rounds) + 3);
+        assert_eq!(counters.from_device.packets, u64::from(rounds) + 1);
         assert_eq!(counters.to_device.packets, u64::from(rounds) + 1);
-        assert_eq!(counters.from_device.bytes, 172 * (u64::from(rounds) + 3));
-        assert_eq!(counters.dropped.probation, 0);
+        assert_eq!(counters.from_device.bytes, 172 * (u64::from(rounds) + 1));
+        assert_eq!(counters.dropped.probation, 2);
     }
 
     #[test]
     fn a_release_queued_before_a_packet_applies_to_it() {
         let (mut rig, mut buf) = Rig::anchored_with_three_packets_sent();
-        rig.relayed_in_order(0..3, &mut buf);
+        rig.turn_until(true, &mut buf);
         rig.link.send(Command::Release { slot: 0 });
         rig.phone.send_to(&rtp(3), rig.public_rtp).unwrap();
         rig.worker.turn(Some(Duration::ZERO));
@@ -673,7 +611,7 @@ mod tests {
         );
         assert_eq!(call.dropped.not_learning, 1, "the stray since the release");
         let lifetime = rig.shared.counters[0].lifetime();
-        assert_eq!(lifetime.from_device.packets, 3);
+        assert_eq!(lifetime.from_device.packets, 1);
         assert_eq!(lifetime.dropped.not_learning, 1);
     }
 
@@ -699,8 +637,8 @@ mod tests {
         rig.worker.turn(Some(Duration::from_secs(5)));
         assert_eq!(
             relayed(&rig),
-            BATCHES_PER_ROUND * BATCH,
-            "one round's budget, the two held on probation first"
+            BATCHES_PER_ROUND * BATCH - 2,
+            "one round's budget"
         );
         assert_eq!(
             rig.worker.state.again,
@@ -709,64 +647,8 @@ mod tests {
         );
         // The next round does not wait for a new datagram.
         rig.worker.turn(None);
-        assert_eq!(relayed(&rig), total);
+        assert_eq!(relayed(&rig), total - 2);
         assert!(rig.worker.state.again.is_empty());
-    }
-
-    #[test]
-    fn a_fresh_call_relays_its_first_packets_and_never_a_neighbours() {
-        let mut rig = Rig::new();
-        let lan = rig.lan.local_addr().unwrap();
-        rig.link.send(Command::Anchor {
-            slot: 0,
-            at: Instant::now(),
-            inner_peer: Some((lan, lan)),
-            device: device(&rig.phone),
-        });
-        // Another sender at the phone's address (a spoofed source) runs a
-        // clean sequence before, between and after the phone's packets;
-        // the phone's run goes through a restart (7, then 20, 21, 22).
-        let neighbour = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let mut buf = [0u8; 2048];
-        let spoof = |seq: u16| {
-            let mut packet = rtp(seq);
-            packet[12..].fill(0x55);
-            neighbour.send_to(&packet, rig.public_rtp).unwrap();
-        };
-        for seq in 900..905 {
-            spoof(seq);
-        }
-        rig.phone.send_to(&rtp(7), rig.public_rtp).unwrap();
-        for seq in [20, 21] {
-            spoof(seq + 1000);
-            rig.phone.send_to(&rtp(seq), rig.public_rtp).unwrap();
-        }
-        rig.worker.turn(Some(Duration::ZERO));
-        spoof(1022);
-        rig.phone.send_to(&rtp(22), rig.public_rtp).unwrap();
-        spoof(1023);
-        rig.phone.send_to(&rtp(23), rig.public_rtp).unwrap();
-        // The run that latched, whole and in order, then the stream; the
-        // packet before the restart was not part of it.
-        rig.relayed_in_order(20..24, &mut buf);
-        for _ in 0..3 {
-            rig.worker.turn(Some(Duration::ZERO));
-        }
-        rig.lan.set_nonblocking(true).unwrap();
-        assert!(rig.lan.recv(&mut buf).is_err(), "nothing else relayed");
-        let counters = rig.counters();
-        assert_eq!(counters.from_device.packets, 4);
-        assert_eq!(
-            counters.dropped.probation,
-            1 + 5 + 3,
-            "the phone's restarted packet and the neighbour's run"
-        );
-        assert_eq!(counters.dropped.foreign, 1, "the neighbour after the latch");
-        assert_eq!(
-            rig.worker.state.owned[0].channel.held_len(),
-            0,
-            "nothing stays held after the latch"
-        );
     }
 
     #[test]
