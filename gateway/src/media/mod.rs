@@ -3,6 +3,7 @@
 
 pub mod announcement;
 pub mod echo;
+mod echo_report;
 pub mod services;
 
 pub use services::ServiceMedia;

@@ -52,8 +52,7 @@ impl Pair {
 #[derive(Debug)]
 pub struct ServiceMedia {
     echo_calls: echo::EchoCalls,
-    /// The echo's sockets: RTP is reflected by its task; the RTCP socket
-    /// only has to exist, so that phones' reports are not refused.
+    /// The echo's sockets, served by its task.
     _echo_sockets: Pair,
     announcement: Pair,
     trunk: Pair,
@@ -75,7 +74,11 @@ impl ServiceMedia {
             trunk: Some(trunk.offer(&NARROWBAND)?),
         };
         let echo_calls = echo::EchoCalls::default();
-        let echo_task = tokio::spawn(echo::run(echo_pair.rtp.clone(), echo_calls.clone()));
+        let echo_task = tokio::spawn(echo::run(
+            echo_pair.rtp.clone(),
+            echo_pair.rtcp.clone(),
+            echo_calls.clone(),
+        ));
         let media = Self {
             echo_calls,
             _echo_sockets: echo_pair,
@@ -93,7 +96,7 @@ impl ServiceMedia {
         let pair = match party {
             Party::Service(Service::EchoTest) => {
                 match send_to {
-                    Some(to) => self.echo_calls.start(call, to.rtp.ip()),
+                    Some(to) => self.echo_calls.start(call, to),
                     None => self.echo_calls.stop(call),
                 }
                 return;

@@ -33,7 +33,7 @@ mod ids;
 pub mod jitter;
 pub mod plc;
 mod receive;
-mod reception;
+pub mod reception;
 pub mod rtcp;
 pub mod rtp;
 mod send;
