@@ -292,6 +292,14 @@ impl Handset {
         }
     }
 
+    /// [`Handset::register_with_media`] with default timers and no sound
+    /// device (a null back end): for tests of the media path and its
+    /// figures rather than of what is heard.
+    pub async fn register_without_sound(account: HfaAccount) -> Self {
+        let media = MediaOptions::g711(Box::new(softphone::audio::NullBackend));
+        Self::register_with_media(account, PhoneTimers::default(), media).await
+    }
+
     /// Where this phone's RTP socket receives.
     pub fn local_rtp(&self) -> SocketAddr {
         match &self.media {

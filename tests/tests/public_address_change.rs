@@ -11,9 +11,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use e2e_tests::{ANNA, HOME_IP, Handset, LAN_IP, account, next_rtp_range, office_config_on_any};
 use gateway::gateway::{Gateway, StartOptions};
 use gateway::public_ip::{Lookup, Resolver};
-use shared::hfa_engine::phone::PhoneTimers;
-use softphone::audio::NullBackend;
-use softphone::media::MediaOptions;
 use softphone::media::call::MediaReport;
 
 const NAME: &str = "company.example.test";
@@ -77,12 +74,8 @@ async fn a_changed_public_address_reaches_a_registered_phones_next_call() {
         .expect("the gateway starts");
     assert_eq!(gateway.public_ip(), Some(FIRST));
 
-    let mut anna = Handset::register_with_media(
-        account(gateway.hfa_addr(), ANNA, HOME_IP),
-        PhoneTimers::default(),
-        MediaOptions::g711(Box::new(NullBackend)),
-    )
-    .await;
+    let mut anna =
+        Handset::register_without_sound(account(gateway.hfa_addr(), ANNA, HOME_IP)).await;
     let first = media_target_of_a_call(&mut anna).await;
     assert_eq!(first.ip(), FIRST);
 

@@ -16,10 +16,7 @@ use e2e_tests::{ANNA, BEN, HOME_IP, Handset, LAN_IP, PATIENCE, account, start_ga
 use gateway::clock::Clock;
 use gateway::gateway::Gateway;
 use gateway::sbc::{ChannelId, ChannelStats, LatchStatus};
-use shared::hfa_engine::phone::PhoneTimers;
 use shared::hfa_engine::system::SystemTimers;
-use softphone::audio::NullBackend;
-use softphone::media::MediaOptions;
 use softphone::media::call::MediaReport;
 
 /// An address on the internet other than the phone's.
@@ -42,18 +39,9 @@ async fn a_spray_from_the_phones_own_address_neither_takes_nor_stalls_the_latch(
 /// port; asserts the latch, the audio and that nothing bled.
 async fn call_under_spray(attacker: IpAddr) {
     let gateway = start_gateway(Clock::system(), SystemTimers::default()).await;
-    let mut anna = Handset::register_with_media(
-        account(gateway.hfa_addr(), ANNA, HOME_IP),
-        PhoneTimers::default(),
-        MediaOptions::g711(Box::new(NullBackend)),
-    )
-    .await;
-    let mut ben = Handset::register_with_media(
-        account(gateway.hfa_addr(), BEN, LAN_IP),
-        PhoneTimers::default(),
-        MediaOptions::g711(Box::new(NullBackend)),
-    )
-    .await;
+    let mut anna =
+        Handset::register_without_sound(account(gateway.hfa_addr(), ANNA, HOME_IP)).await;
+    let mut ben = Handset::register_without_sound(account(gateway.hfa_addr(), BEN, LAN_IP)).await;
 
     // The spray runs before the call: the free channels count it.
     let spray = Sprayer::start(attacker, public_rtp_ports(&gateway)).await;
