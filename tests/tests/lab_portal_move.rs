@@ -75,10 +75,7 @@ async fn the_app_at_home_calls_in_through_8802_and_keeps_the_call_on_moving_to_t
         .lab
         .runtime(Host::HomeLan)
         .expect("a runtime on the laptop");
-    let mut dan_media = MediaOptions::g711(Box::new(WavBackend {
-        play: None,
-        record: Some(recorded.clone()),
-    }));
+    let mut dan_media = MediaOptions::g711(Box::new(WavBackend::recording(recorded.clone())));
     dan_media.concealment = false;
     let mut dan = laptop
         .run(App::start(settings, dan_media, AgentTimers::default()))
@@ -96,10 +93,7 @@ async fn the_app_at_home_calls_in_through_8802_and_keeps_the_call_on_moving_to_t
     let mut ben = office
         .phone_in_office(
             BEN,
-            MediaOptions::g711(Box::new(WavBackend {
-                play: Some(played.clone()),
-                record: None,
-            })),
+            MediaOptions::g711(Box::new(WavBackend::playing(played.clone()))),
         )
         .await;
     dan.agent

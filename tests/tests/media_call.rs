@@ -33,14 +33,8 @@ async fn a_tone_played_at_home_is_heard_in_the_office() {
     let gateway = start_gateway(Clock::system(), SystemTimers::default()).await;
     let (played, recorded) = (temp("tone.wav"), temp("heard.wav"));
     write_wav(&played, 8000, &tone::sine(8000, 1000.0, 16000.0, 8000 * 2));
-    let anna_audio = WavBackend {
-        play: Some(played.clone()),
-        record: None,
-    };
-    let ben_audio = WavBackend {
-        play: None,
-        record: Some(recorded.clone()),
-    };
+    let anna_audio = WavBackend::playing(played.clone());
+    let ben_audio = WavBackend::recording(recorded.clone());
     let mut anna = Handset::register_with_media(
         account(gateway.hfa_addr(), ANNA, HOME_IP),
         PhoneTimers::default(),
@@ -101,10 +95,7 @@ async fn the_echo_test_returns_what_was_said_and_the_announcement_plays() {
     assert!((frequency - 700.0).abs() < 5.0, "heard {frequency} Hz back");
 
     let announced = temp("announcement.wav");
-    let audio = WavBackend {
-        play: None,
-        record: Some(announced.clone()),
-    };
+    let audio = WavBackend::recording(announced.clone());
     let mut ben = Handset::register_with_media(
         account(gateway.hfa_addr(), BEN, LAN_IP),
         PhoneTimers::default(),

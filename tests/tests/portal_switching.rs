@@ -228,10 +228,7 @@ async fn a_call_keeps_its_audio_across_a_move_from_the_company_wifi_to_a_remote_
         LAN_IP,
     );
     settings.flags.remote_wifi = true;
-    let dan_audio = WavBackend {
-        play: None,
-        record: Some(recorded.clone()),
-    };
+    let dan_audio = WavBackend::recording(recorded.clone());
     // Lost packets play as silence (no concealment), so a gap shows.
     let mut dan_media = MediaOptions::g711(Box::new(dan_audio));
     dan_media.concealment = false;
@@ -240,10 +237,7 @@ async fn a_call_keeps_its_audio_across_a_move_from_the_company_wifi_to_a_remote_
     let mut ben = Handset::register_with_media(
         account(office.gateway.hfa_addr(), BEN, LAN_IP),
         PhoneTimers::default(),
-        MediaOptions::g711(Box::new(WavBackend {
-            play: Some(played.clone()),
-            record: None,
-        })),
+        MediaOptions::g711(Box::new(WavBackend::playing(played.clone()))),
     )
     .await;
 

@@ -48,14 +48,8 @@ async fn call_and_record(
         Some(impairment) => Some(ImpairedPath::start(impairment).await),
         None => None,
     };
-    let anna_audio = WavBackend {
-        play: Some(reference_file.clone()),
-        record: None,
-    };
-    let ben_audio = WavBackend {
-        play: None,
-        record: Some(recording.clone()),
-    };
+    let anna_audio = WavBackend::playing(reference_file.clone());
+    let ben_audio = WavBackend::recording(recording.clone());
     let mut ben_media = MediaOptions::g711(Box::new(ben_audio));
     ben_media.advertise = path.as_ref().map(ImpairedPath::addr);
     ben_media.concealment = concealment;

@@ -93,14 +93,8 @@ async fn two_phones_at_home_talk_g722_through_the_sbc_as_well_as_the_codec_alone
     )
     .await;
     let recording = temp("g722-heard.wav");
-    let anna_audio = WavBackend {
-        play: Some(reference_file.clone()),
-        record: None,
-    };
-    let eva_audio = WavBackend {
-        play: None,
-        record: Some(recording.clone()),
-    };
+    let anna_audio = WavBackend::playing(reference_file.clone());
+    let eva_audio = WavBackend::recording(recording.clone());
     let mut anna = Handset::register_with_media(
         account(gateway.hfa_addr(), ANNA, HOME_IP),
         PhoneTimers::default(),

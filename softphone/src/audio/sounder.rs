@@ -390,10 +390,7 @@ mod tests {
     fn the_test_tone_reaches_the_back_end_and_ends_by_itself() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("heard.wav");
-        let backend = WavBackend {
-            play: None,
-            record: Some(path.clone()),
-        };
+        let backend = WavBackend::recording(path.clone());
         let pattern = Pattern {
             length: Some(Duration::from_millis(400)),
             ..Pattern::test_tone()
@@ -425,10 +422,7 @@ mod tests {
     fn recorded_peak(percent: u8) -> i16 {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("heard.wav");
-        let backend = WavBackend {
-            play: None,
-            record: Some(path.clone()),
-        };
+        let backend = WavBackend::recording(path.clone());
         let pattern = Pattern {
             length: Some(Duration::from_millis(200)),
             ..Pattern::test_tone()

@@ -27,6 +27,24 @@ pub struct WavBackend {
     pub record: Option<PathBuf>,
 }
 
+impl WavBackend {
+    /// Plays `path` as the microphone; what would be heard is discarded.
+    pub fn playing(path: impl Into<PathBuf>) -> Self {
+        Self {
+            play: Some(path.into()),
+            record: None,
+        }
+    }
+
+    /// Records what would be heard into `path`; the microphone is silent.
+    pub fn recording(path: impl Into<PathBuf>) -> Self {
+        Self {
+            play: None,
+            record: Some(path.into()),
+        }
+    }
+}
+
 impl AudioBackend for WavBackend {
     fn start(&mut self, config: AudioConfig) -> Result<AudioStreams, AudioError> {
         let config = config.validate()?;

@@ -187,10 +187,7 @@ impl Demo {
             port: hfa.port(),
         };
         let account = HfaAccount::new(gateway_address, PARTY, party_password)?;
-        let speech = WavBackend {
-            play: Some(speech),
-            record: None,
-        };
+        let speech = WavBackend::playing(speech);
         let party = Party::start(account, Box::new(speech)).await?;
         Ok(Self {
             gateway,

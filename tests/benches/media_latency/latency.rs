@@ -140,10 +140,7 @@ pub async fn direct(clicks: &Clicks, dir: &Path, how: Direct) -> anyhow::Result<
     let played = dir.join(format!("direct-{how:?}-in.wav"));
     let recorded = dir.join(format!("direct-{how:?}-out.wav"));
     clicks.write(&played)?;
-    let (mut a, a_starts) = Stamped::new(WavBackend {
-        play: Some(played.clone()),
-        record: None,
-    });
+    let (mut a, a_starts) = Stamped::new(WavBackend::playing(played.clone()));
     let (mut b, b_starts) = Stamped::new(WavBackend {
         play: Some(played),
         record: Some(recorded.clone()),
@@ -261,10 +258,7 @@ pub async fn stack(
     let played = dir.join(format!("stack-{name}-in.wav"));
     let recorded = dir.join(format!("stack-{name}-out.wav"));
     clicks.write(&played)?;
-    let (anna_audio, a_starts) = Stamped::new(WavBackend {
-        play: Some(played.clone()),
-        record: None,
-    });
+    let (anna_audio, a_starts) = Stamped::new(WavBackend::playing(played.clone()));
     let (ben_audio, b_starts) = Stamped::new(WavBackend {
         play: Some(played),
         record: Some(recorded.clone()),

@@ -63,10 +63,7 @@ fn play_sends_the_file_in_order_in_real_time_then_silence() {
     let path = dir.path().join("play.wav");
     let ramp: Vec<i16> = (1..=1000).map(|n| n * 7 - 3500).collect();
     write_wav(&path, 8000, 1, &ramp);
-    let mut backend = WavBackend {
-        play: Some(path),
-        record: None,
-    };
+    let mut backend = WavBackend::playing(path);
     let started = Instant::now();
     let mut streams = backend.start(AudioConfig::for_rate(8000)).expect("start");
     let got = capture(&mut streams, 1280);
@@ -96,10 +93,7 @@ fn a_file_played_when_heard_starts_once_the_other_side_is_heard() {
     let path = dir.path().join("play.wav");
     let ramp: Vec<i16> = (1..=320).map(|n| n * 7 + 1).collect();
     write_wav(&path, 8000, 1, &ramp);
-    let mut backend = WavBackend {
-        play: Some(path),
-        record: None,
-    };
+    let mut backend = WavBackend::playing(path);
     let config = AudioConfig {
         play_start: PlayStart::WhenHeard,
         ..AudioConfig::for_rate(8000)
@@ -124,10 +118,7 @@ fn a_file_played_when_heard_starts_after_the_limit_when_nothing_is_heard() {
     let dir = temp_dir("wav-when-unheard");
     let path = dir.path().join("play.wav");
     write_wav(&path, 8000, 1, &[1000; 160]);
-    let mut backend = WavBackend {
-        play: Some(path),
-        record: None,
-    };
+    let mut backend = WavBackend::playing(path);
     let config = AudioConfig {
         play_start: PlayStart::WhenHeard,
         ..AudioConfig::for_rate(8000)
@@ -147,10 +138,7 @@ fn a_file_played_when_heard_starts_after_the_limit_when_nothing_is_heard() {
 fn record_writes_what_is_heard_at_the_codec_rate() {
     let dir = temp_dir("wav-record");
     let path = dir.path().join("heard.wav");
-    let mut backend = WavBackend {
-        play: None,
-        record: Some(path.clone()),
-    };
+    let mut backend = WavBackend::recording(path.clone());
     let mut streams = backend.start(AudioConfig::for_rate(16000)).expect("start");
     streams.controls.set_volume(50);
     let signal: Vec<i16> = (1..=1280).map(|n| n * 2).collect();
@@ -201,10 +189,7 @@ fn files_at_other_rates_and_layouts_keep_their_pitch() {
     writer.finalize().expect("finalize");
 
     for (path, rate) in [(stereo_path, 8000), (float_path, 16000)] {
-        let mut backend = WavBackend {
-            play: Some(path.clone()),
-            record: None,
-        };
+        let mut backend = WavBackend::playing(path.clone());
         let mut streams = backend.start(AudioConfig::for_rate(rate)).expect("start");
         let half_second = rate as usize / 2;
         let got = capture(&mut streams, half_second);
@@ -242,18 +227,12 @@ fn null_backend_is_silence_in_real_time_and_has_no_devices() {
 #[test]
 fn unusable_files_and_configurations_are_errors() {
     let dir = temp_dir("wav-errors");
-    let mut missing = WavBackend {
-        play: Some(dir.path().join("missing.wav")),
-        record: None,
-    };
+    let mut missing = WavBackend::playing(dir.path().join("missing.wav"));
     let error = missing
         .start(AudioConfig::for_rate(8000))
         .expect_err("no such file");
     assert!(matches!(error, AudioError::Wav { .. }), "{error}");
-    let mut nowhere = WavBackend {
-        play: None,
-        record: Some(dir.path().join("no/such/dir/out.wav")),
-    };
+    let mut nowhere = WavBackend::recording(dir.path().join("no/such/dir/out.wav"));
     assert!(nowhere.start(AudioConfig::for_rate(8000)).is_err());
     let error = NullBackend
         .start(AudioConfig {
