@@ -18,7 +18,7 @@ use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, Receiver};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use e2e_tests::speech::{g711_round_trip, mos, read_wav, reference, write_wav};
@@ -102,19 +102,21 @@ impl Running {
         panic!("no line starting with {prefix:?} in {:#?}", self.seen);
     }
 
-    /// Waits for the exit, keeping what it printed.
+    /// Waits for the exit, keeping what it printed: its stdout closes as
+    /// it exits, which ends the reader thread's channel.
     fn exit(&mut self) -> ExitStatus {
         let deadline = Instant::now() + PATIENCE;
         loop {
-            self.seen.extend(self.lines.try_iter());
-            if let Some(status) = self.child.try_wait().expect("wait") {
-                // Its stdout closed with it: the rest of its lines.
-                self.seen.extend(self.lines.iter());
-                return status;
+            match self
+                .lines
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            {
+                Ok(line) => self.seen.push(line),
+                Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Timeout) => panic!("still running: {:#?}", self.seen),
             }
-            assert!(Instant::now() < deadline, "still running: {:#?}", self.seen);
-            std::thread::sleep(Duration::from_millis(20));
         }
+        self.child.wait().expect("wait")
     }
 }
 
