@@ -177,6 +177,26 @@ fn a_loss_raises_the_least_delay_to_its_after_loss_floor() {
 }
 
 #[test]
+fn a_late_packet_is_not_a_loss_the_after_loss_floor_stays_off() {
+    let config = JitterConfig {
+        min_delay: Duration::from_millis(10),
+        min_delay_after_loss: Duration::from_millis(20),
+        ..JitterConfig::default()
+    };
+    let mut rig = Rig::new(config);
+    // Packet 60 comes 30 ms after the others' 5 ms: after its frame.
+    let plan = arrivals(250, 0, |n| if n == 60 { 35 } else { 5 });
+    let (played, verdicts) = rig.run(&plan, 0, 5100);
+    assert_eq!(
+        verdicts.iter().find(|(n, _)| *n == 60).map(|(_, v)| *v),
+        Some(Insert::Late)
+    );
+    assert_eq!(count(&played, |p| matches!(p, Played::Missing(_))), 1);
+    // The delay it called for has decayed back to the clean-path floor.
+    assert_eq!(rig.jb.target_delay(), Duration::from_millis(10));
+}
+
+#[test]
 fn reordered_packets_play_in_order() {
     let mut rig = Rig::new(JitterConfig::default());
     // Every fifth packet overtaken by the next one.
