@@ -22,8 +22,19 @@
 //! as the ring holds less than one.
 //!
 //! The jitter buffer needs a steady playout clock, not the device's or the
-//! task's jittery wake-ups: each frame is played out at the previous one's
-//! time plus the packet time. When that clock falls
+//! task's jittery wake-ups, and one in phase with the writes: it decides
+//! which frame to play (or to conceal, when its packet is not here) by how
+//! long after the packet's fastest arrival the frame plays, so a clock
+//! whose phase is arbitrary against the writes hides up to a packet time
+//! of delay from it (the frame then waits that long in the buffer beyond
+//! what the buffer aims for). Once the device's pulls are known, a frame
+//! held for a pull plays out at that pull minus [`MIN_LEAD`]: steady (the
+//! pulls come a packet time apart, on the device's clock), and the moment
+//! the frame is written while the media task wakes on time. A lead widened
+//! for a busy machine writes earlier than that, not at another playout
+//! time: the jitter buffer's margin covers those few milliseconds. Without
+//! pulls to go by, each frame plays out at the previous one's time plus
+//! the packet time. When that clock falls
 //! [`DEVICE_SLACK_FRAMES`] packet times behind "now" (the device took
 //! nothing: gone or stalled; or this task was starved), the frames due
 //! meanwhile are played out and discarded, so the stream's timeline goes on
@@ -86,8 +97,8 @@ pub struct PlayoutPacer {
     next: Option<Instant>,
     /// When the device's pulls are due.
     grid: PullGrid,
-    /// The hold deadline last given.
-    held: Option<Instant>,
+    /// The hold last given.
+    held: Option<Held>,
     /// How late the media task recently woke (for a write or a poll).
     late: Peak,
     /// How much earlier than one packet time after the previous pull
@@ -145,15 +156,19 @@ impl PlayoutPacer {
             let due = pull.checked_sub(self.lead()).unwrap_or(pull);
             if now < due {
                 self.next = Some(next);
-                self.held = Some(due);
+                self.held = Some(Held { until: due, pull });
                 return Pace::Hold { until: due };
             }
         }
-        if let Some(held) = self.held.take() {
-            self.woke(now, held);
-        }
-        self.next = Some(next + self.ptime);
-        Pace::Play { at: next }
+        let at = match self.held.take() {
+            Some(held) => {
+                self.woke(now, held.until);
+                held.pull.checked_sub(MIN_LEAD).unwrap_or(held.pull)
+            }
+            None => next,
+        };
+        self.next = Some(at + self.ptime);
+        Pace::Play { at }
     }
 
     /// Learns from a new pull when the device's pulls are due, and how
@@ -165,6 +180,15 @@ impl PlayoutPacer {
             self.early.record(pull, early);
         }
     }
+}
+
+/// A frame held for the device's next pull.
+#[derive(Debug, Clone, Copy)]
+struct Held {
+    /// When to write it.
+    until: Instant,
+    /// The pull it is for.
+    pull: Instant,
 }
 
 /// The device's clock as its pulls show it: pulls are due one packet time
@@ -376,12 +400,10 @@ mod tests {
             pacer.poll(ms(origin, 15), 0, pulled),
             Pace::Hold { until: due }
         );
-        // Woken on time: the frame goes in MIN_LEAD before the pull, on the
-        // steady playout clock.
-        assert_eq!(
-            pacer.poll(due, 0, pulled),
-            Pace::Play { at: ms(origin, 20) }
-        );
+        // Woken on time: the frame goes in MIN_LEAD before the pull, and
+        // that is its playout time (the first frame's, at 0 ms, set
+        // nothing).
+        assert_eq!(pacer.poll(due, 0, pulled), Pace::Play { at: due });
         assert_eq!(pacer.poll(ms(origin, 25), FRAME, pulled), Pace::Wait);
         assert_eq!(pacer.lead(), MIN_LEAD);
     }
@@ -473,6 +495,33 @@ mod tests {
             now = pull;
         }
         assert_eq!(pacer.lead(), MIN_LEAD);
+    }
+
+    #[test]
+    fn the_playout_clock_keeps_the_pulls_phase_while_the_lead_widens_and_wake_ups_jitter() {
+        let origin = Instant::now();
+        let mut pacer = PlayoutPacer::new(PTIME, FRAME);
+        pacer.poll(origin, 0, None);
+        // The device pulls at 7, 27, 47 ... ms; the media task wakes on
+        // time, then 3 ms late once (the lead widens), then 1 ms late.
+        let mut played = Vec::new();
+        for (k, late) in [0, 3, 1, 0, 0].into_iter().enumerate() {
+            let pull = ms(origin, 7 + 20 * k as u64);
+            let Pace::Hold { until } = pacer.poll(pull, 0, Some(pull)) else {
+                panic!("the next pull is ahead");
+            };
+            let woke = until + Duration::from_millis(late);
+            let Pace::Play { at } = pacer.poll(woke, 0, Some(pull)) else {
+                panic!("woken for the write");
+            };
+            played.push(at.duration_since(origin));
+        }
+        assert!(pacer.lead() > MIN_LEAD, "widened by the late wake-ups");
+        let expected: Vec<_> = [27, 47, 67, 87, 107]
+            .into_iter()
+            .map(|pull| Duration::from_millis(pull) - MIN_LEAD)
+            .collect();
+        assert_eq!(played, expected);
     }
 
     #[test]
