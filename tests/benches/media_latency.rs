@@ -79,6 +79,9 @@ impl Runtimes {
 
 /// G.711 A-law first (the gateway's choice when Opus is not offered),
 /// Opus first, and G.722 first (an OpenStage phone's offer).
+/// The devices' tick, and the calls' packet time.
+const PACKET_TIME: std::time::Duration = std::time::Duration::from_millis(20);
+
 const G711: [Codec; 2] = [Codec::Pcma, Codec::Pcmu];
 const WITH_OPUS: [Codec; 2] = [OPUS, Codec::Pcma];
 const WITH_G722: [Codec; 3] = [Codec::G722, Codec::Pcma, Codec::Pcmu];
@@ -123,9 +126,15 @@ fn latency_part(runtimes: &Runtimes, args: &Args) -> anyhow::Result<report::Late
     let wide = Clicks::new(16_000, args.clicks, args.click_interval());
     // Columns: the baseline, the stack in G.711, in Opus and in G.722, the
     // floor; the repeats go round the columns, so that each sees the
-    // machine's load of the whole run.
+    // machine's load of the whole run. Where B's packet-time pulls fall
+    // against A's captures decides up to a packet time of each call's
+    // delay; left to the set-up's timing that phase is nearly the same in
+    // every call, so each round shifts B's device clock by another share
+    // of a packet time and the calls cover the phases evenly, as calls
+    // between real devices do.
     let mut paths: Vec<Vec<latency::PathRun>> = vec![Vec::new(); 5];
     for repeat in 1..=args.repeats {
+        let b_phase = PACKET_TIME * (repeat - 1) as u32 / args.repeats.max(1) as u32;
         eprintln!(
             "mouth to ear, round {repeat} of {}: five paths of {:.1} s",
             args.repeats,
@@ -135,6 +144,7 @@ fn latency_part(runtimes: &Runtimes, args: &Args) -> anyhow::Result<report::Late
             &narrow,
             dir.path(),
             Direct::Driver,
+            b_phase,
         ))?);
         let stacks = [
             (1, &G711[..], &narrow),
@@ -151,6 +161,7 @@ fn latency_part(runtimes: &Runtimes, args: &Args) -> anyhow::Result<report::Late
                 codecs,
                 clicks,
                 dir.path(),
+                b_phase,
             ));
             runtimes.gateway.block_on(gateway.stop());
             paths[column].push(run?);
@@ -159,6 +170,7 @@ fn latency_part(runtimes: &Runtimes, args: &Args) -> anyhow::Result<report::Late
             &narrow,
             dir.path(),
             Direct::Immediate,
+            b_phase,
         ))?);
     }
     Ok(report::Latency { paths })

@@ -69,10 +69,14 @@ pub struct SessionConfig {
     pub device_delay: Duration,
 }
 
-/// The least playout delay of a stream that has lost nothing. Not zero:
-/// both ends' media tasks wake on a 5 ms poll, late now and then, and
-/// without a margin for that the first late wake-up costs a concealed frame
-/// and a stretch before the delay estimate has seen it.
+/// The least playout delay of a stream that has lost nothing, over its
+/// packets' fastest arrival. Not zero: a packet leaves when the far end's
+/// device clock and media task wake, a few milliseconds late now and then,
+/// and a busy machine's owner may write a frame a little before its
+/// playout time; without a margin for that, the first late wake-up costs a
+/// concealed frame and a stretch before the delay estimate has seen it.
+/// 10 ms held on an idle 2-core machine with the owner's playout clock in
+/// phase with its writes (a late packet in about 10,000; BENCHMARKS.md).
 pub const CLEAN_PATH_MIN_DELAY: Duration = Duration::from_millis(10);
 
 impl SessionConfig {

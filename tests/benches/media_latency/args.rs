@@ -18,9 +18,11 @@ pub struct Args {
     /// Time between clicks, ms.
     #[arg(long, default_value_t = 1500)]
     pub click_interval_ms: u64,
-    /// Calls (or direct-path runs) per path: each has its own, random,
-    /// phases between the device clocks and the drivers' ticks.
-    #[arg(long, default_value_t = 3)]
+    /// Calls (or direct-path runs) per path. Round r of R starts B's device
+    /// clock a further 20 ms × (r − 1) / R late, so the calls cover the
+    /// phases between the two device clocks evenly (each phase decides up
+    /// to a packet time of a call's delay).
+    #[arg(long, default_value_t = 10)]
     pub repeats: usize,
     /// Concurrent calls per CPU run (2 × N phones), comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "1,10,50")]

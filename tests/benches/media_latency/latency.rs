@@ -135,16 +135,25 @@ pub enum Direct {
     Immediate,
 }
 
-/// A direct path from A's back end to B's, in this process.
-pub async fn direct(clicks: &Clicks, dir: &Path, how: Direct) -> anyhow::Result<PathRun> {
+/// A direct path from A's back end to B's, in this process; B's device
+/// clock starts `b_phase` after A's.
+pub async fn direct(
+    clicks: &Clicks,
+    dir: &Path,
+    how: Direct,
+    b_phase: Duration,
+) -> anyhow::Result<PathRun> {
     let played = dir.join(format!("direct-{how:?}-in.wav"));
     let recorded = dir.join(format!("direct-{how:?}-out.wav"));
     clicks.write(&played)?;
     let (mut a, a_starts) = Stamped::new(WavBackend::playing(played.clone()));
-    let (mut b, b_starts) = Stamped::new(WavBackend {
-        play: Some(played),
-        record: Some(recorded.clone()),
-    });
+    let (mut b, b_starts) = Stamped::delayed(
+        WavBackend {
+            play: Some(played),
+            record: Some(recorded.clone()),
+        },
+        b_phase,
+    );
     let config = AudioConfig::for_rate(clicks.rate);
     let mut a_streams = a.start(config)?;
     let b_streams = b.start(config)?;
@@ -247,22 +256,27 @@ async fn relay(
 /// The stack: Anna (A) calls Ben (B) through the gateway at `gateway`;
 /// both offer `codecs`. Both register from the company LAN, so that RTP
 /// goes phone to phone: the softphone's own path, with no relay (the
-/// system's SBC anchors only legs from outside the LAN).
+/// system's SBC anchors only legs from outside the LAN). Ben's device
+/// clock starts `b_phase` later than it would.
 pub async fn stack(
     gateway: SocketAddr,
     codecs: &[Codec],
     clicks: &Clicks,
     dir: &Path,
+    b_phase: Duration,
 ) -> anyhow::Result<PathRun> {
     let name = codecs.first().map_or("none", |codec| codec.name());
     let played = dir.join(format!("stack-{name}-in.wav"));
     let recorded = dir.join(format!("stack-{name}-out.wav"));
     clicks.write(&played)?;
     let (anna_audio, a_starts) = Stamped::new(WavBackend::playing(played.clone()));
-    let (ben_audio, b_starts) = Stamped::new(WavBackend {
-        play: Some(played),
-        record: Some(recorded.clone()),
-    });
+    let (ben_audio, b_starts) = Stamped::delayed(
+        WavBackend {
+            play: Some(played),
+            record: Some(recorded.clone()),
+        },
+        b_phase,
+    );
     let options = |audio: Box<dyn AudioBackend>| {
         let mut options = MediaOptions::g711(audio);
         options.codecs = codecs.to_vec();

@@ -47,14 +47,23 @@ pub type Starts = Arc<Mutex<Vec<Start>>>;
 pub struct Stamped<B> {
     pub inner: B,
     pub starts: Starts,
+    /// Waited before each start: shifts this device clock's phase against
+    /// the other phone's, as two real devices' phases differ call by call.
+    pub start_delay: Duration,
 }
 
 impl<B> Stamped<B> {
     pub fn new(inner: B) -> (Self, Starts) {
+        Self::delayed(inner, Duration::ZERO)
+    }
+
+    /// Starts `start_delay` late each time.
+    pub fn delayed(inner: B, start_delay: Duration) -> (Self, Starts) {
         let starts = Starts::default();
         let stamped = Self {
             inner,
             starts: Arc::clone(&starts),
+            start_delay,
         };
         (stamped, starts)
     }
@@ -62,6 +71,14 @@ impl<B> Stamped<B> {
 
 impl<B: AudioBackend> AudioBackend for Stamped<B> {
     fn start(&mut self, config: AudioConfig) -> Result<AudioStreams, AudioError> {
+        // Not a wait for anything: the phase offset itself (a few ms, once
+        // per call, before any click plays). Off the runtime's worker, so
+        // that the other phone's media start, queued behind this one on
+        // the same worker, is not delayed by as much (the phase would not
+        // move).
+        if !self.start_delay.is_zero() {
+            tokio::task::block_in_place(|| std::thread::sleep(self.start_delay));
+        }
         let streams = self.inner.start(config)?;
         let after = Instant::now();
         let start = Start {
