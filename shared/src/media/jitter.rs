@@ -13,11 +13,12 @@
 //!
 //! Playout delay: the buffer measures, at each pop, how long after the
 //! fastest path the frame plays (`current`), and compares it with the
-//! target of its delay estimator (`delay.rs`). Below the target it
-//! *stretches*: plays a concealed frame without consuming one, so the delay
-//! grows by a frame at every pop until it is reached (fast). A frame or
-//! more above it, it drops one frame, at most once per `shrink_interval`
-//! (slow), preferring a frame that is missing anyway. In silence (nothing
+//! target of its delay estimator (`delay.rs`). Below the target (by more
+//! than a small dead band) it *stretches*: plays a concealed frame without
+//! consuming one, so the delay grows by a frame at every pop until it is
+//! reached (fast). A frame or more above it (and the dead band), it drops
+//! one frame, at most once per `shrink_interval` (slow), preferring a
+//! frame that is missing anyway. In silence (nothing
 //! to play for `idle_after`, a timestamp jump without a sequence gap, a
 //! DTMF event) it stops and restarts at the next packet exactly at the
 //! target delay, which both grows and shrinks at no cost.
@@ -46,6 +47,14 @@ const LOSS_CONFIRMED_AFTER_US: i64 = 100_000;
 /// The most concealed frames awaiting their packet; beyond, the oldest
 /// counts as lost at once.
 const MAX_AWAITED: usize = 32;
+/// How far the measured delay may stray below the target before the
+/// buffer stretches, and above a frame over it before it drops one. With
+/// the consumer's clock in phase with its device, two devices whose clocks
+/// are nearly in phase (two phones on one machine, say) put the delay
+/// right at the target, where a fraction of a millisecond of measurement
+/// noise (the fastest transit moving as the history slides) would
+/// otherwise stretch and drop a frame of speech in turn, once a second.
+const DEAD_BAND_US: i64 = 3_000;
 
 /// What became of an inserted packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -331,14 +340,14 @@ impl JitterBuffer {
         let next = self.next_ts.unwrap_or(0);
         let current = now_us - self.media_us(next) - base;
         self.current_us = current;
-        if current < self.target_us && !self.packets.is_empty() {
+        if current < self.target_us - DEAD_BAND_US && !self.packets.is_empty() {
             self.stats.stretched += 1;
             return Pop::Stretch;
         }
         let may_shrink = self
             .last_shrink
             .is_none_or(|at| now_us - at >= micros(self.config.shrink_interval));
-        if current - self.frame_us >= self.target_us && may_shrink {
+        if current - self.frame_us >= self.target_us + DEAD_BAND_US && may_shrink {
             self.last_shrink = Some(now_us);
             self.stats.dropped += 1;
             if self

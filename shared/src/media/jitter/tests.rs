@@ -197,6 +197,25 @@ fn a_late_packet_is_not_a_loss_the_after_loss_floor_stays_off() {
 }
 
 #[test]
+fn measurement_noise_at_the_target_neither_stretches_nor_drops() {
+    // A short history, so that the fastest transit moves by 1 ms as the
+    // one fast packet of every twenty comes and leaves it: the measured
+    // delay swings between 9 and 10 ms around its 10 ms target.
+    let config = JitterConfig {
+        min_delay: Duration::from_millis(10),
+        min_delay_after_loss: Duration::from_millis(10),
+        history: 10,
+        ..JitterConfig::default()
+    };
+    let mut rig = Rig::new(config);
+    let plan = arrivals(300, 0, |n| if n % 20 == 0 { 0 } else { 1 });
+    let (played, _) = rig.run(&plan, 0, 6100);
+    assert_eq!(frames(&played), (0..300).collect::<Vec<_>>());
+    assert_eq!(rig.jb.stats().stretched, 0);
+    assert_eq!(rig.jb.stats().dropped, 0);
+}
+
+#[test]
 fn reordered_packets_play_in_order() {
     let mut rig = Rig::new(JitterConfig::default());
     // Every fifth packet overtaken by the next one.
