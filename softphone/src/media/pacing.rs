@@ -27,14 +27,18 @@
 //! long after the packet's fastest arrival the frame plays, so a clock
 //! whose phase is arbitrary against the writes hides up to a packet time
 //! of delay from it (the frame then waits that long in the buffer beyond
-//! what the buffer aims for). Once the device's pulls are known, a frame
-//! held for a pull plays out at that pull minus [`MIN_LEAD`]: steady (the
-//! pulls come a packet time apart, on the device's clock), and the moment
-//! the frame is written while the media task wakes on time. A lead widened
-//! for a busy machine writes earlier than that, not at another playout
-//! time: the jitter buffer's margin covers those few milliseconds. Without
-//! pulls to go by, each frame plays out at the previous one's time plus
-//! the packet time. When that clock falls
+//! what the buffer aims for). So the first frame held for a pull plays out
+//! at that pull minus [`MIN_LEAD`], the moment it is written while the
+//! media task wakes on time; each later one at the previous one's time plus
+//! the packet time, moved towards its own pull minus [`MIN_LEAD`] by at
+//! most [`PHASE_FOLLOW_PER_FRAME`]: that follows a device clock drifting
+//! against ours, and stays steady for a device whose pulls come unevenly
+//! (a callback of another size than a frame takes one frame in most
+//! callbacks and two in some). A lead widened for a busy machine writes
+//! earlier than the playout time, not at another one: the jitter buffer's
+//! margin covers those few milliseconds. Without pulls to go by, each
+//! frame plays out at the previous one's time plus the packet time. When
+//! that clock falls
 //! [`DEVICE_SLACK_FRAMES`] packet times behind "now" (the device took
 //! nothing: gone or stalled; or this task was starved), the frames due
 //! meanwhile are played out and discarded, so the stream's timeline goes on
@@ -73,6 +77,11 @@ const PEAK_DECAY_PER_SECOND: Duration = Duration::from_millis(2);
 /// wake-up to move the prediction past the next on-time pull.
 const GRID_FOLLOW_PER_PULL: Duration = Duration::from_micros(100);
 
+/// How far the playout clock moves towards the device's pulls per frame,
+/// once in phase: 1 ms a second, well beyond two clocks' drift, and too
+/// little for uneven pulls to shake the jitter buffer's delay measurement.
+pub const PHASE_FOLLOW_PER_FRAME: Duration = Duration::from_micros(20);
+
 /// What to do with the next frame of the stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pace {
@@ -99,6 +108,9 @@ pub struct PlayoutPacer {
     grid: PullGrid,
     /// The hold last given.
     held: Option<Held>,
+    /// The playout clock was put in phase with the device's pulls (since
+    /// it last restarted).
+    phased: bool,
     /// How late the media task recently woke (for a write or a poll).
     late: Peak,
     /// How much earlier than one packet time after the previous pull
@@ -115,6 +127,7 @@ impl PlayoutPacer {
             next: None,
             grid: PullGrid::default(),
             held: None,
+            phased: false,
             late: Peak::default(),
             early: Peak::default(),
         }
@@ -140,7 +153,10 @@ impl PlayoutPacer {
         let next = match self.next {
             // A long stall, or a device far faster than real time: restart
             // the clock rather than discard (or stretch) a burst.
-            Some(next) if now >= next + MAX_CATCH_UP || next >= now + MAX_CATCH_UP => now,
+            Some(next) if now >= next + MAX_CATCH_UP || next >= now + MAX_CATCH_UP => {
+                self.phased = false;
+                now
+            }
             Some(next) => next,
             None => now,
         };
@@ -163,12 +179,28 @@ impl PlayoutPacer {
         let at = match self.held.take() {
             Some(held) => {
                 self.woke(now, held.until);
-                held.pull.checked_sub(MIN_LEAD).unwrap_or(held.pull)
+                self.in_phase(next, held.pull)
             }
             None => next,
         };
         self.next = Some(at + self.ptime);
         Pace::Play { at }
+    }
+
+    /// The playout time of a frame held for `pull`, whose steady time is
+    /// `steady`: `pull` minus [`MIN_LEAD`] the first time, then `steady`
+    /// moved towards it by [`PHASE_FOLLOW_PER_FRAME`] at most.
+    fn in_phase(&mut self, steady: Instant, pull: Instant) -> Instant {
+        let aligned = pull.checked_sub(MIN_LEAD).unwrap_or(pull);
+        if !self.phased {
+            self.phased = true;
+            return aligned;
+        }
+        if aligned >= steady {
+            steady + (aligned - steady).min(PHASE_FOLLOW_PER_FRAME)
+        } else {
+            steady - (steady - aligned).min(PHASE_FOLLOW_PER_FRAME)
+        }
     }
 
     /// Learns from a new pull when the device's pulls are due, and how
@@ -522,6 +554,43 @@ mod tests {
             .map(|pull| Duration::from_millis(pull) - MIN_LEAD)
             .collect();
         assert_eq!(played, expected);
+    }
+
+    #[test]
+    fn uneven_pulls_move_the_playout_clock_by_little_per_frame() {
+        let origin = Instant::now();
+        let mut pacer = PlayoutPacer::new(PTIME, FRAME);
+        pacer.poll(origin, 0, None);
+        // A device pulling in callbacks of 25 ms: five frames in four
+        // callbacks, the fourth taking two at once.
+        let mut pulls = Vec::new();
+        for callback in 0..40u64 {
+            let at = ms(origin, 7 + 25 * callback);
+            pulls.push(at);
+            if callback % 4 == 3 {
+                pulls.push(at + Duration::from_micros(50));
+            }
+        }
+        let mut played: Vec<Instant> = Vec::new();
+        for pull in pulls {
+            let now = pull + Duration::from_millis(1);
+            let at = match pacer.poll(now, 0, Some(pull)) {
+                Pace::Hold { until } => match pacer.poll(until, 0, Some(pull)) {
+                    Pace::Play { at } => at,
+                    other => panic!("{other:?}"),
+                },
+                Pace::Play { at } => at,
+                other => panic!("{other:?}"),
+            };
+            played.push(at);
+        }
+        for pair in played.windows(2).skip(1) {
+            let step = pair[1] - pair[0];
+            assert!(
+                step >= PTIME - PHASE_FOLLOW_PER_FRAME && step <= PTIME + PHASE_FOLLOW_PER_FRAME,
+                "{step:?}"
+            );
+        }
     }
 
     #[test]
