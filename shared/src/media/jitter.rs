@@ -54,6 +54,8 @@ const MAX_AWAITED: usize = 32;
 /// right at the target, where a fraction of a millisecond of measurement
 /// noise (the fastest transit moving as the history slides) would
 /// otherwise stretch and drop a frame of speech in turn, once a second.
+/// Not below what a late packet called for: that one came after its frame
+/// played, and the next like it must not.
 const DEAD_BAND_US: i64 = 3_000;
 
 /// What became of an inserted packet.
@@ -340,7 +342,8 @@ impl JitterBuffer {
         let next = self.next_ts.unwrap_or(0);
         let current = now_us - self.media_us(next) - base;
         self.current_us = current;
-        if current < self.target_us - DEAD_BAND_US && !self.packets.is_empty() {
+        let least = (self.target_us - DEAD_BAND_US).max(self.delay.late_peak().min(self.target_us));
+        if current < least && !self.packets.is_empty() {
             self.stats.stretched += 1;
             return Pop::Stretch;
         }

@@ -216,6 +216,28 @@ fn measurement_noise_at_the_target_neither_stretches_nor_drops() {
 }
 
 #[test]
+fn a_packet_late_by_less_than_the_dead_band_still_grows_the_delay() {
+    let config = JitterConfig {
+        min_delay: Duration::from_millis(10),
+        min_delay_after_loss: Duration::from_millis(10),
+        ..JitterConfig::default()
+    };
+    let mut rig = Rig::new(config);
+    // Playing 10 ms after the packets' arrival; packets 50, 60 and 70 come
+    // 11 ms later than the others: the first after its frame played. The
+    // delay must grow at the first, not let the next ones come late too.
+    let plan = arrivals(150, 0, |n| if n % 10 == 0 && n >= 50 { 11 } else { 0 });
+    let (played, verdicts) = rig.run(&plan, 0, 3100);
+    let late: Vec<u32> = verdicts
+        .iter()
+        .filter(|(_, v)| *v == Insert::Late)
+        .map(|(n, _)| *n)
+        .collect();
+    assert_eq!(late, [50]);
+    assert_eq!(count(&played, |p| *p == Played::Stretch), 1);
+}
+
+#[test]
 fn reordered_packets_play_in_order() {
     let mut rig = Rig::new(JitterConfig::default());
     // Every fifth packet overtaken by the next one.
