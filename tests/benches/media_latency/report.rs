@@ -195,7 +195,7 @@ fn budget_table(latency: &Latency) -> String {
         format!("{:.1}", codec(runs))
     });
     rows.add(
-        "jitter buffer: B plays a frame this long after its fastest arrival (`playout_delay_ms`; least target 10 ms = `CLEAN_PATH_MIN_DELAY`)",
+        "jitter buffer: B plays a frame this long after its fastest arrival (`playout_delay_ms`; least target `CLEAN_PATH_MIN_DELAY`)",
         |runs| jitter(runs).map_or_else(|| "–".to_owned(), |j| format!("{j:.1}")),
     );
     rows.add(
