@@ -54,8 +54,9 @@ const MAX_AWAITED: usize = 32;
 /// right at the target, where a fraction of a millisecond of measurement
 /// noise (the fastest transit moving as the history slides) would
 /// otherwise stretch and drop a frame of speech in turn, once a second.
-/// Not below what a late packet called for: that one came after its frame
-/// played, and the next like it must not.
+/// Not below what a late packet called for (that one came after its frame
+/// played, and the next like it must not), nor below the least delay
+/// after a loss (Opus FEC needs the next packet in hand).
 const DEAD_BAND_US: i64 = 3_000;
 
 /// What became of an inserted packet.
@@ -342,7 +343,14 @@ impl JitterBuffer {
         let next = self.next_ts.unwrap_or(0);
         let current = now_us - self.media_us(next) - base;
         self.current_us = current;
-        let least = (self.target_us - DEAD_BAND_US).max(self.delay.late_peak().min(self.target_us));
+        // What a late packet or a loss called for is reached in full.
+        let called_for = if floor > self.config.min_delay {
+            micros(floor)
+        } else {
+            0
+        };
+        let least = (self.target_us - DEAD_BAND_US)
+            .max(self.delay.late_peak().max(called_for).min(self.target_us));
         if current < least && !self.packets.is_empty() {
             self.stats.stretched += 1;
             return Pop::Stretch;
