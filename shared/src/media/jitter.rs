@@ -343,15 +343,7 @@ impl JitterBuffer {
         let next = self.next_ts.unwrap_or(0);
         let current = now_us - self.media_us(next) - base;
         self.current_us = current;
-        // What a late packet or a loss called for is reached in full.
-        let called_for = if floor > self.config.min_delay {
-            micros(floor)
-        } else {
-            0
-        };
-        let least = (self.target_us - DEAD_BAND_US)
-            .max(self.delay.late_peak().max(called_for).min(self.target_us));
-        if current < least && !self.packets.is_empty() {
+        if current < self.stretch_below(floor) && !self.packets.is_empty() {
             self.stats.stretched += 1;
             return Pop::Stretch;
         }
@@ -373,6 +365,19 @@ impl JitterBuffer {
             self.next_ts = Some(next + self.frame_ts);
         }
         self.play_slot(now_us)
+    }
+
+    /// Below this delay (µs) a pop stretches: the target less the dead
+    /// band, but never below what a late packet called for, nor below a
+    /// least delay `floor` that a loss raised over the clean path's.
+    fn stretch_below(&self, floor: Duration) -> i64 {
+        let after_loss = if floor > self.config.min_delay {
+            micros(floor)
+        } else {
+            0
+        };
+        let called_for = self.delay.late_peak().max(after_loss);
+        (self.target_us - DEAD_BAND_US).max(called_for.min(self.target_us))
     }
 
     /// Plays the frame at `next_ts` (`playing` is set).
