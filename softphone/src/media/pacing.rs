@@ -80,7 +80,7 @@ const GRID_FOLLOW_PER_PULL: Duration = Duration::from_micros(100);
 /// How far the playout clock moves towards the device's pulls per frame,
 /// once in phase: 1 ms a second, well beyond two clocks' drift, and too
 /// little for uneven pulls to shake the jitter buffer's delay measurement.
-pub const PHASE_FOLLOW_PER_FRAME: Duration = Duration::from_micros(20);
+const PHASE_FOLLOW_PER_FRAME: Duration = Duration::from_micros(20);
 
 /// What to do with the next frame of the stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
