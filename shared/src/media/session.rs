@@ -69,17 +69,11 @@ pub struct SessionConfig {
     pub device_delay: Duration,
 }
 
-/// The least playout delay of a stream that has lost nothing, over its
-/// packets' fastest arrival. Not zero: a packet leaves when the far end's
-/// device clock and media task wake, a few milliseconds late now and then,
-/// and a busy machine's owner may write a frame a little before its
-/// playout time; without a margin for that, the first late wake-up costs a
-/// concealed frame and a stretch before the delay estimate has seen it.
-/// With the owner's playout clock in phase with its writes, 10 ms let a
-/// packet in 10,000 come late on an idle 2-core machine, but a debug build
-/// relaying through its own SBC (the portal PESQ test) had late packets in
-/// one call of three; at 15 ms none in eight (BENCHMARKS.md).
-pub const CLEAN_PATH_MIN_DELAY: Duration = Duration::from_millis(15);
+/// The least playout delay of a stream that has lost nothing. Not zero:
+/// both ends' media tasks wake on a 5 ms poll, late now and then, and
+/// without a margin for that the first late wake-up costs a concealed frame
+/// and a stretch before the delay estimate has seen it.
+pub const CLEAN_PATH_MIN_DELAY: Duration = Duration::from_millis(10);
 
 impl SessionConfig {
     /// The usual settings for `codec`: its payload type, 20 ms, DTMF on

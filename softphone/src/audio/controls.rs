@@ -2,8 +2,7 @@
 //! sets and polls without locks, applied by the back end at the boundary of
 //! its rings, so every back end (device, file, null) behaves the same.
 //! Also what the media task and the back end tell each other: when the
-//! device last took a frame, that a captured frame is ready, and whether
-//! the other side has been heard.
+//! device last took a frame, and whether the other side has been heard.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering};
@@ -28,10 +27,6 @@ pub struct AudioControls {
     last_pull: AtomicU64,
     /// The call's media has played a frame from the other side.
     far_end_heard: AtomicBool,
-    /// The capture ring holds a whole frame: the media task sends it at
-    /// once instead of at its next poll (whose phase against the device's
-    /// clock would add up to a poll interval of delay, and as much jitter).
-    captured: tokio::sync::Notify,
 }
 
 impl Default for AudioControls {
@@ -43,7 +38,6 @@ impl Default for AudioControls {
             epoch: Instant::now(),
             last_pull: AtomicU64::new(0),
             far_end_heard: AtomicBool::new(false),
-            captured: tokio::sync::Notify::new(),
         }
     }
 }
@@ -105,12 +99,6 @@ impl AudioControls {
     pub fn far_end_heard(&self) -> bool {
         self.far_end_heard.load(Ordering::Relaxed)
     }
-
-    /// Resolves when the capture ring has held a whole frame since the
-    /// last time it resolved (a notice given while nobody waits is kept).
-    pub async fn frame_captured(&self) {
-        self.captured.notified().await;
-    }
 }
 
 /// The back end's end of the capture ring: meters, mutes, then pushes.
@@ -150,7 +138,6 @@ impl CaptureSink {
         for &sample in samples {
             let _ = self.ring.push(if muted { 0 } else { sample });
         }
-        self.tell_if_a_frame_is_ready();
     }
 
     /// One frame of silence: what a lost or absent microphone sends.
@@ -161,13 +148,6 @@ impl CaptureSink {
         for _ in 0..self.frame {
             self.meter(0);
             let _ = self.ring.push(0);
-        }
-        self.tell_if_a_frame_is_ready();
-    }
-
-    fn tell_if_a_frame_is_ready(&self) {
-        if self.ring.buffer().capacity() - self.ring.slots() >= self.frame {
-            self.controls.captured.notify_one();
         }
     }
 
@@ -274,28 +254,6 @@ mod tests {
         let tone = sine(8000, 1000.0, 10000.0, 160);
         sink.push(&tone);
         assert_eq!(drain(&mut ring), tone);
-    }
-
-    /// Whether `frame_captured` resolves now (polled once, no runtime).
-    fn frame_ready(controls: &AudioControls) -> bool {
-        use std::future::Future as _;
-        use std::task::{Context, Poll, Waker};
-        let mut notice = std::pin::pin!(controls.frame_captured());
-        let mut context = Context::from_waker(Waker::noop());
-        notice.as_mut().poll(&mut context) == Poll::Ready(())
-    }
-
-    #[test]
-    fn the_media_task_is_told_when_a_whole_frame_is_captured_not_before() {
-        let (mut sink, mut ring, controls) = sink(160);
-        sink.push(&[1; 100]);
-        assert!(!frame_ready(&controls), "100 of 160 samples");
-        sink.push(&[1; 60]);
-        assert!(frame_ready(&controls), "a whole frame");
-        assert!(!frame_ready(&controls), "told once");
-        drain(&mut ring);
-        sink.push_silence();
-        assert!(frame_ready(&controls), "a frame of silence counts too");
     }
 
     #[test]

@@ -2,17 +2,16 @@
 //! end's rings and the call's [`MediaSession`], and datagrams between the
 //! session and the RTP/RTCP sockets.
 //!
-//! The back end runs on the device's clock; this task
-//! - sends every complete frame the capture ring holds as soon as the back
-//!   end says one is there (and at each poll, every [`POLL_INTERVAL`]), and
+//! The back end runs on the device's clock; this task looks at its rings
+//! every [`POLL_INTERVAL`] and
+//! - sends every complete frame the capture ring holds (one, normally), and
 //! - plays out a frame into the playback ring just before the device's
 //!   next pull (it wakes for that), paced by a [`PlayoutPacer`] that gives
-//!   the jitter buffer a steady playout clock in phase with those writes
-//!   (see `pacing.rs`).
+//!   the jitter buffer a steady playout clock (see `pacing.rs`).
 //!
-//! A frame thus leaves a moment after its capture, not up to a poll later,
-//! and waits in the playback ring a few milliseconds, with no silence
-//! queued ahead.
+//! Polling a few times per packet time rather than ticking once keeps both
+//! waits short: a frame is sent within a poll of its capture, and waits in
+//! the playback ring a few milliseconds, with no silence queued ahead.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -124,9 +123,6 @@ pub async fn run(
                     next_report = now + media.report_every;
                     let _ = reports.send(MediaReport::Quality(media.session.stats()));
                 }
-            }
-            () = media.audio.controls.frame_captured() => {
-                capture(&mut media, &mut pcm, Instant::now());
             }
             () = sleep_until(hold) => {
                 hold = play(&mut media, &mut pacer, &mut pcm, Instant::now());

@@ -22,23 +22,8 @@
 //! as the ring holds less than one.
 //!
 //! The jitter buffer needs a steady playout clock, not the device's or the
-//! task's jittery wake-ups, and one in phase with the writes: it decides
-//! which frame to play (or to conceal, when its packet is not here) by how
-//! long after the packet's fastest arrival the frame plays, so a clock
-//! whose phase is arbitrary against the writes hides up to a packet time
-//! of delay from it (the frame then waits that long in the buffer beyond
-//! what the buffer aims for). So the first frame held for a pull plays out
-//! at that pull minus [`MIN_LEAD`], the moment it is written while the
-//! media task wakes on time; each later one at the previous one's time plus
-//! the packet time, moved towards its own pull minus [`MIN_LEAD`] by at
-//! most [`PHASE_FOLLOW_PER_FRAME`]: that follows a device clock drifting
-//! against ours, and stays steady for a device whose pulls come unevenly
-//! (a callback of another size than a frame takes one frame in most
-//! callbacks and two in some). A lead widened for a busy machine writes
-//! earlier than the playout time, not at another one: the jitter buffer's
-//! margin covers those few milliseconds. Without pulls to go by, each
-//! frame plays out at the previous one's time plus the packet time. When
-//! that clock falls
+//! task's jittery wake-ups: each frame is played out at the previous one's
+//! time plus the packet time. When that clock falls
 //! [`DEVICE_SLACK_FRAMES`] packet times behind "now" (the device took
 //! nothing: gone or stalled; or this task was starved), the frames due
 //! meanwhile are played out and discarded, so the stream's timeline goes on
@@ -77,11 +62,6 @@ const PEAK_DECAY_PER_SECOND: Duration = Duration::from_millis(2);
 /// wake-up to move the prediction past the next on-time pull.
 const GRID_FOLLOW_PER_PULL: Duration = Duration::from_micros(100);
 
-/// How far the playout clock moves towards the device's pulls per frame,
-/// once in phase: 1 ms a second, well beyond two clocks' drift, and too
-/// little for uneven pulls to shake the jitter buffer's delay measurement.
-const PHASE_FOLLOW_PER_FRAME: Duration = Duration::from_micros(20);
-
 /// What to do with the next frame of the stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pace {
@@ -106,11 +86,8 @@ pub struct PlayoutPacer {
     next: Option<Instant>,
     /// When the device's pulls are due.
     grid: PullGrid,
-    /// The hold last given.
-    held: Option<Held>,
-    /// The playout clock was put in phase with the device's pulls (since
-    /// it last restarted).
-    phased: bool,
+    /// The hold deadline last given.
+    held: Option<Instant>,
     /// How late the media task recently woke (for a write or a poll).
     late: Peak,
     /// How much earlier than one packet time after the previous pull
@@ -127,7 +104,6 @@ impl PlayoutPacer {
             next: None,
             grid: PullGrid::default(),
             held: None,
-            phased: false,
             late: Peak::default(),
             early: Peak::default(),
         }
@@ -153,10 +129,7 @@ impl PlayoutPacer {
         let next = match self.next {
             // A long stall, or a device far faster than real time: restart
             // the clock rather than discard (or stretch) a burst.
-            Some(next) if now >= next + MAX_CATCH_UP || next >= now + MAX_CATCH_UP => {
-                self.phased = false;
-                now
-            }
+            Some(next) if now >= next + MAX_CATCH_UP || next >= now + MAX_CATCH_UP => now,
             Some(next) => next,
             None => now,
         };
@@ -172,35 +145,15 @@ impl PlayoutPacer {
             let due = pull.checked_sub(self.lead()).unwrap_or(pull);
             if now < due {
                 self.next = Some(next);
-                self.held = Some(Held { until: due, pull });
+                self.held = Some(due);
                 return Pace::Hold { until: due };
             }
         }
-        let at = match self.held.take() {
-            Some(held) => {
-                self.woke(now, held.until);
-                self.in_phase(next, held.pull)
-            }
-            None => next,
-        };
-        self.next = Some(at + self.ptime);
-        Pace::Play { at }
-    }
-
-    /// The playout time of a frame held for `pull`, whose steady time is
-    /// `steady`: `pull` minus [`MIN_LEAD`] the first time, then `steady`
-    /// moved towards it by [`PHASE_FOLLOW_PER_FRAME`] at most.
-    fn in_phase(&mut self, steady: Instant, pull: Instant) -> Instant {
-        let aligned = pull.checked_sub(MIN_LEAD).unwrap_or(pull);
-        if !self.phased {
-            self.phased = true;
-            return aligned;
+        if let Some(held) = self.held.take() {
+            self.woke(now, held);
         }
-        if aligned >= steady {
-            steady + (aligned - steady).min(PHASE_FOLLOW_PER_FRAME)
-        } else {
-            steady - (steady - aligned).min(PHASE_FOLLOW_PER_FRAME)
-        }
+        self.next = Some(next + self.ptime);
+        Pace::Play { at: next }
     }
 
     /// Learns from a new pull when the device's pulls are due, and how
@@ -212,15 +165,6 @@ impl PlayoutPacer {
             self.early.record(pull, early);
         }
     }
-}
-
-/// A frame held for the device's next pull.
-#[derive(Debug, Clone, Copy)]
-struct Held {
-    /// When to write it.
-    until: Instant,
-    /// The pull it is for.
-    pull: Instant,
 }
 
 /// The device's clock as its pulls show it: pulls are due one packet time
@@ -432,10 +376,12 @@ mod tests {
             pacer.poll(ms(origin, 15), 0, pulled),
             Pace::Hold { until: due }
         );
-        // Woken on time: the frame goes in MIN_LEAD before the pull, and
-        // that is its playout time (the first frame's, at 0 ms, set
-        // nothing).
-        assert_eq!(pacer.poll(due, 0, pulled), Pace::Play { at: due });
+        // Woken on time: the frame goes in MIN_LEAD before the pull, on the
+        // steady playout clock.
+        assert_eq!(
+            pacer.poll(due, 0, pulled),
+            Pace::Play { at: ms(origin, 20) }
+        );
         assert_eq!(pacer.poll(ms(origin, 25), FRAME, pulled), Pace::Wait);
         assert_eq!(pacer.lead(), MIN_LEAD);
     }
@@ -527,70 +473,6 @@ mod tests {
             now = pull;
         }
         assert_eq!(pacer.lead(), MIN_LEAD);
-    }
-
-    #[test]
-    fn the_playout_clock_keeps_the_pulls_phase_while_the_lead_widens_and_wake_ups_jitter() {
-        let origin = Instant::now();
-        let mut pacer = PlayoutPacer::new(PTIME, FRAME);
-        pacer.poll(origin, 0, None);
-        // The device pulls at 7, 27, 47 ... ms; the media task wakes on
-        // time, then 3 ms late once (the lead widens), then 1 ms late.
-        let mut played = Vec::new();
-        for (k, late) in [0, 3, 1, 0, 0].into_iter().enumerate() {
-            let pull = ms(origin, 7 + 20 * k as u64);
-            let Pace::Hold { until } = pacer.poll(pull, 0, Some(pull)) else {
-                panic!("the next pull is ahead");
-            };
-            let woke = until + Duration::from_millis(late);
-            let Pace::Play { at } = pacer.poll(woke, 0, Some(pull)) else {
-                panic!("woken for the write");
-            };
-            played.push(at.duration_since(origin));
-        }
-        assert!(pacer.lead() > MIN_LEAD, "widened by the late wake-ups");
-        let expected: Vec<_> = [27, 47, 67, 87, 107]
-            .into_iter()
-            .map(|pull| Duration::from_millis(pull) - MIN_LEAD)
-            .collect();
-        assert_eq!(played, expected);
-    }
-
-    #[test]
-    fn uneven_pulls_move_the_playout_clock_by_little_per_frame() {
-        let origin = Instant::now();
-        let mut pacer = PlayoutPacer::new(PTIME, FRAME);
-        pacer.poll(origin, 0, None);
-        // A device pulling in callbacks of 25 ms: five frames in four
-        // callbacks, the fourth taking two at once.
-        let mut pulls = Vec::new();
-        for callback in 0..40u64 {
-            let at = ms(origin, 7 + 25 * callback);
-            pulls.push(at);
-            if callback % 4 == 3 {
-                pulls.push(at + Duration::from_micros(50));
-            }
-        }
-        let mut played: Vec<Instant> = Vec::new();
-        for pull in pulls {
-            let now = pull + Duration::from_millis(1);
-            let at = match pacer.poll(now, 0, Some(pull)) {
-                Pace::Hold { until } => match pacer.poll(until, 0, Some(pull)) {
-                    Pace::Play { at } => at,
-                    other => panic!("{other:?}"),
-                },
-                Pace::Play { at } => at,
-                other => panic!("{other:?}"),
-            };
-            played.push(at);
-        }
-        for pair in played.windows(2).skip(1) {
-            let step = pair[1] - pair[0];
-            assert!(
-                step >= PTIME - PHASE_FOLLOW_PER_FRAME && step <= PTIME + PHASE_FOLLOW_PER_FRAME,
-                "{step:?}"
-            );
-        }
     }
 
     #[test]
