@@ -49,7 +49,7 @@ const SPEECH_FLOOR: f32 = 2.0;
 fn clean_bound(stats: &StreamStats, ceiling: f32) -> f32 {
     if stats.stretched + stats.dropped > 0 {
         SPEECH_FLOOR
-    } else if stats.late + stats.concealed > 0 {
+    } else if stats.late + stats.concealed + stats.underruns > 0 {
         ceiling - 0.15
     } else {
         ceiling - 0.05

@@ -42,7 +42,8 @@ fn media_stopped(event: &AgentEvent) -> bool {
 
 /// What one side heard: the recording, and whether every frame was played
 /// on time (none late, concealed, stretched or dropped by the jitter
-/// buffer). Nothing may be lost on the path either way.
+/// buffer, and none written after the device wanted it). Nothing may be
+/// lost on the path either way.
 struct Heard {
     samples: Vec<i16>,
     on_time: bool,
@@ -54,15 +55,17 @@ impl Heard {
             stats.lost, 0,
             "{who} lost packets on a clean path: {stats:?}"
         );
-        let on_time = stats.late + stats.concealed + stats.stretched + stats.dropped == 0;
+        let on_time =
+            stats.late + stats.concealed + stats.stretched + stats.dropped + stats.underruns == 0;
         Self { samples, on_time }
     }
 
     /// The least score this direction must reach against the codec alone:
     /// a few hundredths below it when every frame played on time; when the
     /// machine's scheduler delayed a frame (real time on two shared cores),
-    /// concealment must still keep it within 0.15, far above what a gap of
-    /// silence scores.
+    /// concealment, or a frame of silence the device played while it
+    /// waited, must still keep it within 0.15, far above what speech cut
+    /// by gaps scores.
     fn bound(&self, ceiling: f32) -> f32 {
         if self.on_time {
             ceiling - 0.05

@@ -93,6 +93,12 @@ impl DelayEstimator {
         quantile.max(self.peak).clamp(min, max.max(min))
     }
 
+    /// The excess the latest late packet called for, as it has decayed by
+    /// the last [`target`](Self::target).
+    pub fn late_peak(&self) -> i64 {
+        self.peak
+    }
+
     /// Forgets everything (a new source or timeline).
     pub fn clear(&mut self) {
         self.next = 0;

@@ -13,11 +13,12 @@
 //!
 //! Playout delay: the buffer measures, at each pop, how long after the
 //! fastest path the frame plays (`current`), and compares it with the
-//! target of its delay estimator (`delay.rs`). Below the target it
-//! *stretches*: plays a concealed frame without consuming one, so the delay
-//! grows by a frame at every pop until it is reached (fast). A frame or
-//! more above it, it drops one frame, at most once per `shrink_interval`
-//! (slow), preferring a frame that is missing anyway. In silence (nothing
+//! target of its delay estimator (`delay.rs`). Below the target (by more
+//! than a small dead band) it *stretches*: plays a concealed frame without
+//! consuming one, so the delay grows by a frame at every pop until it is
+//! reached (fast). A frame or more above it (and the dead band), it drops
+//! one frame, at most once per `shrink_interval` (slow), preferring a
+//! frame that is missing anyway. In silence (nothing
 //! to play for `idle_after`, a timestamp jump without a sequence gap, a
 //! DTMF event) it stops and restarts at the next packet exactly at the
 //! target delay, which both grows and shrinks at no cost.
@@ -39,6 +40,24 @@ const MAX_PAYLOAD: usize = 4096;
 /// behind, is another timeline rather than loss or reordering.
 const MAX_DROPOUT: i64 = 3000;
 const MAX_MISORDER: i64 = 100;
+/// A frame concealed because its packet was not here counts as lost (for
+/// `min_delay_after_loss`) once its packet has not come for this long: one
+/// that comes later was late, which the delay estimate answers on its own.
+const LOSS_CONFIRMED_AFTER_US: i64 = 100_000;
+/// The most concealed frames awaiting their packet; beyond, the oldest
+/// counts as lost at once.
+const MAX_AWAITED: usize = 32;
+/// How far the measured delay may stray below the target before the
+/// buffer stretches, and above a frame over it before it drops one. With
+/// the consumer's clock in phase with its device, two devices whose clocks
+/// are nearly in phase (two phones on one machine, say) put the delay
+/// right at the target, where a fraction of a millisecond of measurement
+/// noise (the fastest transit moving as the history slides) would
+/// otherwise stretch and drop a frame of speech in turn, once a second.
+/// Not below what a late packet called for (that one came after its frame
+/// played, and the next like it must not), nor below the least delay
+/// after a loss (Opus FEC needs the next packet in hand).
+const DEAD_BAND_US: i64 = 3_000;
 
 /// What became of an inserted packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,9 +142,9 @@ pub struct JitterBuffer {
     current_us: i64,
     /// Frames missed in a row with nothing held.
     misses: u32,
-    /// A frame went missing (lost, or not yet here): the least delay is
-    /// `min_delay_after_loss` from now on.
-    lost_one: bool,
+    /// Whether a packet was lost: the least delay is `min_delay_after_loss`
+    /// from then on.
+    losses: LossWatch,
     /// Frames before this timestamp are a DTMF event, not loss.
     silent_until: Option<i64>,
     last_shrink: Option<i64>,
@@ -168,7 +187,7 @@ impl JitterBuffer {
             target_us: micros(config.min_delay),
             current_us: 0,
             misses: 0,
-            lost_one: false,
+            losses: LossWatch::new(),
             silent_until: None,
             last_shrink: None,
             far: None,
@@ -215,6 +234,7 @@ impl JitterBuffer {
         self.last_seq = None;
         self.delay.clear();
         self.misses = 0;
+        self.losses.forget_awaited();
         self.silent_until = None;
         self.far = None;
     }
@@ -261,6 +281,7 @@ impl JitterBuffer {
             return Insert::Duplicate;
         }
         if self.next_ts.is_some_and(|next| ext_ts < next) {
+            self.losses.came_late(ext_ts);
             self.delay.record(transit);
             self.delay.late(transit, now_us);
             self.stats.late += 1;
@@ -295,7 +316,8 @@ impl JitterBuffer {
     /// consumer's playout clock (once per packet time).
     pub fn pop(&mut self, now: Instant) -> Pop<'_> {
         let now_us = self.clock(now);
-        let floor = if self.lost_one {
+        self.losses.confirm(now_us);
+        let floor = if self.losses.lost_one {
             self.config.min_delay.max(self.config.min_delay_after_loss)
         } else {
             self.config.min_delay
@@ -316,19 +338,19 @@ impl JitterBuffer {
             self.playing = true;
             self.next_ts = Some(front.ts);
             self.misses = 0;
-            return self.play_slot();
+            return self.play_slot(now_us);
         }
         let next = self.next_ts.unwrap_or(0);
         let current = now_us - self.media_us(next) - base;
         self.current_us = current;
-        if current < self.target_us && !self.packets.is_empty() {
+        if current < self.stretch_below(floor) && !self.packets.is_empty() {
             self.stats.stretched += 1;
             return Pop::Stretch;
         }
         let may_shrink = self
             .last_shrink
             .is_none_or(|at| now_us - at >= micros(self.config.shrink_interval));
-        if current - self.frame_us >= self.target_us && may_shrink {
+        if current - self.frame_us >= self.target_us + DEAD_BAND_US && may_shrink {
             self.last_shrink = Some(now_us);
             self.stats.dropped += 1;
             if self
@@ -342,15 +364,29 @@ impl JitterBuffer {
             }
             self.next_ts = Some(next + self.frame_ts);
         }
-        self.play_slot()
+        self.play_slot(now_us)
+    }
+
+    /// Below this delay (µs) a pop stretches: the target less the dead
+    /// band, but never below what a late packet called for, nor below a
+    /// least delay `floor` that a loss raised over the clean path's.
+    fn stretch_below(&self, floor: Duration) -> i64 {
+        let after_loss = if floor > self.config.min_delay {
+            micros(floor)
+        } else {
+            0
+        };
+        let called_for = self.delay.late_peak().max(after_loss);
+        (self.target_us - DEAD_BAND_US).max(called_for.min(self.target_us))
     }
 
     /// Plays the frame at `next_ts` (`playing` is set).
-    fn play_slot(&mut self) -> Pop<'_> {
+    fn play_slot(&mut self, now_us: i64) -> Pop<'_> {
         let next = self.next_ts.unwrap_or(0);
         while self.packets.front().is_some_and(|p| p.ts < next) {
             if let Some(stale) = self.packets.pop_front() {
                 self.stats.late += 1;
+                self.losses.came_late(stale.ts);
                 self.recycle(stale.payload);
             }
         }
@@ -376,12 +412,12 @@ impl JitterBuffer {
                 self.playing = false;
                 return Pop::Silence;
             }
-            self.lost_one = true;
+            self.losses.await_packet(next, now_us);
             let next = (front.ts < following + self.frame_ts).then_some(front.payload.as_slice());
             return Pop::Missing { next };
         }
         self.misses += 1;
-        self.lost_one = true;
+        self.losses.await_packet(next, now_us);
         if i64::from(self.misses) * self.frame_us > micros(self.config.idle_after) {
             self.playing = false;
             return Pop::Silence;
@@ -425,6 +461,62 @@ impl JitterBuffer {
             buffer.clear();
             self.pool.push(buffer);
         }
+    }
+}
+
+/// Which concealed frames' packets never came: a packet that comes after
+/// its frame was concealed was late, not lost.
+#[derive(Debug, Clone)]
+struct LossWatch {
+    /// A packet was lost.
+    lost_one: bool,
+    /// Frames concealed whose packet has not come (yet): (timestamp, when
+    /// concealed, µs on the buffer's clock).
+    awaited: VecDeque<(i64, i64)>,
+}
+
+impl LossWatch {
+    /// Sized once: concealing allocates nothing.
+    fn new() -> Self {
+        Self {
+            lost_one: false,
+            awaited: VecDeque::with_capacity(MAX_AWAITED),
+        }
+    }
+
+    /// The frame at `ts` was concealed at `now_us`: lost, unless its
+    /// packet still comes.
+    fn await_packet(&mut self, ts: i64, now_us: i64) {
+        if self.awaited.len() >= MAX_AWAITED {
+            self.awaited.pop_front();
+            self.lost_one = true;
+        }
+        self.awaited.push_back((ts, now_us));
+    }
+
+    /// The packet of the frame at `ts` came after its frame was played or
+    /// concealed: late, not lost.
+    fn came_late(&mut self, ts: i64) {
+        self.awaited.retain(|&(awaited, _)| awaited != ts);
+    }
+
+    /// Frames whose packet has not come for [`LOSS_CONFIRMED_AFTER_US`]
+    /// were lost.
+    fn confirm(&mut self, now_us: i64) {
+        while self
+            .awaited
+            .front()
+            .is_some_and(|&(_, at)| now_us - at >= LOSS_CONFIRMED_AFTER_US)
+        {
+            self.awaited.pop_front();
+            self.lost_one = true;
+        }
+    }
+
+    /// A new timeline: its frames are awaited no more (what was lost
+    /// stays lost).
+    fn forget_awaited(&mut self) {
+        self.awaited.clear();
     }
 }
 

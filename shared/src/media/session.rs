@@ -69,11 +69,17 @@ pub struct SessionConfig {
     pub device_delay: Duration,
 }
 
-/// The least playout delay of a stream that has lost nothing. Not zero:
-/// both ends' media tasks wake on a 5 ms poll, late now and then, and
-/// without a margin for that the first late wake-up costs a concealed frame
-/// and a stretch before the delay estimate has seen it.
-pub const CLEAN_PATH_MIN_DELAY: Duration = Duration::from_millis(10);
+/// The least playout delay of a stream that has lost nothing, over its
+/// packets' fastest arrival. Not zero: a packet leaves when the far end's
+/// device clock and media task wake, a few milliseconds late now and then;
+/// without a margin for that, the first late wake-up costs a concealed
+/// frame and a stretch before the delay estimate has seen it. The owner's
+/// playout clock is in phase with its writes and never ahead of them, so
+/// this is the whole margin: at 10 ms a debug build relaying through its
+/// own SBC (the portal PESQ test) saw late packets in one call of three,
+/// at 15 ms in none of eight; 12 ms measured no shorter delay than 15
+/// (where the device clocks' phases fall decides more, BENCHMARKS.md).
+pub const CLEAN_PATH_MIN_DELAY: Duration = Duration::from_millis(15);
 
 impl SessionConfig {
     /// The usual settings for `codec`: its payload type, 20 ms, DTMF on

@@ -33,6 +33,11 @@ pub struct StreamStats {
     pub stretched: u64,
     /// Frames dropped to shrink the playout delay.
     pub dropped: u64,
+    /// Times the sound device wanted the next frame before it was written
+    /// and played silence instead (a playout underrun: the scheduler held
+    /// the media task up). Counted by whoever drives a device (the
+    /// softphone's media task); 0 where none plays the stream.
+    pub underruns: u64,
     /// `lost` over packets expected, 0 to 1.
     pub loss_fraction: f64,
     /// Interarrival jitter of the received stream (RFC 3550 §A.8), ms.

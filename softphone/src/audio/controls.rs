@@ -2,7 +2,8 @@
 //! sets and polls without locks, applied by the back end at the boundary of
 //! its rings, so every back end (device, file, null) behaves the same.
 //! Also what the media task and the back end tell each other: when the
-//! device last took a frame, and whether the other side has been heard.
+//! device last took a frame, that a captured frame is ready, and whether
+//! the other side has been heard.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering};
@@ -27,6 +28,15 @@ pub struct AudioControls {
     last_pull: AtomicU64,
     /// The call's media has played a frame from the other side.
     far_end_heard: AtomicBool,
+    /// Pulls that found less than the device asked for in the playback
+    /// ring after sound had started: each one a gap of silence.
+    underruns: AtomicU64,
+    /// The playback ring has given sound (underruns count from then on).
+    sounding: AtomicBool,
+    /// The capture ring holds a whole frame: the media task sends it at
+    /// once instead of at its next poll (whose phase against the device's
+    /// clock would add up to a poll interval of delay, and as much jitter).
+    captured: tokio::sync::Notify,
 }
 
 impl Default for AudioControls {
@@ -38,6 +48,9 @@ impl Default for AudioControls {
             epoch: Instant::now(),
             last_pull: AtomicU64::new(0),
             far_end_heard: AtomicBool::new(false),
+            underruns: AtomicU64::new(0),
+            sounding: AtomicBool::new(false),
+            captured: tokio::sync::Notify::new(),
         }
     }
 }
@@ -99,6 +112,18 @@ impl AudioControls {
     pub fn far_end_heard(&self) -> bool {
         self.far_end_heard.load(Ordering::Relaxed)
     }
+
+    /// Pulls since the first sound that found the playback ring short: the
+    /// media task wrote a frame after the device wanted it.
+    pub fn underruns(&self) -> u64 {
+        self.underruns.load(Ordering::Relaxed)
+    }
+
+    /// Resolves when the capture ring has held a whole frame since the
+    /// last time it resolved (a notice given while nobody waits is kept).
+    pub async fn frame_captured(&self) {
+        self.captured.notified().await;
+    }
 }
 
 /// The back end's end of the capture ring: meters, mutes, then pushes.
@@ -138,6 +163,7 @@ impl CaptureSink {
         for &sample in samples {
             let _ = self.ring.push(if muted { 0 } else { sample });
         }
+        self.tell_if_a_frame_is_ready();
     }
 
     /// One frame of silence: what a lost or absent microphone sends.
@@ -148,6 +174,13 @@ impl CaptureSink {
         for _ in 0..self.frame {
             self.meter(0);
             let _ = self.ring.push(0);
+        }
+        self.tell_if_a_frame_is_ready();
+    }
+
+    fn tell_if_a_frame_is_ready(&self) {
+        if self.ring.buffer().capacity() - self.ring.slots() >= self.frame {
+            self.controls.captured.notify_one();
         }
     }
 
@@ -185,8 +218,12 @@ impl PlaybackSource {
         self.controls.mark_pull(Instant::now());
         if self.ring.slots() < out.len() {
             out.fill(0);
+            if self.controls.sounding.load(Ordering::Relaxed) {
+                self.controls.underruns.fetch_add(1, Ordering::Relaxed);
+            }
             return false;
         }
+        self.controls.sounding.store(true, Ordering::Relaxed);
         let volume = i32::from(self.controls.volume());
         for slot in out.iter_mut() {
             let sample = i32::from(self.ring.pop().unwrap_or(0));
@@ -256,6 +293,28 @@ mod tests {
         assert_eq!(drain(&mut ring), tone);
     }
 
+    /// Whether `frame_captured` resolves now (polled once, no runtime).
+    fn frame_ready(controls: &AudioControls) -> bool {
+        use std::future::Future as _;
+        use std::task::{Context, Poll, Waker};
+        let mut notice = std::pin::pin!(controls.frame_captured());
+        let mut context = Context::from_waker(Waker::noop());
+        notice.as_mut().poll(&mut context) == Poll::Ready(())
+    }
+
+    #[test]
+    fn the_media_task_is_told_when_a_whole_frame_is_captured_not_before() {
+        let (mut sink, mut ring, controls) = sink(160);
+        sink.push(&[1; 100]);
+        assert!(!frame_ready(&controls), "100 of 160 samples");
+        sink.push(&[1; 60]);
+        assert!(frame_ready(&controls), "a whole frame");
+        assert!(!frame_ready(&controls), "told once");
+        drain(&mut ring);
+        sink.push_silence();
+        assert!(frame_ready(&controls), "a frame of silence counts too");
+    }
+
     #[test]
     fn a_full_ring_drops_the_newest_frame_whole() {
         let (mut sink, mut ring, _) = sink(4);
@@ -286,6 +345,25 @@ mod tests {
         assert_eq!(out, [0; 4]);
         source.discard(10);
         assert_eq!(producer.slots(), 16);
+    }
+
+    #[test]
+    fn underruns_count_once_sound_has_started() {
+        let controls = Arc::new(AudioControls::default());
+        let (mut producer, consumer) = rtrb::RingBuffer::new(16);
+        let mut source = PlaybackSource::new(consumer, Arc::clone(&controls));
+        let mut out = [0i16; 4];
+        assert!(!source.pull(&mut out), "nothing written yet");
+        assert_eq!(controls.underruns(), 0, "before the first sound");
+        for value in [1, 2, 3, 4, 5, 6] {
+            let _ = producer.push(value);
+        }
+        assert!(source.pull(&mut out));
+        assert!(!source.pull(&mut out), "2 samples short of a frame");
+        assert!(!source.pull(&mut out));
+        assert_eq!(controls.underruns(), 2);
+        source.discard(4);
+        assert_eq!(controls.underruns(), 2, "a lost device's drain is none");
     }
 
     #[test]

@@ -2,16 +2,17 @@
 //! end's rings and the call's [`MediaSession`], and datagrams between the
 //! session and the RTP/RTCP sockets.
 //!
-//! The back end runs on the device's clock; this task looks at its rings
-//! every [`POLL_INTERVAL`] and
-//! - sends every complete frame the capture ring holds (one, normally), and
+//! The back end runs on the device's clock; this task
+//! - sends every complete frame the capture ring holds as soon as the back
+//!   end says one is there (and at each poll, every [`POLL_INTERVAL`]), and
 //! - plays out a frame into the playback ring just before the device's
 //!   next pull (it wakes for that), paced by a [`PlayoutPacer`] that gives
-//!   the jitter buffer a steady playout clock (see `pacing.rs`).
+//!   the jitter buffer a steady playout clock in phase with those writes
+//!   (see `pacing.rs`).
 //!
-//! Polling a few times per packet time rather than ticking once keeps both
-//! waits short: a frame is sent within a poll of its capture, and waits in
-//! the playback ring a few milliseconds, with no silence queued ahead.
+//! A frame thus leaves a moment after its capture, not up to a poll later,
+//! and waits in the playback ring a few milliseconds, with no silence
+//! queued ahead.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -121,8 +122,11 @@ pub async fn run(
                 hold = play(&mut media, &mut pacer, &mut pcm, now);
                 if now >= next_report {
                     next_report = now + media.report_every;
-                    let _ = reports.send(MediaReport::Quality(media.session.stats()));
+                    let _ = reports.send(MediaReport::Quality(stats(&media)));
                 }
+            }
+            () = media.audio.controls.frame_captured() => {
+                capture(&mut media, &mut pcm, Instant::now());
             }
             () = sleep_until(hold) => {
                 hold = play(&mut media, &mut pacer, &mut pcm, Instant::now());
@@ -159,7 +163,7 @@ pub async fn run(
     }
     media.session.close(Instant::now());
     flush(&mut media).await;
-    let stats = media.session.stats();
+    let stats = stats(&media);
     // Stopping the back end joins its thread (and finalises a recording):
     // off the async workers, and before saying "stopped", so that whoever
     // waits for it finds the recording complete.
@@ -168,6 +172,14 @@ pub async fn run(
         tracing::warn!("audio back end: {error}");
     }
     let _ = reports.send(MediaReport::Stopped(stats));
+}
+
+/// The session's figures and the device's underruns.
+fn stats(media: &CallMedia) -> StreamStats {
+    StreamStats {
+        underruns: media.audio.controls.underruns(),
+        ..media.session.stats()
+    }
 }
 
 /// Sends every complete captured frame.
@@ -289,14 +301,15 @@ fn quality(stats: &StreamStats) -> String {
         .rtt_ms
         .map_or_else(|| "-".to_owned(), |rtt| format!("{rtt:.1} ms"));
     format!(
-        "sent {} received {} lost {} ({:.1} %) late {} concealed {}, jitter {:.1} ms, rtt {rtt}, \
-         playout delay {:.0} ms, MOS {:.2}",
+        "sent {} received {} lost {} ({:.1} %) late {} concealed {} underruns {}, \
+         jitter {:.1} ms, rtt {rtt}, playout delay {:.0} ms, MOS {:.2}",
         stats.sent,
         stats.received,
         stats.lost,
         stats.loss_fraction * 100.0,
         stats.late,
         stats.concealed,
+        stats.underruns,
         stats.jitter_ms,
         stats.playout_delay_ms,
         stats.mos

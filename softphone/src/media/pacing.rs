@@ -22,8 +22,30 @@
 //! as the ring holds less than one.
 //!
 //! The jitter buffer needs a steady playout clock, not the device's or the
-//! task's jittery wake-ups: each frame is played out at the previous one's
-//! time plus the packet time. When that clock falls
+//! task's jittery wake-ups, and one in phase with the writes: it decides
+//! which frame to play (or to conceal, when its packet is not here) by how
+//! long after the packet's fastest arrival the frame plays, so a clock
+//! whose phase is arbitrary against the writes hides up to a packet time
+//! of delay from it (the frame then waits that long in the buffer beyond
+//! what the buffer aims for). So the first frame held for a pull plays out
+//! at that pull minus [`MIN_LEAD`], the moment it is written while the
+//! media task wakes on time; each later one at the previous one's time plus
+//! the packet time, moved towards its own pull minus [`MIN_LEAD`] by at
+//! most [`PHASE_FOLLOW_PER_FRAME`]: that follows a device clock drifting
+//! against ours, and stays steady for a device whose pulls come unevenly
+//! (a callback of another size than a frame takes one frame in most
+//! callbacks and two in some: the clock settles on the earliest phase of
+//! that pattern, by the rule below). Without pulls to go by, each frame
+//! plays out at the previous one's time plus the packet time.
+//!
+//! Whatever the clock says, a frame never plays out later than it is
+//! written: the buffer takes what has come by then, so a playout time
+//! still to come would count as in time a packet that is not here, and
+//! the buffer would conceal frame after frame while measuring delay to
+//! spare (a device that opens by pulling several frames at once, or a
+//! lead widened for a busy machine, put the steady clock ahead of the
+//! writes). A frame written early plays out at its write; the clock goes
+//! on from there. When that clock falls
 //! [`DEVICE_SLACK_FRAMES`] packet times behind "now" (the device took
 //! nothing: gone or stalled; or this task was starved), the frames due
 //! meanwhile are played out and discarded, so the stream's timeline goes on
@@ -62,6 +84,11 @@ const PEAK_DECAY_PER_SECOND: Duration = Duration::from_millis(2);
 /// wake-up to move the prediction past the next on-time pull.
 const GRID_FOLLOW_PER_PULL: Duration = Duration::from_micros(100);
 
+/// How far the playout clock moves towards the device's pulls per frame,
+/// once in phase: 1 ms a second, well beyond two clocks' drift, and too
+/// little for uneven pulls to shake the jitter buffer's delay measurement.
+const PHASE_FOLLOW_PER_FRAME: Duration = Duration::from_micros(20);
+
 /// What to do with the next frame of the stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pace {
@@ -86,8 +113,11 @@ pub struct PlayoutPacer {
     next: Option<Instant>,
     /// When the device's pulls are due.
     grid: PullGrid,
-    /// The hold deadline last given.
-    held: Option<Instant>,
+    /// The hold last given.
+    held: Option<Held>,
+    /// The playout clock was put in phase with the device's pulls (since
+    /// it last restarted).
+    phased: bool,
     /// How late the media task recently woke (for a write or a poll).
     late: Peak,
     /// How much earlier than one packet time after the previous pull
@@ -104,6 +134,7 @@ impl PlayoutPacer {
             next: None,
             grid: PullGrid::default(),
             held: None,
+            phased: false,
             late: Peak::default(),
             early: Peak::default(),
         }
@@ -129,7 +160,10 @@ impl PlayoutPacer {
         let next = match self.next {
             // A long stall, or a device far faster than real time: restart
             // the clock rather than discard (or stretch) a burst.
-            Some(next) if now >= next + MAX_CATCH_UP || next >= now + MAX_CATCH_UP => now,
+            Some(next) if now >= next + MAX_CATCH_UP || next >= now + MAX_CATCH_UP => {
+                self.phased = false;
+                now
+            }
             Some(next) => next,
             None => now,
         };
@@ -145,15 +179,56 @@ impl PlayoutPacer {
             let due = pull.checked_sub(self.lead()).unwrap_or(pull);
             if now < due {
                 self.next = Some(next);
-                self.held = Some(due);
+                self.held = Some(Held { until: due, pull });
                 return Pace::Hold { until: due };
             }
         }
-        if let Some(held) = self.held.take() {
-            self.woke(now, held);
+        let at = match self.held.take() {
+            Some(held) => {
+                self.woke(now, held.until);
+                self.in_phase(next, held.pull)
+            }
+            None => next,
+        };
+        // Never a time still to come: the jitter buffer would count a
+        // packet that has not come yet as in time, and conceal its frame
+        // while it measures delay to spare.
+        let at = at.min(now);
+        self.next = Some(at + self.ptime);
+        Pace::Play { at }
+    }
+
+    /// The playout time of a frame held for `pull`, whose steady time is
+    /// `steady`: `pull` minus [`MIN_LEAD`] the first time, then `steady`
+    /// moved towards the pulls' phase by [`PHASE_FOLLOW_PER_FRAME`] at
+    /// most. The phase, not this pull: after an underrun (a frame written
+    /// after the pull it was for) every frame makes the pull after its
+    /// own, a whole packet time later, and following that would have the
+    /// jitter buffer drop a frame of speech seconds later to take the
+    /// packet time back: a second glitch for the first one.
+    fn in_phase(&mut self, steady: Instant, pull: Instant) -> Instant {
+        let aligned = pull.checked_sub(MIN_LEAD).unwrap_or(pull);
+        if !self.phased {
+            self.phased = true;
+            return aligned;
         }
-        self.next = Some(next + self.ptime);
-        Pace::Play { at: next }
+        let ptime = i128::try_from(self.ptime.as_nanos())
+            .unwrap_or(i128::MAX)
+            .max(1);
+        let apart = if aligned >= steady {
+            i128::try_from((aligned - steady).as_nanos()).unwrap_or(i128::MAX)
+        } else {
+            -i128::try_from((steady - aligned).as_nanos()).unwrap_or(i128::MAX)
+        };
+        // The offset of the phases, within half a packet time either way.
+        let offset = (apart + ptime / 2).rem_euclid(ptime) - ptime / 2;
+        let step = Duration::from_nanos(u64::try_from(offset.unsigned_abs()).unwrap_or(u64::MAX))
+            .min(PHASE_FOLLOW_PER_FRAME);
+        if offset >= 0 {
+            steady + step
+        } else {
+            steady.checked_sub(step).unwrap_or(steady)
+        }
     }
 
     /// Learns from a new pull when the device's pulls are due, and how
@@ -165,6 +240,15 @@ impl PlayoutPacer {
             self.early.record(pull, early);
         }
     }
+}
+
+/// A frame held for the device's next pull.
+#[derive(Debug, Clone, Copy)]
+struct Held {
+    /// When to write it.
+    until: Instant,
+    /// The pull it is for.
+    pull: Instant,
 }
 
 /// The device's clock as its pulls show it: pulls are due one packet time
@@ -255,17 +339,16 @@ mod tests {
     }
 
     #[test]
-    fn the_playout_clock_stays_steady_while_the_polls_jitter() {
+    fn the_playout_clock_stays_steady_while_polls_come_late_and_never_runs_ahead() {
         let origin = Instant::now();
         let mut pacer = PlayoutPacer::new(PTIME, FRAME);
         assert_eq!(pacer.poll(origin, 0, None), Pace::Play { at: origin });
-        // Wake-ups 4 ms late and 3 ms early play at 20 ms steps all the same.
-        for (k, wake) in [(1, 24), (2, 37), (3, 64), (4, 80)] {
+        // A wake-up 4 ms late plays on the clock; one 3 ms early plays out
+        // then (its frame is written then), and the clock goes on from it.
+        for (wake, at) in [(24, 20), (37, 37), (64, 57), (80, 77)] {
             assert_eq!(
                 pacer.poll(ms(origin, wake), 0, None),
-                Pace::Play {
-                    at: ms(origin, 20 * k)
-                }
+                Pace::Play { at: ms(origin, at) }
             );
         }
     }
@@ -306,7 +389,7 @@ mod tests {
     }
 
     #[test]
-    fn a_device_waking_late_and_catching_up_in_a_burst_keeps_the_clock_and_every_frame() {
+    fn a_device_waking_late_and_catching_up_in_a_burst_gets_every_frame_never_ahead_of_now() {
         let origin = Instant::now();
         let mut pacer = PlayoutPacer::new(PTIME, FRAME);
         pacer.poll(origin, 0, None);
@@ -314,17 +397,20 @@ mod tests {
         // frames at 55 ms, one per poll of ours.
         assert_eq!(pacer.poll(ms(origin, 30), FRAME, None), Pace::Wait);
         assert_eq!(pacer.poll(ms(origin, 45), FRAME, None), Pace::Wait);
-        for k in 1..=3 {
-            assert_eq!(
-                pacer.poll(ms(origin, 55), 0, None),
-                Pace::Play {
-                    at: ms(origin, 20 * k)
-                }
-            );
-        }
-        // Ahead of real time now, the clock stays steady.
+        let played: Vec<Pace> = (0..3)
+            .map(|_| pacer.poll(ms(origin, 55), 0, None))
+            .collect();
+        // The frames due at 20 and 40 ms play then; the third one, due at
+        // 60 ms, is taken at 55 ms and plays out then, not in the future.
+        let expected = [20, 40, 55].map(|t| Pace::Play { at: ms(origin, t) });
+        assert_eq!(played, expected);
+        // The clock goes on from there, and again not ahead of now.
         assert_eq!(
             pacer.poll(ms(origin, 60), 0, None),
+            Pace::Play { at: ms(origin, 60) }
+        );
+        assert_eq!(
+            pacer.poll(ms(origin, 90), 0, None),
             Pace::Play { at: ms(origin, 80) }
         );
     }
@@ -376,12 +462,10 @@ mod tests {
             pacer.poll(ms(origin, 15), 0, pulled),
             Pace::Hold { until: due }
         );
-        // Woken on time: the frame goes in MIN_LEAD before the pull, on the
-        // steady playout clock.
-        assert_eq!(
-            pacer.poll(due, 0, pulled),
-            Pace::Play { at: ms(origin, 20) }
-        );
+        // Woken on time: the frame goes in MIN_LEAD before the pull, and
+        // that is its playout time (the first frame's, at 0 ms, set
+        // nothing).
+        assert_eq!(pacer.poll(due, 0, pulled), Pace::Play { at: due });
         assert_eq!(pacer.poll(ms(origin, 25), FRAME, pulled), Pace::Wait);
         assert_eq!(pacer.lead(), MIN_LEAD);
     }
@@ -473,6 +557,126 @@ mod tests {
             now = pull;
         }
         assert_eq!(pacer.lead(), MIN_LEAD);
+    }
+
+    #[test]
+    fn the_playout_clock_keeps_the_pulls_phase_and_never_runs_ahead_of_a_write() {
+        let origin = Instant::now();
+        let mut pacer = PlayoutPacer::new(PTIME, FRAME);
+        pacer.poll(origin, 0, None);
+        // The device pulls at 7, 27, 47 ... ms; the media task wakes on
+        // time, then 3 ms late once (the lead widens: later frames are
+        // written earlier before their pull), then 1 ms late.
+        let mut played = Vec::new();
+        for (k, late) in [0, 3, 1, 0, 0].into_iter().enumerate() {
+            let pull = ms(origin, 7 + 20 * k as u64);
+            let Pace::Hold { until } = pacer.poll(pull, 0, Some(pull)) else {
+                panic!("the next pull is ahead");
+            };
+            let woke = until + Duration::from_millis(late);
+            let Pace::Play { at } = pacer.poll(woke, 0, Some(pull)) else {
+                panic!("woken for the write");
+            };
+            assert!(at <= woke, "frame {k} played out after its write");
+            played.push((at, pull + PTIME - MIN_LEAD));
+        }
+        assert!(pacer.lead() > MIN_LEAD, "widened by the late wake-ups");
+        // On time with the least lead: the pull minus MIN_LEAD; written
+        // late, still then (the clock stays steady); written early for a
+        // widened lead: at the write, within a millisecond of the last.
+        assert_eq!(played[0].0, played[0].1);
+        assert_eq!(played[1].0, played[1].1);
+        for (k, &(at, aligned)) in played.iter().enumerate().skip(2) {
+            let early = aligned - at;
+            assert!(
+                early > Duration::ZERO && early <= Duration::from_millis(3),
+                "frame {k}: {early:?} before the pull minus MIN_LEAD"
+            );
+        }
+    }
+
+    /// Polls for the frame the device's pull at `pull` calls for, seen at
+    /// `now`, waking for a hold; returns its playout time and its write.
+    fn write_after(pacer: &mut PlayoutPacer, pull: Instant, now: Instant) -> (Instant, Instant) {
+        match pacer.poll(now, 0, Some(pull)) {
+            Pace::Play { at } => (at, now),
+            Pace::Hold { until } => match pacer.poll(until, 0, Some(pull)) {
+                Pace::Play { at } => (at, until),
+                other => panic!("{other:?}"),
+            },
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_underrun_does_not_move_the_playout_clock_a_packet_time() {
+        let origin = Instant::now();
+        let mut pacer = PlayoutPacer::new(PTIME, FRAME);
+        pacer.poll(origin, 0, None);
+        // In phase with pulls at 7, 27 ... ms; the frame for the pull at
+        // 127 ms is not written by then (the task stalled): that pull
+        // plays silence, and every later frame makes the pull after its
+        // own. The device's pulls kept their phase, so the clock keeps its
+        // own and the jitter buffer sees no delay to take back.
+        let mut played = Vec::new();
+        for k in (0..5).chain(6..40) {
+            let pull = ms(origin, 7 + 20 * k);
+            played.push(write_after(&mut pacer, pull, pull + Duration::from_micros(50)).0);
+        }
+        for pair in played.windows(2) {
+            assert_eq!(pair[1] - pair[0], PTIME);
+        }
+    }
+
+    #[test]
+    fn a_device_opening_with_a_burst_of_pulls_does_not_put_the_clock_ahead() {
+        let origin = Instant::now();
+        let mut pacer = PlayoutPacer::new(PTIME, FRAME);
+        pacer.poll(origin, 0, None);
+        // In phase with a device pulling at 7, 27 ... ms; then another one
+        // opens and fills its buffer: four pulls within a millisecond, then
+        // one every packet time, 3 ms off the old device's phase.
+        let steady = (0..5).map(|k| ms(origin, 7 + 20 * k));
+        let opened = ms(origin, 110);
+        let burst = (0..4).map(|k| opened + Duration::from_micros(100 * k));
+        let after = (1..20).map(|k| opened + PTIME * k);
+        for pull in steady.chain(burst).chain(after) {
+            let (at, written) = write_after(&mut pacer, pull, pull + Duration::from_micros(50));
+            assert!(at <= written, "{:?} ahead of the write", at - written);
+        }
+    }
+
+    #[test]
+    fn uneven_pulls_move_the_playout_clock_by_little_per_frame() {
+        let origin = Instant::now();
+        let mut pacer = PlayoutPacer::new(PTIME, FRAME);
+        pacer.poll(origin, 0, None);
+        // A device pulling in callbacks of 25 ms: five frames in four
+        // callbacks, the fourth taking two at once.
+        const SETTLING: usize = 15;
+        let mut pulls = Vec::new();
+        for callback in 0..40u64 {
+            let at = ms(origin, 7 + 25 * callback);
+            pulls.push(at);
+            if callback % 4 == 3 {
+                pulls.push(at + Duration::from_micros(50));
+            }
+        }
+        let played: Vec<Instant> = pulls
+            .into_iter()
+            .map(|pull| write_after(&mut pacer, pull, pull + Duration::from_millis(1)).0)
+            .collect();
+        // A frame taken in the same callback as the one before plays out
+        // then (not a packet time later); after the first few such, the
+        // clock keeps to the earliest phase the pattern has, and moves
+        // little per frame.
+        for (k, pair) in played.windows(2).enumerate().skip(SETTLING) {
+            let step = pair[1] - pair[0];
+            assert!(
+                step >= PTIME - Duration::from_millis(1) && step <= PTIME + PHASE_FOLLOW_PER_FRAME,
+                "frame {k}: {step:?}"
+            );
+        }
     }
 
     #[test]

@@ -199,7 +199,7 @@ fn budget_table(latency: &Latency) -> String {
         |runs| jitter(runs).map_or_else(|| "–".to_owned(), |j| format!("{j:.1}")),
     );
     rows.add(
-        "the rest: A's device push → A's poll, B's playout → B's device pull (`pacing.rs`), packetisation, loopback",
+        "the rest: A's device push → A's send, B's playout → B's device pull (`pacing.rs`), packetisation, loopback",
         |runs| {
             measured(runs).map_or_else(|| "–".to_owned(), |m| format!("{:.1}", m - known(runs)))
         },

@@ -9,9 +9,10 @@ use super::super::error::MediaError;
 pub struct JitterConfig {
     /// The least playout delay beyond the fastest path.
     pub min_delay: Duration,
-    /// The least playout delay once a packet went missing. A packet time
-    /// lets Opus FEC find the next packet when one is lost; a clean path
-    /// does without it.
+    /// The least playout delay once a packet was lost (it did not come
+    /// within 100 ms of its frame; a late one is answered by the delay
+    /// estimate instead). A packet time lets Opus FEC find the next packet
+    /// when one is lost; a clean path does without it.
     pub min_delay_after_loss: Duration,
     /// The most playout delay the buffer will build up.
     pub max_delay: Duration,

@@ -177,6 +177,67 @@ fn a_loss_raises_the_least_delay_to_its_after_loss_floor() {
 }
 
 #[test]
+fn a_late_packet_is_not_a_loss_the_after_loss_floor_stays_off() {
+    let config = JitterConfig {
+        min_delay: Duration::from_millis(10),
+        min_delay_after_loss: Duration::from_millis(20),
+        ..JitterConfig::default()
+    };
+    let mut rig = Rig::new(config);
+    // Packet 60 comes 30 ms after the others' 5 ms: after its frame.
+    let plan = arrivals(250, 0, |n| if n == 60 { 35 } else { 5 });
+    let (played, verdicts) = rig.run(&plan, 0, 5100);
+    assert_eq!(
+        verdicts.iter().find(|(n, _)| *n == 60).map(|(_, v)| *v),
+        Some(Insert::Late)
+    );
+    assert_eq!(count(&played, |p| matches!(p, Played::Missing(_))), 1);
+    // The delay it called for has decayed back to the clean-path floor.
+    assert_eq!(rig.jb.target_delay(), Duration::from_millis(10));
+}
+
+#[test]
+fn measurement_noise_at_the_target_neither_stretches_nor_drops() {
+    // A short history, so that the fastest transit moves by 1 ms as the
+    // one fast packet of every twenty comes and leaves it: the measured
+    // delay swings between 9 and 10 ms around its 10 ms target.
+    let config = JitterConfig {
+        min_delay: Duration::from_millis(10),
+        min_delay_after_loss: Duration::from_millis(10),
+        history: 10,
+        ..JitterConfig::default()
+    };
+    let mut rig = Rig::new(config);
+    let plan = arrivals(300, 0, |n| if n % 20 == 0 { 0 } else { 1 });
+    let (played, _) = rig.run(&plan, 0, 6100);
+    assert_eq!(frames(&played), (0..300).collect::<Vec<_>>());
+    assert_eq!(rig.jb.stats().stretched, 0);
+    assert_eq!(rig.jb.stats().dropped, 0);
+}
+
+#[test]
+fn a_packet_late_by_less_than_the_dead_band_still_grows_the_delay() {
+    let config = JitterConfig {
+        min_delay: Duration::from_millis(10),
+        min_delay_after_loss: Duration::from_millis(10),
+        ..JitterConfig::default()
+    };
+    let mut rig = Rig::new(config);
+    // Playing 10 ms after the packets' arrival; packets 50, 60 and 70 come
+    // 11 ms later than the others: the first after its frame played. The
+    // delay must grow at the first, not let the next ones come late too.
+    let plan = arrivals(150, 0, |n| if n % 10 == 0 && n >= 50 { 11 } else { 0 });
+    let (played, verdicts) = rig.run(&plan, 0, 3100);
+    let late: Vec<u32> = verdicts
+        .iter()
+        .filter(|(_, v)| *v == Insert::Late)
+        .map(|(n, _)| *n)
+        .collect();
+    assert_eq!(late, [50]);
+    assert_eq!(count(&played, |p| *p == Played::Stretch), 1);
+}
+
+#[test]
 fn reordered_packets_play_in_order() {
     let mut rig = Rig::new(JitterConfig::default());
     // Every fifth packet overtaken by the next one.
