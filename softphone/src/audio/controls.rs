@@ -223,7 +223,9 @@ impl PlaybackSource {
             }
             return false;
         }
-        self.controls.sounding.store(true, Ordering::Relaxed);
+        if !self.controls.sounding.load(Ordering::Relaxed) {
+            self.controls.sounding.store(true, Ordering::Relaxed);
+        }
         let volume = i32::from(self.controls.volume());
         for slot in out.iter_mut() {
             let sample = i32::from(self.ring.pop().unwrap_or(0));

@@ -212,19 +212,14 @@ impl PlayoutPacer {
             self.phased = true;
             return aligned;
         }
-        let ptime = i128::try_from(self.ptime.as_nanos())
-            .unwrap_or(i128::MAX)
-            .max(1);
-        let apart = if aligned >= steady {
-            i128::try_from((aligned - steady).as_nanos()).unwrap_or(i128::MAX)
-        } else {
-            -i128::try_from((steady - aligned).as_nanos()).unwrap_or(i128::MAX)
-        };
-        // The offset of the phases, within half a packet time either way.
-        let offset = (apart + ptime / 2).rem_euclid(ptime) - ptime / 2;
-        let step = Duration::from_nanos(u64::try_from(offset.unsigned_abs()).unwrap_or(u64::MAX))
-            .min(PHASE_FOLLOW_PER_FRAME);
-        if offset >= 0 {
+        // How far the pulls' phase is from the clock's, within half a
+        // packet time either way.
+        let apart = aligned.saturating_duration_since(steady).as_secs_f64()
+            - steady.saturating_duration_since(aligned).as_secs_f64();
+        let ptime = self.ptime.as_secs_f64();
+        let offset = apart - ptime * (apart / ptime).round();
+        let step = Duration::from_secs_f64(offset.abs()).min(PHASE_FOLLOW_PER_FRAME);
+        if offset >= 0.0 {
             steady + step
         } else {
             steady.checked_sub(step).unwrap_or(steady)
