@@ -101,7 +101,8 @@ phone_type = "open-stage60"
 EOF
 install -m 600 "$work/pw201" "$profile/hfa-password"
 
-Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp &
+# -noreset: a probe leaving must not reset the server under the window.
+Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp -noreset &
 pids+=($!)
 export DISPLAY="$display"
 await "xdpyinfo"

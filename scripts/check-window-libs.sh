@@ -28,7 +28,10 @@ cleanup() {
 trap cleanup EXIT
 
 # A free display: Xvfb picks the number and writes it to the pipe.
-Xvfb -displayfd 1 -nolisten tcp >"$work/display" 2>"$work/xvfb.log" &
+# -noreset: without it the server resets when its last client (an xdotool
+# probe below) leaves and drops every client still in its connection
+# handshake, so the window's connection could fail at random.
+Xvfb -displayfd 1 -nolisten tcp -noreset >"$work/display" 2>"$work/xvfb.log" &
 pids+=($!)
 for _ in $(seq 100); do [[ -s "$work/display" ]] && break; sleep 0.1; done
 [[ -s "$work/display" ]] || { echo "check-window-libs: Xvfb did not start" >&2; cat "$work/xvfb.log" >&2; exit 1; }

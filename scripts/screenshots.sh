@@ -21,7 +21,8 @@ home="$(mktemp -d)"
 app=""; xvfb=""
 trap 'kill "$app" "$xvfb" 2>/dev/null || true; rm -rf "$home"' EXIT
 
-Xvfb "$display" -screen 0 900x600x24 -nolisten tcp &
+# -noreset: a probe leaving must not reset the server under the window.
+Xvfb "$display" -screen 0 900x600x24 -nolisten tcp -noreset &
 xvfb=$!
 export DISPLAY="$display"
 # A display that does not start fails the script rather than skipping it.

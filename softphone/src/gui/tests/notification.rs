@@ -33,7 +33,9 @@ impl Desktop {
             bus: String::new(),
         };
         let display = desktop.first_line(
-            Command::new("Xvfb").args(["-displayfd", "1", "-nolisten", "tcp"]),
+            // -noreset: a client leaving must not reset the server under dunst
+            // while it connects.
+            Command::new("Xvfb").args(["-displayfd", "1", "-nolisten", "tcp", "-noreset"]),
             "Xvfb (package xvfb)",
         );
         let display = format!(":{display}");
