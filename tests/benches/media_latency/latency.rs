@@ -257,7 +257,7 @@ async fn relay(
 /// both offer `codecs`. Both register from the company LAN, so that RTP
 /// goes phone to phone: the softphone's own path, with no relay (the
 /// system's SBC anchors only legs from outside the LAN). Ben's device
-/// clock starts `b_phase` later than it would.
+/// clock starts `b_phase` (mod 20 ms) after a tick of Anna's.
 pub async fn stack(
     gateway: SocketAddr,
     codecs: &[Codec],
@@ -270,11 +270,12 @@ pub async fn stack(
     let recorded = dir.join(format!("stack-{name}-out.wav"));
     clicks.write(&played)?;
     let (anna_audio, a_starts) = Stamped::new(WavBackend::playing(played.clone()));
-    let (ben_audio, b_starts) = Stamped::delayed(
+    let (ben_audio, b_starts) = Stamped::aligned(
         WavBackend {
             play: Some(played),
             record: Some(recorded.clone()),
         },
+        &a_starts,
         b_phase,
     );
     let options = |audio: Box<dyn AudioBackend>| {

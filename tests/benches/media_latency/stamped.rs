@@ -50,7 +50,14 @@ pub struct Stamped<B> {
     /// Waited before each start: shifts this device clock's phase against
     /// the other phone's, as two real devices' phases differ call by call.
     pub start_delay: Duration,
+    /// The other phone's starts: when set, `start_delay` is the phase
+    /// against its device clock's latest tick rather than a wait.
+    pub align_to: Option<Starts>,
 }
+
+/// How long a start aligned to another back end waits for that back end's
+/// first tick before giving up on the alignment.
+const ALIGN_PATIENCE: Duration = Duration::from_secs(2);
 
 impl<B> Stamped<B> {
     pub fn new(inner: B) -> (Self, Starts) {
@@ -64,20 +71,60 @@ impl<B> Stamped<B> {
             inner,
             starts: Arc::clone(&starts),
             start_delay,
+            align_to: None,
         };
         (stamped, starts)
+    }
+
+    /// Starts each time `phase` (mod 20 ms) after a tick of the back end
+    /// whose starts are `other`: the phase between the two device clocks is
+    /// the bench's choice, not the call set-up's timing.
+    pub fn aligned(inner: B, other: &Starts, phase: Duration) -> (Self, Starts) {
+        let (mut stamped, starts) = Self::delayed(inner, phase);
+        stamped.align_to = Some(Arc::clone(other));
+        (stamped, starts)
+    }
+
+    /// How long to wait before starting.
+    fn wait(&self) -> Duration {
+        let Some(other) = &self.align_to else {
+            return self.start_delay;
+        };
+        let Some(tick) = latest_tick(other, ALIGN_PATIENCE) else {
+            return self.start_delay;
+        };
+        let frame = FRAME.as_secs_f64();
+        let since = Instant::now().saturating_duration_since(tick).as_secs_f64();
+        let wait = (self.start_delay.as_secs_f64() - since).rem_euclid(frame);
+        Duration::from_secs_f64(wait)
+    }
+}
+
+/// The latest tick seen of the last start in `starts`, waiting up to
+/// `patience` for one.
+fn latest_tick(starts: &Starts, patience: Duration) -> Option<Instant> {
+    let give_up = Instant::now() + patience;
+    loop {
+        let seen = lock(starts)
+            .last()
+            .and_then(|start| lock(&start.seen).last().map(|&(at, _)| at));
+        if seen.is_some() || Instant::now() >= give_up {
+            return seen;
+        }
+        std::thread::sleep(POLL);
     }
 }
 
 impl<B: AudioBackend> AudioBackend for Stamped<B> {
     fn start(&mut self, config: AudioConfig) -> Result<AudioStreams, AudioError> {
-        // Not a wait for anything: the phase offset itself (a few ms, once
-        // per call, before any click plays). Off the runtime's worker, so
-        // that the other phone's media start, queued behind this one on
-        // the same worker, is not delayed by as much (the phase would not
-        // move).
-        if !self.start_delay.is_zero() {
-            tokio::task::block_in_place(|| std::thread::sleep(self.start_delay));
+        // The phase offset itself (a few ms, once per call, before any
+        // click plays), or until that phase after the other phone's tick
+        // (at most its first tick and a packet time). Off the runtime's
+        // worker, so that the other phone's media start, queued behind
+        // this one on the same worker, is not delayed by as much (the
+        // phase would not move).
+        if !self.start_delay.is_zero() || self.align_to.is_some() {
+            tokio::task::block_in_place(|| std::thread::sleep(self.wait()));
         }
         let streams = self.inner.start(config)?;
         let after = Instant::now();
