@@ -130,9 +130,8 @@ fn latency_part(runtimes: &Runtimes, args: &Args) -> anyhow::Result<report::Late
     // against A's captures decides up to a packet time of each call's
     // delay; left to the set-up's timing that phase is nearly the same in
     // every call, so each round starts B's device clock another share of
-    // a packet time after a tick of A's (the direct paths: after A's
-    // start) and the calls cover the phases evenly, as calls between real
-    // devices do.
+    // a packet time after A's and the calls cover the phases evenly, as
+    // calls between real devices do.
     let mut paths: Vec<Vec<latency::PathRun>> = vec![Vec::new(); 5];
     for repeat in 1..=args.repeats {
         let b_phase = PACKET_TIME * (repeat - 1) as u32 / args.repeats.max(1) as u32;

@@ -19,10 +19,9 @@ pub struct Args {
     #[arg(long, default_value_t = 1500)]
     pub click_interval_ms: u64,
     /// Calls (or direct-path runs) per path. Round r of R starts B's device
-    /// clock 20 ms × (r − 1) / R after A's (in a call: after a tick of
-    /// A's device clock), so the calls cover the
-    /// phases between the two device clocks evenly (each phase decides up
-    /// to a packet time of a call's delay).
+    /// clock 20 ms × (r − 1) / R after A's (mod 20 ms), so the calls cover
+    /// the phases between the two device clocks evenly (each phase decides
+    /// up to a packet time of a call's delay).
     #[arg(long, default_value_t = 10)]
     pub repeats: usize,
     /// Concurrent calls per CPU run (2 × N phones), comma-separated.

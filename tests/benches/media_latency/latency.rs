@@ -257,7 +257,7 @@ async fn relay(
 /// both offer `codecs`. Both register from the company LAN, so that RTP
 /// goes phone to phone: the softphone's own path, with no relay (the
 /// system's SBC anchors only legs from outside the LAN). Ben's device
-/// clock starts `b_phase` (mod 20 ms) after a tick of Anna's.
+/// clock starts `b_phase` (mod 20 ms) after Anna's starts.
 pub async fn stack(
     gateway: SocketAddr,
     codecs: &[Codec],

@@ -51,7 +51,7 @@ pub struct Stamped<B> {
     /// the other phone's, as two real devices' phases differ call by call.
     pub start_delay: Duration,
     /// The other phone's starts: when set, `start_delay` is the phase
-    /// against its device clock's latest tick rather than a wait.
+    /// against its device clock (from its start) rather than a wait.
     pub align_to: Option<Starts>,
 }
 
@@ -76,9 +76,9 @@ impl<B> Stamped<B> {
         (stamped, starts)
     }
 
-    /// Starts each time `phase` (mod 20 ms) after a tick of the back end
-    /// whose starts are `other`: the phase between the two device clocks is
-    /// the bench's choice, not the call set-up's timing.
+    /// Starts each time `phase` (mod 20 ms) after the start of the back
+    /// end whose starts are `other`: the phase between the two device
+    /// clocks is the bench's choice, not the call set-up's timing.
     pub fn aligned(inner: B, other: &Starts, phase: Duration) -> (Self, Starts) {
         let (mut stamped, starts) = Self::delayed(inner, phase);
         stamped.align_to = Some(Arc::clone(other));
@@ -90,26 +90,30 @@ impl<B> Stamped<B> {
         let Some(other) = &self.align_to else {
             return self.start_delay;
         };
-        let Some(tick) = latest_tick(other, ALIGN_PATIENCE) else {
+        let Some(started) = other_start(other, ALIGN_PATIENCE) else {
             return self.start_delay;
         };
         let frame = FRAME.as_secs_f64();
-        let since = Instant::now().saturating_duration_since(tick).as_secs_f64();
+        let since = Instant::now()
+            .saturating_duration_since(started)
+            .as_secs_f64();
         let wait = (self.start_delay.as_secs_f64() - since).rem_euclid(frame);
         Duration::from_secs_f64(wait)
     }
 }
 
-/// The latest tick seen of the last start in `starts`, waiting up to
-/// `patience` for one.
-fn latest_tick(starts: &Starts, patience: Duration) -> Option<Instant> {
+/// When the last start in `starts` returned, waiting up to `patience` for
+/// one. Its clock starts within a millisecond or so of it (the report's
+/// "clock threads started after `start` returned"); waiting for its ticks
+/// instead would leave the other phone's packets queueing in the socket
+/// meanwhile, and its jitter buffer would start on a delay it then sheds
+/// a frame a second.
+fn other_start(starts: &Starts, patience: Duration) -> Option<Instant> {
     let give_up = Instant::now() + patience;
     loop {
-        let seen = lock(starts)
-            .last()
-            .and_then(|start| lock(&start.seen).last().map(|&(at, _)| at));
-        if seen.is_some() || Instant::now() >= give_up {
-            return seen;
+        let after = lock(starts).last().map(|start| start.after);
+        if after.is_some() || Instant::now() >= give_up {
+            return after;
         }
         std::thread::sleep(POLL);
     }
@@ -118,8 +122,8 @@ fn latest_tick(starts: &Starts, patience: Duration) -> Option<Instant> {
 impl<B: AudioBackend> AudioBackend for Stamped<B> {
     fn start(&mut self, config: AudioConfig) -> Result<AudioStreams, AudioError> {
         // The phase offset itself (a few ms, once per call, before any
-        // click plays), or until that phase after the other phone's tick
-        // (at most its first tick and a packet time). Off the runtime's
+        // click plays), or until that phase after the other phone's start
+        // (at most its start and a packet time). Off the runtime's
         // worker, so that the other phone's media start, queued behind
         // this one on the same worker, is not delayed by as much (the
         // phase would not move).
