@@ -56,7 +56,7 @@ pub struct Stamped<B> {
 }
 
 /// How long a start aligned to another back end waits for that back end's
-/// first tick before giving up on the alignment.
+/// start before giving up on the alignment.
 const ALIGN_PATIENCE: Duration = Duration::from_secs(2);
 
 impl<B> Stamped<B> {
