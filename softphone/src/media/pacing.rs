@@ -74,9 +74,10 @@ pub const DEVICE_SLACK_FRAMES: u32 = 3;
 /// then; a late wake-up seen widens the lead on top of it
 /// ([`PlayoutPacer::lead`]). At 3 ms, one real-time PESQ call in two lost
 /// a frame to such a stall on an idle 2-core machine (a debug build); at
-/// 8 ms none of 16; at 6 ms none of the real-time PESQ tests' calls
-/// counted an underrun (session 9's runs, BENCHMARKS.md), and each frame
-/// waits 2 ms less in the ring.
+/// 8 ms none of 16; at 6 ms one underrun in 35 streams over five rounds
+/// of the real-time PESQ tests (a debug build running four real-time calls
+/// at once; session 9, BENCHMARKS.md), and each frame waits 2 ms less in
+/// the ring.
 pub const MIN_LEAD: Duration = Duration::from_millis(6);
 
 /// How fast a late wake-up or an early pull stops counting in the lead:
