@@ -75,9 +75,9 @@ pub const DEVICE_SLACK_FRAMES: u32 = 3;
 /// ([`PlayoutPacer::lead`]). At 3 ms, one real-time PESQ call in two lost
 /// a frame to such a stall on an idle 2-core machine (a debug build); at
 /// 8 ms none of 16; at 6 ms one underrun in 35 streams over five rounds
-/// of the real-time PESQ tests (a debug build running four real-time calls
-/// at once; session 9, BENCHMARKS.md), and each frame waits 2 ms less in
-/// the ring.
+/// of the real-time PESQ tests (a debug build, other calls and a PESQ
+/// replay running alongside; session 9, BENCHMARKS.md), and each frame
+/// waits 2 ms less in the ring.
 pub const MIN_LEAD: Duration = Duration::from_millis(6);
 
 /// How fast a late wake-up or an early pull stops counting in the lead:
